@@ -1,0 +1,308 @@
+"""Activation functions, each carrying its own derivative.
+
+The seed writes the sigmoid's derivative from its output, ``h * (1 - h)``, so the
+backward pass needs only what the forward pass kept. Every built-in activation
+here does the same (``from_output=True``); a user's activation may instead give
+its derivative in terms of the pre-activation ``z`` (``from_output=False``).
+
+``ACTIVATIONS`` is the name table that the network, the CLI's choices and the
+error messages are all generated from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlplab.errors import ConfigError
+
+Array = np.ndarray
+ArrayFn = Callable[[Array], Array]
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "hidden_activation_names",
+    "output_activation_names",
+    "register_activation",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Activation:
+    """An elementwise activation ``h = f(z)`` and its derivative.
+
+    ``derivative`` takes ``h`` when ``from_output`` is true (the seed's
+    ``h * (1 - h)``), else ``z``. The network calls ``forward`` and ``backward``;
+    built-ins also give ``*_into`` versions that write into a buffer, so a
+    training loop allocates nothing.
+    """
+
+    name: str
+    f: ArrayFn
+    derivative: ArrayFn
+    from_output: bool = True
+    hidden: bool = True
+    output: bool = False
+    f_into: Callable[[Array, Array], Array] | None = None
+    derivative_into: Callable[[Array, Array], Array] | None = None
+
+    @property
+    def needs_z(self) -> bool:
+        """Whether ``backward`` needs the pre-activation ``z`` kept."""
+        return not self.from_output
+
+    def forward(self, z: Array, out: Array) -> Array:
+        """``h = f(z)``, written into ``out`` (which may be ``z``) where supported."""
+        if self.f_into is not None:
+            return self.f_into(z, out)
+        return np.asarray(self.f(z), dtype=z.dtype)
+
+    def backward(self, grad_h: Array, h: Array, z: Array | None, scratch: Array) -> Array:
+        """``delta = dL/dh * f'``, computed in place in ``grad_h``; ``scratch`` is h-shaped."""
+        if self.derivative_into is not None:
+            grad_h *= self.derivative_into(h, scratch)
+        else:
+            grad_h *= self.derivative(h if self.from_output else z)
+        return grad_h
+
+
+def _one(like: Array) -> Array:
+    """1 as a 0-d array of ``like``'s dtype: cheaper than a Python scalar, and no upcast."""
+    return _ONES[like.dtype.char]
+
+
+_ONES = {np.dtype(t).char: np.ones((), dtype=t) for t in (np.float32, np.float64)}
+
+
+def _sigmoid(z: Array) -> Array:
+    return 1 / (1 + np.exp(-z))
+
+
+def _sigmoid_into(z: Array, out: Array) -> Array:
+    # The seed's 1/(1+np.exp(-z)), operation for operation, so results match it
+    # bit for bit; exp(-z) overflowing to inf gives the correct limit 0.
+    np.negative(z, out)
+    np.exp(out, out)
+    np.add(out, _one(out), out)
+    return np.reciprocal(out, out)
+
+
+def _sigmoid_derivative_into(h: Array, out: Array) -> Array:
+    np.subtract(_one(h), h, out)  # the seed's h * (1 - h)
+    return np.multiply(h, out, out)
+
+
+def _tanh_derivative_into(h: Array, out: Array) -> Array:
+    np.multiply(h, h, out)  # 1 - h^2
+    return np.subtract(_one(h), out, out)
+
+
+def _relu_into(z: Array, out: Array) -> Array:
+    return np.maximum(z, 0, out)
+
+
+def _relu_derivative_into(h: Array, out: Array) -> Array:
+    return np.greater(h, 0, out)
+
+
+LEAKY_SLOPE = 0.01
+
+
+def _leaky_relu(z: Array) -> Array:
+    return np.where(z > 0, z, LEAKY_SLOPE * z)
+
+
+def _softplus(z: Array) -> Array:
+    return np.logaddexp(0, z)  # log(1 + e^z) without overflow
+
+
+def _softplus_into(z: Array, out: Array) -> Array:
+    return np.logaddexp(0, z, out)
+
+
+def _identity_into(z: Array, out: Array) -> Array:
+    if out is not z:
+        np.copyto(out, z)
+    return out
+
+
+def _softmax(z: Array) -> Array:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_into(z: Array, out: Array) -> Array:
+    np.subtract(z, z.max(axis=-1, keepdims=True), out)  # shift so exp cannot overflow
+    np.exp(out, out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+class _Softmax(Activation):
+    """Softmax couples the outputs of a row, so its backward is a Jacobian-vector product."""
+
+    def backward(self, grad_h: Array, h: Array, z: Array | None, scratch: Array) -> Array:
+        # dL/dz_i = y_i * (dL/dy_i - sum_j dL/dy_j * y_j)
+        grad_h -= (grad_h * h).sum(axis=-1, keepdims=True)
+        grad_h *= h
+        return grad_h
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation(
+            "sigmoid",
+            _sigmoid,
+            lambda h: h * (1 - h),
+            output=True,
+            f_into=_sigmoid_into,
+            derivative_into=_sigmoid_derivative_into,
+        ),
+        Activation(
+            "tanh",
+            np.tanh,
+            lambda h: 1 - h * h,
+            f_into=np.tanh,
+            derivative_into=_tanh_derivative_into,
+        ),
+        Activation(
+            "relu",
+            lambda z: np.maximum(z, 0),
+            lambda h: (h > 0).astype(h.dtype),
+            f_into=_relu_into,
+            derivative_into=_relu_derivative_into,
+        ),
+        Activation(
+            "leaky_relu",
+            _leaky_relu,
+            lambda h: np.where(h > 0, 1, LEAKY_SLOPE).astype(h.dtype),
+        ),
+        # softplus' = sigmoid(z) = 1 - e^(-h), since e^h = 1 + e^z.
+        Activation("softplus", _softplus, lambda h: -np.expm1(-h), f_into=_softplus_into),
+        Activation("identity", lambda z: z, np.ones_like, output=True, f_into=_identity_into),
+        _Softmax(
+            "softmax",
+            _softmax,
+            lambda h: h * (1 - h),
+            hidden=False,
+            output=True,
+            f_into=_softmax_into,
+        ),
+    ]
+}
+
+
+def hidden_activation_names() -> list[str]:
+    """Names usable for hidden layers."""
+    return [name for name, a in ACTIVATIONS.items() if a.hidden]
+
+
+def output_activation_names() -> list[str]:
+    """Names usable for the output layer."""
+    return [name for name, a in ACTIVATIONS.items() if a.output]
+
+
+def get_activation(name: str | Activation, *, where: str = "hidden") -> Activation:
+    """Look up an activation by name, refusing unknown names with the valid ones listed."""
+    if isinstance(name, Activation):
+        return name
+    valid = hidden_activation_names() if where == "hidden" else output_activation_names()
+    act = ACTIVATIONS.get(name)
+    if act is None or name not in valid:
+        raise ConfigError(
+            f"unknown {where} activation {name!r}; expected one of: {', '.join(valid)}"
+        )
+    return act
+
+
+# --- user activations (exercise 3) ---------------------------------------------------
+
+GRID = np.linspace(-4.0, 4.0, 81)
+_STEP = 1e-5
+
+
+def _numerical_derivative(f: ArrayFn, z: Array) -> Array:
+    return (np.asarray(f(z + _STEP)) - np.asarray(f(z - _STEP))) / (2 * _STEP)
+
+
+def _close(a: Array, b: Array) -> bool:
+    return bool(np.allclose(a, b, rtol=1e-4, atol=1e-5))
+
+
+def check_derivative(f: ArrayFn, derivative: ArrayFn, *, from_output: bool, name: str) -> None:
+    """Compare ``derivative`` with central finite differences of ``f`` on a grid.
+
+    Raises ``ConfigError`` explaining the mismatch, and naming the classic mix-up
+    when the derivative is right but written in terms of the other variable.
+    """
+    z = GRID.copy()
+    # Stay off kinks (relu at 0): compare only where f is smooth at the step scale.
+    with np.errstate(all="ignore"):
+        h = np.asarray(f(z), dtype=float)
+        if h.shape != z.shape:
+            raise ConfigError(
+                f"activation {name!r}: f must work elementwise and keep the shape "
+                f"of its input; got shape {h.shape} for input shape {z.shape}"
+            )
+        numeric = _numerical_derivative(f, z)
+        given = np.asarray(derivative(h if from_output else z), dtype=float)
+        other = np.asarray(derivative(z if from_output else h), dtype=float)
+    smooth = np.abs(_numerical_derivative(f, z + 10 * _STEP) - numeric) < 1e-2
+    if given.shape != z.shape or not np.all(np.isfinite(given[smooth])):
+        raise ConfigError(
+            f"activation {name!r}: derivative must return finite values of the input's shape"
+        )
+    if _close(given[smooth], numeric[smooth]):
+        return
+    worst = float(np.max(np.abs(given[smooth] - numeric[smooth])))
+    if other.shape == z.shape and _close(other[smooth], numeric[smooth]):
+        was, should = ("output h", "input z") if from_output else ("input z", "output h")
+        flag = "False" if from_output else "True"
+        raise ConfigError(
+            f"activation {name!r}: the derivative is written in terms of the {should}, "
+            f"but was registered as taking the {was} (from_output={not from_output}); "
+            f"register it with from_output={flag}"
+        )
+    variable = "output h = f(z)" if from_output else "input z"
+    raise ConfigError(
+        f"activation {name!r}: derivative (taking the {variable}) disagrees with finite "
+        f"differences of f on [-4, 4] by up to {worst:.3g}; check the formula"
+    )
+
+
+def register_activation(
+    name: str,
+    f: ArrayFn,
+    derivative: ArrayFn,
+    *,
+    from_output: bool = True,
+    output: bool = False,
+    replace: bool = False,
+) -> Activation:
+    """Add a user's activation to ``ACTIVATIONS`` after checking its derivative.
+
+    ``derivative`` is in terms of the output ``h = f(z)`` when ``from_output`` is
+    true (like the seed's ``h * (1 - h)``), else in terms of ``z``. A derivative
+    that disagrees with finite differences is refused with a ``ConfigError``.
+    """
+    if not name or not name.isidentifier():
+        raise ConfigError(f"activation name must be a non-empty identifier, got {name!r}")
+    if name in ACTIVATIONS and not replace:
+        raise ConfigError(
+            f"activation {name!r} already exists; pass replace=True to overwrite a user's "
+            "activation"
+        )
+    if name in _BUILTIN_NAMES:
+        raise ConfigError(f"activation {name!r} is built in and cannot be replaced")
+    check_derivative(f, derivative, from_output=from_output, name=name)
+    act = Activation(name, f, derivative, from_output=from_output, output=output)
+    ACTIVATIONS[name] = act
+    return act
+
+
+_BUILTIN_NAMES = frozenset(ACTIVATIONS)

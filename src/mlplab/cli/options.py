@@ -1,0 +1,167 @@
+"""Options shared by the commands that build and train a network, and their typed config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import click
+
+from mlplab.activations import hidden_activation_names, output_activation_names
+from mlplab.datasets import DATASETS
+from mlplab.init import INITS
+from mlplab.losses import LOSSES, REDUCTIONS
+
+__all__ = ["PositiveIntList", "TrainConfig", "network_options"]
+
+
+class PositiveIntList(click.ParamType):
+    """A comma list of positive integers, such as ``8,8``."""
+
+    name = "N[,N...]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, tuple):
+            return value
+        try:
+            sizes = tuple(int(part) for part in str(value).split(","))
+        except ValueError:
+            sizes = ()
+        if not sizes or any(s < 1 for s in sizes):
+            self.fail(f"expected positive integers separated by commas, got {value!r}", param, ctx)
+        return sizes
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run from the command line."""
+
+    dataset: str = "xor"
+    hidden: tuple[int, ...] = (4,)
+    activation: str = "sigmoid"
+    output_activation: str = "sigmoid"
+    loss: str = "squared_error"
+    reduction: str = "sum"
+    bias: bool = False
+    init: str = "seed"
+    seed: int = 0
+    epochs: int = 60000
+    lr: float = 1.0
+    dtype: str = "float64"
+
+    def network_kwargs(self) -> dict[str, Any]:
+        return {
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "loss": self.loss,
+            "reduction": self.reduction,
+            "bias": self.bias,
+            "init": self.init,
+            "seed": self.seed,
+            "dtype": self.dtype,
+        }
+
+    def sizes(self, n_inputs: int, n_outputs: int) -> list[int]:
+        return [n_inputs, *self.hidden, n_outputs]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> TrainConfig:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in options.items() if k in names})
+
+
+def _choice(names: list[str]) -> click.Choice:
+    return click.Choice(names, case_sensitive=False)
+
+
+def network_options(command: Callable) -> Callable:
+    """Add the network and training options (defaults: the seed's run) to a click command."""
+    defaults = TrainConfig()
+    decorators = [
+        click.option(
+            "--dataset",
+            type=_choice(list(DATASETS)),
+            default=defaults.dataset,
+            show_default=True,
+            help="Data set to learn.",
+        ),
+        click.option(
+            "--hidden",
+            type=PositiveIntList(),
+            default="4",
+            show_default=True,
+            help="Hidden layer sizes, comma separated: 8,8 is two layers.",
+        ),
+        click.option(
+            "--activation",
+            type=_choice(hidden_activation_names()),
+            default=defaults.activation,
+            show_default=True,
+            help="Hidden layers' activation.",
+        ),
+        click.option(
+            "--output-activation",
+            type=_choice(output_activation_names()),
+            default=defaults.output_activation,
+            show_default=True,
+        ),
+        click.option(
+            "--loss", type=_choice(list(LOSSES)), default=defaults.loss, show_default=True
+        ),
+        click.option(
+            "--reduction",
+            type=_choice(list(REDUCTIONS)),
+            default=defaults.reduction,
+            show_default=True,
+            help="Sum the loss over examples (the seed) or average.",
+        ),
+        click.option(
+            "--bias/--no-bias",
+            default=defaults.bias,
+            show_default=True,
+            help="Bias vectors per layer (the seed uses a constant-1 input instead).",
+        ),
+        click.option(
+            "--init",
+            type=_choice(list(INITS)),
+            default=defaults.init,
+            show_default=True,
+            help="'seed' replays the 11 lines after np.random.seed.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, 2**32 - 1),
+            default=defaults.seed,
+            show_default=True,
+            help="Random seed of the initial weights.",
+        ),
+        click.option(
+            "--epochs",
+            type=click.IntRange(min=0),
+            default=defaults.epochs,
+            show_default=True,
+            help="Full-batch passes over the data.",
+        ),
+        click.option(
+            "--lr",
+            type=click.FloatRange(min=0, min_open=True),
+            default=defaults.lr,
+            show_default=True,
+            help="Learning rate (step size).",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(["float64", "float32"]),
+            default=defaults.dtype,
+            show_default=True,
+        ),
+    ]
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command

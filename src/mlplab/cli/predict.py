@@ -1,0 +1,47 @@
+"""``mlplab predict MODEL --input 0,1,1``: a saved network's outputs."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import numpy as np
+
+from mlplab.errors import DataError
+from mlplab.network import MLP
+
+__all__ = ["predict"]
+
+
+def _row(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise DataError(f"--input {text!r}: expected numbers separated by commas") from None
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    metavar="X1,X2,...",
+    help="One example; repeat for more.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
+    """Print a saved model's predictions for each --input."""
+    net = MLP.load(model)
+    rows = [_row(text) for text in inputs]
+    width = net.sizes[0]
+    for text, row in zip(inputs, rows, strict=True):
+        if len(row) != width:
+            raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
+    y = net.predict(np.array(rows))
+    if as_json:
+        click.echo(json.dumps({"inputs": rows, "predictions": y.tolist()}))
+        return
+    for text, pred in zip(inputs, y, strict=True):
+        click.echo(f"{text} -> {' '.join(f'{v:.6f}' for v in np.atleast_1d(pred))}")

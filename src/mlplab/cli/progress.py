@@ -1,0 +1,30 @@
+"""The progress bar: tqdm on stderr, off when stderr is not a terminal or when asked."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mlplab.training import Callback
+
+__all__ = ["epoch_progress"]
+
+
+@contextmanager
+def epoch_progress(epochs: int, *, quiet: bool, desc: str = "training") -> Iterator[list[Callback]]:
+    """Yield the callbacks to pass to ``fit``: none, or one that advances a bar."""
+    if quiet or not sys.stderr.isatty() or epochs == 0:
+        yield []
+        return
+    from tqdm.auto import tqdm
+
+    every = max(1, epochs // 200)  # ~200 refreshes, whatever the length
+    with tqdm(total=epochs, desc=desc, unit="epoch", file=sys.stderr, leave=False) as bar:
+
+        def advance(epoch: int, loss: float) -> None:
+            if (epoch + 1) % every == 0:
+                bar.update(every)
+                bar.set_postfix(loss=f"{float(loss):.3g}", refresh=False)
+
+        yield [advance]

@@ -1,0 +1,139 @@
+"""``mlplab train``: the seed's XOR run by default; every exercise is an option away."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+import numpy as np
+
+from mlplab.cli.options import TrainConfig, network_options
+from mlplab.cli.progress import epoch_progress
+from mlplab.datasets import load_dataset
+from mlplab.errors import ConfigError
+from mlplab.network import MLP
+from mlplab.training import History
+
+__all__ = ["run_training", "train"]
+
+
+def run_training(
+    config: TrainConfig, *, holdout: int | None = None, quiet: bool = True
+) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
+    """Build and train the configured network; returns ``(net, history, X, t, seconds)``."""
+    X, t = load_dataset(config.dataset)
+    keep = np.ones(len(X), dtype=bool)
+    if holdout is not None:
+        if not 0 <= holdout < len(X):
+            raise ConfigError(
+                f"--holdout {holdout} is out of range: {config.dataset} has rows 0 to {len(X) - 1}"
+            )
+        keep[holdout] = False
+    net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
+    start = time.perf_counter()
+    with epoch_progress(config.epochs, quiet=quiet) as callbacks:
+        history = net.fit(X[keep], t[keep], epochs=config.epochs, lr=config.lr, callbacks=callbacks)
+    return net, history, X, t, time.perf_counter() - start
+
+
+def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> str:
+    n_in = X.shape[1]
+    names = [f"x{i + 1}" for i in range(n_in - 1)] + ["bias"]
+    header = "  ".join(f"{n:>5}" for n in names) + "  target  prediction"
+    rows = [header]
+    for i, (x, target, pred) in enumerate(zip(X, t, y, strict=True)):
+        cells = "  ".join(f"{v:>5g}" for v in x)
+        targets = " ".join(f"{v:g}" for v in target)
+        preds = " ".join(f"{v:.6f}" for v in pred)
+        mark = "   (held out)" if i == holdout else ""
+        rows.append(f"{cells}  {targets:>6}  {preds:>10}{mark}")
+    return "\n".join(rows)
+
+
+@click.command()
+@network_options
+@click.option(
+    "--holdout",
+    type=int,
+    default=None,
+    metavar="ROW",
+    help="Train without this row (0-based), then show its prediction (exercise 4).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.png",
+    help="Plot the loss against weight updates (exercise 5).",
+)
+@click.option(
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Save the trained model (safetensors).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def train(
+    holdout: int | None,
+    plot_path: str | None,
+    save_path: str | None,
+    as_json: bool,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR."""
+    config = TrainConfig.from_options(options)
+    net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+    y = net.predict(X)
+    if save_path:
+        net.save(save_path, metadata={"cli": config.to_dict(), "final_loss": history.final_loss})
+    if plot_path:
+        from mlplab.plotting import plot_loss
+
+        plot_loss(history, plot_path, title=_title(config, net.sizes))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "predictions": y.tolist(),
+                    "targets": t.tolist(),
+                    "inputs": X.tolist(),
+                    "holdout": holdout,
+                    "final_loss": history.final_loss,
+                    "epochs": config.epochs,
+                    "seconds": seconds,
+                    "config": config.to_dict(),
+                }
+            )
+        )
+        return
+    click.echo(_title(config, net.sizes))
+    click.echo()
+    click.echo(_table(X, t, y, holdout))
+    click.echo()
+    click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s")
+    if holdout is not None:
+        right = bool((y[holdout] > 0.5) == (t[holdout] > 0.5))
+        verdict = "right" if right else "wrong"
+        click.echo(
+            f"held-out row {holdout}: predicted {y[holdout, 0]:.4f} for target "
+            f"{t[holdout, 0]:g}, on the {verdict} side of 0.5"
+        )
+    for path, what in ((save_path, "model"), (plot_path, "loss plot")):
+        if path:
+            click.echo(f"{what} written to {path}")
+
+
+def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:
+    arch = "-".join(str(s) for s in sizes)
+    return (
+        f"{config.dataset}: {arch} {config.activation}/{config.output_activation}, "
+        f"{config.loss} ({config.reduction}), {config.epochs} epochs, lr {config.lr:g}, "
+        f"init {config.init}, seed {config.seed}"
+    )

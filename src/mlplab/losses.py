@@ -1,0 +1,142 @@
+"""Losses, and the output layer's delta ``dL/dz`` they give with an output activation.
+
+The seed's loss is ``L = 1/2 * sum((y - t)^2)`` summed over the examples, so
+``dL/dy = y - t`` and, through the sigmoid, ``delta = (y - t) * y * (1 - y)``:
+the seed's ``y_delta`` with its sign flipped (the seed stores ``-dL/dz`` so that
+its update can read ``W += ...``).
+
+Three pairs of output activation and loss cancel the activation's derivative:
+identity with squared error, sigmoid with binary cross-entropy and softmax with
+cross-entropy all give ``delta = y - t``. For those pairs the delta is taken
+directly, and the loss is computed from ``z`` in a form that cannot overflow.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mlplab.activations import Activation
+from mlplab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mlplab.network import Dense
+
+Array = np.ndarray
+
+__all__ = ["LOSSES", "REDUCTIONS", "Loss", "Objective", "get_loss"]
+
+REDUCTIONS = ("sum", "mean")
+
+
+def _sum_squares(d: Array) -> Array:
+    """``sum(d^2)`` over the last two axes: a float, or one per network of a stack."""
+    if d.ndim == 2:
+        return np.vdot(d, d)
+    return np.einsum("...ij,...ij->...", d, d)
+
+
+class Loss:
+    """A loss summed over examples and outputs.
+
+    ``outputs`` names the output activations it accepts (``None``: any), and
+    ``cancels`` the one whose pairing gives ``delta = y - t``.
+    """
+
+    name: str
+    formula: str
+    outputs: tuple[str, ...] | None = None
+    cancels: str
+
+    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+        """Loss per network and ``y - t``: ``dL/dy`` or, where cancelled, ``dL/dz``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<loss {self.name}: {self.formula}>"
+
+
+class SquaredError(Loss):
+    name = "squared_error"
+    formula = "L = 1/2 * sum((y - t)^2)"
+    cancels = "identity"
+
+    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+        d = np.subtract(y, t)  # dL/dy
+        return 0.5 * _sum_squares(d), d
+
+
+class BinaryCrossEntropy(Loss):
+    name = "binary_cross_entropy"
+    formula = "L = -sum(t log y + (1 - t) log(1 - y))"
+    outputs = ("sigmoid",)
+    cancels = "sigmoid"
+
+    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+        # With y = sigmoid(z): -t log y - (1-t) log(1-y) = softplus(z) - t z, finite for any z.
+        value = (np.logaddexp(0, z) - t * z).sum(axis=(-2, -1))
+        return value, np.subtract(y, t)
+
+
+class CrossEntropy(Loss):
+    name = "cross_entropy"
+    formula = "L = -sum(t log y)"
+    outputs = ("softmax",)
+    cancels = "softmax"
+
+    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+        # With y = softmax(z): -log y_i = logsumexp(z) - z_i, shifted by max(z) to stay finite.
+        zmax = z.max(axis=-1, keepdims=True)
+        logsumexp = np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
+        value = (t * (logsumexp - z)).sum(axis=(-2, -1))
+        return value, np.subtract(y, t)
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss for loss in (SquaredError(), BinaryCrossEntropy(), CrossEntropy())
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Look up a loss by name, refusing unknown names with the valid ones listed."""
+    if isinstance(name, Loss):
+        return name
+    if name not in LOSSES:
+        raise ConfigError(f"unknown loss {name!r}; expected one of: {', '.join(LOSSES)}")
+    return LOSSES[name]
+
+
+class Objective:
+    """Output activation and loss together: ``(loss, delta)`` from ``y``, ``z`` and ``t``.
+
+    ``delta`` is ``dL/dz`` of the output layer, the seed's ``-y_delta``. With
+    ``reduction="mean"`` both are divided by the number of examples.
+    """
+
+    def __init__(self, activation: Activation, loss: Loss, reduction: str) -> None:
+        if reduction not in REDUCTIONS:
+            raise ConfigError(
+                f"unknown reduction {reduction!r}; expected one of: {', '.join(REDUCTIONS)}"
+            )
+        if loss.outputs is not None and activation.name not in loss.outputs:
+            raise ConfigError(
+                f"loss {loss.name!r} needs the output activation "
+                f"{' or '.join(loss.outputs)}, got {activation.name!r}"
+            )
+        self.activation = activation
+        self.loss = loss
+        self.reduction = reduction
+        self.cancels = loss.cancels == activation.name
+        self.needs_z = loss.outputs is not None or activation.needs_z
+
+    def __call__(self, output: Dense, t: Array) -> tuple[Array, Array]:
+        """``(loss per network, delta)`` for the output layer's last forward pass."""
+        loss, delta = self.loss.value_and_gradient(output.h, t, output.z)
+        if not self.cancels:
+            delta = output.activation_backward(delta)  # the seed's (y - t) * (y * (1 - y))
+        if self.reduction == "mean":
+            n = t.shape[-2]
+            loss = loss / n
+            delta /= n
+        return loss, delta

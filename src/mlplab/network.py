@@ -1,0 +1,408 @@
+"""The multi-layer perceptron: forward and backward passes in the seed's notation.
+
+Notation (the seed's, generalised to any depth):
+
+======  ==============================================================
+``X``   inputs, one example per row, shape ``(n, n_in)``
+``t``   targets, shape ``(n, n_out)``
+``W``   a layer's weights, ``(fan_in, fan_out)``, so that code reads ``x @ W``
+``b``   a layer's bias, ``(fan_out,)`` (absent when ``bias=False``, as in the seed)
+``z``   pre-activation, ``z = x @ W + b``
+``h``   a layer's output, ``h = act(z)``; the last layer's output is ``y``
+``delta``  ``dL/dz`` of a layer
+``dW``  ``dL/dW = x.T @ delta``;  ``db = dL/db = delta summed over examples``
+======  ==============================================================
+
+The seed's loop, line by line, and where each line lives here::
+
+    h = 1/(1+np.exp(-(np.dot(X,W1))))            Dense.forward, layer 1
+    y = 1/(1+np.exp(-(np.dot(h,W2))))            Dense.forward, layer 2
+    y_delta = (t - y)*(y*(1-y))                  Objective:    delta = (y - t) * (y * (1 - y))
+    h_delta = np.dot(y_delta, W2.T) * (h*(1-h))  MLP.backward: delta = (delta @ W2.T) * (h * (1-h))
+    W2 += np.dot(h.T, y_delta)                   Dense.backward: dW2 = h.T @ delta
+                                                 SGD.step:       W2 -= lr * dW2
+    W1 += np.dot(X.T, h_delta)                   Dense.backward: dW1 = X.T @ delta
+                                                 SGD.step:       W1 -= lr * dW1
+
+One sign convention throughout: ``delta`` is the gradient ``dL/dz``, so the
+seed's ``y_delta`` and ``h_delta`` are ``-delta``, and its ``W += ...`` is the
+optimizer's ``W -= lr * dW`` with ``lr = 1``. The result is the same to the bit.
+
+Every parameter may carry leading axes (a stack of networks); the code uses
+``@``-style products and ``.mT`` so the same lines serve one network or many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlplab.activations import Activation, get_activation
+from mlplab.errors import ConfigError, DataError
+from mlplab.init import init_weights
+from mlplab.losses import Loss, Objective, get_loss
+
+if TYPE_CHECKING:
+    from mlplab.optimizers import Optimizer
+    from mlplab.training import Callback, History
+
+Array = np.ndarray
+Params = list[dict[str, Array]]
+
+__all__ = ["MLP", "Dense", "matmul"]
+
+DTYPES = (np.float32, np.float64)
+
+
+def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
+    """``a @ b``, by the formulation with the least overhead for these shapes.
+
+    Two plain matrices go to ``np.dot`` (BLAS, the least overhead per call);
+    anything with leading stack axes to ``np.matmul``.
+    """
+    if a.ndim == 2 and b.ndim == 2:
+        return np.dot(a, b, out)
+    return np.matmul(a, b, out=out)
+
+
+class Dense:
+    """One layer, ``h = act(x @ W + b)``, keeping what its backward pass needs.
+
+    ``param`` is the layer's entry in ``MLP.params`` (``{"W": ..., "b": ...}``) and
+    ``grad`` holds ``dL/dparam`` in the same structure after ``backward``. Work
+    arrays are allocated once per input shape and reused, so a training loop
+    allocates nothing.
+    """
+
+    def __init__(self, param: dict[str, Array], activation: Activation, keep_z: bool) -> None:
+        self.param = param
+        self.activation = activation
+        self.keep_z = keep_z or activation.needs_z
+        self.grad = {name: np.zeros_like(value) for name, value in param.items()}
+        self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
+        self.z: Array | None = None  # kept only when backward needs it
+        self.h: Array | None = None
+        self._shape: tuple[int, ...] | None = None
+
+    def _allocate(self, x: Array) -> None:
+        W = self.param["W"]
+        z_shape = (*np.broadcast_shapes(x.shape[:-2], W.shape[:-2]), x.shape[-2], W.shape[-1])
+        self._z = np.empty(z_shape, W.dtype)
+        self._h = np.empty_like(self._z) if self.keep_z else self._z  # h overwrites z
+        self._scratch = np.empty_like(self._z)  # for act'(h)
+        self._grad_x = np.empty((*z_shape[:-1], W.shape[-2]), W.dtype)
+        self._shape = x.shape
+
+    def forward(self, x: Array) -> Array:
+        """``h = act(x @ W + b)``."""
+        if x.shape != self._shape:
+            self._allocate(x)
+        z = matmul(x, self.param["W"], self._z)
+        if "b" in self.param:
+            z += self.param["b"][..., None, :]
+        self.x = x
+        self.z = z if self.keep_z else None
+        self.h = self.activation.forward(z, self._h)
+        return self.h
+
+    def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
+        """Given ``delta = dL/dz``, fill ``dW = x.T @ delta`` and ``db``; return ``dL/dx``."""
+        grad = self.grad
+        matmul(self.x.mT, delta, grad["W"])
+        if "b" in grad:
+            np.sum(delta, axis=-2, out=grad["b"])
+        if not grad_input:
+            return None
+        return matmul(delta, self.param["W"].mT, self._grad_x)
+
+    def activation_backward(self, grad_h: Array) -> Array:
+        """``delta = dL/dh * act'(h)``: the seed's ``* (h * (1 - h))``, in place in ``grad_h``."""
+        return self.activation.backward(grad_h, self.h, self.z, self._scratch)
+
+
+class MLP:
+    """A multi-layer perceptron of any depth and width.
+
+    Parameters
+    ----------
+    sizes
+        Units per layer, inputs first: ``[3, 4, 1]`` is the seed's network.
+    activation, output_activation
+        Names from ``ACTIVATIONS`` for the hidden layers and the output layer.
+    loss
+        ``"squared_error"`` (the seed's ``1/2 * sum((y - t)^2)``),
+        ``"binary_cross_entropy"`` (sigmoid output) or ``"cross_entropy"`` (softmax output).
+    reduction
+        ``"sum"`` over examples, as the seed does, or ``"mean"``, which divides the
+        effective step by the number of examples.
+    bias
+        Give each layer a bias vector. The seed has none: it feeds a constant-1 column.
+    init
+        ``"seed"`` (the seed's legacy stream, exactly), ``"uniform"``, ``"glorot"`` or ``"he"``.
+    seed
+        Seed of the init's generator; ``None`` draws a fresh start.
+    dtype
+        ``np.float64`` or ``np.float32``, used end to end.
+    stack
+        Hold ``stack`` independent networks of this shape: every parameter gets a
+        leading axis of that length, and network ``i`` starts exactly as
+        ``MLP(..., seed=seed + i)`` does. ``predict`` then returns ``(stack, n, outputs)``
+        and losses are one per network.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str | Activation = "sigmoid",
+        output_activation: str | Activation = "sigmoid",
+        loss: str | Loss = "squared_error",
+        reduction: str = "sum",
+        bias: bool = True,
+        init: str = "uniform",
+        seed: int | None = None,
+        dtype: type | np.dtype | str = np.float64,
+        stack: int | None = None,
+    ) -> None:
+        self.sizes = _check_sizes(sizes)
+        self.activation = get_activation(activation, where="hidden")
+        self.output_activation = get_activation(output_activation, where="output")
+        self.objective = Objective(self.output_activation, get_loss(loss), reduction)
+        self.bias = bool(bias)
+        self.init = init
+        self.seed = seed
+        self.dtype = _check_dtype(dtype)
+        self.stack = _check_stack(stack)
+        self.training_metadata: dict[str, Any] = {}
+        shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        if self.stack is None:
+            weights = init_weights(init, shapes, seed, self.dtype)
+        else:
+            if seed is None:  # a fresh random start, still one seed per network
+                seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
+                self.seed = seed
+            per_net = [init_weights(init, shapes, seed + i, self.dtype) for i in range(self.stack)]
+            weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
+        lead = () if self.stack is None else (self.stack,)
+        params = [{"W": W} for W in weights]
+        if self.bias:
+            for p, (_, fan_out) in zip(params, shapes, strict=True):
+                p["b"] = np.zeros((*lead, fan_out), dtype=self.dtype)
+        self._set_params(params)
+
+    # --- structure ------------------------------------------------------------------
+
+    def _set_params(self, params: Params) -> None:
+        activations = [self.activation] * (len(params) - 1) + [self.output_activation]
+        self._params = params
+        self.layers = [
+            Dense(p, act, keep_z=(i == len(params) - 1) and self.objective.needs_z)
+            for i, (p, act) in enumerate(zip(params, activations, strict=True))
+        ]
+        # (layer, layer below) from the top: the order of the backward pass
+        self._downward_pairs = list(zip(self.layers[:0:-1], self.layers[-2::-1], strict=True))
+
+    @property
+    def params(self) -> Params:
+        """One dict per layer, ``{"W": (n_in, n_out), "b": (n_out,)}``; edit values in place."""
+        return self._params
+
+    @property
+    def loss(self) -> Loss:
+        return self.objective.loss
+
+    @property
+    def reduction(self) -> str:
+        return self.objective.reduction
+
+    @property
+    def n_params(self) -> int:
+        return sum(v.size for p in self._params for v in p.values())
+
+    def config(self) -> dict[str, Any]:
+        """The settings that rebuild this network's architecture (JSON-ready)."""
+        return {
+            "sizes": list(self.sizes),
+            "activation": self.activation.name,
+            "output_activation": self.output_activation.name,
+            "loss": self.loss.name,
+            "reduction": self.reduction,
+            "bias": self.bias,
+            "init": self.init,
+            "seed": self.seed,
+            "dtype": np.dtype(self.dtype).name,
+            "stack": self.stack,
+        }
+
+    # --- the math -------------------------------------------------------------------
+
+    def _forward(self, X: Array) -> Array:
+        """Forward pass over the layers; returns ``y``, keeps each layer's values."""
+        h = X
+        for layer in self.layers:
+            h = layer.forward(h)  # h = act(h @ W + b)
+        return h
+
+    def backward(self, delta: Array) -> None:
+        """Backward pass from the output's ``delta``, filling every layer's ``grad``.
+
+        For each layer from the last: ``dW = x.T @ delta``, then the delta of the
+        layer below, ``delta = (delta @ W.T) * act'(h)`` (the seed's ``h_delta``).
+        """
+        for layer, below in self._downward_pairs:
+            grad_h = layer.backward(delta)  # dL/dh of the layer below: delta @ W.T
+            delta = below.activation_backward(grad_h)  # times act'(h): h * (1 - h)
+        self.layers[0].backward(delta, grad_input=False)
+
+    def loss_and_backward(self, X: Array, T: Array) -> Array:
+        """One forward and backward pass; the loss is returned, gradients left in ``grads``."""
+        self._forward(X)
+        loss, delta = self.objective(self.layers[-1], T)  # delta = dL/dz, the seed's -y_delta
+        self.backward(delta)
+        return loss
+
+    @property
+    def grads(self) -> Params:
+        """The gradients from the last backward pass, in the structure of ``params``."""
+        return [layer.grad for layer in self.layers]
+
+    # --- public API -----------------------------------------------------------------
+
+    def forward(self, X: Any) -> list[Array]:
+        """Every layer's output for inputs ``X``: ``[h1, ..., y]``."""
+        X = self._check_inputs(X)
+        with np.errstate(over="ignore"):
+            self._forward(X)
+        return [layer.h.copy() for layer in self.layers]
+
+    def predict(self, X: Any) -> Array:
+        """The network's output ``y`` for inputs ``X`` (one row per example)."""
+        X = self._check_inputs(X)
+        with np.errstate(over="ignore"):
+            return self._forward(X).copy()
+
+    def evaluate(self, X: Any, T: Any) -> float | Array:
+        """The loss on ``(X, T)`` at the current weights (one per network for a stack)."""
+        X, T = self.check_data(X, T)
+        with np.errstate(over="ignore"):
+            self._forward(X)
+            loss, _ = self.objective(self.layers[-1], T)
+        return float(loss) if self.stack is None else np.asarray(loss).copy()
+
+    def gradients(self, X: Any, T: Any) -> tuple[float | Array, Params]:
+        """``(loss, grads)`` at the current weights; grads are ``dL/dparam``, not the negative.
+
+        The loss is a float, or one per network for a stack.
+        """
+        X, T = self.check_data(X, T)
+        with np.errstate(over="ignore"):
+            loss = self.loss_and_backward(X, T)
+        loss = float(loss) if self.stack is None else np.asarray(loss).copy()
+        return loss, [{k: v.copy() for k, v in g.items()} for g in self.grads]
+
+    def fit(
+        self,
+        X: Any,
+        T: Any,
+        epochs: int = 60000,
+        lr: float = 1.0,
+        optimizer: Optimizer | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> History:
+        """Full-batch gradient descent for ``epochs`` passes; returns the loss of every epoch."""
+        from mlplab.training import fit
+
+        return fit(self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks)
+
+    def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
+        """Write the weights and architecture to a safetensors file (atomically)."""
+        from mlplab.serialization import save
+
+        save(self, path, metadata=metadata)
+
+    @classmethod
+    def load(cls, path: str | Path) -> MLP:
+        """Read a model written by ``save``, validating everything in it."""
+        from mlplab.serialization import load
+
+        return load(path)
+
+    # --- checks ---------------------------------------------------------------------
+
+    def _check_inputs(self, X: Any) -> Array:
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError) as e:
+            raise DataError(f"inputs must be numeric, one example per row: {e}") from None
+        if X.ndim not in (1, 2) or X.shape[-1] != self.sizes[0]:
+            raise DataError(
+                f"inputs have shape {X.shape}; expected (n, {self.sizes[0]}) or "
+                f"({self.sizes[0]},): the network takes {self.sizes[0]} inputs"
+            )
+        return X
+
+    def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
+        """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
+        X = self._check_inputs(X)
+        if X.ndim == 1:
+            X = X[None, :]
+        try:
+            T = np.asarray(T, dtype=self.dtype)
+        except (TypeError, ValueError) as e:
+            raise DataError(f"targets must be numeric: {e}") from None
+        n_out = self.sizes[-1]
+        if T.ndim == 1 and n_out == 1:
+            T = T[:, None]
+        if T.shape != (X.shape[0], n_out):
+            raise DataError(
+                f"targets have shape {T.shape}; expected ({X.shape[0]}, {n_out}): one row per "
+                f"input row and {n_out} output(s)"
+            )
+        for name, a in (("inputs", X), ("targets", T)):
+            if not np.all(np.isfinite(a)):
+                raise DataError(f"{name} contain NaN or infinite values")
+        return X, T
+
+    # --- display --------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        arch = "-".join(str(s) for s in self.sizes)
+        stack = "" if self.stack is None else f", stack={self.stack}"
+        return (
+            f"MLP({arch}{stack}, activation={self.activation.name}, "
+            f"output={self.output_activation.name}, loss={self.loss.name}, "
+            f"bias={self.bias}, params={self.n_params})"
+        )
+
+
+def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in sizes)
+    except (TypeError, ValueError):
+        raise ConfigError(f"sizes must be a list of positive integers, got {sizes!r}") from None
+    if len(sizes) < 2 or any(s < 1 for s in sizes):
+        raise ConfigError(
+            f"sizes must list at least 2 layers (inputs and outputs) of at least 1 unit each, "
+            f"got {list(sizes)}"
+        )
+    return sizes
+
+
+def _check_stack(stack: Any) -> int | None:
+    if stack is None:
+        return None
+    if isinstance(stack, bool) or not isinstance(stack, int | np.integer) or stack < 1:
+        raise ConfigError(f"stack must be a positive integer or None, got {stack!r}")
+    return int(stack)
+
+
+def _check_dtype(dtype: Any) -> type:
+    try:
+        dt = np.dtype(dtype).type
+    except TypeError:
+        dt = None
+    if dt not in DTYPES:
+        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt

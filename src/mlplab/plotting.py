@@ -1,0 +1,91 @@
+"""Pictures: the loss curve (exercise 5) and held-out loss (exercise 4), as matplotlib figures.
+
+Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no
+display needed). Imported only by the commands that draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mlplab.training import History
+
+__all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure"]
+
+
+def _figure(width: float = 6.4, height: float = 4.0):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - depends on the environment
+        from mlplab.errors import ConfigError
+
+        raise ConfigError("plotting needs matplotlib: pip install 'mlplab[plot]'") from None
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def loss_figure(history: History, *, title: str = ""):
+    """The loss against weight updates, on a log scale."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    loss = np.asarray(history.loss)
+    epochs = np.arange(1, len(loss) + 1)
+    if loss.ndim == 1:
+        ax.plot(epochs, loss, lw=1.5, label="training loss")
+    else:  # a stack: median and the 10-90 % band
+        p10, p50, p90 = np.percentile(loss, [10, 50, 90], axis=1)
+        ax.fill_between(epochs, p10, p90, alpha=0.3, label="10-90 %")
+        ax.plot(epochs, p50, lw=1.5, label="median")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("weight updates (epochs)")
+    ax.set_ylabel("loss")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def loo_figure(
+    epochs: np.ndarray,
+    train_loss: Sequence[np.ndarray],
+    heldout_loss: Sequence[np.ndarray],
+    labels: Sequence[str],
+    *,
+    title: str = "",
+):
+    """One panel per held-out row: its loss over the epochs beside the training loss."""
+    n = len(labels)
+    fig = _figure(3.2 * n, 3.4)
+    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+    for ax, train, held, label in zip(axes, train_loss, heldout_loss, labels, strict=True):
+        ax.plot(epochs, train, label="training loss (per example)")
+        ax.plot(epochs, held, label="held-out example's loss")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("epochs")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("loss (mean over seeds)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def save_figure(fig, path: str | Path) -> None:
+    """Save ``fig`` to ``path`` through a temporary file and a rename."""
+    import io
+
+    from mlplab.serialization import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    fig.savefig(buffer, format=fmt, dpi=120)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def plot_loss(history: History, path: str | Path, *, title: str = "") -> None:
+    """Draw ``history``'s loss curve into ``path`` (exercise 5)."""
+    save_figure(loss_figure(history, title=title), path)

@@ -1,0 +1,180 @@
+"""Model files: safetensors holding the weights, with the architecture as JSON metadata.
+
+Layout: tensors ``layers.{i}.W`` and ``layers.{i}.b``, and one metadata entry,
+``"mlplab"``, a JSON object with ``format_version``, ``config`` (what ``MLP``
+needs to rebuild the architecture) and ``training`` (free-form settings). Files
+are written to a temporary file in the same folder and renamed over the target,
+so an interrupted save leaves the old file or the new one, never a broken one.
+Loading checks everything it reads and raises ``ModelFileError`` otherwise. No pickle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlplab.errors import MlplabError, ModelFileError
+
+if TYPE_CHECKING:
+    from mlplab.network import MLP
+
+__all__ = ["FORMAT_VERSION", "atomic_write_bytes", "load", "read_header", "save"]
+
+FORMAT_VERSION = 1
+MAX_HEADER_BYTES = 1 << 20  # a header larger than 1 MiB is not one of ours
+MAX_FILE_BYTES = 1 << 31
+
+_DTYPES = {"F32": np.float32, "F64": np.float64}
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
+    """Write ``net`` to ``path`` as safetensors (see the module docstring for the layout)."""
+    from safetensors.numpy import save as to_bytes
+
+    tensors = {
+        f"layers.{i}.{name}": np.ascontiguousarray(value)
+        for i, param in enumerate(net.params)
+        for name, value in param.items()
+    }
+    header = {
+        "format_version": FORMAT_VERSION,
+        "config": net.config(),
+        "training": metadata or {},
+    }
+    data = to_bytes(tensors, metadata={"mlplab": json.dumps(header)})
+    atomic_write_bytes(path, data)
+
+
+def read_header(data: bytes, source: str) -> dict[str, Any]:
+    """Parse and sanity-check the safetensors JSON header of ``data``."""
+    if len(data) < 8:
+        raise ModelFileError(f"{source}: not a model file (only {len(data)} bytes)")
+    (length,) = struct.unpack("<Q", data[:8])
+    if length > MAX_HEADER_BYTES or 8 + length > len(data):
+        raise ModelFileError(
+            f"{source}: not a model file, or truncated (header claims {length} bytes, "
+            f"file has {len(data)})"
+        )
+    try:
+        header = json.loads(data[8 : 8 + length])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelFileError(f"{source}: not a model file (header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source}: not a model file (header is not a JSON object)")
+    return header
+
+
+def _mlplab_metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
+    meta = header.get("__metadata__")
+    raw = meta.get("mlplab") if isinstance(meta, dict) else None
+    if not isinstance(raw, str):
+        raise ModelFileError(f"{source}: a safetensors file, but not an mlplab model")
+    try:
+        info = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ModelFileError(f"{source}: mlplab metadata is not valid JSON") from None
+    if not isinstance(info, dict):
+        raise ModelFileError(f"{source}: mlplab metadata is not a JSON object")
+    version = info.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(f"{source}: mlplab metadata has no format_version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{source}: written in model format version {version}, but this mlplab reads "
+            f"format version {FORMAT_VERSION} and older; upgrade mlplab"
+        )
+    if not isinstance(info.get("config"), dict):
+        raise ModelFileError(f"{source}: mlplab metadata has no config")
+    return info
+
+
+def load(path: str | Path) -> MLP:
+    """Read a model written by ``save``; anything else raises ``ModelFileError``."""
+    from mlplab.network import MLP
+
+    source = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise ModelFileError(f"{source}: {size} bytes is too large for a model file")
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{source}: is a directory, not a model file") from None
+    except OSError as e:
+        raise ModelFileError(f"{source}: cannot read: {e.strerror}") from None
+    info = _mlplab_metadata(read_header(data, source), source)
+    config = dict(info["config"])
+    try:
+        net = MLP(**config)
+    except (MlplabError, TypeError) as e:
+        raise ModelFileError(f"{source}: invalid model config: {e}") from None
+    tensors = _read_tensors(data, source)
+    expected = {
+        f"layers.{i}.{name}": (value.shape, value.dtype)
+        for i, param in enumerate(net.params)
+        for name, value in param.items()
+    }
+    if set(tensors) != set(expected):
+        missing = sorted(set(expected) - set(tensors))
+        extra = sorted(set(tensors) - set(expected))
+        raise ModelFileError(
+            f"{source}: tensors do not match the architecture {config.get('sizes')}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unexpected {', '.join(extra)}" if extra else "")
+        )
+    for name, (shape, dtype) in expected.items():
+        value = tensors[name]
+        if value.shape != shape or value.dtype != dtype:
+            raise ModelFileError(
+                f"{source}: tensor {name} has shape {value.shape} and dtype {value.dtype}; "
+                f"expected {shape} and {np.dtype(dtype).name}"
+            )
+        if not np.all(np.isfinite(value)):
+            raise ModelFileError(f"{source}: tensor {name} contains NaN or infinite values")
+    for i, param in enumerate(net.params):
+        for name in param:
+            param[name][...] = tensors[f"layers.{i}.{name}"]
+    net.training_metadata = info.get("training") if isinstance(info.get("training"), dict) else {}
+    return net
+
+
+def _read_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as from_bytes
+
+    header = read_header(data, source)
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = entry.get("dtype") if isinstance(entry, dict) else None
+        if dtype not in _DTYPES:
+            raise ModelFileError(f"{source}: tensor {name} has dtype {dtype}; expected F32 or F64")
+    try:
+        return from_bytes(data)
+    except (SafetensorError, ValueError, OverflowError) as e:
+        raise ModelFileError(f"{source}: corrupt tensor data: {e}") from None
