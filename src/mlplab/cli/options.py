@@ -43,7 +43,7 @@ class TrainConfig:
     output_activation: str = "sigmoid"
     loss: str = "squared_error"
     reduction: str = "sum"
-    bias: bool = False
+    bias: bool | None = None  # None: bias vectors unless the data carry the seed's 1-column
     init: str = "seed"
     seed: int = 0
     epochs: int = 60000
@@ -56,11 +56,17 @@ class TrainConfig:
             "output_activation": self.output_activation,
             "loss": self.loss,
             "reduction": self.reduction,
-            "bias": self.bias,
+            "bias": self.uses_bias,
             "init": self.init,
             "seed": self.seed,
             "dtype": self.dtype,
         }
+
+    @property
+    def uses_bias(self) -> bool:
+        if self.bias is not None:
+            return self.bias
+        return not DATASETS[self.dataset].gate
 
     def sizes(self, n_inputs: int, n_outputs: int) -> list[int]:
         return [n_inputs, *self.hidden, n_outputs]

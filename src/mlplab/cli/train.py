@@ -16,7 +16,16 @@ from mlplab.errors import ConfigError
 from mlplab.network import MLP
 from mlplab.training import History
 
-__all__ = ["run_training", "train"]
+__all__ = ["accuracy", "run_training", "train"]
+
+MAX_TABLE_ROWS = 16
+
+
+def accuracy(y: np.ndarray, t: np.ndarray) -> float:
+    """Share of rows on the right side of 0.5 (one output) or with the right argmax."""
+    if t.shape[-1] == 1:
+        return float(np.mean((y > 0.5) == (t > 0.5)))
+    return float(np.mean(y.argmax(axis=-1) == t.argmax(axis=-1)))
 
 
 def run_training(
@@ -115,7 +124,10 @@ def train(
         return
     click.echo(_title(config, net.sizes))
     click.echo()
-    click.echo(_table(X, t, y, holdout))
+    if len(X) <= MAX_TABLE_ROWS:
+        click.echo(_table(X, t, y, holdout))
+    else:
+        click.echo(f"{len(X)} examples: accuracy {accuracy(y, t):.1%}")
     click.echo()
     click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s")
     if holdout is not None:
