@@ -1,0 +1,165 @@
+"""Products of large stacks of tiny matrices, as a few large BLAS calls.
+
+``np.matmul`` on a stack of K tiny matrices pays a fixed cost per matrix (about
+50 ns: one small BLAS call or one short inner loop each), which dominates when
+each product is a handful of multiply-adds, as in the seed's 3-4-1 network.
+Here each matrix of the stack is flattened to a row, ``(K, r*c)``, and the
+product becomes a few operations on those rows, whose cost grows with K but
+has no per-matrix part:
+
+* a shared matrix against a stack (``X @ W`` and ``X.T @ delta`` of the input
+  layer): ``out[s] = a @ b[s]`` is linear in ``b[s]``, so ``out_flat = b_flat @ M``
+  with ``M`` (``k*n x m*n``, a Kronecker product of ``a`` and an identity) built
+  from ``a``: one BLAS call for the whole stack;
+* two stacks: ``out[s, i, l] = sum_j a[s, i, j] * b[s, j, l]`` as
+  ``((a_flat @ Ea) * (b_flat @ Eb)) @ S``, where the 0/1 matrices ``Ea`` and ``Eb``
+  copy each entry to the products ``(i, j, l)`` that use it and ``S`` sums over
+  ``j``; a factor that is the identity is skipped, and of ``a @ b`` and
+  ``(b.mT @ a.mT).mT`` the cheaper is taken.
+
+Each row of every call depends only on its own network, so the networks stay
+independent (a NaN in one cannot reach another). The sums run in another order
+than ``np.matmul``'s, so the results agree to rounding, not to the bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+
+Array = np.ndarray
+Plan = Callable[[Array, Array, Array], None]
+
+__all__ = ["MAX_COST", "MIN_STACK", "plan"]
+
+MAX_COST = 1024  # multiply-adds per network above which np.matmul is used
+MIN_STACK = 8  # below this many networks np.matmul's per-matrix cost does not matter
+
+
+def _flat(x: Array, transposed: bool) -> Array:
+    """``x`` (K, r, c), known to be stored as rows, as (K, r*c) (or its ``.mT``): a view."""
+    return (x.mT if transposed else x).reshape(x.shape[0], -1)
+
+
+def _positions(rows: int, cols: int, transposed: bool) -> Array:
+    """Where element ``(i, j)`` of a (rows, cols) matrix sits in its flattened row."""
+    i, j = np.indices((rows, cols))
+    return j * rows + i if transposed else i * cols + j
+
+
+def _spread(src: Array, size: int, dtype: np.dtype) -> Array | None:
+    """0/1 matrix taking a flattened operand to the products at ``src``; None if the identity."""
+    if src.size == size and np.array_equal(src.ravel(), np.arange(size)):
+        return None
+    E = np.zeros((size, src.size), dtype)
+    E[src.ravel(), np.arange(src.size)] = 1
+    return E
+
+
+def _cost(E: Array | None) -> int:
+    return 0 if E is None else E.size
+
+
+def _two_stacks(m: int, k: int, n: int, a_t: bool, b_t: bool, dtype: np.dtype):
+    """``(cost, Ea, Eb, S)`` for ``a @ b`` with both operands stacked."""
+    i, j, l = np.indices((m, k, n))
+    Ea = _spread(_positions(m, k, a_t)[i, j], m * k, dtype)
+    Eb = _spread(_positions(k, n, b_t)[j, l], k * n, dtype)
+    S = None
+    if k > 1:
+        S = np.kron(np.eye(m, dtype=dtype), np.kron(np.ones((k, 1), dtype), np.eye(n, dtype=dtype)))
+    return _cost(Ea) + _cost(Eb) + _cost(S), Ea, Eb, S
+
+
+@lru_cache(maxsize=256)
+def _plan(key: tuple) -> Plan | None:
+    a_shape, a_strides, b_shape, b_strides, dtype = key
+    dtype = np.dtype(dtype)
+    m, k = a_shape[-2:]
+    n = b_shape[-1]
+    if len(a_shape) == 2:  # a shared matrix against the stack
+        stack = b_shape[0]
+        if k * n * m * n > MAX_COST or stack < MIN_STACK:
+            return None
+        b_t = _layout(b_shape, b_strides, dtype.itemsize)
+        if b_t is None:
+            return None
+        i, j, l = np.indices((m, k, n))
+        rows, cols = _positions(k, n, b_t)[j, l].ravel(), (i * n + l).ravel()
+        ai, aj = i.ravel(), j.ravel()
+
+        def shared(a: Array, b: Array, out: Array) -> None:
+            M = np.zeros((k * n, m * n), dtype)
+            M[rows, cols] = a[ai, aj]
+            np.dot(_flat(b, b_t), M, _flat(out, False))
+
+        return shared
+    stack = a_shape[0]
+    if stack < MIN_STACK:
+        return None
+    a_t = _layout(a_shape, a_strides, dtype.itemsize)
+    b_t = _layout(b_shape, b_strides, dtype.itemsize)
+    if a_t is None or b_t is None:
+        return None
+    direct = _two_stacks(m, k, n, a_t, b_t, dtype)
+    # out.mT = b.mT @ a.mT: the transposed operands swap roles and layouts
+    swapped = _two_stacks(n, k, m, not b_t, not a_t, dtype) if 1 in (m, n) else None
+    use_swapped = swapped is not None and swapped[0] < direct[0]
+    cost, Ea, Eb, S = swapped if use_swapped else direct
+    la, lb = (not b_t, not a_t) if use_swapped else (a_t, b_t)
+    if cost > MAX_COST:
+        return None
+
+    def two(a: Array, b: Array, out: Array) -> None:
+        if use_swapped:
+            a, b, out = b.mT, a.mT, out.mT
+        a_flat, b_flat, result = _flat(a, la), _flat(b, lb), _flat(out, False)
+        left = a_flat if Ea is None else a_flat @ Ea
+        right = b_flat if Eb is None else b_flat @ Eb
+        if S is None:  # k == 1: the products are the result
+            np.multiply(left, right, result)
+            return
+        products = np.multiply(left, right, left if Ea is not None else None)
+        np.dot(products, S, result)
+
+    return two
+
+
+def _c_flat(shape: tuple, strides: tuple, itemsize: int) -> bool:
+    """Whether (K, r, c) with these strides is (K, r*c) rows stored one after another."""
+    expected = itemsize
+    for size, stride in zip(reversed(shape), reversed(strides), strict=True):
+        if size > 1 and stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _layout(shape: tuple, strides: tuple, itemsize: int) -> bool | None:
+    """False if a stacked operand flattens as stored, True if its ``.mT`` does, else None."""
+    if _c_flat(shape, strides, itemsize):
+        return False
+    if _c_flat((shape[0], shape[2], shape[1]), (strides[0], strides[2], strides[1]), itemsize):
+        return True
+    return None
+
+
+def plan(a: Array, b: Array, out: Array) -> Plan | None:
+    """A function computing ``out[...] = a @ b`` by flattened rows, or None to use np.matmul.
+
+    ``a`` is (m, k) or (K, m, k), ``b`` is (K, k, n), ``out`` is (K, m, n) and
+    C-contiguous; the formulation is chosen once per layout and cached.
+    """
+    if (
+        b.ndim != 3
+        or a.ndim not in (2, 3)
+        or (a.ndim == 3 and a.shape[0] != b.shape[0])
+        or not out.flags.c_contiguous
+        or out.dtype != a.dtype
+        or out.dtype != b.dtype
+    ):
+        return None
+    key = (a.shape, a.strides, b.shape, b.strides, out.dtype.str)
+    return _plan(key)
