@@ -31,11 +31,11 @@ def loss_figure(history: History, *, title: str = ""):
     fig = _figure()
     ax = fig.add_subplot()
     loss = np.asarray(history.loss)
-    epochs = np.arange(1, len(loss) + 1)
+    epochs = np.asarray(history.extra.get("loss_epochs", np.arange(len(loss)))) + 1
     if loss.ndim == 1:
         ax.plot(epochs, loss, lw=1.5, label="training loss")
     else:  # a stack: median and the 10-90 % band
-        p10, p50, p90 = np.percentile(loss, [10, 50, 90], axis=1)
+        p10, p50, p90 = np.nanpercentile(loss, [10, 50, 90], axis=1)  # NaN: diverged
         ax.fill_between(epochs, p10, p90, alpha=0.3, label="10-90 %")
         ax.plot(epochs, p50, lw=1.5, label="median")
     ax.set_xscale("log")

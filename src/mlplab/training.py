@@ -16,6 +16,7 @@ import numpy as np
 
 from mlplab.errors import ConfigError, TrainingDivergedError
 from mlplab.optimizers import SGD, Optimizer
+from mlplab.stacks import StackRecord
 
 if TYPE_CHECKING:
     from mlplab.network import MLP
@@ -28,7 +29,9 @@ class History:
     """What training recorded: ``loss[j]`` is the loss at the start of epoch ``j``.
 
     The loss is that of the weights the epoch's gradient was taken at, before
-    its update (the seed's ``y`` inside the loop is the same).
+    its update (the seed's ``y`` inside the loop is the same). For a stack,
+    ``loss[j]`` holds one loss per network, and long runs keep every N-th epoch
+    only (``extra["loss_epochs"]``); see ``mlplab.stacks``.
     """
 
     loss: np.ndarray
@@ -70,14 +73,17 @@ def fit(
     params = [v for p in net.params for v in p.values()]
     grads = [v for g in net.grads for v in g.values()]
     stacked = net.stack is not None
-    losses = np.empty((epochs, net.stack) if stacked else epochs)
+    record = StackRecord(net.stack, epochs, params) if stacked else None
+    losses = np.empty(0 if stacked else epochs)
     step = optimizer.step
     loss_and_backward = net.loss_and_backward
     start = time.perf_counter()
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", **({"invalid": "ignore"} if stacked else {})):
         for epoch in range(epochs):
             loss = loss_and_backward(X, T)
-            if not math.isfinite(loss.sum() if stacked else loss):
+            if stacked:  # a diverged network is frozen, the others go on
+                record.record(epoch, loss)
+            elif not math.isfinite(loss):
                 history = History(losses[:epoch].copy(), epoch, time.perf_counter() - start)
                 raise TrainingDivergedError(
                     f"the loss became {loss} at epoch {epoch}; training stopped and the "
@@ -85,8 +91,13 @@ def fit(
                     epoch=epoch,
                     history=history,
                 )
-            losses[epoch] = loss
+            else:
+                losses[epoch] = loss
             step(params, grads)
+            if stacked:
+                record.after_step()
             for callback in callbacks:
                 callback(epoch, loss)
+    if stacked:
+        return History(record.loss, epochs, time.perf_counter() - start, record.extras())
     return History(losses, epochs, time.perf_counter() - start)

@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "train": "mlplab.cli.train:train",
     "predict": "mlplab.cli.predict:predict",
     "loo": "mlplab.cli.loo:loo",
+    "ensemble": "mlplab.cli.ensemble:ensemble",
+    "sweep": "mlplab.cli.sweep:sweep",
 }
 
 

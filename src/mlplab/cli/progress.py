@@ -6,6 +6,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
+
 from mlplab.training import Callback
 
 __all__ = ["epoch_progress"]
@@ -25,6 +27,6 @@ def epoch_progress(epochs: int, *, quiet: bool, desc: str = "training") -> Itera
         def advance(epoch: int, loss: float) -> None:
             if (epoch + 1) % every == 0:
                 bar.update(every)
-                bar.set_postfix(loss=f"{float(loss):.3g}", refresh=False)
+                bar.set_postfix(loss=f"{float(np.nanmedian(loss)):.3g}", refresh=False)  # a stack: median
 
         yield [advance]
