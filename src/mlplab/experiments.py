@@ -9,6 +9,7 @@ and after how many epochs?".
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 Array = np.ndarray
 
 __all__ = [
-    "StackOutcome",
     "SolveWatch",
+    "StackOutcome",
     "check_memory",
     "estimate_bytes",
     "memory_limit",
@@ -151,7 +152,7 @@ def estimate_bytes(sizes: Sequence[int], n_examples: int, stack: int, dtype: Any
     """
     item = np.dtype(dtype).itemsize
     per_net = 0
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         per_net += 3 * (fan_in + 1) * fan_out  # W and b, their gradients, the stacking copy
         per_net += n_examples * (4 * fan_out + fan_in)  # z, h, scratch, grad_x
         per_net += 2 * n_examples * fan_in * fan_out  # flattened-product temporaries

@@ -27,6 +27,7 @@ def epoch_progress(epochs: int, *, quiet: bool, desc: str = "training") -> Itera
         def advance(epoch: int, loss: float) -> None:
             if (epoch + 1) % every == 0:
                 bar.update(every)
-                bar.set_postfix(loss=f"{float(np.nanmedian(loss)):.3g}", refresh=False)  # a stack: median
+                median = float(np.nanmedian(loss))  # of a stack's losses; a float's own value
+                bar.set_postfix(loss=f"{median:.3g}", refresh=False)
 
         yield [advance]
