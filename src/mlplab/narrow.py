@@ -49,28 +49,28 @@ def _positions(rows: int, cols: int, transposed: bool) -> Array:
     return j * rows + i if transposed else i * cols + j
 
 
+def _is_identity(src: Array) -> bool:
+    return bool(np.array_equal(src.ravel(), np.arange(src.size)))
+
+
 def _spread(src: Array, size: int, dtype: np.dtype) -> Array | None:
     """0/1 matrix taking a flattened operand to the products at ``src``; None if the identity."""
-    if src.size == size and np.array_equal(src.ravel(), np.arange(size)):
+    if src.size == size and _is_identity(src):
         return None
     E = np.zeros((size, src.size), dtype)
     E[src.ravel(), np.arange(src.size)] = 1
     return E
 
 
-def _cost(E: Array | None) -> int:
-    return 0 if E is None else E.size
-
-
-def _two_stacks(m: int, k: int, n: int, a_t: bool, b_t: bool, dtype: np.dtype):
-    """``(cost, Ea, Eb, S)`` for ``a @ b`` with both operands stacked."""
+def _two_stacks(m: int, k: int, n: int, a_t: bool, b_t: bool):
+    """Multiply-adds per network of ``a @ b`` for two stacks, and the products' sources."""
     i, j, l = np.indices((m, k, n))
-    Ea = _spread(_positions(m, k, a_t)[i, j], m * k, dtype)
-    Eb = _spread(_positions(k, n, b_t)[j, l], k * n, dtype)
-    S = None
-    if k > 1:
-        S = np.kron(np.eye(m, dtype=dtype), np.kron(np.ones((k, 1), dtype), np.eye(n, dtype=dtype)))
-    return _cost(Ea) + _cost(Eb) + _cost(S), Ea, Eb, S
+    src_a, src_b = _positions(m, k, a_t)[i, j], _positions(k, n, b_t)[j, l]
+    mkn = m * k * n
+    cost = 0 if n == 1 and _is_identity(src_a) else m * k * mkn
+    cost += 0 if m == 1 and _is_identity(src_b) else k * n * mkn
+    cost += 0 if k == 1 else mkn * m * n
+    return cost, src_a, src_b
 
 
 @lru_cache(maxsize=256)
@@ -103,14 +103,23 @@ def _plan(key: tuple) -> Plan | None:
     b_t = _layout(b_shape, b_strides, dtype.itemsize)
     if a_t is None or b_t is None:
         return None
-    direct = _two_stacks(m, k, n, a_t, b_t, dtype)
+    if m * k * n > MAX_COST:
+        return None
+    direct = _two_stacks(m, k, n, a_t, b_t)
     # out.mT = b.mT @ a.mT: the transposed operands swap roles and layouts
-    swapped = _two_stacks(n, k, m, not b_t, not a_t, dtype) if 1 in (m, n) else None
+    swapped = _two_stacks(n, k, m, not b_t, not a_t) if 1 in (m, n) else None
     use_swapped = swapped is not None and swapped[0] < direct[0]
-    cost, Ea, Eb, S = swapped if use_swapped else direct
-    la, lb = (not b_t, not a_t) if use_swapped else (a_t, b_t)
+    cost, src_a, src_b = swapped if use_swapped else direct
     if cost > MAX_COST:
         return None
+    if use_swapped:
+        m, n, la, lb = n, m, not b_t, not a_t
+    else:
+        la, lb = a_t, b_t
+    Ea, Eb = _spread(src_a, m * k, dtype), _spread(src_b, k * n, dtype)
+    S = None
+    if k > 1:  # sums the products (i, j, l) over j
+        S = np.kron(np.eye(m, dtype=dtype), np.kron(np.ones((k, 1), dtype), np.eye(n, dtype=dtype)))
 
     def two(a: Array, b: Array, out: Array) -> None:
         if use_swapped:

@@ -1,0 +1,116 @@
+"""Stacks of networks: parity with single networks, the bounded loss record, divergence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlplab import INITS, MLP, TrainingDivergedError, load_dataset
+from mlplab.activations import hidden_activation_names
+from mlplab.datasets import DATASETS
+from mlplab.stacks import StackRecord
+
+XOR = load_dataset("xor")
+K = 10  # above narrow.MIN_STACK: the fast formulation is the one tested
+
+
+@pytest.mark.parametrize("init", list(INITS))
+def test_network_i_of_a_stack_is_the_network_of_seed_plus_i(init):
+    X, t = XOR
+    stack = MLP([3, 4, 1], bias=False, init=init, seed=7, stack=K)
+    singles = [MLP([3, 4, 1], bias=False, init=init, seed=7 + i) for i in range(K)]
+    for i, single in enumerate(singles):
+        for p_stack, p_single in zip(stack.params, single.params, strict=True):
+            assert np.array_equal(p_stack["W"][i], p_single["W"])  # same start, bit for bit
+    epochs = 60000 if init == "seed" else 3000  # the seed's full run once
+    stack.fit(X, t, epochs=epochs)
+    y = stack.predict(X)
+    assert y.shape == (K, 4, 1)
+    for i in (0, K - 1) if init == "seed" else range(K):
+        singles[i].fit(X, t, epochs=epochs)
+        np.testing.assert_allclose(y[i], singles[i].predict(X), rtol=0, atol=1e-12)
+
+
+CASES = [(a, "sigmoid", "squared_error") for a in hidden_activation_names()] + [
+    ("tanh", "identity", "squared_error"),
+    ("relu", "sigmoid", "binary_cross_entropy"),
+]
+
+
+@pytest.mark.parametrize(("activation", "output", "loss"), CASES)
+@pytest.mark.parametrize("dataset", ["xor", "circle", "spiral3"])
+def test_stacks_work_for_every_activation_loss_and_data_set(activation, output, loss, dataset):
+    X, t = load_dataset(dataset, n=40)
+    if t.shape[1] > 1:
+        output, loss = "softmax", "cross_entropy"
+    kwargs = dict(activation=activation, output_activation=output, loss=loss, init="glorot")
+    kwargs["bias"] = not DATASETS[dataset].gate
+    sizes = [X.shape[1], 5, t.shape[1]]
+    stack = MLP(sizes, **kwargs, seed=3, stack=K)
+    history = stack.fit(X, t, epochs=30, lr=0.05)
+    assert history.loss.shape == (30, K)
+    for i in (0, K - 1):
+        single = MLP(sizes, **kwargs, seed=3 + i)
+        single_history = single.fit(X, t, epochs=30, lr=0.05)
+        np.testing.assert_allclose(history.loss[:, i], single_history.loss, rtol=1e-9)
+        np.testing.assert_allclose(stack.predict(X)[i], single.predict(X), atol=1e-12)
+
+
+def test_every_data_set_trains_as_a_stack():
+    for name in DATASETS:
+        X, t = load_dataset(name, n=20)
+        output = "softmax" if t.shape[1] > 1 else "sigmoid"
+        loss = "cross_entropy" if t.shape[1] > 1 else "squared_error"
+        net = MLP([X.shape[1], 3, t.shape[1]], output_activation=output, loss=loss, stack=K)
+        history = net.fit(X, t, epochs=5, lr=0.01)
+        assert history.loss.shape == (5, K) and np.isfinite(history.loss).all(), name
+
+
+def test_a_long_run_keeps_every_nth_epoch_within_the_memory_bound():
+    params = [np.zeros((K, 2))]
+    record = StackRecord(K, 1000, params, max_values=2000)  # 1000 x 10 values > 2000
+    assert record.every == 5
+    for epoch in range(1000):
+        record.record(epoch, np.full(K, float(epoch)))
+    assert record.loss.shape == (200, K)
+    assert record.loss.size <= 2000
+    np.testing.assert_array_equal(record.loss[:, 0], np.arange(0, 1000, 5))
+    np.testing.assert_array_equal(record.extras()["loss_epochs"], np.arange(0, 1000, 5))
+
+
+def test_fit_history_of_a_stack_records_which_epochs():
+    X, t = XOR
+    history = MLP([3, 2, 1], bias=False, stack=K).fit(X, t, epochs=50)
+    np.testing.assert_array_equal(history.extra["loss_epochs"], np.arange(50))
+    assert (history.extra["diverged_at"] == -1).all()
+
+
+def test_a_diverging_network_is_frozen_and_the_others_train_on():
+    X, t = XOR
+    net = MLP(
+        [3, 4, 1], activation="relu", output_activation="identity", bias=False, seed=0, stack=K
+    )
+    net.params[1]["W"][4] *= 1e200  # network 4 will overflow at once
+    before = [p["W"][4].copy() for p in net.params]
+    history = net.fit(X, t, epochs=200, lr=0.01)
+    diverged_at = history.extra["diverged_at"]
+    assert diverged_at[4] >= 0 and (np.delete(diverged_at, 4) == -1).all()
+    assert np.isnan(history.loss[diverged_at[4] + 1 :, 4]).all()
+    for p, b in zip(net.params, before, strict=True):
+        assert np.isfinite(p["W"][4]).all()
+        if diverged_at[4] == 0:
+            np.testing.assert_array_equal(p["W"][4], b)  # frozen at the weights it diverged at
+    others = np.delete(history.loss, 4, axis=1)
+    assert np.isfinite(others).all()
+    assert (others[-1] < others[0]).all()  # they kept learning
+    single = MLP([3, 4, 1], activation="relu", output_activation="identity", bias=False, seed=0)
+    single_history = single.fit(X, t, epochs=200, lr=0.01)
+    np.testing.assert_allclose(history.loss[:, 0], single_history.loss, rtol=1e-12)  # untouched
+
+
+def test_a_stack_that_all_diverges_raises():
+    X, t = XOR
+    net = MLP([3, 4, 1], activation="relu", output_activation="identity", bias=False, stack=K)
+    net.params[1]["W"][...] *= 1e200
+    with pytest.raises(TrainingDivergedError, match="every network"):
+        net.fit(X, t, epochs=10, lr=0.01)
