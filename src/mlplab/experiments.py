@@ -167,7 +167,7 @@ def memory_limit() -> int:
         return 4 * 2**30
 
 
-def check_memory(estimate: int, limit: int, stack: int) -> None:
+def check_memory(estimate: int, limit: float, stack: int) -> None:
     """Refuse, with the estimate and the limit, a stack that would not fit."""
     if estimate > limit:
         raise ConfigError(
@@ -176,5 +176,5 @@ def check_memory(estimate: int, limit: int, stack: int) -> None:
         )
 
 
-def _gib(n: int) -> str:
+def _gib(n: float) -> str:
     return f"{n / 2**30:.3g} GiB"

@@ -13,7 +13,7 @@ import numpy as np
 
 from mlplab.training import History
 
-__all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure"]
+__all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure", "sweep_figure"]
 
 
 def _figure(width: float = 6.4, height: float = 4.0):
@@ -89,3 +89,36 @@ def save_figure(fig, path: str | Path) -> None:
 def plot_loss(history: History, path: str | Path, *, title: str = "") -> None:
     """Draw ``history``'s loss curve into ``path`` (exercise 5)."""
     save_figure(loss_figure(history, title=title), path)
+
+
+def _label(value) -> str:
+    if isinstance(value, list | tuple):
+        return "x".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def sweep_figure(rows: Sequence[dict], x: str, y: str, *, title: str = ""):
+    """A heatmap of the solved fraction over two of a sweep's axes (averaged over the others)."""
+    xs = list(dict.fromkeys(_label(r[x]) for r in rows))
+    ys = list(dict.fromkeys(_label(r[y]) for r in rows))
+    total = np.zeros((len(ys), len(xs)))
+    count = np.zeros_like(total)
+    for r in rows:
+        i, j = ys.index(_label(r[y])), xs.index(_label(r[x]))
+        total[i, j] += r["solved_fraction"]
+        count[i, j] += 1
+    rate = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
+    fig = _figure(1.2 + 0.9 * len(xs), 1.2 + 0.6 * len(ys))
+    ax = fig.add_subplot()
+    image = ax.imshow(rate, vmin=0, vmax=1, cmap="viridis", aspect="auto", origin="lower")
+    for (i, j), value in np.ndenumerate(rate):
+        if np.isfinite(value):
+            colour = "black" if value > 0.5 else "white"
+            ax.text(j, i, f"{value:.0%}", ha="center", va="center", color=colour, fontsize=8)
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, label="solved fraction")
+    return fig

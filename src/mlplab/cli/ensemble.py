@@ -26,7 +26,7 @@ def run_ensemble(
     """Train ``nets`` seeds of the configured network as one stack (refusing one too large)."""
     X, t = load_dataset(config.dataset)
     sizes = config.sizes(X.shape[1], t.shape[1])
-    limit = memory_limit() if max_memory is None else int(max_memory * 2**30)
+    limit = memory_limit() if max_memory is None else max_memory * 2**30
     check_memory(estimate_bytes(sizes, len(X), nets, config.dtype), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
     with epoch_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
