@@ -164,7 +164,7 @@ def _dask(cells: list[Cell], address: str, timeout: float) -> Iterator[tuple[int
     try:
         futures = [client.submit(run_cell, c, n, pure=False) for c, n in cells]
         index = {f.key: i for i, f in enumerate(futures)}
-        for future, row in as_completed(futures, with_results=True):
+        for future, row in as_completed(futures, loop=client.loop, with_results=True):
             yield index[future.key], row
     finally:
         client.close()
