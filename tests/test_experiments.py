@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -72,3 +75,15 @@ def test_the_memory_estimate_grows_with_the_stack_and_refuses_past_the_limit():
     check_memory(small, 2**30, 1000)
     with pytest.raises(ConfigError, match=r"1000 networks needs about .* limit of"):
         check_memory(small, small / 2, 1000)
+
+
+def test_importing_mlplab_and_its_commands_loads_no_heavy_peer():
+    code = (
+        "import sys, mlplab, mlplab.experiments, mlplab.cli.sweep, mlplab.cli.ensemble\n"
+        "heavy = [m for m in ('joblib', 'dask', 'distributed', 'torch', 'matplotlib')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

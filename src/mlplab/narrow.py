@@ -36,6 +36,7 @@ __all__ = ["MAX_COST", "MIN_STACK", "plan"]
 
 MAX_COST = 1024  # multiply-adds per network above which np.matmul is used
 MIN_STACK = 8  # below this many networks np.matmul's per-matrix cost does not matter
+ENABLED = True  # False leaves every product to np.matmul (benchmarks compare the two)
 
 
 def _flat(x: Array, transposed: bool) -> Array:
@@ -162,7 +163,8 @@ def plan(a: Array, b: Array, out: Array) -> Plan | None:
     C-contiguous; the formulation is chosen once per layout and cached.
     """
     if (
-        b.ndim != 3
+        not ENABLED
+        or b.ndim != 3
         or a.ndim not in (2, 3)
         or (a.ndim == 3 and a.shape[0] != b.shape[0])
         or not out.flags.c_contiguous
