@@ -49,7 +49,7 @@ def test_train_stack_counts_the_seeds_that_learn_xor():
 def test_epochs_to_solve_matches_a_single_network_watched_every_epoch():
     X, t = load_dataset("xor")
     net = MLP([3, 4, 1], bias=False, init="seed", seed=0, stack=10)
-    outcome = train_stack(net, X, t, epochs=800)  # resolution 1 below 1000 epochs
+    outcome = train_stack(net, X, t, epochs=800)  # watched every epoch below 10000 epochs
     single = MLP([3, 4, 1], bias=False, init="seed", seed=0)
     first = None
     for epoch in range(800):

@@ -36,7 +36,7 @@ __all__ = [
     "train_stack",
 ]
 
-WATCHES = 1000  # how many times per run SolveWatch looks at the outputs, at most
+WATCHES = 10000  # how many times per run SolveWatch looks at the outputs, at most
 
 
 def solved(y: Array, t: Array) -> Array:
@@ -116,7 +116,7 @@ def train_stack(
 ) -> StackOutcome:
     """Train the stack ``net`` on ``(X, t)`` and say which networks solved it, and when.
 
-    Epochs-to-solve are watched every ``max(1, epochs // 1000)`` epochs (the
+    Epochs-to-solve are watched every ``max(1, epochs // 10000)`` epochs (the
     ``resolution`` of the summary); a network solved only by the last update counts
     ``epochs``.
     """

@@ -76,35 +76,26 @@ def _two_stacks(m: int, k: int, n: int, a_t: bool, b_t: bool):
 
 @lru_cache(maxsize=256)
 def _plan(key: tuple) -> Plan | None:
-    a_shape, a_strides, b_shape, b_strides, dtype = key
+    a_shape, a_strides, a_dtype, b_shape, b_strides, b_dtype, out_shape, out_strides, dtype = key
     dtype = np.dtype(dtype)
+    if (
+        len(b_shape) != 3
+        or len(a_shape) not in (2, 3)
+        or a_dtype != dtype.char
+        or b_dtype != dtype.char
+        or _layout(out_shape, out_strides, dtype.itemsize) is not False
+    ):
+        return None
     m, k = a_shape[-2:]
     n = b_shape[-1]
-    if len(a_shape) == 2:  # a shared matrix against the stack
-        stack = b_shape[0]
-        if k * n * m * n > MAX_COST or stack < MIN_STACK:
-            return None
-        b_t = _layout(b_shape, b_strides, dtype.itemsize)
-        if b_t is None:
-            return None
-        i, j, l = np.indices((m, k, n))
-        rows, cols = _positions(k, n, b_t)[j, l].ravel(), (i * n + l).ravel()
-        ai, aj = i.ravel(), j.ravel()
-
-        def shared(a: Array, b: Array, out: Array) -> None:
-            M = np.zeros((k * n, m * n), dtype)
-            M[rows, cols] = a[ai, aj]
-            np.dot(_flat(b, b_t), M, _flat(out, False))
-
-        return shared
-    stack = a_shape[0]
-    if stack < MIN_STACK:
+    stack = b_shape[0]
+    if stack < MIN_STACK or (len(a_shape) == 3 and a_shape[0] != stack):
         return None
+    if len(a_shape) == 2:
+        return _shared_plan(m, k, n, stack, b_shape, b_strides, dtype)
     a_t = _layout(a_shape, a_strides, dtype.itemsize)
     b_t = _layout(b_shape, b_strides, dtype.itemsize)
-    if a_t is None or b_t is None:
-        return None
-    if m * k * n > MAX_COST:
+    if a_t is None or b_t is None or m * k * n > MAX_COST:
         return None
     direct = _two_stacks(m, k, n, a_t, b_t)
     # out.mT = b.mT @ a.mT: the transposed operands swap roles and layouts
@@ -121,20 +112,46 @@ def _plan(key: tuple) -> Plan | None:
     S = None
     if k > 1:  # sums the products (i, j, l) over j
         S = np.kron(np.eye(m, dtype=dtype), np.kron(np.ones((k, 1), dtype), np.eye(n, dtype=dtype)))
+    shape_a, shape_b, shape_out = (stack, m * k), (stack, k * n), (stack, m * n)
 
     def two(a: Array, b: Array, out: Array) -> None:
         if use_swapped:
             a, b, out = b.mT, a.mT, out.mT
-        a_flat, b_flat, result = _flat(a, la), _flat(b, lb), _flat(out, False)
-        left = a_flat if Ea is None else a_flat @ Ea
-        right = b_flat if Eb is None else b_flat @ Eb
+        a_flat = a.mT.reshape(shape_a) if la else a.reshape(shape_a)
+        b_flat = b.mT.reshape(shape_b) if lb else b.reshape(shape_b)
+        left = a_flat if Ea is None else np.dot(a_flat, Ea)
+        right = b_flat if Eb is None else np.dot(b_flat, Eb)
         if S is None:  # k == 1: the products are the result
-            np.multiply(left, right, result)
-            return
-        products = np.multiply(left, right, left if Ea is not None else None)
-        np.dot(products, S, result)
+            np.multiply(left, right, out.reshape(shape_out))
+        else:
+            products = np.multiply(left, right, left if Ea is not None else None)
+            np.dot(products, S, out.reshape(shape_out))
 
     return two
+
+
+def _shared_plan(m, k, n, stack, b_shape, b_strides, dtype) -> Plan | None:
+    """``out[s] = a @ b[s]`` as ``out_flat = b_flat @ M``, ``M[pos_b(j, l), i*n + l] = a[i, j]``."""
+    b_t = _layout(b_shape, b_strides, dtype.itemsize)
+    if b_t is None or k * n * m * n > MAX_COST:
+        return None
+    i, j, l = np.indices((m, k, n))
+    rows, cols = _positions(k, n, b_t)[j, l].ravel(), (i * n + l).ravel()
+    ai, aj = i.ravel(), j.ravel()
+    shape_b, shape_out = (stack, k * n), (stack, m * n)
+    last = [(b"", None)]  # (a's bytes, M): in training, a is the same X every epoch
+
+    def shared(a: Array, b: Array, out: Array) -> None:
+        key = a.tobytes()
+        seen, M = last[0]
+        if key != seen:
+            M = np.zeros((k * n, m * n), dtype)
+            M[rows, cols] = a[ai, aj]
+            last[0] = key, M
+        b_flat = b.mT.reshape(shape_b) if b_t else b.reshape(shape_b)
+        np.dot(b_flat, M, out.reshape(shape_out))
+
+    return shared
 
 
 def _c_flat(shape: tuple, strides: tuple, itemsize: int) -> bool:
@@ -160,17 +177,10 @@ def plan(a: Array, b: Array, out: Array) -> Plan | None:
     """A function computing ``out[...] = a @ b`` by flattened rows, or None to use np.matmul.
 
     ``a`` is (m, k) or (K, m, k), ``b`` is (K, k, n), ``out`` is (K, m, n) and
-    C-contiguous; the formulation is chosen once per layout and cached.
+    C-contiguous; the formulation is chosen once per shape and layout, and cached.
     """
-    if (
-        not ENABLED
-        or b.ndim != 3
-        or a.ndim not in (2, 3)
-        or (a.ndim == 3 and a.shape[0] != b.shape[0])
-        or not out.flags.c_contiguous
-        or out.dtype != a.dtype
-        or out.dtype != b.dtype
-    ):
+    if not ENABLED:
         return None
-    key = (a.shape, a.strides, b.shape, b.strides, out.dtype.str)
-    return _plan(key)
+    a_key = (a.shape, a.strides, a.dtype.char)
+    b_key = (b.shape, b.strides, b.dtype.char)
+    return _plan((*a_key, *b_key, out.shape, out.strides, out.dtype.char))
