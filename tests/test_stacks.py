@@ -114,3 +114,16 @@ def test_a_stack_that_all_diverges_raises():
     net.params[1]["W"][...] *= 1e200
     with pytest.raises(TrainingDivergedError, match="every network"):
         net.fit(X, t, epochs=10, lr=0.01)
+
+
+def test_the_loss_plot_puts_kept_epochs_where_they_were_recorded():
+    from conftest import require
+
+    require("matplotlib")
+    from mlplab.plotting import loss_figure
+    from mlplab.training import History
+
+    loss = np.linspace(1, 0.1, 40)[:, None] * np.ones((1, K))
+    history = History(loss, 400, extra={"loss_epochs": np.arange(0, 400, 10)})
+    line = loss_figure(history).axes[0].lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(0, 400, 10) + 1)
