@@ -24,6 +24,7 @@ than ``np.matmul``'s, so the results agree to rounding, not to the bit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -74,7 +75,7 @@ def _two_stacks(m: int, k: int, n: int, a_t: bool, b_t: bool):
     return cost, src_a, src_b
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # each plan keeps its work arrays: keep few
 def _plan(key: tuple) -> Plan | None:
     a_shape, a_strides, a_dtype, b_shape, b_strides, b_dtype, out_shape, out_strides, dtype = key
     dtype = np.dtype(dtype)
@@ -113,21 +114,40 @@ def _plan(key: tuple) -> Plan | None:
     if k > 1:  # sums the products (i, j, l) over j
         S = np.kron(np.eye(m, dtype=dtype), np.kron(np.ones((k, 1), dtype), np.eye(n, dtype=dtype)))
     shape_a, shape_b, shape_out = (stack, m * k), (stack, k * n), (stack, m * n)
+    work = _Work((stack, m * k * n), dtype)
 
     def two(a: Array, b: Array, out: Array) -> None:
         if use_swapped:
             a, b, out = b.mT, a.mT, out.mT
+        w_left, w_right = work.arrays()
         a_flat = a.mT.reshape(shape_a) if la else a.reshape(shape_a)
         b_flat = b.mT.reshape(shape_b) if lb else b.reshape(shape_b)
-        left = a_flat if Ea is None else np.dot(a_flat, Ea)
-        right = b_flat if Eb is None else np.dot(b_flat, Eb)
+        left = a_flat if Ea is None else np.dot(a_flat, Ea, w_left)
+        right = b_flat if Eb is None else np.dot(b_flat, Eb, w_right)
         if S is None:  # k == 1: the products are the result
             np.multiply(left, right, out.reshape(shape_out))
         else:
-            products = np.multiply(left, right, left if Ea is not None else None)
-            np.dot(products, S, out.reshape(shape_out))
+            np.dot(np.multiply(left, right, w_left), S, out.reshape(shape_out))
 
     return two
+
+
+class _Work(threading.local):
+    """Two work arrays per thread, reused across calls.
+
+    Allocating them on every call would cost more than the products: arrays
+    above glibc's mmap threshold (128 KiB at first) come back as fresh pages
+    that fault on first touch, several times slower than the arithmetic.
+    """
+
+    def __init__(self, shape: tuple[int, int], dtype: np.dtype) -> None:
+        self.shape, self.dtype = shape, dtype
+        self.pair: tuple[Array, Array] | None = None
+
+    def arrays(self) -> tuple[Array, Array]:
+        if self.pair is None:
+            self.pair = (np.empty(self.shape, self.dtype), np.empty(self.shape, self.dtype))
+        return self.pair
 
 
 def _shared_plan(m, k, n, stack, b_shape, b_strides, dtype) -> Plan | None:
