@@ -90,7 +90,10 @@ def ensemble(
     if plot_path:
         from mlplab.plotting import plot_loss
 
-        plot_loss(outcome.history, plot_path, title=describe(config, nets))
+        hidden = "-".join(str(h) for h in config.hidden)
+        title = f"{config.dataset}: {nets} seeds, hidden {hidden} {config.activation}"
+        title += f", lr {config.lr:g}"
+        plot_loss(outcome.history, plot_path, title=title)
     summary = outcome.summary()
     if as_json:
         click.echo(json.dumps({**summary, "config": config.to_dict()}))
