@@ -20,6 +20,15 @@ has no per-matrix part:
 Each row of every call depends only on its own network, so the networks stay
 independent (a NaN in one cannot reach another). The sums run in another order
 than ``np.matmul``'s, so the results agree to rounding, not to the bit.
+
+Chosen by shape: a plan is made only for stacks of at least ``MIN_STACK`` whose
+flattened products cost at most ``MAX_COST`` multiply-adds per network (the
+0/1 factors do wasted work that grows with the layer's width). Measured with
+1000 networks: hidden width 4, 1.7x faster than ``np.matmul`` over a training
+step; width 8, even; wider layers go to ``np.matmul``. An elementwise
+broadcast-and-sum (``a[..., :, j, None] * b[..., j, None, :]`` summed over ``j``)
+was measured too: with the stack axis leading, its inner loops are as short as
+the matrices, and it was slower than ``np.matmul``.
 """
 
 from __future__ import annotations
@@ -33,16 +42,11 @@ import numpy as np
 Array = np.ndarray
 Plan = Callable[[Array, Array, Array], None]
 
-__all__ = ["MAX_COST", "MIN_STACK", "plan"]
+__all__ = ["ENABLED", "MAX_COST", "MIN_STACK", "plan"]
 
 MAX_COST = 1024  # multiply-adds per network above which np.matmul is used
 MIN_STACK = 8  # below this many networks np.matmul's per-matrix cost does not matter
 ENABLED = True  # False leaves every product to np.matmul (benchmarks compare the two)
-
-
-def _flat(x: Array, transposed: bool) -> Array:
-    """``x`` (K, r, c), known to be stored as rows, as (K, r*c) (or its ``.mT``): a view."""
-    return (x.mT if transposed else x).reshape(x.shape[0], -1)
 
 
 def _positions(rows: int, cols: int, transposed: bool) -> Array:
