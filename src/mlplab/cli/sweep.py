@@ -20,7 +20,11 @@ from typing import Any
 
 import click
 
-from mlplab.activations import get_activation, output_activation_names
+from mlplab.activations import (
+    get_activation,
+    hidden_activation_names,
+    output_activation_names,
+)
 from mlplab.cli.ensemble import max_memory_option, run_ensemble
 from mlplab.cli.options import TrainConfig
 from mlplab.datasets import DATASETS, load_dataset
@@ -257,10 +261,15 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @click.option(
     "--hidden", default="4", show_default=True, help="Comma list; 8x8 is two layers of 8."
 )
-@click.option("--activation", default="sigmoid", show_default=True, help="Comma list.")
+@click.option(
+    "--activation", default="sigmoid", show_default=True,
+    help=f"Comma list of: {', '.join(hidden_activation_names())}.",
+)  # fmt: skip
 @click.option("--lr", default="1", show_default=True, help="Comma list of learning rates.")
-@click.option("--init", default="seed", show_default=True, help="Comma list of inits.")
-@click.option("--epochs", default="60000", show_default=True, help="Comma list.")
+@click.option(
+    "--init", default="seed", show_default=True, help=f"Comma list of: {', '.join(INITS)}."
+)
+@click.option("--epochs", default="60000", show_default=True, help="Comma list of epochs.")
 @click.option("--nets", default="1000", show_default=True, help="Comma list: networks per cell.")
 @click.option(
     "--output-activation", type=_choice(output_activation_names()), default="sigmoid",
