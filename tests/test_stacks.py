@@ -127,3 +127,23 @@ def test_the_loss_plot_puts_kept_epochs_where_they_were_recorded():
     history = History(loss, 400, extra={"loss_epochs": np.arange(0, 400, 10)})
     line = loss_figure(history).axes[0].lines[0]
     np.testing.assert_array_equal(line.get_xdata(), np.arange(0, 400, 10) + 1)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_stack_gradients_match_pytorch_autograd(activation):
+    """The narrow-product path against an independent stack: torch.bmm and autograd."""
+    from conftest import require
+
+    torch = require("torch")
+    X, t = XOR
+    net = MLP([3, 4, 1], activation=activation, bias=False, init="seed", seed=5, stack=K)
+    loss, grads = net.gradients(X, t)
+    W1, W2 = (torch.tensor(p["W"], requires_grad=True) for p in net.params)
+    Xs = torch.tensor(X).expand(K, 4, 3)
+    act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[activation]
+    y = torch.sigmoid(torch.bmm(act(torch.bmm(Xs, W1)), W2))
+    per_net = 0.5 * ((y - torch.tensor(t)) ** 2).sum(dim=(1, 2))
+    per_net.sum().backward()
+    np.testing.assert_allclose(loss, per_net.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(grads[0]["W"], W1.grad.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(grads[1]["W"], W2.grad.numpy(), rtol=1e-10, atol=1e-14)
