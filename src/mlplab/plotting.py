@@ -38,6 +38,7 @@ def loss_figure(history: History, *, title: str = ""):
         p10, p50, p90 = np.percentile(loss, [10, 50, 90], axis=1)
         ax.fill_between(epochs, p10, p90, alpha=0.3, label="10-90 %")
         ax.plot(epochs, p50, lw=1.5, label="median")
+    _mark_events(ax, getattr(history, "events", ()))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("weight updates (epochs)")
@@ -46,6 +47,24 @@ def loss_figure(history: History, *, title: str = ""):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return fig
+
+
+EVENT_COLOURS = {
+    "plateau": "tab:orange",
+    "oscillation": "tab:red",
+    "saturated": "tab:purple",
+    "dead_relu": "tab:gray",
+    "vanishing_gradient": "tab:brown",
+}
+
+
+def _mark_events(ax, events) -> None:
+    """Shade each diagnostic event's epoch range, labelled with what was seen."""
+    for event in events:
+        colour = EVENT_COLOURS.get(event.kind, "tab:olive")
+        # epochs are drawn 1-based (a log axis has no 0)
+        ax.axvspan(event.start + 1, event.end + 1, color=colour, alpha=0.15, lw=0)
+        ax.axvline(event.start + 1, color=colour, lw=0.8, ls=":", label=str(event))
 
 
 def loo_figure(
