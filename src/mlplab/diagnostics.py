@@ -90,7 +90,7 @@ def loss_events(
     flat: float = 2e-3,
     floor: float = 1e-3,
     rising: float = 0.2,
-    min_windows: int = 3,
+    min_windows: int = 2,
 ) -> list[Event]:
     """Plateaus and oscillations in a loss curve (one loss per epoch).
 
@@ -287,7 +287,7 @@ class Diagnostics:
         return events
 
     def _persistent(self, flags: np.ndarray) -> Iterator[tuple[int, int]]:
-        for a, b in _runs(flags):
+        for a, b in _runs(flags, gap=2):
             if b - a + 1 >= min(self.persist, len(flags)):
                 yield a, b
 

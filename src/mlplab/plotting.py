@@ -28,7 +28,8 @@ def _figure(width: float = 6.4, height: float = 4.0):
 
 def loss_figure(history: History, *, title: str = ""):
     """The loss against weight updates, on a log scale."""
-    fig = _figure()
+    events = list(getattr(history, "events", ()))
+    fig = _figure(6.4, 4.0 + 0.2 * len(events))
     ax = fig.add_subplot()
     loss = np.asarray(history.loss)
     epochs = np.arange(1, len(loss) + 1)
@@ -38,7 +39,7 @@ def loss_figure(history: History, *, title: str = ""):
         p10, p50, p90 = np.percentile(loss, [10, 50, 90], axis=1)
         ax.fill_between(epochs, p10, p90, alpha=0.3, label="10-90 %")
         ax.plot(epochs, p50, lw=1.5, label="median")
-    _mark_events(ax, getattr(history, "events", ()))
+    _mark_events(fig, ax, events)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("weight updates (epochs)")
@@ -58,13 +59,16 @@ EVENT_COLOURS = {
 }
 
 
-def _mark_events(ax, events) -> None:
-    """Shade each diagnostic event's epoch range, labelled with what was seen."""
+def _mark_events(fig, ax, events) -> None:
+    """Shade each diagnostic event's epoch range; list what was seen under the axes."""
+    handles = []
     for event in events:
         colour = EVENT_COLOURS.get(event.kind, "tab:olive")
         # epochs are drawn 1-based (a log axis has no 0)
-        ax.axvspan(event.start + 1, event.end + 1, color=colour, alpha=0.15, lw=0)
-        ax.axvline(event.start + 1, color=colour, lw=0.8, ls=":", label=str(event))
+        handles.append(ax.axvspan(event.start + 1, event.end + 1, color=colour, alpha=0.15, lw=0))
+    if handles:
+        labels = [str(event) for event in events]
+        fig.legend(handles, labels, loc="outside lower left", fontsize=7, frameon=False)
 
 
 def loo_figure(
