@@ -110,3 +110,10 @@ def test_cli_plot_still_uses_the_loss_figure(tmp_path):
     path = tmp_path / "loss.png"
     assert main(["train", "--epochs", "200", "-q", "--plot", str(path)]) == 0
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_figures_show_themselves_in_jupyter():
+    from mlplab.plot import network
+
+    png = network(MLP([3, 4, 1], seed=0))._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -1,11 +1,14 @@
 """Pictures: the loss curve (exercise 5) and held-out loss (exercise 4), as matplotlib figures.
 
 Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no
-display needed). Imported only by the commands that draw.
+display needed); the figures show themselves inline in Jupyter. Imported only
+by the commands that draw. ``mlplab.plot`` is the public face of this module.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,14 +19,28 @@ from mlplab.training import History
 __all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure"]
 
 
-def _figure(width: float = 6.4, height: float = 4.0):
+@functools.cache
+def _figure_class() -> type:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
         from mlplab.errors import ConfigError
 
         raise ConfigError("plotting needs matplotlib: pip install 'mlplab[plot]'") from None
-    return Figure(figsize=(width, height), layout="constrained")
+
+    class NotebookFigure(Figure):
+        """A ``Figure`` that Jupyter shows inline (as PNG) without pyplot."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
+
+
+def _figure(width: float = 6.4, height: float = 4.0):
+    return _figure_class()(figsize=(width, height), layout="constrained")
 
 
 def loss_figure(history: History, *, title: str = ""):
@@ -99,8 +116,6 @@ def loo_figure(
 
 def save_figure(fig, path: str | Path) -> None:
     """Save ``fig`` to ``path`` through a temporary file and a rename."""
-    import io
-
     from mlplab.serialization import atomic_write_bytes
 
     buffer = io.BytesIO()
