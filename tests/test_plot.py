@@ -117,3 +117,13 @@ def test_figures_show_themselves_in_jupyter():
 
     png = network(MLP([3, 4, 1], seed=0))._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+def test_an_empty_figure_for_your_own_pictures():
+    from matplotlib.figure import Figure
+
+    from mlplab.plot import figure
+
+    fig = figure(3, 2)
+    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (3, 2)
+    assert hasattr(fig, "_repr_png_")

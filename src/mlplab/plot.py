@@ -7,6 +7,7 @@ shows inline in Jupyter (a figure is its own rich display) and saves with
 - ``history(h)`` / ``History.plot()``: the loss curve with diagnostic events marked
 - ``decision_boundary(net, X, y)``: what a network answers over the input plane
 - ``network(net)``: the architecture, weights coloured by sign, width by magnitude
+- ``figure()``: an empty figure of the same kind, for pictures of your own
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mlplab.training import History
 
 __all__ = [
     "decision_boundary",
+    "figure",
     "history",
     "loo_figure",
     "loss_figure",
@@ -31,6 +33,11 @@ __all__ = [
 ]
 
 POSITIVE, NEGATIVE = "tab:blue", "tab:orange"  # TensorFlow Playground's colours
+
+
+def figure(width: float = 6.4, height: float = 4.0):
+    """An empty ``Figure`` (constrained layout) that shows itself inline in Jupyter."""
+    return _figure(width, height)
 
 
 def history(h: History, *, title: str = ""):
