@@ -2,20 +2,18 @@
 
 Five things a learner cannot see in a loss number, each with its epoch range:
 
-==================  ================================================================
-``plateau``         the loss hardly moves for a stretch while still far from zero
-``oscillation``     the loss goes up and down: the step is too large
-``saturated``       sigmoid/tanh hidden units pinned near their limits for every
-                    example, so their derivative (the seed's ``h * (1 - h)``) is ~0
-``dead_relu``       ReLU units that output 0 for every example: no gradient reaches them
-``vanishing_gradient``  a layer whose gradient is a tiny fraction of the largest
-                    layer's, so it has all but stopped learning
-==================  ================================================================
+- ``plateau``: the loss hardly moves for a stretch while still far from zero.
+- ``oscillation``: the loss goes up and down; the step is too large.
+- ``saturated``: sigmoid/tanh hidden units pinned near their limits for every
+  example, so their derivative (the seed's ``h * (1 - h)``) is about 0.
+- ``dead_relu``: ReLU units that output 0 for every example; no gradient reaches them.
+- ``vanishing_gradient``: a layer whose gradient is a tiny fraction of the largest
+  layer's, or of its own at the start while the loss is still high.
 
 The loss-based detectors read ``History.loss`` after training (``loss_events``).
 The unit and gradient detectors look at the values the training loop already
-has (each layer's ``h`` and ``grad``) every ``every`` epochs, so watching costs
-nothing between samples. Use the callback::
+has (each layer's ``h`` and ``grad``) every ``every`` epochs; between looks the
+callback does one comparison. Use the callback::
 
     diag = Diagnostics(net)
     history = net.fit(X, t, callbacks=[diag])
