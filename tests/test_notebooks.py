@@ -40,18 +40,40 @@ def test_stored_without_outputs(path: Path):
         assert set(cell["metadata"]) <= {"tags"}, f"cell {i} of {path.name} has run metadata"
 
 
+KERNEL = "mlplab-tests"
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory, monkeypatch_module):
+    """A kernel spec running this interpreter, found before any other on the machine."""
+    require("ipykernel")
+    root = tmp_path_factory.mktemp("jupyter")
+    spec = root / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec_json = {"argv": argv, "display_name": KERNEL, "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(spec_json), encoding="utf-8")
+    monkeypatch_module.setenv("JUPYTER_PATH", str(root))
+    return KERNEL
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom(path: Path, tmp_path: Path):
+def test_runs_top_to_bottom(path: Path, tmp_path: Path, kernel: str):
     nbformat = require("nbformat")
     nbclient = require("nbclient")
-    require("ipykernel")
-    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
 
     notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
     client = nbclient.NotebookClient(
         notebook,
         timeout=TIMEOUT,
-        kernel_name=NATIVE_KERNEL_NAME,  # ipykernel's own spec: this interpreter
+        kernel_name=kernel,
         resources={"metadata": {"path": str(tmp_path)}},
     )
     start = time.perf_counter()
@@ -73,4 +95,5 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path):
     )
     assert images >= 2, "the notebook's figures should show inline"
     assert list(tmp_path.iterdir()) == [], "a notebook wrote files"
+    assert notebook.cells[-1].outputs[0].text.strip() == sys.executable  # the kernel was ours
     print(f"{path.name}: {seconds:.1f} s with {sys.executable}")
