@@ -52,8 +52,9 @@ def test_repr_is_one_line():
 
 def test_import_mlplab_stays_light():
     code = (
-        "import sys, mlplab, mlplab.summary, mlplab.diagnostics\n"
-        "heavy = {'matplotlib', 'nbclient', 'mkdocs', 'sklearn', 'IPython'} & set(sys.modules)\n"
+        "import sys, mlplab, mlplab.summary, mlplab.diagnostics, mlplab.progress\n"
+        "heavy = {'matplotlib', 'nbclient', 'mkdocs', 'sklearn', 'IPython', 'tqdm'}\n"
+        "heavy &= set(sys.modules)\n"
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
