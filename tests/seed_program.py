@@ -10,7 +10,7 @@ def seed_run(seed: int, epochs: int = 60000):
     t = np.array([[0, 1, 1, 0]]).T
     W1 = 2 * np.random.random((3, 4)) - 1
     W2 = 2 * np.random.random((4, 1)) - 1
-    for j in range(epochs):
+    for j in range(epochs):  # noqa: B007 (the seed, verbatim)
         h = 1 / (1 + np.exp(-(np.dot(X, W1))))
         y = 1 / (1 + np.exp(-(np.dot(h, W2))))
         y_delta = (t - y) * (y * (1 - y))

@@ -29,7 +29,8 @@ def test_builtin_derivatives_match_finite_differences(name):
 
 def test_register_activation_then_train_with_it(registry):
     act = mlplab.register_activation(
-        "swish", lambda z: z / (1 + np.exp(-z)),
+        "swish",
+        lambda z: z / (1 + np.exp(-z)),
         lambda z: (1 + np.exp(-z) + z * np.exp(-z)) / (1 + np.exp(-z)) ** 2,
         from_output=False,
     )
@@ -50,7 +51,7 @@ def test_wrong_derivative_is_refused(registry):
 
 def test_output_form_given_as_input_form_names_the_mixup(registry):
     # sigmoid's derivative h * (1 - h) is in terms of the output; registered as taking z:
-    with pytest.raises(mlplab.ConfigError, match="in terms of the output h.*from_output=True"):
+    with pytest.raises(mlplab.ConfigError, match=r"in terms of the output h.*from_output=True"):
         mlplab.register_activation(
             "mysig", lambda z: 1 / (1 + np.exp(-z)), lambda h: h * (1 - h), from_output=False
         )
@@ -58,7 +59,7 @@ def test_output_form_given_as_input_form_names_the_mixup(registry):
 
 def test_input_form_given_as_output_form_names_the_mixup(registry):
     # tanh's derivative 1 - tanh(z)^2 is in terms of the input; registered as taking h:
-    with pytest.raises(mlplab.ConfigError, match="in terms of the input z.*from_output=False"):
+    with pytest.raises(mlplab.ConfigError, match=r"in terms of the input z.*from_output=False"):
         mlplab.register_activation("mytanh", np.tanh, lambda z: 1 - np.tanh(z) ** 2)
 
 

@@ -13,7 +13,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_all_matches_the_readme_api_section():
     text = README.read_text()
     section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^- `(\w+)", section, flags=re.MULTILINE))
+    bullets = re.findall(r"^- (.*?): ", section, flags=re.MULTILINE)
+    documented = {name for b in bullets for name in re.findall(r"`(\w+)`", b)}
+    documented |= set(re.findall(r"`(\w+Error)`", section))
     assert documented == set(mlplab.__all__) - {"__version__"}
     for name in mlplab.__all__:
         assert hasattr(mlplab, name)

@@ -15,7 +15,10 @@ from mlplab.cli import main
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "mlplab", *args], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "mlplab", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "COLUMNS": "120"},
     )
     if check:
@@ -76,8 +79,14 @@ def test_save_then_predict(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("0,1,1 -> 0.9")
 
 
-@pytest.mark.parametrize("options", [["--hidden", "8,8"], ["--activation", "tanh"],
-                                     ["--activation", "relu", "--init", "he", "--lr", "0.1"]])
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--hidden", "8,8"],
+        ["--activation", "tanh"],
+        ["--activation", "relu", "--init", "he", "--lr", "0.1"],
+    ],
+)
 def test_exercises_one_to_three(options, capsys):
     assert main(["train", "--epochs", "2000", "--json", *options]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -122,7 +131,11 @@ def test_predict_input_of_the_wrong_width(tmp_path):
 
 
 def test_the_installed_script_and_help():
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "mlplab"), "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "mlplab"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for command in ("train", "predict", "loo"):
         assert command in result.stdout

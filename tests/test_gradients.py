@@ -46,8 +46,9 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
 
 def test_mean_reduction_divides_loss_and_gradients_by_n():
     net_sum, X, T = random_problem(2, "relu", "softmax", "cross_entropy", True, seed=3)
-    net_mean, _, _ = random_problem(2, "relu", "softmax", "cross_entropy", True, seed=3,
-                                    reduction="mean")
+    net_mean, _, _ = random_problem(
+        2, "relu", "softmax", "cross_entropy", True, seed=3, reduction="mean"
+    )
     loss_sum, g_sum = net_sum.gradients(X, T)
     loss_mean, g_mean = net_mean.gradients(X, T)
     assert loss_mean == pytest.approx(loss_sum / len(X))
@@ -56,19 +57,24 @@ def test_mean_reduction_divides_loss_and_gradients_by_n():
 
 # --- PyTorch autograd -------------------------------------------------------------------
 
+
 def torch_loss_and_grads(net: mlplab.MLP, X: np.ndarray, T: np.ndarray):
     """The same network and loss written in PyTorch; autograd's gradients."""
     torch = require("torch")
     F = torch.nn.functional
     acts = {
-        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-        "leaky_relu": lambda z: F.leaky_relu(z, 0.01), "softplus": F.softplus,
-        "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=-1),
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
+        "softplus": F.softplus,
+        "identity": lambda z: z,
+        "softmax": lambda z: torch.softmax(z, dim=-1),
     }
     params = [{k: torch.tensor(v, requires_grad=True) for k, v in p.items()} for p in net.params]
     h = torch.tensor(X)
     for i, p in enumerate(params):
-        z = h @ p["W"] + (p["b"] if "b" in p else 0)
+        z = h @ p["W"] + p.get("b", 0)
         last = i == len(params) - 1
         h = acts[net.output_activation.name if last else net.activation.name](z)
     t = torch.tensor(T)

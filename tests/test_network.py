@@ -49,8 +49,9 @@ def test_history_records_the_loss_of_every_epoch():
     net = mlplab.MLP([3, 4, 1], bias=False, init="seed", seed=0)
     history = net.fit(X, t, epochs=300)
     assert history.loss.shape == (300,)
-    assert history.loss[0] == pytest.approx(mlplab.MLP([3, 4, 1], bias=False, init="seed",
-                                                       seed=0).evaluate(X, t))
+    assert history.loss[0] == pytest.approx(
+        mlplab.MLP([3, 4, 1], bias=False, init="seed", seed=0).evaluate(X, t)
+    )
     assert history.loss[-1] < history.loss[0]
     assert history.final_loss == history.loss[-1]
 
@@ -59,11 +60,20 @@ def test_large_inputs_raise_no_overflow_warnings():
     # pytest turns warnings into errors, so an overflow in exp would fail this test.
     rng = np.random.default_rng(0)
     X = rng.normal(size=(8, 3)) * 1e4
-    for output, loss in [("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"),
-                         ("sigmoid", "squared_error")]:
+    for output, loss in [
+        ("sigmoid", "binary_cross_entropy"),
+        ("softmax", "cross_entropy"),
+        ("sigmoid", "squared_error"),
+    ]:
         n_out = 3 if output == "softmax" else 1
-        net = mlplab.MLP([3, 4, n_out], activation="softplus", output_activation=output,
-                         loss=loss, seed=0, init="uniform")
+        net = mlplab.MLP(
+            [3, 4, n_out],
+            activation="softplus",
+            output_activation=output,
+            loss=loss,
+            seed=0,
+            init="uniform",
+        )
         T = np.eye(n_out)[rng.integers(0, n_out, 8)] if n_out > 1 else rng.integers(0, 2, (8, 1))
         y = net.predict(X)
         assert np.all(np.isfinite(y))
@@ -76,7 +86,8 @@ def test_divergence_stops_with_the_epoch_and_keeps_finite_weights():
     rng = np.random.default_rng(0)
     X, T = rng.normal(size=(10, 3)), rng.normal(size=(10, 1)) * 100
     net = mlplab.MLP([3, 8, 1], activation="identity", output_activation="identity", seed=0)
-    with pytest.raises(mlplab.TrainingDivergedError, match=r"epoch \d+.*smaller learning rate") as e:
+    expected = r"epoch \d+.*smaller learning rate"
+    with pytest.raises(mlplab.TrainingDivergedError, match=expected) as e:
         net.fit(X, T, epochs=10000, lr=1.0)
     assert 0 < e.value.epoch < 10000
     assert len(e.value.history.loss) == e.value.epoch

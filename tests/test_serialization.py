@@ -43,7 +43,7 @@ def test_the_file_is_plain_safetensors(trained):
 
 
 def test_a_failed_save_leaves_the_old_file_and_no_temporary(trained, monkeypatch):
-    net, path, X = trained
+    net, path, _ = trained
     before = path.read_bytes()
 
     def fail(fd):
@@ -77,15 +77,23 @@ def _rewrite_metadata(path, change):
         (lambda p: p.write_bytes(p.read_bytes()[:-7]), "corrupt tensor data|truncated"),
         (lambda p: p.write_bytes(p.read_bytes()[:40]), "truncated"),
         (lambda p: p.write_bytes(struct.pack("<Q", 2**60) + b"{}"), "truncated"),
-        (lambda p: _rewrite_metadata(p, lambda i, h: i.update(format_version=99)),
-         "format version 99.*format version 1"),
-        (lambda p: _rewrite_metadata(p, lambda i, h: i["config"].update(sizes=[3, 5, 1])),
-         "has shape"),
-        (lambda p: _rewrite_metadata(p, lambda i, h: i["config"].update(activation="nope")),
-         "invalid model config.*unknown hidden activation"),
+        (
+            lambda p: _rewrite_metadata(p, lambda i, h: i.update(format_version=99)),
+            "format version 99.*format version 1",
+        ),
+        (
+            lambda p: _rewrite_metadata(p, lambda i, h: i["config"].update(sizes=[3, 5, 1])),
+            "has shape",
+        ),
+        (
+            lambda p: _rewrite_metadata(p, lambda i, h: i["config"].update(activation="nope")),
+            "invalid model config.*unknown hidden activation",
+        ),
         (lambda p: _rewrite_metadata(p, lambda i, h: i.pop("config")), "no config"),
-        (lambda p: _rewrite_metadata(p, lambda i, h: h["layers.0.W"].update(dtype="I64")),
-         "dtype I64"),
+        (
+            lambda p: _rewrite_metadata(p, lambda i, h: h["layers.0.W"].update(dtype="I64")),
+            "dtype I64",
+        ),
     ],
 )
 def test_broken_files_are_refused_clearly(trained, corrupt, message):
@@ -109,7 +117,7 @@ def test_nan_weights_are_refused(trained):
     net, path, _ = trained
     net.params[1]["W"][0, 0] = np.nan
     serialization.save(net, path)
-    with pytest.raises(mlplab.ModelFileError, match="layers.1.W contains NaN"):
+    with pytest.raises(mlplab.ModelFileError, match=r"layers\.1\.W contains NaN"):
         mlplab.MLP.load(path)
 
 

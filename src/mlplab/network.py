@@ -81,6 +81,7 @@ class Dense:
         self.param = param
         self.activation = activation
         self.keep_z = keep_z or activation.needs_z
+        self._act = activation.f_into or activation.forward  # h = act(z), into a buffer
         self.grad = {name: np.zeros_like(value) for name, value in param.items()}
         self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
         self.z: Array | None = None  # kept only when backward needs it
@@ -105,7 +106,7 @@ class Dense:
             z += self.param["b"][..., None, :]
         self.x = x
         self.z = z if self.keep_z else None
-        self.h = self.activation.forward(z, self._h)
+        self.h = self._act(z, self._h)
         return self.h
 
     def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
