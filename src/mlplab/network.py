@@ -176,7 +176,7 @@ class MLP:
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
-        self.training_metadata: dict[str, Any] = {}
+        self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         if self.stack is None:
             weights = init_weights(init, shapes, seed, self.dtype)
