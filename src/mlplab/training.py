@@ -101,6 +101,8 @@ def fit(
             step(params, grads)
             for callback in callbacks:
                 callback(epoch, loss)
+    done = net.training_metadata.get("epochs", 0) + epochs
+    net.training_metadata.update(epochs=done, optimizer=repr(optimizer))
     history = History(losses, epochs, time.perf_counter() - start)
     for callback in callbacks:
         if hasattr(callback, "on_train_end"):
