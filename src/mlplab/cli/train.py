@@ -42,7 +42,7 @@ def run_training(
             )
         keep[holdout] = False
     net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
-    watch = Diagnostics(net, every=max(1, config.epochs // 500))  # ~500 looks, whatever the length
+    watch = Diagnostics(net, every=max(1, config.epochs // 200))  # ~200 looks, whatever the length
     start = time.perf_counter()
     with epoch_progress(config.epochs, quiet=quiet) as callbacks:
         history = net.fit(
