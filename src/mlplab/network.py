@@ -370,6 +370,17 @@ class MLP:
 
     # --- display --------------------------------------------------------------------
 
+    def summary(self) -> str:
+        """A table of the layers: shapes, activations, parameter counts (see ``mlplab.summary``)."""
+        from mlplab.summary import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        from mlplab.summary import summary_html
+
+        return summary_html(self)
+
     def __repr__(self) -> str:
         arch = "-".join(str(s) for s in self.sizes)
         stack = "" if self.stack is None else f", stack={self.stack}"

@@ -18,6 +18,7 @@ from mlplab.errors import ConfigError, TrainingDivergedError
 from mlplab.optimizers import SGD, Optimizer
 
 if TYPE_CHECKING:
+    from mlplab.diagnostics import Event
     from mlplab.network import MLP
 
 __all__ = ["Callback", "History", "fit"]
@@ -28,13 +29,21 @@ class History:
     """What training recorded: ``loss[j]`` is the loss at the start of epoch ``j``.
 
     The loss is that of the weights the epoch's gradient was taken at, before
-    its update (the seed's ``y`` inside the loop is the same).
+    its update (the seed's ``y`` inside the loop is the same). ``events`` are what
+    a ``mlplab.diagnostics.Diagnostics`` callback saw (plateaus, saturated units, ...).
     """
 
     loss: np.ndarray
     epochs: int = 0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def plot(self, *, title: str = ""):
+        """The loss curve with the diagnostic events marked, as a matplotlib ``Figure``."""
+        from mlplab.plotting import loss_figure
+
+        return loss_figure(self, title=title)
 
     @property
     def final_loss(self) -> float:
@@ -45,7 +54,10 @@ class History:
 
 
 class Callback(Protocol):
-    """Called after every epoch with the epoch index and the loss recorded for it."""
+    """Called after every epoch with the epoch index and the loss recorded for it.
+
+    A callback may also have ``on_train_end(history)``, called once with the result.
+    """
 
     def __call__(self, epoch: int, loss: float) -> None: ...
 
@@ -91,4 +103,8 @@ def fit(
                 callback(epoch, loss)
     done = net.training_metadata.get("epochs", 0) + epochs
     net.training_metadata.update(epochs=done, optimizer=repr(optimizer))
-    return History(losses, epochs, time.perf_counter() - start)
+    history = History(losses, epochs, time.perf_counter() - start)
+    for callback in callbacks:
+        if hasattr(callback, "on_train_end"):
+            callback.on_train_end(history)
+    return history

@@ -12,6 +12,7 @@ import numpy as np
 from mlplab.cli.options import TrainConfig, network_options
 from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
+from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
 from mlplab.network import MLP
 from mlplab.training import History
@@ -41,9 +42,12 @@ def run_training(
             )
         keep[holdout] = False
     net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
+    watch = Diagnostics(net, every=max(1, config.epochs // 200))  # ~200 looks, whatever the length
     start = time.perf_counter()
     with epoch_progress(config.epochs, quiet=quiet) as callbacks:
-        history = net.fit(X[keep], t[keep], epochs=config.epochs, lr=config.lr, callbacks=callbacks)
+        history = net.fit(
+            X[keep], t[keep], epochs=config.epochs, lr=config.lr, callbacks=[*callbacks, watch]
+        )
     return net, history, X, t, time.perf_counter() - start
 
 
@@ -118,6 +122,7 @@ def train(
                     "epochs": config.epochs,
                     "seconds": seconds,
                     "config": config.to_dict(),
+                    "events": [event.to_dict() for event in history.events],
                 }
             )
         )
@@ -137,6 +142,10 @@ def train(
             f"held-out row {holdout}: predicted {y[holdout, 0]:.4f} for target "
             f"{t[holdout, 0]:g}, on the {verdict} side of 0.5"
         )
+    if history.events:
+        click.echo("seen during training:")
+        for event in history.events:
+            click.echo(f"  {event}")
     for path, what in ((save_path, "model"), (plot_path, "loss plot")):
         if path:
             click.echo(f"{what} written to {path}")
