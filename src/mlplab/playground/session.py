@@ -187,7 +187,7 @@ class Session:
         W, gW = p[: self._n_weights], g[: self._n_weights]
         scratch = np.empty_like(W)
         backward = self.net.loss_and_backward
-        snapshot = p.copy()
+        snapshot, epoch_before = p.copy(), self.epoch
         k = 0
         with np.errstate(over="ignore", invalid="ignore"):
             while True:
@@ -216,12 +216,14 @@ class Session:
                 if k % CHECK_CLOCK_EVERY == 0 and time.perf_counter() >= deadline:
                     break
         if not np.isfinite(p).all():
+            diverged_at, self.epoch, self._order = self.epoch, epoch_before, None
             p[...] = snapshot
             self.playing = False
             raise TrainingDivergedError(
-                f"training diverged near epoch {self.epoch}: the weights became infinite or "
-                f"NaN; kept the weights from before. Lower the learning rate.",
-                epoch=self.epoch,
+                f"training diverged by epoch {diverged_at}: the weights became infinite or "
+                f"NaN; paused at epoch {epoch_before}, the weights from then kept. "
+                f"Lower the learning rate.",
+                epoch=diverged_at,
                 history=None,
             )
 
