@@ -1,4 +1,4 @@
-"""End to end in a real browser: Playwright driving Debian's chromium against `mlplab playground`."""
+"""End to end in a real browser: Playwright drives Debian's chromium on `mlplab playground`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import missing_optional, require
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -158,7 +157,9 @@ def test_multi_class_sets_colour_each_class(page):
         const c = document.querySelector('[data-testid=output]');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 1] > d[i] + 30 && d[i + 1] > d[i + 2] + 30) n++;
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i + 1] > d[i] + 30 && d[i + 1] > d[i + 2] + 30) n++;
+        }
         return n;
     }"""
     )
