@@ -150,6 +150,8 @@ class Session:
             seed=s.seed,
         )
         self._p, self._g, self._n_weights = _flatten(self.net)
+        # draws the heatmaps: it sees only the grid, so its work arrays are never reallocated
+        self._viewer = MLP(**_architecture(self.net))
         self._start = self._p.copy()
         self.inputs = {k: feature_matrix(v, list(s.features)) for k, v in self.points.items()}
         lo, hi = self.domain
@@ -265,8 +267,12 @@ class Session:
         train_loss, test_loss = self.losses()
         if not self.history or self.history[-1][0] != self.epoch:
             self.history.append((self.epoch, train_loss, test_loss))
-        outputs = self.net.forward(self._grid)
-        y = outputs[-1]
+        for mine, theirs in zip(self._viewer.params, self.net.params, strict=True):
+            for name, value in theirs.items():
+                mine[name][...] = value
+        with np.errstate(over="ignore"):
+            y = self._viewer.predict(self._grid)
+        outputs = [layer.h for layer in self._viewer.layers]  # each layer's output, read now
         lo, hi = self.output_range()
         k = NEURON_STRIDE
         units = np.concatenate(
@@ -319,7 +325,7 @@ class Session:
 
         X, t, lr = self.inputs["train"], self.targets["train"], self.settings.lr
         source = numpy_source(self.net, train=TrainSpec(X, t, epochs=epochs, lr=lr))
-        copy = MLP(**{k: v for k, v in self.net.config().items() if k != "stack"})
+        copy = MLP(**_architecture(self.net))
         for mine, theirs in zip(copy.params, self.net.params, strict=True):
             for name in mine:
                 mine[name][...] = theirs[name]
@@ -330,6 +336,11 @@ class Session:
             "epochs": epochs,
             "predictions": copy.predict(X).tolist(),
         }
+
+
+def _architecture(net: MLP) -> dict[str, Any]:
+    """Keyword arguments that build a network of ``net``'s shape."""
+    return {k: v for k, v in net.config().items() if k != "stack"}
 
 
 def _changed(old: Settings, new: Settings, keys: tuple[str, ...]) -> bool:
