@@ -59,4 +59,7 @@ def _serve(server: object, name: str, open_browser: bool) -> None:
             webbrowser.open(url)
         await task
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down and passes the signal on
+        click.echo("mlplab playground: stopped")
