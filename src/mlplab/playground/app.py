@@ -14,7 +14,9 @@ is another site is refused, and ``Host`` must be one this server answers to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,10 @@ LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 FPS = 25.0  # frames per second per playing tab
 MIN_SLICE = 0.002  # seconds of training per frame, however many tabs play
 MAX_SESSIONS = 64
+INBOX = 64  # messages waiting per tab; past that the socket is read no faster than handled
+SLOW = (ShowCode,)  # handled in a worker thread, so other tabs keep their frames
+
+log = logging.getLogger(__name__)
 
 
 def origin_allowed(origin: str | None, host: str | None) -> bool:
@@ -88,15 +94,15 @@ class Hub:
         await websocket.accept()
         session = Session()
         self.sessions.add(session)
-        inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(INBOX)
         reader = asyncio.create_task(_read(websocket, inbox))
         try:
             await _send(websocket, {"type": "hello", **choices()})
             await _send(websocket, session.state())
             await _send(websocket, session.frame())
             await self._run(websocket, session, inbox)
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass  # the tab went away mid-send
         finally:
             session.playing = False
             self.sessions.discard(session)
@@ -133,9 +139,15 @@ class Hub:
         """Apply one message; a bad one gets an error reply and changes nothing."""
         try:
             message = parse_message(raw)
-            reply = _apply(session, message)
+            if isinstance(message, SLOW):
+                reply = await asyncio.to_thread(_apply, session, message)
+            else:
+                reply = _apply(session, message)
         except (MessageError, MlplabError) as e:
             reply = [{"type": "error", "message": str(e)}]
+        except Exception as e:  # a bug: say so, keep this tab and the others going
+            log.exception("playground: message %.200r failed", raw)
+            reply = [{"type": "error", "message": f"internal error: {type(e).__name__}: {e}"}]
         for item in reply:
             await _send(websocket, item)
 
@@ -172,10 +184,10 @@ async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            inbox.put_nowait(message.get("text", message.get("bytes")))
-    except (WebSocketDisconnect, RuntimeError):
+            await inbox.put(message.get("text", message.get("bytes")))
+    except (WebSocketDisconnect, RuntimeError, OSError):
         pass
-    finally:
+    with contextlib.suppress(asyncio.QueueFull):
         inbox.put_nowait(None)
 
 

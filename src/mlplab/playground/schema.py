@@ -26,7 +26,7 @@ LIMITS = {
     "lr": 10.0,
     "reg_rate": 10.0,
     "weight": 100.0,  # a weight typed into a link
-    "code_epochs": 100000,
+    "code_epochs": 10000,
 }
 
 # the seed's four XOR points and the 2-D sets (the other gates add nothing to see)
