@@ -118,6 +118,15 @@ def test_a_foreign_origin_is_refused(client):
     assert "origin http://evil.example may not use this playground" in refused.value.text
 
 
+def test_sessions_are_limited(app, client):
+    app.state.hub.max_sessions = 1
+    with open_session(client) as ws:
+        receive(ws, "frame")
+        with pytest.raises(WebSocketDenialResponse) as refused, open_session(client):
+            pass
+        assert refused.value.status_code == 503 and "too many sessions" in refused.value.text
+
+
 def test_an_unknown_host_name_is_refused(app):
     with TestClient(app, base_url="http://rebound.example:8000") as other:
         assert other.get("/").status_code == 400

@@ -198,6 +198,26 @@ def test_upload_uses_the_points_and_bad_files_are_refused_by_row_and_column():
     assert len(session.points["train"]) + len(session.points["test"]) == 20  # unchanged
 
 
+def test_uploaded_numbers_are_not_classes_until_they_are_class_numbers():
+    session = Session(Settings(problem="regression"))
+    session.upload("\n".join(f"{x},{x * x},{x / 3}" for x in range(-5, 6)), "values.csv")
+    assert session.net.output_activation.name == "identity" and session.classes == 2
+    assert session.output_range() == (-5 / 3, 5 / 3)
+    with pytest.raises(DataError, match="is not a class number"):
+        session.configure(session.settings.model_copy(update={"problem": "classification"}))
+    assert session.settings.problem == "regression"  # refused: nothing changed
+    session.upload("\n".join(f"{x},{-x},{x % 3}" for x in range(12)), "three.csv")
+    session.configure(session.settings.model_copy(update={"problem": "classification"}))
+    assert session.classes == 3 and session.net.output_activation.name == "softmax"
+
+
+def test_no_hidden_layer_is_a_linear_model_with_one_heatmap():
+    session = Session(Settings(hidden=()))
+    assert session.net.sizes == (2, 1)
+    frame = session.frame()
+    assert len(decode_grid(frame["units"], -1, 1)) == frame["unit_grid"] ** 2
+
+
 def test_choosing_upload_before_uploading_is_refused_and_changes_nothing():
     session = Session()
     with pytest.raises(DataError, match="no uploaded points"):

@@ -26,7 +26,7 @@ from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.network import MLP
 from mlplab.playground.features import FEATURES, feature_matrix
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings
-from mlplab.playground.upload import parse_points
+from mlplab.playground.upload import check_classes, parse_points
 
 Array = np.ndarray
 
@@ -106,12 +106,14 @@ class Session:
             if self.uploaded is None:
                 raise DataError("no uploaded points yet: choose a CSV file first")
             points, labels = self.uploaded
-            self.classes = int(labels.max()) + 1 if s.problem == "classification" else 2
+            classification = s.problem == "classification"
+            classes = check_classes(labels, "the uploaded points") if classification else 2
         else:
             X, t = load_dataset(s.dataset, s.points, s.noise, s.data_seed)
             points = X[:, :2]
-            self.classes = t.shape[1] if t.shape[1] > 1 else 2
+            classes = t.shape[1] if t.shape[1] > 1 else 2
             labels = t.argmax(axis=1) if t.shape[1] > 1 else t[:, 0]
+        self.classes = classes
         labels = labels.astype(np.float64)
         n = len(points)
         if s.dataset == "xor":  # four points: train and test on all of them
@@ -256,9 +258,10 @@ class Session:
         )
 
     def output_range(self) -> tuple[float, float]:
+        """The output values the heatmap's colours span: the targets' range."""
         if self.settings.problem == "classification":
             return 0.0, 1.0
-        t = self.targets["train"]
+        t = np.concatenate([self.targets["train"], self.targets["test"]])
         lo, hi = float(t.min()), float(t.max())
         return (lo, hi) if hi > lo else (lo - 1, hi + 1)
 

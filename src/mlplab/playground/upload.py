@@ -15,7 +15,7 @@ import numpy as np
 
 from mlplab.errors import DataError
 
-__all__ = ["MAX_CLASSES", "parse_points"]
+__all__ = ["MAX_CLASSES", "check_classes", "parse_points"]
 
 MAX_CLASSES = 8
 MAX_COORD = 1e6
@@ -50,16 +50,22 @@ def parse_points(
             values[i - 1, j] = v
     points, labels = values[:, :2], values[:, 2]
     if classification:
-        bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels >= MAX_CLASSES))
-        if bad.size:
-            i = int(bad[0])
-            raise DataError(
-                f"{name}: row {i + 1}, column label: {labels[i]:g} is not a class number "
-                f"0 to {MAX_CLASSES - 1} (switch to regression for other numbers)"
-            )
-        if np.unique(labels).size < 2:
-            raise DataError(f"{name}: every row has the same label; need at least 2 classes")
+        check_classes(labels, name)
     return points, labels
+
+
+def check_classes(labels: np.ndarray, name: str = "the file") -> int:
+    """The number of classes in ``labels``, or a ``DataError`` if they are not class numbers."""
+    bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels >= MAX_CLASSES))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{name}: row {i + 1}, column label: {labels[i]:g} is not a class number "
+            f"0 to {MAX_CLASSES - 1} (switch to regression for other numbers)"
+        )
+    if np.unique(labels).size < 2:
+        raise DataError(f"{name}: every row has the same label; need at least 2 classes")
+    return int(labels.max()) + 1
 
 
 def _numeric(cell: str) -> bool:
