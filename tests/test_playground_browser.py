@@ -133,6 +133,9 @@ def test_a_link_shows_its_weight_and_takes_a_typed_one(page):
         "document.querySelector('[data-testid=link-0-1-2]').dataset.weight === '-2.5'"
     )
     assert float(link.get_attribute("stroke-width")) > 4  # thickened by magnitude
+    assert link.get_attribute("stroke") == "rgb(245,147,34)"  # orange: negative
+    page.get_by_test_id("unit-1-0").hover()
+    assert re.search(r"bias of layer 1 unit 1: -?\d", page.get_by_test_id("hover").inner_text())
 
 
 def test_the_url_reproduces_a_set_up(browser, server):

@@ -70,7 +70,12 @@ export class Diagram {
         c.style.top = `${this.y(i)}px`;
         c.setAttribute("data-testid", `unit-${l}-${i}`);
         c.setAttribute("aria-label", this.unitName(l, i));
-        if (l > 0) c.addEventListener("click", (e) => this.edit(e, l - 1, -1, i));
+        if (l > 0) {
+          const name = `bias of ${this.unitName(l, i)}`;
+          c.addEventListener("click", (e) => this.edit(e, l - 1, -1, i));
+          c.addEventListener("mouseenter", (e) => this.hover(e, l - 1, -1, i, name));
+          c.addEventListener("mouseleave", () => { document.getElementById("hover").hidden = true; });
+        }
         this.root.append(c);
         this.units.push({ canvas: c, layer: l, i });
         if (l === 0) {
