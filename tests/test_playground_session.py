@@ -282,3 +282,11 @@ def test_show_code_program_prints_the_predictions_the_session_reports(tmp_path):
     printed = [float(v) for v in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", run.stdout)]
     np.testing.assert_allclose(printed, np.ravel(code["predictions"]), rtol=1e-6, atol=1e-8)
     assert len(printed) == len(session.points["train"])
+
+
+def test_an_overflowing_loss_is_sent_as_null_not_as_invalid_json():
+    session = Session(Settings(problem="regression", activation="identity", hidden=(2,)))
+    session.net.params[0]["W"][...] = 1e200  # past anything the page allows: only in place
+    assert session.losses() == (None, None)
+    frame = json.loads(json.dumps(session.frame(), allow_nan=False))
+    assert frame["train_loss"] is None and frame["test_loss"] is None

@@ -192,7 +192,7 @@ async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
 
 
 async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
-    await websocket.send_text(json.dumps(message, separators=(",", ":")))
+    await websocket.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
 
 
 async def _deny(websocket: WebSocket, status: int, reason: str) -> None:

@@ -41,7 +41,8 @@ CHECK_CLOCK_EVERY = 8  # steps between looks at the clock
 
 def encode_grid(values: Array, lo: float, hi: float) -> str:
     """Values scaled from ``[lo, hi]`` to bytes 0..255 (clipped), base64 text."""
-    scaled = np.clip((values - lo) * (255.0 / (hi - lo)), 0, 255)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.clip(np.nan_to_num((values - lo) * (255.0 / (hi - lo))), 0, 255)
     return base64.b64encode(np.rint(scaled).astype(np.uint8).tobytes()).decode("ascii")
 
 
@@ -165,9 +166,10 @@ class Session:
     def _begin(self) -> None:
         """Epoch 0 at the current weights: a fresh history and batch order."""
         self.epoch = 0
-        self.history: list[tuple[int, float, float]] = []
+        self.history: list[tuple[int, float | None, float | None]] = []
         self._rng = np.random.default_rng(self.settings.seed)
-        self._order: Array | None = None
+        self._order: Array | None = None  # this epoch's batch order, and the data in it
+        self._X = self._T = self.inputs["train"]
         self._pos = 0
 
     # --- training -------------------------------------------------------------------
@@ -251,11 +253,10 @@ class Session:
 
     # --- what the page sees ---------------------------------------------------------
 
-    def losses(self) -> tuple[float, float]:
-        """``(train, test)`` mean loss at the current weights."""
-        return tuple(  # type: ignore[return-value]
-            self.net.evaluate(self.inputs[k], self.targets[k]) for k in ("train", "test")
-        )
+    def losses(self) -> tuple[float | None, float | None]:
+        """``(train, test)`` mean loss at the current weights; ``None`` where it overflowed."""
+        values = [self.net.evaluate(self.inputs[k], self.targets[k]) for k in ("train", "test")]
+        return tuple(v if math.isfinite(v) else None for v in values)  # type: ignore[return-value]
 
     def output_range(self) -> tuple[float, float]:
         """The output values the heatmap's colours span: the targets' range."""

@@ -91,8 +91,9 @@ function onFrame(frame) {
   playing = frame.playing;
   $("play").textContent = playing ? "Pause" : "Play";
   $("epoch").textContent = String(frame.epoch);
-  $("train-loss").textContent = frame.train_loss.toFixed(4);
-  $("test-loss").textContent = frame.test_loss.toFixed(4);
+  const show = (v) => (v === null ? "overflow" : v.toFixed(4));
+  $("train-loss").textContent = show(frame.train_loss);
+  $("test-loss").textContent = show(frame.test_loss);
   const last = history[history.length - 1];
   if (!last || last[0] !== frame.epoch) history.push([frame.epoch, frame.train_loss, frame.test_loss]);
   if (history.length > 2000) history = history.filter((_, i) => i % 2 === 0);

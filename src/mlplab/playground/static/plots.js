@@ -62,13 +62,13 @@ export function drawLosses(canvas, history) {
   if (history.length < 1) return;
   const maxEpoch = Math.max(1, history[history.length - 1][0]);
   let maxLoss = 1e-9;
-  for (const row of history) maxLoss = Math.max(maxLoss, row[1], row[2]);
+  for (const row of history) maxLoss = Math.max(maxLoss, row[1] ?? 0, row[2] ?? 0);
   const w = canvas.width, h = canvas.height;
   for (const [col, color] of [[1, "#0877bd"], [2, "#f59322"]]) {
     ctx.beginPath();
     history.forEach((row, i) => {
       const x = (row[0] / maxEpoch) * (w - 2) + 1;
-      const y = h - 2 - (row[col] / maxLoss) * (h - 4);
+      const y = h - 2 - ((row[col] ?? maxLoss) / maxLoss) * (h - 4);
       if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
     });
     ctx.strokeStyle = color;
