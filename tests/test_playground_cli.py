@@ -44,3 +44,18 @@ def test_the_command_prints_its_address_and_serves_the_page():
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "stopped" in out
+
+
+def test_open_points_a_browser_at_the_address(monkeypatch, capsys):
+    require("uvicorn")
+    opened = []
+
+    def fake_open(url):  # then stop, as Ctrl-C would
+        opened.append(url)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("webbrowser.open", fake_open)
+    assert main(["playground", "--port", "0", "--open"]) == 0
+    out = capsys.readouterr().out
+    assert len(opened) == 1 and re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
+    assert f"mlplab playground: {opened[0]}" in out and "stopped" in out
