@@ -48,7 +48,7 @@ __all__ = ["LOCAL_HOSTS", "Hub", "create_app", "origin_allowed"]
 STATIC = Path(__file__).parent / "static"
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 FPS = 25.0  # frames per second per playing tab
-MIN_SLICE = 0.002  # seconds of training per frame, however many tabs play
+MIN_SLICE = 0.001  # seconds of training per frame, however many tabs play
 MAX_SESSIONS = 64
 INBOX = 64  # messages waiting per tab; past that the socket is read no faster than handled
 SLOW = (ShowCode,)  # handled in a worker thread, so other tabs keep their frames
@@ -80,7 +80,11 @@ class Hub:
         return sum(s.playing for s in self.sessions)
 
     def slice(self, frame_cost: float) -> float:
-        """Seconds of training before the next frame, shared fairly by the playing tabs."""
+        """Seconds of training before the next frame, shared fairly by the playing tabs.
+
+        ``frame_cost`` is the wall time the last frame took to make and send; on a
+        busy machine it grows, and training yields that time to the frames.
+        """
         return max(MIN_SLICE, 1.0 / self.fps / max(1, self.playing()) - frame_cost)
 
     async def endpoint(self, websocket: WebSocket) -> None:
@@ -131,7 +135,7 @@ class Hub:
                 await _send(websocket, {"type": "error", "message": str(e)})
             before_frame = time.perf_counter()
             await _send(websocket, session.frame())
-            frame_cost = time.perf_counter() - before_frame
+            frame_cost = 0.8 * frame_cost + 0.2 * (time.perf_counter() - before_frame)
             rest = 1.0 / self.fps - (time.perf_counter() - start)
             await asyncio.sleep(max(0.0, rest) if self.playing() == 1 else 0)
 
