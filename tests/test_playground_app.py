@@ -78,6 +78,28 @@ def test_a_session_says_hello_then_streams_frames_while_playing(client):
         assert "import numpy as np" in code["source"] and len(code["predictions"]) == 250
 
 
+def test_commands_reset_rewind_regenerate_upload_and_set_weight(client):
+    with open_session(client) as ws:
+        state = receive(ws, "state")
+        receive(ws, "frame")
+        ws.send_json({"type": "step"})
+        assert receive(ws, "frame")["epoch"] == 1
+        ws.send_json({"type": "rewind"})
+        assert receive(ws, "state")["settings"]["seed"] == state["settings"]["seed"]
+        assert receive(ws, "frame")["epoch"] == 0
+        ws.send_json({"type": "reset"})
+        assert receive(ws, "state")["settings"]["seed"] == state["settings"]["seed"] + 1
+        ws.send_json({"type": "regenerate"})
+        assert receive(ws, "state")["settings"]["data_seed"] == 1
+        ws.send_json({"type": "set_weight", "layer": 0, "source": 1, "target": 2, "value": 3.0})
+        assert receive(ws, "frame")["weights"][0]["W"][1][2] == 3.0
+        csv = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(10))
+        ws.send_json({"type": "upload", "csv": csv, "name": "mine.csv"})
+        uploaded = receive(ws, "state")
+        assert uploaded["settings"]["dataset"] == "upload"
+        assert len(uploaded["points"]["train"]["x"]) + len(uploaded["points"]["test"]["x"]) == 10
+
+
 def test_bad_messages_get_a_clear_error_and_the_session_goes_on(client):
     with open_session(client) as ws:
         receive(ws, "frame")

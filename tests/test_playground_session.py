@@ -290,3 +290,28 @@ def test_an_overflowing_loss_is_sent_as_null_not_as_invalid_json():
     assert session.losses() == (None, None)
     frame = json.loads(json.dumps(session.frame(), allow_nan=False))
     assert frame["train_loss"] is None and frame["test_loss"] is None
+
+
+def test_data_controls_regenerate_split_and_add_noise():
+    session = Session()
+    before = session.points["train"].copy()
+    session.regenerate()
+    assert session.settings.data_seed == 1
+    assert not np.array_equal(session.points["train"], before)
+    session.configure(session.settings.model_copy(update={"train_ratio": 0.8, "points": 100}))
+    assert (len(session.points["train"]), len(session.points["test"])) == (80, 20)
+    quiet = session.points["train"].copy()
+    session.configure(session.settings.model_copy(update={"noise": 0.5}))
+    assert np.abs(session.points["train"] - quiet).max() > 0.5
+
+
+def test_state_carries_points_and_each_input_s_heatmap():
+    session = Session(Settings(features=("x1", "x2sq")))
+    state = json.loads(json.dumps(session.state()))
+    assert state["sizes"] == [2, 4, 2, 1] and state["features"] == ["x1", "x2^2"]
+    assert len(state["points"]["train"]["x"]) == len(state["points"]["train"]["label"]) == 250
+    g = state["unit_grid"]
+    x1, x2sq = decode_grid(state["inputs"], -1, 1).reshape(2, g, g)
+    # scaled to [-1, 1]: x1 grows to the right, x2^2 is largest at the top and bottom edges
+    assert x1[0, 0] < 0 < x1[0, -1] and x1[0, -1] == pytest.approx(1, abs=0.01)
+    assert x2sq[0, g // 2] == pytest.approx(1, abs=0.01) and x2sq[g // 2, 0] < 0.05
