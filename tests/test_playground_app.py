@@ -89,8 +89,10 @@ def test_commands_reset_rewind_regenerate_upload_and_set_weight(client):
         assert receive(ws, "frame")["epoch"] == 0
         ws.send_json({"type": "reset"})
         assert receive(ws, "state")["settings"]["seed"] == state["settings"]["seed"] + 1
+        receive(ws, "frame")
         ws.send_json({"type": "regenerate"})
         assert receive(ws, "state")["settings"]["data_seed"] == 1
+        receive(ws, "frame")
         ws.send_json({"type": "set_weight", "layer": 0, "source": 1, "target": 2, "value": 3.0})
         assert receive(ws, "frame")["weights"][0]["W"][1][2] == 3.0
         csv = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(10))
