@@ -33,6 +33,7 @@ docs: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/seed_loop.py
+	$(BIN)/python benchmarks/playground.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist site src/*.egg-info
