@@ -329,6 +329,16 @@ class MLP:
 
         return load(path)
 
+    @classmethod
+    def from_torch(cls, sequential: Any, **kwargs: Any) -> MLP:
+        """The network of a ``torch.nn.Sequential`` of ``Linear`` and activations.
+
+        See ``mlplab.export.from_torch``; anything else is refused with a ``ConfigError``.
+        """
+        from mlplab.export import from_torch
+
+        return from_torch(sequential, **kwargs)
+
     # --- checks ---------------------------------------------------------------------
 
     def _check_inputs(self, X: Any) -> Array:

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "train": "mlplab.cli.train:train",
     "predict": "mlplab.cli.predict:predict",
     "loo": "mlplab.cli.loo:loo",
+    "export": "mlplab.cli.export:export",
 }
 
 
