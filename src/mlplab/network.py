@@ -81,6 +81,7 @@ class Dense:
         self.param = param
         self.activation = activation
         self.keep_z = keep_z or activation.needs_z
+        self._act = activation.f_into or activation.forward  # h = act(z), into a buffer
         self.grad = {name: np.zeros_like(value) for name, value in param.items()}
         self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
         self.z: Array | None = None  # kept only when backward needs it
@@ -105,7 +106,7 @@ class Dense:
             z += self.param["b"][..., None, :]
         self.x = x
         self.z = z if self.keep_z else None
-        self.h = self.activation.forward(z, self._h)
+        self.h = self._act(z, self._h)
         return self.h
 
     def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
@@ -271,17 +272,20 @@ class MLP:
     # --- public API -----------------------------------------------------------------
 
     def forward(self, X: Any) -> list[Array]:
-        """Every layer's output for inputs ``X``: ``[h1, ..., y]``."""
-        X = self._check_inputs(X)
-        with np.errstate(over="ignore"):
-            self._forward(X)
-        return [layer.h.copy() for layer in self.layers]
+        """Every layer's output for inputs ``X``: ``[h1, ..., y]``.
+
+        ``X`` is one example per row; a 1-D ``X`` is one example, and each output is then 1-D.
+        """
+        return [_as_given(h, X) for h in self._outputs(X, self.layers)]
 
     def predict(self, X: Any) -> Array:
-        """The network's output ``y`` for inputs ``X`` (one row per example)."""
-        X = self._check_inputs(X)
+        """The network's output ``y`` for inputs ``X`` (one row per example, or one 1-D example)."""
+        return _as_given(self._outputs(X, self.layers[-1:])[0], X)
+
+    def _outputs(self, X: Any, layers: list[Dense]) -> list[Array]:
         with np.errstate(over="ignore"):
-            return self._forward(X).copy()
+            self._forward(self._check_inputs(X))
+        return [layer.h for layer in layers]
 
     def evaluate(self, X: Any, T: Any) -> float | Array:
         """The loss on ``(X, T)`` at the current weights (one per network for a stack)."""
@@ -351,13 +355,11 @@ class MLP:
                 f"inputs have shape {X.shape}; expected (n, {self.sizes[0]}) or "
                 f"({self.sizes[0]},): the network takes {self.sizes[0]} inputs"
             )
-        return X
+        return X if X.ndim == 2 else X[None, :]
 
     def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
         """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
         X = self._check_inputs(X)
-        if X.ndim == 1:
-            X = X[None, :]
         try:
             T = np.asarray(T, dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -385,6 +387,11 @@ class MLP:
             f"output={self.output_activation.name}, loss={self.loss.name}, "
             f"bias={self.bias}, params={self.n_params})"
         )
+
+
+def _as_given(h: Array, X: Any) -> Array:
+    """A copy of output ``h``, 1-D per example again if the inputs ``X`` were one 1-D example."""
+    return (h[..., 0, :] if np.ndim(X) == 1 else h).copy()
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
