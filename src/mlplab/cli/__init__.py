@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "predict": "mlplab.cli.predict:predict",
     "loo": "mlplab.cli.loo:loo",
     "export": "mlplab.cli.export:export",
+    "replay": "mlplab.cli.replay:replay",
 }
 
 
