@@ -147,13 +147,16 @@ def compare(record: dict[str, Any], losses: np.ndarray, net: MLP) -> Comparison:
     ours = loss_checksums(losses, every)
     same_weights = weights_sha256(net) == record["weights_sha256"]
     for k, (theirs, mine) in enumerate(zip(record["loss_checksums"], ours, strict=False)):
+        if theirs["end"] != mine["end"]:  # one run is shorter: its last block is cut
+            break
         if theirs["sha256"] != mine["sha256"]:
             start, end = k * every, mine["end"]
             return Comparison(
                 False, len(losses), start, end, theirs["loss"], mine["loss"], same_weights
             )
-    if len(ours) != len(record["loss_checksums"]):
-        start = min(len(ours), len(record["loss_checksums"])) * every
+    if [b["end"] for b in ours] != [b["end"] for b in record["loss_checksums"]]:
+        start = min(len(losses), record["loss_checksums"][-1]["end"] if ours else 0)
+        start = start // every * every
         return Comparison(False, len(losses), start, start + 1, None, None, same_weights)
     return Comparison(same_weights, len(losses), weights_identical=same_weights)
 

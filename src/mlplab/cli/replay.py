@@ -43,23 +43,23 @@ def replay(record: str, as_json: bool, quiet: bool) -> None:
 
 
 def _settings(run: dict[str, Any], source: str) -> tuple[TrainConfig, int | None]:
-    try:
-        if run.get("command") != "train":
-            raise KeyError("command")
-        settings = dict(run["config"])
-        settings["hidden"] = tuple(settings["hidden"])
-        unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(
-                f"{source}: recorded with settings this mlplab does not know: "
-                f"{', '.join(sorted(unknown))}"
-            )
-        holdout = run.get("holdout")
-        if holdout is not None and not isinstance(holdout, int):
-            raise TypeError("holdout")
-        return TrainConfig.from_options(settings), holdout
-    except (KeyError, TypeError, ValueError):
-        raise ConfigError(f"{source}: the record holds no `mlplab train` run") from None
+    settings, holdout = run.get("config"), run.get("holdout")
+    if (
+        run.get("command") != "train"
+        or not isinstance(settings, dict)
+        or not isinstance(settings.get("hidden", []), list)
+        or not (holdout is None or isinstance(holdout, int))
+    ):
+        raise ConfigError(f"{source}: the record holds no `mlplab train` run")
+    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(
+            f"{source}: recorded with settings this mlplab does not know: "
+            f"{', '.join(sorted(unknown))}"
+        )
+    if "hidden" in settings:
+        settings = {**settings, "hidden": tuple(settings["hidden"])}
+    return TrainConfig.from_options(settings), holdout
 
 
 def _format_versions(v: dict[str, str]) -> str:
