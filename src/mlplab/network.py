@@ -418,7 +418,7 @@ def _check_stack(stack: Any) -> int | None:
 def _check_dtype(dtype: Any) -> type:
     try:
         dt = np.dtype(dtype).type
-    except TypeError:
+    except (TypeError, ValueError):
         dt = None
     if dt not in DTYPES:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}")

@@ -145,16 +145,21 @@ def read_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     source = str(path)
     try:
         with open(path, "rb") as f:
-            data = f.read(max_bytes + 1)
+            if os.fstat(f.fileno()).st_size > max_bytes:
+                raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large")
+            chunks, total = [], 0
+            while chunk := f.read(1 << 20):  # in chunks: never a buffer the file does not fill
+                total += len(chunk)
+                if total > max_bytes:
+                    raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large")
+                chunks.append(chunk)
     except FileNotFoundError:
         raise ModelFileError(f"{source}: no such file") from None
     except IsADirectoryError:
         raise ModelFileError(f"{source}: is a directory, not a model file") from None
     except OSError as e:
         raise ModelFileError(f"{source}: cannot read: {e.strerror}") from None
-    if len(data) > max_bytes:
-        raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large for a model file")
-    return data
+    return b"".join(chunks)
 
 
 def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -> MLP:
@@ -172,7 +177,7 @@ def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -
     _check_config_size(config, available, source)
     try:
         net = MLP(**config)
-    except (MlplabError, TypeError) as e:
+    except (MlplabError, TypeError, ValueError) as e:
         raise ModelFileError(f"{source}: invalid model config: {e}") from None
     layer_tensors = {k: v for k, v in tensors.items() if k.startswith("layers.")}
     expected = {
@@ -214,6 +219,12 @@ def _check_config_size(config: dict[str, Any], available: int, source: str) -> N
         raise ModelFileError(
             f"{source}: {len(sizes) - 1} layers; mlplab reads at most {MAX_LAYERS}"
         )
+    for key in ("activation", "output_activation", "loss", "reduction", "init", "dtype"):
+        if key in config and not isinstance(config[key], str):
+            raise ModelFileError(
+                f"{source}: invalid model config: {key} must be a name (a string), "
+                f"got {type(config[key]).__name__}"
+            )
     if stack is not None and (not isinstance(stack, int) or isinstance(stack, bool)):
         raise ModelFileError(f"{source}: invalid model config: stack must be an integer or null")
     if any(s < 1 for s in sizes) or (stack is not None and stack < 1):
