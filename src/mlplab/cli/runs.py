@@ -165,7 +165,22 @@ class RunFiles:
         return self._fit(config, holdout, saved.net, optimizer, saver, X, t, keep, quiet)
 
     @staticmethod
-    def _fit(config, holdout, net, optimizer, saver, X, t, keep, quiet):
+    def _fit(
+        config: TrainConfig,
+        holdout: int | None,
+        net: MLP,
+        optimizer: SGD,
+        saver: CheckpointCallback,
+        X: np.ndarray,
+        t: np.ndarray,
+        keep: np.ndarray,
+        quiet: bool,
+    ) -> tuple[TrainConfig, int | None, MLP, History, np.ndarray, np.ndarray, float]:
+        """Train the epochs left, checkpointing through ``saver``; the history is the whole run's.
+
+        ``saver.rng`` is the run's generator: a loop that shuffles mini-batches must draw
+        from it (``fit(..., seed=saver.rng)``) for a resumed run to shuffle as the original.
+        """
         remaining = config.epochs - saver.epoch
         start = time.perf_counter()
         with epoch_progress(remaining, quiet=quiet) as callbacks:
