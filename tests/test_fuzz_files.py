@@ -257,3 +257,54 @@ def test_deeply_nested_json_is_refused(folder) -> None:
             MLP.load(folder / "nested")
         with pytest.raises(ModelFileError, match="not JSON"):
             load_checkpoint(folder / "nested")
+
+
+# --- run records (JSON) ---------------------------------------------------------------------
+
+RECORD_FIELDS = ["mlplab_record", "run", "run.command", "run.holdout", "run.config", "every",
+                 "loss_checksums", "weights_sha256", "epochs"] + [
+    f"run.config.{k}"
+    for k in ("dataset", "hidden", "activation", "seed", "epochs", "lr", "bias", "dtype", "x")
+]  # fmt: skip
+
+
+@st.composite
+def record_mutations(draw, text: str) -> bytes:
+    record = json.loads(text)
+    kind = draw(st.sampled_from(["field", "field", "field", "block", "truncate", "bytes"]))
+    if kind == "field":
+        _set_path(record, draw(st.sampled_from(RECORD_FIELDS)), draw(JSON_VALUES))
+    elif kind == "block":
+        blocks = record["loss_checksums"]
+        blocks[draw(st.integers(0, len(blocks) - 1))] = draw(JSON_VALUES)
+    elif kind == "truncate":
+        return text.encode()[: draw(st.integers(0, len(text) - 1))]
+    else:
+        return draw(st.binary(max_size=200))
+    return json.dumps(record).encode()
+
+
+def test_mutated_run_records_raise_config_error_only(folder: Path) -> None:
+    from mlplab import ConfigError
+    from mlplab.cli.replay import _settings
+    from mlplab.records import load_record, make_record, write_record
+
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], bias=False, init="seed", seed=0)
+    losses = net.fit(X, t, epochs=40).loss
+    run = {"command": "train", "config": {"hidden": [4], "epochs": 40}, "holdout": None}
+    write_record(folder / "record.json", make_record(run, losses, net, every=10))
+    text = (folder / "record.json").read_text()
+    assert _settings(load_record(folder / "record.json")["run"], "r")[0].epochs == 40
+
+    @settings(FUZZ, max_examples=EXAMPLES)
+    @given(record_mutations(text))
+    def check(mutated: bytes) -> None:
+        path = folder / "fuzzed-record.json"
+        path.write_bytes(mutated)
+        try:
+            _settings(load_record(path)["run"], str(path))
+        except ConfigError as e:
+            assert str(e).startswith(str(path)), e
+
+    check()

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from mlplab.cli.options import TrainConfig
+from mlplab.cli.runs import config_from_dict
 from mlplab.errors import ConfigError
 from mlplab.records import compare, load_record, versions
 
@@ -43,23 +44,13 @@ def replay(record: str, as_json: bool, quiet: bool) -> None:
 
 
 def _settings(run: dict[str, Any], source: str) -> tuple[TrainConfig, int | None]:
-    settings, holdout = run.get("config"), run.get("holdout")
-    if (
-        run.get("command") != "train"
-        or not isinstance(settings, dict)
-        or not isinstance(settings.get("hidden", []), list)
-        or not (holdout is None or isinstance(holdout, int))
+    """The recorded run's config and holdout, checked; ``ConfigError`` otherwise."""
+    holdout = run.get("holdout")
+    if run.get("command") != "train" or not (
+        holdout is None or (isinstance(holdout, int) and not isinstance(holdout, bool))
     ):
         raise ConfigError(f"{source}: the record holds no `mlplab train` run")
-    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
-    if unknown:
-        raise ConfigError(
-            f"{source}: recorded with settings this mlplab does not know: "
-            f"{', '.join(sorted(unknown))}"
-        )
-    if "hidden" in settings:
-        settings = {**settings, "hidden": tuple(settings["hidden"])}
-    return TrainConfig.from_options(settings), holdout
+    return config_from_dict(run.get("config"), source), holdout
 
 
 def _format_versions(v: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ The training itself is ``run_training``'s; this module only adds a
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from mlplab.optimizers import SGD
 from mlplab.records import make_record, write_record
 from mlplab.training import History
 
-__all__ = ["RunFiles", "run_options"]
+__all__ = ["RunFiles", "config_from_dict", "run_options"]
 
 DEFAULT_EVERY = 1000
 # options that --resume may be combined with; the rest come from the checkpoint
@@ -134,14 +135,13 @@ class RunFiles:
     def _resume(self, quiet: bool):
         saved = load_checkpoint(self.resume)
         try:
-            settings = saved.run["config"]
-            config = TrainConfig.from_options({**settings, "hidden": tuple(settings["hidden"])})
-            holdout = saved.run.get("holdout")
-            every = self.every or int(saved.run.get("every", DEFAULT_EVERY))
-        except (KeyError, TypeError, ValueError):
-            raise ModelFileError(
-                f"{self.resume}: the checkpoint holds no command-line run"
-            ) from None
+            config = config_from_dict(saved.run.get("config"), self.resume)
+        except ConfigError as e:
+            raise ModelFileError(str(e)) from None
+        holdout, every = saved.run.get("holdout"), saved.run.get("every", DEFAULT_EVERY)
+        if not (holdout is None or _is_int(holdout)) or not (_is_int(every) and every >= 1):
+            raise ModelFileError(f"{self.resume}: the checkpoint's holdout or interval is invalid")
+        every = self.every or every
         if saved.epoch > config.epochs:
             raise ModelFileError(
                 f"{self.resume}: {saved.epoch} epochs done, more than the run's {config.epochs}"
@@ -205,6 +205,44 @@ def _rows(config: TrainConfig, holdout: int | None) -> tuple[np.ndarray, np.ndar
             )
         keep[holdout] = False
     return X, t, keep
+
+
+def config_from_dict(settings: Any, source: str) -> TrainConfig:
+    """The ``TrainConfig`` of a ``to_dict()`` read from a file, every field's type checked."""
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{source}: holds no `mlplab train` settings")
+    unknown = set(settings) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(
+            f"{source}: recorded with settings this mlplab does not know: "
+            f"{', '.join(sorted(map(str, unknown)))}"
+        )
+    defaults = TrainConfig()
+    for name, value in settings.items():
+        if not _same_kind(value, getattr(defaults, name)):
+            raise ConfigError(f"{source}: setting {name} has the wrong type: {value!r}")
+    if "hidden" in settings:
+        settings = {**settings, "hidden": tuple(settings["hidden"])}
+    return TrainConfig.from_options(settings)
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a JSON value can stand for a setting whose default is ``default``."""
+    if default is None:
+        return value is None or isinstance(value, str | int | float)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return _is_int(value)
+    if isinstance(default, float):
+        return (isinstance(value, float) and math.isfinite(value)) or _is_int(value)
+    if isinstance(default, tuple):
+        return isinstance(value, list) and all(_is_int(v) and 0 < v < 2**31 for v in value)
+    return isinstance(value, type(default))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _run(config: TrainConfig, holdout: int | None) -> dict[str, Any]:
