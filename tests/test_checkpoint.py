@@ -252,6 +252,20 @@ def test_resume_of_a_finished_run_and_cli_errors(tmp_path: Path, capsys) -> None
         assert err.startswith("mlplab: error:") and err.count("\n") == 1 and message in err, err
 
 
+def test_settings_a_checkpointed_run_cannot_honour_are_refused(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlplab.cli import runs
+
+    # as if --lr were a newer setting the checkpointed loop does not wire in yet
+    monkeypatch.setattr(runs, "CHECKPOINTABLE", runs.CHECKPOINTABLE - {"lr"})
+    args = ["train", "-q", "--epochs", "5", "--checkpoint", str(tmp_path / "ck")]
+    assert main([*args, "--lr", "0.5"]) == 1
+    assert "--checkpoint and --resume do not support --lr yet" in capsys.readouterr().err
+    assert not (tmp_path / "ck").exists()
+    assert main(args) == 0  # the default value is fine
+
+
 def test_import_mlplab_does_not_load_checkpointing() -> None:
     code = "import sys, mlplab; assert 'mlplab.checkpoint' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

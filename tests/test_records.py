@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,15 @@ def test_replay_of_an_unchanged_run_is_identical(record: Path, capsys) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["identical"] is True and result["weights_identical"] is True
     assert result["versions"]["recorded"] == result["versions"]["replayed"]
+
+
+def test_the_real_command_replays_and_exits_0(record: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mlplab", "replay", str(record), "-q"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("identical: 5000 epochs")
 
 
 def test_replay_finds_the_first_divergent_epochs_and_by_how_much(

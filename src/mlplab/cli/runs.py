@@ -28,6 +28,13 @@ from mlplab.training import History
 __all__ = ["RunFiles", "config_from_dict", "run_options"]
 
 DEFAULT_EVERY = 1000
+# the settings a checkpointed run honours: full-batch SGD on a built-in data set. A setting
+# added to TrainConfig later is refused with --checkpoint/--resume until it is wired in here,
+# rather than silently ignored.
+CHECKPOINTABLE = frozenset(
+    {"dataset", "hidden", "activation", "output_activation", "loss", "reduction", "bias",
+     "init", "seed", "epochs", "lr", "dtype"}
+)  # fmt: skip
 # options that --resume may be combined with; the rest come from the checkpoint
 _RESUMABLE = {
     "as_json",
@@ -123,6 +130,7 @@ class RunFiles:
         return result
 
     def _fresh(self, config: TrainConfig, holdout: int | None, quiet: bool):
+        _refuse_unsupported(config)
         X, t, keep = _rows(config, holdout)
         net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
         optimizer = SGD(config.lr)
@@ -142,6 +150,7 @@ class RunFiles:
         if not (holdout is None or _is_int(holdout)) or not (_is_int(every) and every >= 1):
             raise ModelFileError(f"{self.resume}: the checkpoint's holdout or interval is invalid")
         every = self.every or every
+        _refuse_unsupported(config)
         if saved.epoch > config.epochs:
             raise ModelFileError(
                 f"{self.resume}: {saved.epoch} epochs done, more than the run's {config.epochs}"
@@ -247,6 +256,18 @@ def _is_int(value: Any) -> bool:
 
 def _run(config: TrainConfig, holdout: int | None) -> dict[str, Any]:
     return {"command": "train", "config": config.to_dict(), "holdout": holdout}
+
+
+def _refuse_unsupported(config: TrainConfig) -> None:
+    defaults = TrainConfig()
+    changed = sorted(
+        name
+        for name in TrainConfig.__dataclass_fields__
+        if name not in CHECKPOINTABLE and getattr(config, name) != getattr(defaults, name)
+    )
+    if changed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in changed)
+        raise ConfigError(f"--checkpoint and --resume do not support {flags} yet")
 
 
 def _refuse_settings_with_resume() -> None:
