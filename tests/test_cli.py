@@ -139,3 +139,34 @@ def test_the_installed_script_and_help():
     )
     for command in ("train", "predict", "loo"):
         assert command in result.stdout
+
+
+def test_progress_bar_on_a_terminal_and_not_with_quiet():
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    def stderr_of(*args: str) -> str:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        proc = subprocess.Popen([sys.executable, "-m", "mlplab", "train", *args],
+                                stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.communicate(timeout=120)
+        os.close(master)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    shown = stderr_of("--epochs", "20000")
+    assert "training" in shown and "epoch" in shown and "loss=" in shown
+    assert stderr_of("--epochs", "20000", "--quiet") == ""

@@ -82,6 +82,7 @@ class Dense:
         self.activation = activation
         self.keep_z = keep_z or activation.needs_z
         self._act = activation.f_into or activation.forward  # h = act(z), into a buffer
+        self.has_bias = "b" in param
         self.grad = {name: np.zeros_like(value) for name, value in param.items()}
         self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
         self.z: Array | None = None  # kept only when backward needs it
@@ -102,7 +103,7 @@ class Dense:
         if x.shape != self._shape:
             self._allocate(x)
         z = matmul(x, self.param["W"], self._z)
-        if "b" in self.param:
+        if self.has_bias:
             z += self.param["b"][..., None, :]
         self.x = x
         self.z = z if self.keep_z else None
@@ -113,7 +114,7 @@ class Dense:
         """Given ``delta = dL/dz``, fill ``dW = x.T @ delta`` and ``db``; return ``dL/dx``."""
         grad = self.grad
         matmul(self.x.mT, delta, grad["W"])
-        if "b" in grad:
+        if self.has_bias:
             np.sum(delta, axis=-2, out=grad["b"])
         if not grad_input:
             return None
@@ -176,7 +177,7 @@ class MLP:
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
-        self.training_metadata: dict[str, Any] = {}
+        self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         if self.stack is None:
             weights = init_weights(init, shapes, seed, self.dtype)

@@ -70,7 +70,7 @@ def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) 
     header = {
         "format_version": FORMAT_VERSION,
         "config": net.config(),
-        "training": metadata or {},
+        "training": {**net.training_metadata, **(metadata or {})},
     }
     data = to_bytes(tensors, metadata={"mlplab": json.dumps(header)})
     atomic_write_bytes(path, data)

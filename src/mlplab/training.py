@@ -89,4 +89,6 @@ def fit(
             step(params, grads)
             for callback in callbacks:
                 callback(epoch, loss)
+    done = net.training_metadata.get("epochs", 0) + epochs
+    net.training_metadata.update(epochs=done, optimizer=repr(optimizer))
     return History(losses, epochs, time.perf_counter() - start)
