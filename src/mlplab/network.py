@@ -334,6 +334,16 @@ class MLP:
 
         return load(path)
 
+    @classmethod
+    def from_torch(cls, sequential: Any, **kwargs: Any) -> MLP:
+        """The network of a ``torch.nn.Sequential`` of ``Linear`` and activations.
+
+        See ``mlplab.export.from_torch``; anything else is refused with a ``ConfigError``.
+        """
+        from mlplab.export import from_torch
+
+        return from_torch(sequential, **kwargs)
+
     # --- checks ---------------------------------------------------------------------
 
     def _check_inputs(self, X: Any) -> Array:
@@ -420,7 +430,7 @@ def _check_stack(stack: Any) -> int | None:
 def _check_dtype(dtype: Any) -> type:
     try:
         dt = np.dtype(dtype).type
-    except TypeError:
+    except (TypeError, ValueError):
         dt = None
     if dt not in DTYPES:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}")

@@ -46,5 +46,12 @@ class SGD:
             else:
                 p -= lr * g
 
+    def state_dict(self) -> dict[str, Array]:
+        """Plain gradient descent keeps no state."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Array], params: Sequence[Array]) -> None:
+        """Nothing to restore."""
+
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr})"

@@ -11,6 +11,7 @@ import numpy as np
 
 from mlplab.cli.options import TrainConfig, network_options
 from mlplab.cli.progress import epoch_progress
+from mlplab.cli.runs import RunFiles, run_options
 from mlplab.datasets import load_dataset
 from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
@@ -92,6 +93,7 @@ def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> 
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@run_options
 def train(
     holdout: int | None,
     plot_path: str | None,
@@ -102,7 +104,13 @@ def train(
 ) -> None:
     """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR."""
     config = TrainConfig.from_options(options)
-    net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+    files = RunFiles.from_options(options)  # --checkpoint, --resume, --record
+    if files.active:
+        config, holdout, net, history, X, t, seconds = files.train(
+            config, holdout=holdout, quiet=quiet
+        )
+    else:
+        net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
     y = net.predict(X)
     if save_path:
         net.save(save_path, metadata={"cli": config.to_dict(), "final_loss": history.final_loss})
