@@ -308,13 +308,25 @@ class MLP:
         T: Any,
         epochs: int = 60000,
         lr: float = 1.0,
-        optimizer: Optimizer | None = None,
+        optimizer: str | Optimizer | None = None,
         callbacks: Sequence[Callback] = (),
+        **options: Any,
     ) -> History:
-        """Full-batch gradient descent for ``epochs`` passes; returns the loss of every epoch."""
+        """Train for ``epochs`` passes over ``(X, T)``; returns the ``History`` of every epoch.
+
+        By default full-batch gradient descent, the seed's. ``options`` (see
+        ``mlplab.training.fit``): ``batch_size`` (``None``: the whole set),
+        ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
+        ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
+        ``weight_decay`` (L2) and ``seed`` (of the shuffling). ``optimizer`` is a
+        name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T``
+        may be integer class labels when the network has several outputs.
+        """
         from mlplab.training import fit
 
-        return fit(self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks)
+        return fit(
+            self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
+        )
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
