@@ -357,11 +357,13 @@ class MLP:
 
     def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
         """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
+        from mlplab.training import as_targets  # integer class labels -> one-hot rows
+
         X = self._check_inputs(X)
         if X.ndim == 1:
             X = X[None, :]
         try:
-            T = np.asarray(T, dtype=self.dtype)
+            T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
             raise DataError(f"targets must be numeric: {e}") from None
         n_out = self.sizes[-1]

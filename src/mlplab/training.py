@@ -128,7 +128,7 @@ def _validation_data(
     if validation is None:
         return X, T, None, None
     if isinstance(validation, tuple | list) and len(validation) == 2:
-        Xv, Tv = net.check_data(validation[0], as_targets(net, validation[1]))
+        Xv, Tv = net.check_data(validation[0], validation[1])
         return X, T, Xv, Tv
     if isinstance(validation, float) and 0 < validation < 1:
         n_val = round(validation * len(X))
@@ -194,7 +194,7 @@ def fit(
     import time
 
     epochs = _check_epochs(epochs)
-    X, T = net.check_data(X, as_targets(net, T))
+    X, T = net.check_data(X, T)
     rng = (
         seed
         if isinstance(seed, np.random.Generator)
