@@ -102,7 +102,7 @@ def _tanh_derivative_into(h: Array, out: Array) -> Array:
 
 
 def _relu_into(z: Array, out: Array) -> Array:
-    return np.maximum(z, 0, out)
+    return np.maximum(z, 0, out=out)
 
 
 def _relu_derivative_into(h: Array, out: Array) -> Array:

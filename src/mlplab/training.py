@@ -240,7 +240,8 @@ def fit(
     tail = bool(with_metrics) or Xv is not None or stopper is not None  # per-epoch extras
     ran = epochs  # unless early stopping ends it sooner
     start = time.perf_counter()
-    with np.errstate(over="ignore"):
+    # overflow and inf - inf are caught by the finite-loss check, which names the epoch
+    with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             if schedule is not None:
                 optimizer.lr = schedule(epoch, lr0)
