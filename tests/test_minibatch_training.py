@@ -87,8 +87,16 @@ def test_epochs_shuffle_indices_not_data():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20000, 100)).astype(np.float32)
     labels = rng.integers(0, 10, 20000)
-    net = MLP([100, 16, 10], "relu", "softmax", "cross_entropy", "mean", init="he", seed=0,
-              dtype=np.float32)
+    net = MLP(
+        [100, 16, 10],
+        "relu",
+        "softmax",
+        "cross_entropy",
+        "mean",
+        init="he",
+        seed=0,
+        dtype=np.float32,
+    )
     T = as_targets(net, labels)  # one-hot once, outside the measurement
     peaks, start = [], []
 
@@ -124,8 +132,9 @@ def test_stacked_networks_train_on_the_same_batches_as_single_ones(blobs):
 def test_training_learns_three_classes_with_adam(blobs):
     X, labels = load_dataset("spiral3", n=300, noise=0.0, seed=0)
     net = MLP([2, 32, 32, 3], "relu", "softmax", "cross_entropy", "mean", init="he", seed=0)
-    history = net.fit(X, labels.argmax(axis=1), epochs=150, optimizer="adam", lr=0.01,
-                      batch_size=32)
+    history = net.fit(
+        X, labels.argmax(axis=1), epochs=150, optimizer="adam", lr=0.01, batch_size=32
+    )
     assert history.accuracy[-1] > 0.9
     assert history.loss[-1] < history.loss[0] / 3
 
@@ -195,8 +204,14 @@ def test_schedules_set_the_rate_every_epoch(blobs):
     from mlplab.optimizers import SGD
 
     opt = SGD(0.8)
-    net.fit(X, T, epochs=5, optimizer=opt, schedule=StepDecay(step=2, gamma=0.5),
-            callbacks=[lambda epoch, loss: seen.append(opt.lr)])
+    net.fit(
+        X,
+        T,
+        epochs=5,
+        optimizer=opt,
+        schedule=StepDecay(step=2, gamma=0.5),
+        callbacks=[lambda epoch, loss: seen.append(opt.lr)],
+    )
     assert seen == [0.8, 0.8, 0.4, 0.4, 0.2]
     assert InverseTime(decay=1.0, power=0.5)(3, 1.0) == pytest.approx(0.5)
     assert get_schedule("constant") is None
@@ -219,8 +234,16 @@ def test_weight_decay_adds_alpha_w_to_the_gradient_and_the_penalty_to_the_loss(b
 def test_float32_end_to_end(blobs):
     X, T = blobs
     net = _classifier(dtype=np.float32)
-    history = net.fit(X, T.argmax(1), epochs=3, optimizer="adam", lr=0.01, batch_size=16,
-                      validation=0.2, weight_decay=1e-3)
+    history = net.fit(
+        X,
+        T.argmax(1),
+        epochs=3,
+        optimizer="adam",
+        lr=0.01,
+        batch_size=16,
+        validation=0.2,
+        weight_decay=1e-3,
+    )
     assert np.all(np.isfinite(history.loss))
     assert all(v.dtype == np.float32 for p in net.params for v in p.values())
     assert all(v.dtype == np.float32 for g in net.grads for v in g.values())
@@ -234,8 +257,15 @@ def test_callbacks_may_ask_for_the_epoch_metrics(blobs):
     def with_metrics(epoch, loss, metrics):
         rich.append(dict(metrics))
 
-    _classifier().fit(X, T, epochs=2, lr=0.5, validation=0.2, batch_size=32,
-                      callbacks=[lambda e, loss: plain.append(e), with_metrics])
+    _classifier().fit(
+        X,
+        T,
+        epochs=2,
+        lr=0.5,
+        validation=0.2,
+        batch_size=32,
+        callbacks=[lambda e, loss: plain.append(e), with_metrics],
+    )
     assert plain == [0, 1]
     assert sorted(rich[0]) == ["accuracy", "val_accuracy", "val_loss"]
 

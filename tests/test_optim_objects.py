@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import require
+
 from mlplab import ConfigError
 from mlplab.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, get_optimizer
 
@@ -129,7 +129,7 @@ def test_state_dict_resumes_exactly(make):
 def test_state_dict_of_wrong_shape_is_refused():
     opt = Adam()
     _run(opt, _params(), _grads(1))
-    with pytest.raises(ConfigError, match="optimizer state has no m.0"):
+    with pytest.raises(ConfigError, match=r"optimizer state has no m\.0"):
         Adam().load_state_dict({"step": np.array(1)}, _params())
 
 

@@ -51,5 +51,5 @@ def test_standardizer_learns_on_training_rows_and_round_trips():
     "bad", [{}, {"mean": [0.0], "scale": [0.0]}, {"mean": [0.0, 1.0], "scale": [1.0]}, "x"]
 )
 def test_invalid_saved_standardisation_is_a_model_file_error(bad):
-    with pytest.raises(ModelFileError, match="m.st: invalid standardisation"):
+    with pytest.raises(ModelFileError, match=r"m\.st: invalid standardisation"):
         Standardizer.from_dict(bad, "m.st")

@@ -18,6 +18,8 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
 - ``early_stopping=True`` watches the validation *loss* (scikit-learn: the
   validation accuracy or R^2) and restores the best weights.
 - ``dtype="float32"`` trains in single precision end to end.
+- ``warm_start=True`` continues from the fitted weights with a fresh optimizer
+  (scikit-learn keeps its optimizer's state). ``max_fun`` (an L-BFGS setting) is absent.
 - No ``ConvergenceWarning``: ``n_iter_ == max_iter`` says the same thing.
 
 This module imports scikit-learn; ``import mlplab`` does not import it.
@@ -54,6 +56,11 @@ _OUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity
 _SOLVERS = ("adam", "sgd", "momentum", "nesterov")
 
 
+def _print_loss(epoch: int, loss: float) -> None:
+    """``verbose=True``: scikit-learn's line per epoch (a shell prints; the library never)."""
+    print(f"Iteration {epoch + 1}, loss = {float(loss):.8f}")
+
+
 class _BaseMLP(BaseEstimator):
     """Parameters shared by the classifier and the regressor (see the module docstring)."""
 
@@ -80,6 +87,8 @@ class _BaseMLP(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        verbose: bool = False,
+        warm_start: bool = False,
         init: str = "auto",
         dtype: str = "float64",
     ) -> None:
@@ -103,6 +112,8 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
+        self.warm_start = warm_start
         self.init = init
         self.dtype = dtype
 
@@ -169,8 +180,12 @@ class _BaseMLP(BaseEstimator):
         if init == "auto":
             init = "he" if activation in ("relu", "leaky_relu") else "glorot"
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        self.net_ = MLP(
-            [X.shape[1], *self._hidden(), T.shape[1]],
+        sizes = (X.shape[1], *self._hidden(), T.shape[1])
+        previous = getattr(self, "net_", None)
+        if self.warm_start and previous is not None and previous.sizes == sizes:
+            return self._train(previous, X, T, seed, output)
+        net = MLP(
+            sizes,
             activation=activation,
             output_activation=output,
             loss=loss,
@@ -180,6 +195,11 @@ class _BaseMLP(BaseEstimator):
             seed=seed,
             dtype=self.dtype,
         )
+        self._train(net, X, T, seed, output)
+
+    def _train(self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, output: str) -> None:
+        """Train ``net`` with this estimator's settings and record the fitted attributes."""
+        self.net_ = net
         batch = self._batch(len(X))
         validation = None
         if self.early_stopping:
@@ -199,6 +219,7 @@ class _BaseMLP(BaseEstimator):
             schedule=self._schedule(),
             weight_decay=self.alpha / batch,  # scikit-learn's alpha / batch size per step
             seed=seed,
+            callbacks=[_print_loss] if self.verbose else [],
         )
         self.history_ = history
         self.loss_curve_ = [float(v) for v in history.loss]
