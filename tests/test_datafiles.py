@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 
 import numpy as np
 import pytest
+from conftest import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlplab import DataError
-from mlplab.datafiles import read_csv, read_npz, read_table
+from mlplab import MLP, DataError, load_dataset
+from mlplab.datafiles import read_csv, read_frame, read_npz, read_table
 
 
 def _write(tmp_path, text: str, name: str = "d.csv"):
@@ -102,15 +102,84 @@ def test_npz_with_pickled_objects_is_refused(tmp_path):
         read_npz(path)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.binary(max_size=300))
-def test_random_bytes_end_in_a_data_error(tmp_path_factory, data):
-    folder = tmp_path_factory.mktemp("fuzz")
-    for name, reader in (("f.csv", lambda p: read_csv(p, "a")), ("f.npz", read_npz)):
-        path = folder / name
-        path.write_bytes(data)
-        with contextlib.suppress(DataError):
-            reader(path)
+VALID_CSV = b"x1,x2,label\n0.5,-1,0\n1e3,2.25,1\n3,4,2\n"
+
+
+def _valid_npz() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, X=np.arange(6.0).reshape(3, 2), y=np.array([0.0, 1.0, 0.0]))
+    return buffer.getvalue()
+
+
+VALID_NPZ = _valid_npz()
+
+
+def _mutations(valid: bytes):
+    """Random bytes, or the valid file truncated, with bytes flipped, inserted or cut."""
+    edits = st.lists(
+        st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 255), st.sampled_from("fic")),
+        max_size=6,
+    )
+
+    def apply(args):
+        cut, changes = args
+        data = bytearray(valid[:cut])
+        for at, byte, kind in changes:
+            at = at % (len(data) + 1)
+            if kind == "i":
+                data.insert(at, byte)
+            elif data:
+                at %= len(data)
+                if kind == "f":
+                    data[at] ^= byte or 1
+                else:
+                    del data[at]
+        return bytes(data)
+
+    mutated = st.tuples(st.integers(0, len(valid)), edits).map(apply)
+    return st.one_of(st.binary(max_size=200), mutated)
+
+
+def _ends_in_data_error(path, data: bytes, reader) -> None:
+    path.write_bytes(data)
+    try:
+        reader(path)
+    except DataError as e:
+        assert str(path) in str(e)  # every message names the file
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(data=_mutations(VALID_CSV))
+def test_csv_reader_on_random_and_mutated_bytes(tmp_path_factory, data):
+    path = tmp_path_factory.getbasetemp() / "fuzz.csv"
+    _ends_in_data_error(path, data, lambda p: read_csv(p, "label"))
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(data=_mutations(VALID_NPZ))
+def test_npz_reader_on_random_and_mutated_bytes(tmp_path_factory, data):
+    path = tmp_path_factory.getbasetemp() / "fuzz.npz"
+    _ends_in_data_error(path, data, read_npz)
+
+
+def test_data_frames_train_directly_and_as_tables():
+    pd = require("pandas")
+    X, T = load_dataset("moons", n=60, seed=0)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": T[:, 0].astype(int)})
+    table = read_frame(frame, "label")
+    assert table.features == ("a", "b")
+    np.testing.assert_array_equal(table.X, X)
+    net = MLP([2, 8, 1], "tanh", "sigmoid", "binary_cross_entropy", "mean", init="glorot", seed=0)
+    history = net.fit(frame[["a", "b"]], frame["label"], epochs=5, lr=0.5, batch_size=20)
+    assert history.accuracy.shape == (5,)
+    frame.loc[3, "b"] = np.nan
+    with pytest.raises(DataError, match=r"data frame: row 3, column 'b' is not a finite number"):
+        read_frame(frame, "label")
+    with pytest.raises(DataError, match=r"no target column 'y'; the columns are: a, b, label"):
+        read_frame(frame, "y")
+    frame["c"] = "text"
+    with pytest.raises(DataError, match=r"column 'c' holds str"):
+        read_frame(frame.fillna(0), "label")
 
 
 def test_zip_of_garbage_is_a_data_error(tmp_path):

@@ -1,8 +1,9 @@
 """Users' own data: CSV and NPZ files read into ``(X, t)``, with errors that say where.
 
 A CSV file has a header row naming its columns; one of them is the target, the
-others are the inputs. Every cell must be a finite number. An NPZ file holds
-the inputs as ``X`` (or as the one array that is not the target) and the
+others are the inputs. A pandas ``DataFrame`` goes through ``read_frame`` (or
+straight into ``MLP.fit``, which takes anything NumPy makes an array of). Every
+cell must be a finite number. An NPZ file holds the inputs as ``X`` (or as the one array that is not the target) and the
 targets under the target's name (``y`` by default). Anything else raises a
 ``DataError`` naming the file and, where it applies, the line and column.
 """
@@ -14,6 +15,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ from mlplab.errors import DataError
 
 Array = np.ndarray
 
-__all__ = ["DATA_SUFFIXES", "Table", "read_csv", "read_npz", "read_table"]
+__all__ = ["DATA_SUFFIXES", "Table", "read_csv", "read_frame", "read_npz", "read_table"]
 
 DATA_SUFFIXES = (".csv", ".npz")
 MAX_BYTES = 1 << 31
@@ -146,6 +148,34 @@ def read_npz(path: str | Path, target: str = "y") -> Table:
             raise DataError(f"{path}: array {label!r}, row {where} is not a finite number")
     features = tuple(f"{name}[{i}]" for i in range(X.shape[1]))
     return Table(X.astype(float), y.astype(float), features, target)
+
+
+def read_frame(frame: Any, target: str, source: str = "data frame") -> Table:
+    """A pandas ``DataFrame``'s numeric columns as a ``Table`` (pandas is not imported here)."""
+    columns = [str(c) for c in frame.columns]
+    if target not in columns:
+        raise DataError(
+            f"{source}: no target column {target!r}; the columns are: {', '.join(columns)}"
+        )
+    values = []
+    for name, column in zip(columns, frame.columns, strict=True):
+        try:
+            values.append(np.asarray(frame[column], dtype=float))
+        except (TypeError, ValueError):
+            kind = type(frame[column].iloc[0]).__name__ if len(frame) else "?"
+            raise DataError(
+                f"{source}: column {name!r} holds {kind} values; expected numbers"
+            ) from None
+    table = np.column_stack(values) if values else np.empty((0, 0))
+    bad = np.argwhere(~np.isfinite(table))
+    if len(bad):
+        row, col = bad[0]
+        raise DataError(
+            f"{source}: row {frame.index[row]}, column {columns[col]!r} is not a finite number"
+        )
+    j = columns.index(target)
+    features = tuple(name for c, name in enumerate(columns) if c != j)
+    return Table(np.delete(table, j, axis=1), table[:, j].copy(), features, target)
 
 
 def read_table(path: str | Path, target: str | None = None) -> Table:

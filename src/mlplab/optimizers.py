@@ -62,13 +62,6 @@ class SGD:
             buffers = self._buffers = [np.empty_like(p) for p in params]
         return buffers
 
-    def state_dict(self) -> dict[str, Array]:
-        """Plain gradient descent keeps no state."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Array], params: Sequence[Array]) -> None:
-        """Nothing to restore."""
-
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr})"
 
@@ -93,10 +86,16 @@ class _Stateful:
         self.t = 0
         self.state: dict[str, list[Array]] = {}
         self._scratch: list[Array] = []
+        self._loaded = False
 
     def _ensure_state(self, params: Sequence[Array]) -> None:
         if self._scratch and [s.shape for s in self._scratch] == [p.shape for p in params]:
             return
+        if self._loaded:
+            raise ConfigError(
+                f"the loaded optimizer state has shapes {[s.shape for s in self._scratch]}, "
+                f"but the parameters have {[p.shape for p in params]}"
+            )
         self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
         self._scratch = [np.empty_like(p) for p in params]
         self.t = 0
@@ -111,16 +110,27 @@ class _Stateful:
         out["step"] = np.array(self.t)
         return out
 
-    def load_state_dict(self, state: dict[str, Array], params: Sequence[Array]) -> None:
-        """Restore what ``state_dict`` returned, for these ``params``."""
-        self._ensure_state(params)
-        for slot, arrays in self.state.items():
-            for i, a in enumerate(arrays):
-                key = f"{slot}.{i}"
-                if key not in state or np.shape(state[key]) != a.shape:
-                    raise ConfigError(f"optimizer state has no {key} of shape {a.shape}")
-                a[...] = state[key]
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        """Restore what ``state_dict`` returned; the next ``step`` continues from it."""
+        restored = {}
+        for slot in self.slots:
+            arrays = []
+            while f"{slot}.{len(arrays)}" in state:
+                arrays.append(np.array(state[f"{slot}.{len(arrays)}"], copy=True))
+            restored[slot] = arrays
+        counts = {len(arrays) for arrays in restored.values()}
+        if len(counts) != 1 or not counts.pop():
+            raise ConfigError(
+                f"optimizer state for {type(self).__name__} needs arrays "
+                f"{', '.join(f'{slot}.0, ...' for slot in self.slots)}; got {', '.join(state)}"
+            )
+        shapes = [[a.shape for a in arrays] for arrays in restored.values()]
+        if any(s != shapes[0] for s in shapes):
+            raise ConfigError("optimizer state arrays of different slots have different shapes")
+        self.state = restored
+        self._scratch = [np.empty_like(a) for a in restored[self.slots[0]]]
         self.t = int(state.get("step", 0))
+        self._loaded = True
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v}" for k, v in self._settings().items())
@@ -133,8 +143,8 @@ class _Stateful:
 class Momentum(_Stateful):
     """Gradient descent with (heavy-ball) momentum::
 
-        v <- mu * v - lr * dW
-        W <- W + v
+    v <- mu * v - lr * dW
+    W <- W + v
     """
 
     slots = ("velocity",)
@@ -159,8 +169,8 @@ class Momentum(_Stateful):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the form used by scikit-learn and PyTorch::
 
-        v <- mu * v - lr * dW
-        W <- W + mu * v - lr * dW
+    v <- mu * v - lr * dW
+    W <- W + mu * v - lr * dW
     """
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
@@ -179,8 +189,8 @@ class Nesterov(Momentum):
 class Adam(_Stateful):
     """Adam (Kingma & Ba), with the bias correction folded into the step size::
 
-        m <- b1 m + (1 - b1) dW ;  v <- b2 v + (1 - b2) dW^2
-        W <- W - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+    m <- b1 m + (1 - b1) dW ;  v <- b2 v + (1 - b2) dW^2
+    W <- W - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
     """
 
     slots = ("m", "v")
