@@ -1,10 +1,10 @@
 """Users' own data: CSV and NPZ files read into ``(X, t)``, with errors that say where.
 
 A CSV file has a header row naming its columns; one of them is the target, the
-others are the inputs. A pandas ``DataFrame`` goes through ``read_frame`` (or
-straight into ``MLP.fit``, which takes anything NumPy makes an array of). Every
-cell must be a finite number. An NPZ file holds the inputs as ``X`` (or as the one array that is not the target) and the
-targets under the target's name (``y`` by default). Anything else raises a
+others are the inputs. Every cell must be a finite number. An NPZ file holds
+the inputs as ``X`` (or as the one array that is not the target) and the
+targets under the target's name (``y`` by default). A pandas ``DataFrame`` goes
+through ``read_frame``, or straight into ``MLP.fit``. Anything else raises a
 ``DataError`` naming the file and, where it applies, the line and column.
 """
 
