@@ -8,8 +8,9 @@ The constructor parameters carry scikit-learn's names and meanings, and the
 fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``,
 ``coefs_``, ``intercepts_``, ...). Differences, each on purpose:
 
-- ``init="auto"`` draws He-normal weights for ReLU networks and Glorot-uniform
-  otherwise (scikit-learn: Glorot-uniform for all), which trains ReLU nets faster.
+- ``init`` (not in scikit-learn): ``"auto"`` is scikit-learn's own start (weights and
+  biases uniform in +-sqrt(6 / (fan_in + fan_out)), 2 instead of 6 for the logistic
+  activation); a name from ``mlplab.INITS`` draws weights that way and zero biases.
 - ``solver`` is ``"adam"``, ``"sgd"`` (with ``momentum`` and
   ``nesterovs_momentum`` as scikit-learn's) or mlplab's names ``"momentum"`` and
   ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``
@@ -54,6 +55,18 @@ _ACTIVATIONS = {
 }
 _OUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
 _SOLVERS = ("adam", "sgd", "momentum", "nesterov")
+
+
+def _sklearn_init(net: MLP, seed: int, activation: str) -> None:
+    """scikit-learn's start: weights and biases U(-a, a), a = sqrt(f / (fan_in + fan_out)),
+    f = 2 for the logistic activation and 6 otherwise."""
+    rng = np.random.default_rng(seed)
+    factor = 2.0 if activation == "sigmoid" else 6.0
+    for p in net.params:
+        fan_in, fan_out = p["W"].shape
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        p["W"][...] = rng.uniform(-bound, bound, p["W"].shape)
+        p["b"][...] = rng.uniform(-bound, bound, p["b"].shape)
 
 
 def _print_loss(epoch: int, loss: float) -> None:
@@ -176,9 +189,7 @@ class _BaseMLP(BaseEstimator):
         if not (isinstance(self.max_iter, int | np.integer) and self.max_iter > 0):
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
         activation = self._hidden_activation()
-        init = self.init
-        if init == "auto":
-            init = "he" if activation in ("relu", "leaky_relu") else "glorot"
+        init = "glorot" if self.init == "auto" else self.init
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         sizes = (X.shape[1], *self._hidden(), T.shape[1])
         previous = getattr(self, "net_", None)
@@ -195,6 +206,8 @@ class _BaseMLP(BaseEstimator):
             seed=seed,
             dtype=self.dtype,
         )
+        if self.init == "auto":
+            _sklearn_init(net, seed, activation)
         self._train(net, X, T, seed, output)
 
     def _train(self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, output: str) -> None:
