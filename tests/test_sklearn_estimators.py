@@ -184,3 +184,17 @@ def test_import_mlplab_does_not_import_scikit_learn():
     code = "import sys, mlplab; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_starts_glorot_by_default_or_as_scikit_learn_does(estimators, digits):
+    X, y = digits
+    ours = estimators.MLPClassifier((16,), max_iter=1, random_state=0)
+    ours.fit(X, y)
+    assert ours.get_params()["init"] == "glorot"
+    theirs = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12,
+                                      init="sklearn", random_state=0).fit(X, y)  # fmt: skip
+    bound = np.sqrt(6 / (64 + 16))
+    assert 0 < np.abs(theirs.intercepts_[0]).max() <= bound  # biases drawn, as scikit-learn's
+    assert np.abs(theirs.coefs_[0]).max() <= bound * (1 + 1e-6)
+    he = estimators.MLPClassifier((16,), max_iter=1, init="he", random_state=0).fit(X, y)
+    assert he.coefs_[0].std() > ours.coefs_[0].std()  # He: sqrt(2 / 64) against Glorot's

@@ -8,9 +8,12 @@ The constructor parameters carry scikit-learn's names and meanings, and the
 fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``,
 ``coefs_``, ``intercepts_``, ...). Differences, each on purpose:
 
-- ``init`` (not in scikit-learn): ``"auto"`` is scikit-learn's own start (weights and
-  biases uniform in +-sqrt(6 / (fan_in + fan_out)), 2 instead of 6 for the logistic
-  activation); a name from ``mlplab.INITS`` draws weights that way and zero biases.
+- ``init`` (not in scikit-learn) defaults to ``"glorot"``: weights uniform in
+  +-sqrt(6 / (fan_in + fan_out)) and zero biases, Keras's default start.
+  scikit-learn draws the biases from the same range as the weights (and uses 2
+  instead of 6 for the logistic activation); ``init="sklearn"`` does exactly that.
+  On digits over 8 splits the two start the same within noise (``benchmarks/accuracy.py``).
+  Any name from ``mlplab.INITS`` (``"he"``, ...) works too.
 - ``solver`` is ``"adam"``, ``"sgd"`` (with ``momentum`` and
   ``nesterovs_momentum`` as scikit-learn's) or mlplab's names ``"momentum"`` and
   ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``
@@ -102,7 +105,7 @@ class _BaseMLP(BaseEstimator):
         n_iter_no_change: int = 10,
         verbose: bool = False,
         warm_start: bool = False,
-        init: str = "auto",
+        init: str = "glorot",
         dtype: str = "float64",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -189,7 +192,7 @@ class _BaseMLP(BaseEstimator):
         if not (isinstance(self.max_iter, int | np.integer) and self.max_iter > 0):
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
         activation = self._hidden_activation()
-        init = "glorot" if self.init == "auto" else self.init
+        init = "glorot" if self.init == "sklearn" else self.init
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         sizes = (X.shape[1], *self._hidden(), T.shape[1])
         previous = getattr(self, "net_", None)
@@ -206,7 +209,7 @@ class _BaseMLP(BaseEstimator):
             seed=seed,
             dtype=self.dtype,
         )
-        if self.init == "auto":
+        if self.init == "sklearn":
             _sklearn_init(net, seed, activation)
         self._train(net, X, T, seed, output)
 
