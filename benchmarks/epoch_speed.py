@@ -112,7 +112,7 @@ def peak_memory(X, T) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-sklearn", action="store_true")
     args = parser.parse_args()
     import torch
@@ -138,8 +138,15 @@ def main() -> None:
         ratio = m / medians["pytorch"]
         print(f"  {name:<24} {m:7.3f} s   {ratio:5.2f}x pytorch   (runs: "
               f"{', '.join(f'{t:.2f}' for t in times[name])})")  # fmt: skip
-    print(f"mlplab / pytorch = {medians['mlplab'] / medians['pytorch']:.2f} (target <= 0.80)")
-    print(f"mlplab / numpy by hand = {medians['mlplab'] / medians['numpy by hand']:.2f}")
+    # each round runs the contenders back to back, so a round's ratio sees one load
+    rounds = {
+        peer: statistics.median(m / p for m, p in zip(times["mlplab"], times[peer], strict=True))
+        for peer in ("pytorch", "numpy by hand")
+    }
+    print(f"mlplab / pytorch = {medians['mlplab'] / medians['pytorch']:.2f} of the medians, "
+          f"{rounds['pytorch']:.2f} median of the rounds' ratios (target <= 0.80)")  # fmt: skip
+    print(f"mlplab / numpy by hand = {medians['mlplab'] / medians['numpy by hand']:.2f} of the "
+          f"medians, {rounds['numpy by hand']:.2f} median of the rounds' ratios")  # fmt: skip
     print(f"mlplab peak memory during the epoch: {peak / 2**20:.1f} MiB "
           f"(data set: {X.nbytes / 2**20:.0f} MiB, not copied)")  # fmt: skip
 
