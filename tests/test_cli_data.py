@@ -14,7 +14,7 @@ from conftest import require
 
 from mlplab import MLP, load_dataset
 from mlplab.cli import main
-from mlplab.splits import Standardizer
+from mlplab.splits import Standardizer, standardize_for
 
 CLASSIFIER = [
     "--hidden", "16", "--activation", "tanh", "--init", "glorot", "--reduction", "mean",
@@ -58,6 +58,7 @@ def test_train_on_a_csv_with_standardisation_and_a_test_split(tmp_path, scaled_c
                  "--json"]) == 0  # fmt: skip
     predictions = np.array(_json(capsys)["predictions"])
     np.testing.assert_allclose(predictions, net.predict(saved.transform(raw)), rtol=1e-12)
+    np.testing.assert_array_equal(net.predict(standardize_for(net, raw)), predictions)
     assert predictions[0, 0] > 0.5 > predictions[1, 0]
 
 
@@ -156,6 +157,7 @@ def test_progress_bar_shows_accuracy_and_validation(monkeypatch):
     monkeypatch.setattr(sys, "stderr", screen)
     X, T = load_dataset("gaussians3", n=90, seed=0)
     net = MLP([2, 8, 3], "tanh", "softmax", "cross_entropy", "mean", init="glorot", seed=0)
+
     def slow(epoch, loss):  # past tqdm's 0.1 s refresh interval, however fast the machine
         time.sleep(0.002)
 

@@ -3,21 +3,26 @@
 ``split`` shuffles row indices with ``np.random.default_rng(seed)`` and cuts them;
 ``Standardizer`` learns each input column's mean and scale on the training rows
 and turns into a JSON-ready dict (``to_dict``) that a saved model carries, so
-``mlplab predict`` applies the same transformation.
+``mlplab predict`` (and ``standardize_for`` in Python) applies the same transformation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.errors import ConfigError, DataError, ModelFileError
 
+if TYPE_CHECKING:
+    from mlplab.network import MLP
+
 Array = np.ndarray
 
-__all__ = ["Split", "Standardizer", "split"]
+__all__ = ["STANDARDIZE_KEY", "Split", "Standardizer", "split", "standardize_for"]
+
+STANDARDIZE_KEY = "standardize"  # where a model's training metadata keeps its standardisation
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,15 @@ class Standardizer:
 
     def __repr__(self) -> str:
         return f"Standardizer(columns={len(self.mean)})"
+
+
+def standardize_for(net: MLP, X: Any, source: str = "model") -> Any:
+    """``X`` standardised as a saved model's training inputs were (unchanged if they were not).
+
+    ``MLP.load(path)`` keeps the standardisation in ``net.training_metadata``;
+    ``net.predict(standardize_for(net, X))`` is what ``mlplab predict`` does.
+    """
+    saved = net.training_metadata.get(STANDARDIZE_KEY)
+    if saved is None:
+        return X
+    return Standardizer.from_dict(saved, source).transform(np.asarray(X, dtype=float))

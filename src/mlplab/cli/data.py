@@ -9,22 +9,19 @@ applies it again wherever a saved model predicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlplab.datafiles import read_table
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError
-from mlplab.splits import Split, Standardizer, split
+from mlplab.splits import STANDARDIZE_KEY, Split, Standardizer, split, standardize_for
 
 if TYPE_CHECKING:
     from mlplab.cli.options import TrainConfig
-    from mlplab.network import MLP
 
-__all__ = ["PreparedData", "prepare_data", "standardize_for"]
-
-STANDARDIZE_KEY = "standardize"
+__all__ = ["STANDARDIZE_KEY", "PreparedData", "prepare_data", "standardize_for"]
 
 
 @dataclass
@@ -71,11 +68,3 @@ def prepare_data(config: TrainConfig) -> PreparedData:
         parts = Split(everything, everything[:0], everything[:0])
     standardizer = Standardizer.fit(X[parts.train]) if config.standardize else None
     return PreparedData(X, t, parts, standardizer, source)
-
-
-def standardize_for(net: MLP, X: Any, source: str = "model") -> Any:
-    """``X`` standardised as the saved model's training data were (unchanged if not)."""
-    saved = net.training_metadata.get(STANDARDIZE_KEY)
-    if saved is None:
-        return X
-    return Standardizer.from_dict(saved, source).transform(np.asarray(X, dtype=float))

@@ -7,9 +7,9 @@ import json
 import click
 import numpy as np
 
-from mlplab.cli.data import standardize_for
 from mlplab.errors import DataError
 from mlplab.network import MLP
+from mlplab.splits import standardize_for
 
 __all__ = ["predict"]
 
