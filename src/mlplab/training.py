@@ -42,7 +42,8 @@ class History:
     ``y`` inside the loop is the same). Mini-batches: ``loss[j]`` is the loss
     over epoch ``j``'s batches, each taken before its own update (a running
     figure, as Keras and PyTorch loops report it); ``accuracy`` likewise.
-    ``val_loss`` and ``val_accuracy`` are measured after the epoch. Accuracy is
+    ``val_loss`` and ``val_accuracy`` are measured after the epoch (the loss in the
+    network's reduction: with ``"sum"`` it grows with the number of examples). Accuracy is
     recorded for the classification losses; the arrays are ``None`` otherwise.
     """
 
