@@ -313,13 +313,25 @@ class MLP:
         T: Any,
         epochs: int = 60000,
         lr: float = 1.0,
-        optimizer: Optimizer | None = None,
+        optimizer: str | Optimizer | None = None,
         callbacks: Sequence[Callback] = (),
+        **options: Any,
     ) -> History:
-        """Full-batch gradient descent for ``epochs`` passes; returns the loss of every epoch."""
+        """Train for ``epochs`` passes over ``(X, T)``; returns the ``History`` of every epoch.
+
+        By default full-batch gradient descent, the seed's. ``options`` (see
+        ``mlplab.training.fit``): ``batch_size`` (``None``: the whole set),
+        ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
+        ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
+        ``weight_decay`` (L2) and ``seed`` (of the shuffling). ``optimizer`` is a
+        name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T``
+        may be integer class labels when the network has several outputs.
+        """
         from mlplab.training import fit
 
-        return fit(self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks)
+        return fit(
+            self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
+        )
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
@@ -360,9 +372,11 @@ class MLP:
 
     def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
         """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
+        from mlplab.training import as_targets  # integer class labels -> one-hot rows
+
         X = self._check_inputs(X)
         try:
-            T = np.asarray(T, dtype=self.dtype)
+            T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
             raise DataError(f"targets must be numeric: {e}") from None
         n_out = self.sizes[-1]
@@ -374,7 +388,8 @@ class MLP:
                 f"input row and {n_out} output(s)"
             )
         for name, a in (("inputs", X), ("targets", T)):
-            if not np.all(np.isfinite(a)):
+            # min and max propagate NaN and show an inf, without a mask the size of the data
+            if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
                 raise DataError(f"{name} contain NaN or infinite values")
         return X, T
 

@@ -9,16 +9,16 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.options import TrainConfig, network_options
+from mlplab.cli.data import STANDARDIZE_KEY, prepare_data, standardize_for
+from mlplab.cli.options import TrainConfig, fitting_options, network_options
 from mlplab.cli.progress import epoch_progress
 from mlplab.cli.runs import RunFiles, run_options
-from mlplab.datasets import load_dataset
 from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
 from mlplab.network import MLP
 from mlplab.training import History
 
-__all__ = ["accuracy", "run_training", "train"]
+__all__ = ["accuracy", "run_training", "split_scores", "train"]
 
 MAX_TABLE_ROWS = 16
 
@@ -33,23 +33,67 @@ def accuracy(y: np.ndarray, t: np.ndarray) -> float:
 def run_training(
     config: TrainConfig, *, holdout: int | None = None, quiet: bool = True
 ) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
-    """Build and train the configured network; returns ``(net, history, X, t, seconds)``."""
-    X, t = load_dataset(config.dataset)
-    keep = np.ones(len(X), dtype=bool)
+    """Build and train the configured network; returns ``(net, history, X, t, seconds)``.
+
+    ``X`` and ``t`` are all rows of the data as read; the split and the
+    standardisation (if any) are in ``net.training_metadata``.
+    """
+    data = prepare_data(config)
+    X, t = data.X, data.t
+    rows = data.parts.train
     if holdout is not None:
         if not 0 <= holdout < len(X):
             raise ConfigError(
-                f"--holdout {holdout} is out of range: {config.dataset} has rows 0 to {len(X) - 1}"
+                f"--holdout {holdout} is out of range: {data.source} has rows 0 to {len(X) - 1}"
             )
-        keep[holdout] = False
+        rows = rows[rows != holdout]
+    inputs = data.inputs()
     net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
+    if data.standardizer is not None:
+        net.training_metadata[STANDARDIZE_KEY] = data.standardizer.to_dict()
+    net.training_metadata["split"] = {
+        name: getattr(data.parts, name).tolist() for name in ("validation", "test")
+    }
+    val = data.parts.validation
     watch = Diagnostics(net, every=max(1, config.epochs // 200))  # ~200 looks, whatever the length
     start = time.perf_counter()
     with epoch_progress(config.epochs, quiet=quiet) as callbacks:
         history = net.fit(
-            X[keep], t[keep], epochs=config.epochs, lr=config.lr, callbacks=[*callbacks, watch]
+            inputs[rows],
+            t[rows],
+            epochs=config.epochs,
+            lr=config.lr,
+            callbacks=[*callbacks, watch],
+            optimizer=config.optimizer,
+            batch_size=config.batch_size,
+            validation=(inputs[val], t[val]) if len(val) else None,
+            early_stopping=config.early_stopping,
+            schedule=config.schedule,
+            weight_decay=config.weight_decay,
+            seed=config.seed,
         )
     return net, history, X, t, time.perf_counter() - start
+
+
+def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:
+    """Loss per example and accuracy on each part of the split the network was trained with."""
+    inputs = standardize_for(net, X)
+    split = net.training_metadata.get("split", {})
+    held = {name: np.asarray(split.get(name, []), dtype=int) for name in ("validation", "test")}
+    train = np.setdiff1d(np.arange(len(X)), np.concatenate(list(held.values())))
+    scores = {}
+    for name, rows in (("train", train), *held.items()):
+        if len(rows):
+            loss = net.evaluate(inputs[rows], t[rows]) / (
+                1 if net.reduction == "mean" else len(rows)
+            )
+            y = net.predict(inputs[rows])
+            scores[name] = {
+                "loss": float(loss),
+                "accuracy": accuracy(y, t[rows]),
+                "rows": len(rows),
+            }
+    return scores
 
 
 def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> str:
@@ -68,6 +112,7 @@ def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> 
 
 @click.command()
 @network_options
+@fitting_options
 @click.option(
     "--holdout",
     type=int,
@@ -111,9 +156,13 @@ def train(
         )
     else:
         net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
-    y = net.predict(X)
+    y = net.predict(standardize_for(net, X))
+    scores = split_scores(net, X, t) if len(X) > MAX_TABLE_ROWS else {}
     if save_path:
-        net.save(save_path, metadata={"cli": config.to_dict(), "final_loss": history.final_loss})
+        metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
+        if STANDARDIZE_KEY in net.training_metadata:
+            metadata[STANDARDIZE_KEY] = net.training_metadata[STANDARDIZE_KEY]
+        net.save(save_path, metadata=metadata)
     if plot_path:
         from mlplab.plotting import plot_loss
 
@@ -131,6 +180,8 @@ def train(
                     "seconds": seconds,
                     "config": config.to_dict(),
                     "events": [event.to_dict() for event in history.events],
+                    "scores": scores,
+                    "epochs_run": history.epochs,
                 }
             )
         )
@@ -140,9 +191,14 @@ def train(
     if len(X) <= MAX_TABLE_ROWS:
         click.echo(_table(X, t, y, holdout))
     else:
-        click.echo(f"{len(X)} examples: accuracy {accuracy(y, t):.1%}")
+        for name, score in scores.items():
+            click.echo(
+                f"{name:>10}: {score['rows']} examples, loss {score['loss']:.4g}, "
+                f"accuracy {score['accuracy']:.1%}"
+            )
     click.echo()
-    click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s")
+    stopped = f" (stopped after {history.epochs} epochs)" if history.epochs < config.epochs else ""
+    click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s{stopped}")
     if holdout is not None:
         right = bool((y[holdout] > 0.5) == (t[holdout] > 0.5))
         verdict = "right" if right else "wrong"
@@ -161,8 +217,10 @@ def train(
 
 def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:
     arch = "-".join(str(s) for s in sizes)
+    optimizer = "" if config.optimizer == "sgd" else f", {config.optimizer}"
+    batch = "" if config.batch_size is None else f", batch {config.batch_size}"
     return (
-        f"{config.dataset}: {arch} {config.activation}/{config.output_activation}, "
+        f"{config.data or config.dataset}: {arch} {config.activation}/{config.output_activation}, "
         f"{config.loss} ({config.reduction}), {config.epochs} epochs, lr {config.lr:g}, "
-        f"init {config.init}, seed {config.seed}"
+        f"init {config.init}, seed {config.seed}{optimizer}{batch}"
     )
