@@ -14,34 +14,9 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab import MLP, SGD, ConfigError, ModelFileError, load_dataset, serialization
+from mlplab import MLP, SGD, Adam, ConfigError, ModelFileError, load_dataset, serialization
 from mlplab.checkpoint import CheckpointCallback, load_checkpoint, save_checkpoint
 from mlplab.cli import main
-
-
-class FakeAdam:
-    """A stateful optimizer following the protocol: float arrays plus an integer step."""
-
-    def __init__(self, lr: float = 0.1) -> None:
-        self.lr, self.t, self.m = lr, 0, None
-
-    def step(self, params, grads) -> None:
-        if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-        self.t += 1
-        for p, g, m in zip(params, grads, self.m, strict=True):
-            m *= 0.9
-            m += 0.1 * g
-            p -= self.lr * m
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        out = {f"m.{i}": m.copy() for i, m in enumerate(self.m or [])}
-        out["step"] = np.array(self.t)
-        return out
-
-    def load_state_dict(self, state, params) -> None:
-        self.m = [np.array(state[f"m.{i}"]) for i in range(len(params))]
-        self.t = int(state["step"])
 
 
 def _same_params(a: MLP, b: MLP) -> None:
@@ -54,21 +29,21 @@ def _same_params(a: MLP, b: MLP) -> None:
 def test_round_trip_continues_bit_for_bit_with_optimizer_and_rng_state(tmp_path: Path) -> None:
     X, t = load_dataset("xor")
     full = MLP([3, 5, 1], activation="tanh", seed=2)
-    full.fit(X, t, epochs=400, optimizer=FakeAdam())
+    full.fit(X, t, epochs=400, optimizer=Adam(0.05))
     part = MLP([3, 5, 1], activation="tanh", seed=2)
-    optimizer, rng = FakeAdam(), np.random.default_rng(9)
+    optimizer, rng = Adam(0.05), np.random.default_rng(9)
     saver = CheckpointCallback(tmp_path / "ck", part, optimizer, every=150, rng=rng, run={"a": 1})
     part.fit(X, t, epochs=150, optimizer=optimizer, callbacks=[saver])
     expected_draw = rng.random(3)  # what the run's generator gives next
     saved = load_checkpoint(tmp_path / "ck")
     assert saved.epoch == 150 and saved.losses.shape == (150,) and saved.run == {"a": 1}
-    assert saved.optimizer_name == "FakeAdam" and int(saved.optimizer_state["step"]) == 150
+    assert saved.optimizer_name == "Adam" and int(saved.optimizer_state["step"]) == 150
     np.testing.assert_array_equal(saved.rng.random(3), expected_draw)
-    resumed = FakeAdam()
+    resumed = Adam(0.05)
     saved.restore_optimizer(resumed)
     saved.net.fit(X, t, epochs=250, optimizer=resumed)
     _same_params(saved.net, full)
-    with pytest.raises(ConfigError, match="state of a FakeAdam optimizer, not of SGD"):
+    with pytest.raises(ConfigError, match="state of a Adam optimizer, not of SGD"):
         saved.restore_optimizer(SGD(1.0))
 
 
@@ -188,11 +163,18 @@ def test_a_save_interrupted_anywhere_leaves_the_old_checkpoint(
 
 # --- the command line: SIGKILL part-way, resume, same bits ----------------------------------
 
-RUN = ["--dataset", "spiral", "--hidden", "16,16", "--activation", "tanh"]
-RUN += ["--reduction", "mean", "--lr", "0.5", "--seed", "3", "--epochs", "6000", "-q"]
+FULL_BATCH = ["--dataset", "spiral", "--hidden", "16,16", "--activation", "tanh"]
+FULL_BATCH += ["--reduction", "mean", "--lr", "0.5", "--seed", "3", "--epochs", "6000", "-q"]
+# mini-batches shuffled from the run's generator, Adam's moments, a split and standardisation
+MINI_BATCH = ["--dataset", "moons", "--hidden", "8", "--activation", "relu", "--init", "he"]
+MINI_BATCH += ["--batch-size", "16", "--optimizer", "adam", "--lr", "0.01", "--validation", "0.2"]
+MINI_BATCH += ["--standardize", "--reduction", "mean", "--seed", "5", "--epochs", "1500", "-q"]
 
 
-def test_sigkill_then_resume_is_bit_for_bit_an_uninterrupted_run(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("RUN", [FULL_BATCH, MINI_BATCH], ids=["full-batch", "adam-mini-batch"])
+def test_sigkill_then_resume_is_bit_for_bit_an_uninterrupted_run(
+    tmp_path: Path, capsys, RUN: list[str]
+) -> None:
     ck = tmp_path / "run.ckpt"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlplab", "train", *RUN, "--checkpoint", str(ck),
@@ -214,7 +196,7 @@ def test_sigkill_then_resume_is_bit_for_bit_an_uninterrupted_run(tmp_path: Path,
         proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     killed_at = load_checkpoint(ck).epoch
-    assert 0 < killed_at < 6000, killed_at  # killed part-way
+    assert 0 < killed_at < int(RUN[RUN.index("--epochs") + 1]), killed_at  # killed part-way
 
     capsys.readouterr()
     assert main(["train", *RUN, "--save", str(tmp_path / "a"), "--json", "--record",
@@ -229,8 +211,8 @@ def test_sigkill_then_resume_is_bit_for_bit_an_uninterrupted_run(tmp_path: Path,
     _same_params(MLP.load(tmp_path / "a"), MLP.load(tmp_path / "b"))
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
     assert a["loss_checksums"] == b["loss_checksums"] and a["weights_sha256"] == b["weights_sha256"]
-    final = load_checkpoint(ck)
-    assert final.epoch == 6000 and final.losses.shape == (6000,)
+    final, epochs = load_checkpoint(ck), int(RUN[RUN.index("--epochs") + 1])
+    assert final.epoch == epochs and final.losses.shape == (epochs,)
 
 
 def test_resume_of_a_finished_run_and_cli_errors(tmp_path: Path, capsys) -> None:

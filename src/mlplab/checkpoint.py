@@ -75,8 +75,7 @@ class Checkpoint:
                 f"the checkpoint holds the state of a {self.optimizer_name} optimizer, "
                 f"not of {name}"
             )
-        params = [v for p in self.net.params for v in p.values()]
-        optimizer.load_state_dict(dict(self.optimizer_state), params)
+        optimizer.load_state_dict(dict(self.optimizer_state))
 
 
 def save_checkpoint(
@@ -223,7 +222,7 @@ def _state_dict(optimizer: Any) -> dict[str, Any]:
     ):
         raise ConfigError(
             f"cannot checkpoint optimizer {type(optimizer).__name__}: it needs state_dict() "
-            "and load_state_dict(state, params)"
+            "and load_state_dict(state)"
         )
     return optimizer.state_dict()
 

@@ -66,7 +66,7 @@ class SGD:
         """Plain gradient descent keeps no state."""
         return {}
 
-    def load_state_dict(self, state: dict[str, Array], params: Sequence[Array]) -> None:
+    def load_state_dict(self, state: dict[str, Array]) -> None:
         """Nothing to restore."""
 
     def __repr__(self) -> str:

@@ -267,7 +267,9 @@ def fit(
                 step(params, grads)
             else:
                 if shuffle:
-                    rng.shuffle(order)
+                    # a fresh permutation each epoch (not a shuffle of the last one), so an
+                    # epoch's order depends only on the generator's state: resumable
+                    order = rng.permutation(n)
                 total = 0.0
                 correct = 0
                 for lo, hi in bounds:

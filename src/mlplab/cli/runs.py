@@ -16,12 +16,11 @@ import click
 import numpy as np
 
 from mlplab.checkpoint import CheckpointCallback, load_checkpoint
+from mlplab.cli.data import PreparedData
 from mlplab.cli.options import TrainConfig
-from mlplab.cli.progress import epoch_progress
-from mlplab.datasets import load_dataset
 from mlplab.errors import ConfigError, ModelFileError
 from mlplab.network import MLP
-from mlplab.optimizers import SGD
+from mlplab.optimizers import Optimizer, get_optimizer
 from mlplab.records import make_record, write_record
 from mlplab.training import History
 
@@ -33,8 +32,11 @@ DEFAULT_EVERY = 1000
 # rather than silently ignored.
 CHECKPOINTABLE = frozenset(
     {"dataset", "hidden", "activation", "output_activation", "loss", "reduction", "bias",
-     "init", "seed", "epochs", "lr", "dtype"}
+     "init", "seed", "epochs", "lr", "dtype", "data", "target", "points", "noise",
+     "validation", "test", "standardize", "batch_size", "optimizer", "weight_decay"}
 )  # fmt: skip
+# not yet: a schedule counts epochs from 0 in each fit() call, and early stopping's best
+# weights are not part of a checkpoint, so a resumed run would not be the same run
 # options that --resume may be combined with; the rest come from the checkpoint
 _RESUMABLE = {
     "as_json",
@@ -130,15 +132,17 @@ class RunFiles:
         return result
 
     def _fresh(self, config: TrainConfig, holdout: int | None, quiet: bool):
+        from mlplab.cli.train import new_network, training_rows
+
         _refuse_unsupported(config)
-        X, t, keep = _rows(config, holdout)
-        net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
-        optimizer = SGD(config.lr)
+        data, rows = training_rows(config, holdout)
+        net = new_network(config, data)
+        optimizer = get_optimizer(config.optimizer, config.lr)
         rng = np.random.default_rng(config.seed)  # the run's stream for mini-batch shuffling
         every = self.every or DEFAULT_EVERY
         run = {**_run(config, holdout), "every": every}
         saver = CheckpointCallback(self.checkpoint, net, optimizer, every=every, rng=rng, run=run)
-        return self._fit(config, holdout, net, optimizer, saver, X, t, keep, quiet)
+        return self._fit(config, holdout, net, optimizer, saver, data, rows, quiet)
 
     def _resume(self, quiet: bool):
         saved = load_checkpoint(self.resume)
@@ -155,10 +159,13 @@ class RunFiles:
             raise ModelFileError(
                 f"{self.resume}: {saved.epoch} epochs done, more than the run's {config.epochs}"
             )
-        X, t, keep = _rows(config, holdout)
-        if list(saved.net.sizes) != config.sizes(X.shape[1], t.shape[1]):
+        from mlplab.cli.train import new_network, training_rows
+
+        data, rows = training_rows(config, holdout)
+        if list(saved.net.sizes) != config.sizes(data.X.shape[1], data.t.shape[1]):
             raise ModelFileError(f"{self.resume}: the network does not fit the run's data")
-        optimizer = SGD(config.lr)
+        saved.net.training_metadata.update(new_network(config, data).training_metadata)
+        optimizer = get_optimizer(config.optimizer, config.lr)
         saved.restore_optimizer(optimizer)
         run = {**_run(config, holdout), "every": every}
         saver = CheckpointCallback(
@@ -171,49 +178,34 @@ class RunFiles:
             rng=saved.rng,
             run=run,
         )
-        return self._fit(config, holdout, saved.net, optimizer, saver, X, t, keep, quiet)
+        return self._fit(config, holdout, saved.net, optimizer, saver, data, rows, quiet)
 
     @staticmethod
     def _fit(
         config: TrainConfig,
         holdout: int | None,
         net: MLP,
-        optimizer: SGD,
+        optimizer: Optimizer,
         saver: CheckpointCallback,
-        X: np.ndarray,
-        t: np.ndarray,
-        keep: np.ndarray,
+        data: PreparedData,
+        rows: np.ndarray,
         quiet: bool,
     ) -> tuple[TrainConfig, int | None, MLP, History, np.ndarray, np.ndarray, float]:
         """Train the epochs left, checkpointing through ``saver``; the history is the whole run's.
 
-        ``saver.rng`` is the run's generator: a loop that shuffles mini-batches must draw
-        from it (``fit(..., seed=saver.rng)``) for a resumed run to shuffle as the original.
+        Mini-batches are shuffled from ``saver.rng``, the run's generator, which the
+        checkpoint saves and restores: a resumed run shuffles as the original would have.
         """
+        from mlplab.cli.train import fit_network
+
         remaining = config.epochs - saver.epoch
         start = time.perf_counter()
-        with epoch_progress(remaining, quiet=quiet) as callbacks:
-            net.fit(
-                X[keep], t[keep], epochs=remaining, optimizer=optimizer,
-                callbacks=[*callbacks, saver],
-            )  # fmt: skip
+        fit_network(net, config, data, rows, epochs=remaining, quiet=quiet, optimizer=optimizer,
+                    callbacks=[saver], seed=saver.rng)  # fmt: skip
         saver.save()  # the end, whatever the interval
         seconds = time.perf_counter() - start
         history = History(saver.losses, config.epochs, seconds)
-        return config, holdout, net, history, X, t, seconds
-
-
-def _rows(config: TrainConfig, holdout: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The data and the rows trained on, as ``run_training`` takes them."""
-    X, t = load_dataset(config.dataset)
-    keep = np.ones(len(X), dtype=bool)
-    if holdout is not None:
-        if not 0 <= holdout < len(X):
-            raise ConfigError(
-                f"--holdout {holdout} is out of range: {config.dataset} has rows 0 to {len(X) - 1}"
-            )
-        keep[holdout] = False
-    return X, t, keep
+        return config, holdout, net, history, data.X, data.t, seconds
 
 
 def config_from_dict(settings: Any, source: str) -> TrainConfig:

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import click
 import numpy as np
 
-from mlplab.cli.data import STANDARDIZE_KEY, prepare_data, standardize_for
+from mlplab.cli.data import STANDARDIZE_KEY, PreparedData, prepare_data, standardize_for
 from mlplab.cli.options import TrainConfig, fitting_options, network_options
 from mlplab.cli.progress import epoch_progress
 from mlplab.cli.runs import RunFiles, run_options
 from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
 from mlplab.network import MLP
-from mlplab.training import History
+from mlplab.optimizers import Optimizer
+from mlplab.training import Callback, History
 
-__all__ = ["accuracy", "run_training", "split_scores", "train"]
+__all__ = [
+    "accuracy",
+    "fit_network",
+    "new_network",
+    "run_training",
+    "split_scores",
+    "train",
+    "training_rows",
+]
 
 MAX_TABLE_ROWS = 16
 
@@ -30,6 +40,64 @@ def accuracy(y: np.ndarray, t: np.ndarray) -> float:
     return float(np.mean(y.argmax(axis=-1) == t.argmax(axis=-1)))
 
 
+def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedData, np.ndarray]:
+    """The configured data, split and scaled, and the rows to train on (minus ``holdout``)."""
+    data = prepare_data(config)
+    rows = data.parts.train
+    if holdout is not None:
+        if not 0 <= holdout < len(data.X):
+            raise ConfigError(
+                f"--holdout {holdout} is out of range: {data.source} has rows 0 to "
+                f"{len(data.X) - 1}"
+            )
+        rows = rows[rows != holdout]
+    return data, rows
+
+
+def new_network(config: TrainConfig, data: PreparedData) -> MLP:
+    """The configured network, carrying the data's standardisation and split."""
+    net = MLP(config.sizes(data.X.shape[1], data.t.shape[1]), **config.network_kwargs())
+    if data.standardizer is not None:
+        net.training_metadata[STANDARDIZE_KEY] = data.standardizer.to_dict()
+    net.training_metadata["split"] = {
+        name: getattr(data.parts, name).tolist() for name in ("validation", "test")
+    }
+    return net
+
+
+def fit_network(
+    net: MLP,
+    config: TrainConfig,
+    data: PreparedData,
+    rows: np.ndarray,
+    *,
+    epochs: int,
+    quiet: bool,
+    optimizer: Optimizer | None = None,
+    callbacks: Sequence[Callback] = (),
+    seed: int | np.random.Generator | None = None,
+) -> History:
+    """Train ``net`` on ``rows`` for ``epochs`` with the configured fitting options."""
+    inputs = data.inputs()
+    val = data.parts.validation
+    watch = Diagnostics(net, every=max(1, epochs // 200))  # ~200 looks, whatever the length
+    with epoch_progress(epochs, quiet=quiet) as bars:
+        return net.fit(
+            inputs[rows],
+            data.t[rows],
+            epochs=epochs,
+            lr=config.lr,
+            callbacks=[*bars, *callbacks, watch],
+            optimizer=optimizer if optimizer is not None else config.optimizer,
+            batch_size=config.batch_size,
+            validation=(inputs[val], data.t[val]) if len(val) else None,
+            early_stopping=config.early_stopping,
+            schedule=config.schedule,
+            weight_decay=config.weight_decay,
+            seed=config.seed if seed is None else seed,
+        )
+
+
 def run_training(
     config: TrainConfig, *, holdout: int | None = None, quiet: bool = True
 ) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
@@ -38,41 +106,11 @@ def run_training(
     ``X`` and ``t`` are all rows of the data as read; the split and the
     standardisation (if any) are in ``net.training_metadata``.
     """
-    data = prepare_data(config)
-    X, t = data.X, data.t
-    rows = data.parts.train
-    if holdout is not None:
-        if not 0 <= holdout < len(X):
-            raise ConfigError(
-                f"--holdout {holdout} is out of range: {data.source} has rows 0 to {len(X) - 1}"
-            )
-        rows = rows[rows != holdout]
-    inputs = data.inputs()
-    net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
-    if data.standardizer is not None:
-        net.training_metadata[STANDARDIZE_KEY] = data.standardizer.to_dict()
-    net.training_metadata["split"] = {
-        name: getattr(data.parts, name).tolist() for name in ("validation", "test")
-    }
-    val = data.parts.validation
-    watch = Diagnostics(net, every=max(1, config.epochs // 200))  # ~200 looks, whatever the length
+    data, rows = training_rows(config, holdout)
+    net = new_network(config, data)
     start = time.perf_counter()
-    with epoch_progress(config.epochs, quiet=quiet) as callbacks:
-        history = net.fit(
-            inputs[rows],
-            t[rows],
-            epochs=config.epochs,
-            lr=config.lr,
-            callbacks=[*callbacks, watch],
-            optimizer=config.optimizer,
-            batch_size=config.batch_size,
-            validation=(inputs[val], t[val]) if len(val) else None,
-            early_stopping=config.early_stopping,
-            schedule=config.schedule,
-            weight_decay=config.weight_decay,
-            seed=config.seed,
-        )
-    return net, history, X, t, time.perf_counter() - start
+    history = fit_network(net, config, data, rows, epochs=config.epochs, quiet=quiet)
+    return net, history, data.X, data.t, time.perf_counter() - start
 
 
 def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:
