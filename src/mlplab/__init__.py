@@ -13,7 +13,9 @@ from mlplab.gradcheck import GradcheckReport, gradcheck
 from mlplab.init import INITS
 from mlplab.losses import LOSSES
 from mlplab.network import MLP
-from mlplab.optimizers import SGD, Optimizer
+from mlplab.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer
+from mlplab.schedules import SCHEDULES
+from mlplab.stopping import EarlyStopping
 from mlplab.training import History
 
 __version__ = "0.1.0"
@@ -24,14 +26,20 @@ __all__ = [
     "INITS",
     "LOSSES",
     "MLP",
+    "OPTIMIZERS",
+    "SCHEDULES",
     "SGD",
     "Activation",
+    "Adam",
     "ConfigError",
     "DataError",
+    "EarlyStopping",
     "GradcheckReport",
     "History",
     "MlplabError",
     "ModelFileError",
+    "Momentum",
+    "Nesterov",
     "Optimizer",
     "TrainingDivergedError",
     "__version__",

@@ -70,11 +70,7 @@ class Activation:
         return grad_h
 
 
-def _one(like: Array) -> Array:
-    """1 as a 0-d array of ``like``'s dtype: cheaper than a Python scalar, and no upcast."""
-    return _ONES[like.dtype.char]
-
-
+# 1 as a 0-d array per dtype: cheaper to add than a Python scalar, and never an upcast.
 _ONES = {np.dtype(t).char: np.ones((), dtype=t) for t in (np.float32, np.float64)}
 
 
@@ -87,18 +83,18 @@ def _sigmoid_into(z: Array, out: Array) -> Array:
     # bit for bit; exp(-z) overflowing to inf gives the correct limit 0.
     np.negative(z, out)
     np.exp(out, out)
-    np.add(out, _one(out), out)
+    np.add(out, _ONES[out.dtype.char], out)
     return np.reciprocal(out, out)
 
 
 def _sigmoid_derivative_into(h: Array, out: Array) -> Array:
-    np.subtract(_one(h), h, out)  # the seed's h * (1 - h)
+    np.subtract(_ONES[h.dtype.char], h, out)  # the seed's h * (1 - h)
     return np.multiply(h, out, out)
 
 
 def _tanh_derivative_into(h: Array, out: Array) -> Array:
     np.multiply(h, h, out)  # 1 - h^2
-    return np.subtract(_one(h), out, out)
+    return np.subtract(_ONES[h.dtype.char], out, out)
 
 
 def _relu_into(z: Array, out: Array) -> Array:

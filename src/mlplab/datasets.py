@@ -44,11 +44,12 @@ class Dataset:
     description: str
     gate: bool = False
     classes: int = 2
+    fixed: bool = False  # a fixed set of examples: ``n`` and ``noise`` do not apply
 
     def __call__(
         self, n: int = 200, noise: float = 0.0, seed: int | None = 0
     ) -> tuple[Array, Array]:
-        if not self.gate:
+        if not (self.gate or self.fixed):
             if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
                 raise ConfigError(f"n must be an integer of at least 2 points, got {n!r}")
             if not (isinstance(noise, int | float) and 0 <= noise <= 1):
@@ -129,6 +130,19 @@ def _moons(n: int, noise: float, seed: int | None) -> tuple[Array, Array]:
     return _binary(X, labels)
 
 
+def _digits(n: int, noise: float, seed: int | None) -> tuple[Array, Array]:
+    """scikit-learn's bundled 8x8 digits (1797 images, no download), pixels scaled to [0, 1]."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ConfigError(
+            "the digits data set ships with scikit-learn, which is not installed: "
+            "pip install 'mlplab[sklearn]'"
+        ) from None
+    images = load_digits()
+    return images.data / 16.0, one_hot(images.target, 10)
+
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in [
@@ -152,6 +166,13 @@ DATASETS: dict[str, Dataset] = {
             lambda n, noise, seed: _gaussians(n, noise, seed, classes=3),
             "three Gaussian blobs (3 classes)",
             classes=3,
+        ),
+        Dataset(
+            "digits",
+            _digits,
+            "8x8 images of handwritten digits (10 classes; from scikit-learn)",
+            classes=10,
+            fixed=True,
         ),
     ]
 }

@@ -45,8 +45,9 @@ def gradcheck(
 ) -> GradcheckReport:
     """Compare ``net.gradients(X, T)`` with central finite differences of the loss.
 
-    The relative error of a parameter array is ``|g - n| / max(|g| + |n|, 1e-8)``
-    at its worst element. ``net`` is left as it was. Use float64 for a meaningful check.
+    The relative error of a parameter array is ``||g - n|| / (||g|| + ||n||)``
+    (Euclidean norms; 0 when both vanish), which stays meaningful for elements whose
+    gradient is nearly zero. ``net`` is left as it was. Use float64 for a meaningful check.
     """
     _, grads = net.gradients(X, T)
     X, T = net.check_data(X, T)
@@ -63,8 +64,8 @@ def gradcheck(
                 minus = float(np.sum(net.gradients(X, T)[0]))
                 value[index] = saved
                 numeric[index] = (plus - minus) / (2 * eps)
-            diff = np.abs(grad[name] - numeric)
-            scale = np.maximum(np.abs(grad[name]) + np.abs(numeric), 1e-8)
-            layer_errors[name] = float(np.max(diff / scale)) if diff.size else 0.0
+            scale = np.linalg.norm(grad[name]) + np.linalg.norm(numeric)
+            error = np.linalg.norm(grad[name] - numeric) / scale if scale > 0 else 0.0
+            layer_errors[name] = float(error)
         errors.append(layer_errors)
     return GradcheckReport(errors, tolerance)

@@ -87,6 +87,8 @@ class Dense:
         self.param = param
         self.activation = activation
         self.keep_z = keep_z or activation.needs_z
+        self._act = activation.f_into or activation.forward  # h = act(z), into a buffer
+        self.has_bias = "b" in param
         self.grad = {name: np.zeros_like(value) for name, value in param.items()}
         self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
         self.z: Array | None = None  # kept only when backward needs it
@@ -107,18 +109,18 @@ class Dense:
         if x.shape != self._shape:
             self._allocate(x)
         z = matmul(x, self.param["W"], self._z)
-        if "b" in self.param:
+        if self.has_bias:
             z += self.param["b"][..., None, :]
         self.x = x
         self.z = z if self.keep_z else None
-        self.h = self.activation.forward(z, self._h)
+        self.h = self._act(z, self._h)
         return self.h
 
     def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
         """Given ``delta = dL/dz``, fill ``dW = x.T @ delta`` and ``db``; return ``dL/dx``."""
         grad = self.grad
         matmul(self.x.mT, delta, grad["W"])
-        if "b" in grad:
+        if self.has_bias:
             np.sum(delta, axis=-2, out=grad["b"])
         if not grad_input:
             return None
@@ -181,7 +183,7 @@ class MLP:
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
-        self.training_metadata: dict[str, Any] = {}
+        self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         if self.stack is None:
             weights = init_weights(init, shapes, seed, self.dtype)
@@ -277,17 +279,20 @@ class MLP:
     # --- public API -----------------------------------------------------------------
 
     def forward(self, X: Any) -> list[Array]:
-        """Every layer's output for inputs ``X``: ``[h1, ..., y]``."""
-        X = self._check_inputs(X)
-        with np.errstate(over="ignore"):
-            self._forward(X)
-        return [layer.h.copy() for layer in self.layers]
+        """Every layer's output for inputs ``X``: ``[h1, ..., y]``.
+
+        ``X`` is one example per row; a 1-D ``X`` is one example, and each output is then 1-D.
+        """
+        return [_as_given(h, X) for h in self._outputs(X, self.layers)]
 
     def predict(self, X: Any) -> Array:
-        """The network's output ``y`` for inputs ``X`` (one row per example)."""
-        X = self._check_inputs(X)
+        """The network's output ``y`` for inputs ``X`` (one row per example, or one 1-D example)."""
+        return _as_given(self._outputs(X, self.layers[-1:])[0], X)
+
+    def _outputs(self, X: Any, layers: list[Dense]) -> list[Array]:
         with np.errstate(over="ignore"):
-            return self._forward(X).copy()
+            self._forward(self._check_inputs(X))
+        return [layer.h for layer in layers]
 
     def evaluate(self, X: Any, T: Any) -> float | Array:
         """The loss on ``(X, T)`` at the current weights (one per network for a stack)."""
@@ -314,13 +319,25 @@ class MLP:
         T: Any,
         epochs: int = 60000,
         lr: float = 1.0,
-        optimizer: Optimizer | None = None,
+        optimizer: str | Optimizer | None = None,
         callbacks: Sequence[Callback] = (),
+        **options: Any,
     ) -> History:
-        """Full-batch gradient descent for ``epochs`` passes; returns the loss of every epoch."""
+        """Train for ``epochs`` passes over ``(X, T)``; returns the ``History`` of every epoch.
+
+        By default full-batch gradient descent, the seed's. ``options`` (see
+        ``mlplab.training.fit``): ``batch_size`` (``None``: the whole set),
+        ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
+        ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
+        ``weight_decay`` (L2) and ``seed`` (of the shuffling). ``optimizer`` is a
+        name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T``
+        may be integer class labels when the network has several outputs.
+        """
         from mlplab.training import fit
 
-        return fit(self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks)
+        return fit(
+            self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
+        )
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
@@ -335,6 +352,16 @@ class MLP:
 
         return load(path)
 
+    @classmethod
+    def from_torch(cls, sequential: Any, **kwargs: Any) -> MLP:
+        """The network of a ``torch.nn.Sequential`` of ``Linear`` and activations.
+
+        See ``mlplab.export.from_torch``; anything else is refused with a ``ConfigError``.
+        """
+        from mlplab.export import from_torch
+
+        return from_torch(sequential, **kwargs)
+
     # --- checks ---------------------------------------------------------------------
 
     def _check_inputs(self, X: Any) -> Array:
@@ -347,15 +374,15 @@ class MLP:
                 f"inputs have shape {X.shape}; expected (n, {self.sizes[0]}) or "
                 f"({self.sizes[0]},): the network takes {self.sizes[0]} inputs"
             )
-        return X
+        return X if X.ndim == 2 else X[None, :]
 
     def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
         """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
+        from mlplab.training import as_targets  # integer class labels -> one-hot rows
+
         X = self._check_inputs(X)
-        if X.ndim == 1:
-            X = X[None, :]
         try:
-            T = np.asarray(T, dtype=self.dtype)
+            T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
             raise DataError(f"targets must be numeric: {e}") from None
         n_out = self.sizes[-1]
@@ -367,11 +394,23 @@ class MLP:
                 f"input row and {n_out} output(s)"
             )
         for name, a in (("inputs", X), ("targets", T)):
-            if not np.all(np.isfinite(a)):
+            # min and max propagate NaN and show an inf, without a mask the size of the data
+            if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
                 raise DataError(f"{name} contain NaN or infinite values")
         return X, T
 
     # --- display --------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """A table of the layers: shapes, activations, parameter counts (see ``mlplab.summary``)."""
+        from mlplab.summary import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        from mlplab.summary import summary_html
+
+        return summary_html(self)
 
     def __repr__(self) -> str:
         arch = "-".join(str(s) for s in self.sizes)
@@ -381,6 +420,11 @@ class MLP:
             f"output={self.output_activation.name}, loss={self.loss.name}, "
             f"bias={self.bias}, params={self.n_params})"
         )
+
+
+def _as_given(h: Array, X: Any) -> Array:
+    """A copy of output ``h``, 1-D per example again if the inputs ``X`` were one 1-D example."""
+    return (h[..., 0, :] if np.ndim(X) == 1 else h).copy()
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
@@ -407,7 +451,7 @@ def _check_stack(stack: Any) -> int | None:
 def _check_dtype(dtype: Any) -> type:
     try:
         dt = np.dtype(dtype).type
-    except TypeError:
+    except (TypeError, ValueError):
         dt = None
     if dt not in DTYPES:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}")

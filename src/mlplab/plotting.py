@@ -1,11 +1,14 @@
 """Pictures: the loss curve (exercise 5) and held-out loss (exercise 4), as matplotlib figures.
 
 Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no
-display needed). Imported only by the commands that draw.
+display needed); the figures show themselves inline in Jupyter. Imported only
+by the commands that draw. ``mlplab.plot`` is the public face of this module.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,19 +19,34 @@ from mlplab.training import History
 __all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure", "sweep_figure"]
 
 
-def _figure(width: float = 6.4, height: float = 4.0):
+@functools.cache
+def _figure_class() -> type:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
         from mlplab.errors import ConfigError
 
         raise ConfigError("plotting needs matplotlib: pip install 'mlplab[plot]'") from None
-    return Figure(figsize=(width, height), layout="constrained")
+
+    class NotebookFigure(Figure):
+        """A ``Figure`` that Jupyter shows inline (as PNG) without pyplot."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
+
+
+def _figure(width: float = 6.4, height: float = 4.0):
+    return _figure_class()(figsize=(width, height), layout="constrained")
 
 
 def loss_figure(history: History, *, title: str = ""):
     """The loss against weight updates, on a log scale."""
-    fig = _figure()
+    events = list(getattr(history, "events", ()))
+    fig = _figure(6.4, 4.0 + 0.2 * len(events))
     ax = fig.add_subplot()
     loss = np.asarray(history.loss)
     epochs = np.asarray(history.extra.get("loss_epochs", np.arange(len(loss)))) + 1
@@ -38,6 +56,7 @@ def loss_figure(history: History, *, title: str = ""):
         p10, p50, p90 = np.nanpercentile(loss, [10, 50, 90], axis=1)  # NaN: diverged
         ax.fill_between(epochs, p10, p90, alpha=0.3, label="10-90 %")
         ax.plot(epochs, p50, lw=1.5, label="median")
+    _mark_events(fig, ax, events)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("weight updates (epochs)")
@@ -46,6 +65,27 @@ def loss_figure(history: History, *, title: str = ""):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return fig
+
+
+EVENT_COLOURS = {
+    "plateau": "tab:orange",
+    "oscillation": "tab:red",
+    "saturated": "tab:purple",
+    "dead_relu": "tab:gray",
+    "vanishing_gradient": "tab:brown",
+}
+
+
+def _mark_events(fig, ax, events) -> None:
+    """Shade each diagnostic event's epoch range; list what was seen under the axes."""
+    handles = []
+    for event in events:
+        colour = EVENT_COLOURS.get(event.kind, "tab:olive")
+        # epochs are drawn 1-based (a log axis has no 0)
+        handles.append(ax.axvspan(event.start + 1, event.end + 1, color=colour, alpha=0.15, lw=0))
+    if handles:
+        labels = [str(event) for event in events]
+        fig.legend(handles, labels, loc="outside lower left", fontsize=7, frameon=False)
 
 
 def loo_figure(
@@ -76,8 +116,6 @@ def loo_figure(
 
 def save_figure(fig, path: str | Path) -> None:
     """Save ``fig`` to ``path`` through a temporary file and a rename."""
-    import io
-
     from mlplab.serialization import atomic_write_bytes
 
     buffer = io.BytesIO()

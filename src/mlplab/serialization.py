@@ -15,6 +15,7 @@ import json
 import os
 import struct
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +26,22 @@ from mlplab.errors import MlplabError, ModelFileError
 if TYPE_CHECKING:
     from mlplab.network import MLP
 
-__all__ = ["FORMAT_VERSION", "atomic_write_bytes", "load", "read_header", "save"]
+__all__ = [
+    "FORMAT_VERSION",
+    "atomic_write_bytes",
+    "layer_tensors",
+    "load",
+    "net_from_tensors",
+    "read_file",
+    "read_header",
+    "read_tensors",
+    "save",
+]
 
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 1 << 20  # a header larger than 1 MiB is not one of ours
 MAX_FILE_BYTES = 1 << 31
+MAX_LAYERS = 1000
 
 _DTYPES = {"F32": np.float32, "F64": np.float64}
 
@@ -54,18 +66,23 @@ def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) 
     """Write ``net`` to ``path`` as safetensors (see the module docstring for the layout)."""
     from safetensors.numpy import save as to_bytes
 
-    tensors = {
+    tensors = layer_tensors(net)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "config": net.config(),
+        "training": {**net.training_metadata, **(metadata or {})},
+    }
+    data = to_bytes(tensors, metadata={"mlplab": json.dumps(header)})
+    atomic_write_bytes(path, data)
+
+
+def layer_tensors(net: MLP) -> dict[str, np.ndarray]:
+    """The network's parameters under their file names, ``layers.{i}.W`` and ``layers.{i}.b``."""
+    return {
         f"layers.{i}.{name}": np.ascontiguousarray(value)
         for i, param in enumerate(net.params)
         for name, value in param.items()
     }
-    header = {
-        "format_version": FORMAT_VERSION,
-        "config": net.config(),
-        "training": metadata or {},
-    }
-    data = to_bytes(tensors, metadata={"mlplab": json.dumps(header)})
-    atomic_write_bytes(path, data)
 
 
 def read_header(data: bytes, source: str) -> dict[str, Any]:
@@ -80,7 +97,7 @@ def read_header(data: bytes, source: str) -> dict[str, Any]:
         )
     try:
         header = json.loads(data[8 : 8 + length])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ModelFileError(f"{source}: not a model file (header is not JSON)") from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{source}: not a model file (header is not a JSON object)")
@@ -94,13 +111,15 @@ def _mlplab_metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
         raise ModelFileError(f"{source}: a safetensors file, but not an mlplab model")
     try:
         info = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ModelFileError(f"{source}: mlplab metadata is not valid JSON") from None
     if not isinstance(info, dict):
         raise ModelFileError(f"{source}: mlplab metadata is not a JSON object")
     version = info.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ModelFileError(f"{source}: mlplab metadata has no format_version")
+    if version < 1:
+        raise ModelFileError(f"{source}: unknown model format version {version}")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{source}: written in model format version {version}, but this mlplab reads "
@@ -113,42 +132,69 @@ def _mlplab_metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
 
 def load(path: str | Path) -> MLP:
     """Read a model written by ``save``; anything else raises ``ModelFileError``."""
-    from mlplab.network import MLP
+    source = str(path)
+    data = read_file(path)
+    info = _mlplab_metadata(read_header(data, source), source)
+    net = net_from_tensors(info["config"], read_tensors(data, source), source)
+    net.training_metadata = info.get("training") if isinstance(info.get("training"), dict) else {}
+    return net
 
+
+def read_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path`` (at most ``max_bytes``), or a ``ModelFileError`` saying why not."""
     source = str(path)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ModelFileError(f"{source}: {size} bytes is too large for a model file")
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > max_bytes:
+                raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large")
+            chunks, total = [], 0
+            while chunk := f.read(1 << 20):  # in chunks: never a buffer the file does not fill
+                total += len(chunk)
+                if total > max_bytes:
+                    raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large")
+                chunks.append(chunk)
     except FileNotFoundError:
         raise ModelFileError(f"{source}: no such file") from None
     except IsADirectoryError:
         raise ModelFileError(f"{source}: is a directory, not a model file") from None
     except OSError as e:
         raise ModelFileError(f"{source}: cannot read: {e.strerror}") from None
-    info = _mlplab_metadata(read_header(data, source), source)
-    config = dict(info["config"])
+    return b"".join(chunks)
+
+
+def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -> MLP:
+    """Rebuild the ``MLP`` of ``config`` with the weights in ``tensors`` (``layers.{i}.W``, ...).
+
+    The config is checked before anything is allocated: the weights it implies must
+    fit in the tensors given, so a file cannot make mlplab allocate more than it holds.
+    Tensors not named ``layers.*`` are left for the caller.
+    """
+    from mlplab.network import MLP
+
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{source}: mlplab metadata has no config")
+    available = sum(v.size for k, v in tensors.items() if k.startswith("layers."))
+    _check_config_size(config, available, source)
     try:
         net = MLP(**config)
-    except (MlplabError, TypeError) as e:
+    except (MlplabError, TypeError, ValueError) as e:
         raise ModelFileError(f"{source}: invalid model config: {e}") from None
-    tensors = _read_tensors(data, source)
+    layer_tensors = {k: v for k, v in tensors.items() if k.startswith("layers.")}
     expected = {
         f"layers.{i}.{name}": (value.shape, value.dtype)
         for i, param in enumerate(net.params)
         for name, value in param.items()
     }
-    if set(tensors) != set(expected):
-        missing = sorted(set(expected) - set(tensors))
-        extra = sorted(set(tensors) - set(expected))
+    if set(layer_tensors) != set(expected):
+        missing = sorted(set(expected) - set(layer_tensors))
+        extra = sorted(set(layer_tensors) - set(expected))
         raise ModelFileError(
             f"{source}: tensors do not match the architecture {config.get('sizes')}"
             + (f"; missing {', '.join(missing)}" if missing else "")
             + (f"; unexpected {', '.join(extra)}" if extra else "")
         )
     for name, (shape, dtype) in expected.items():
-        value = tensors[name]
+        value = layer_tensors[name]
         if value.shape != shape or value.dtype != dtype:
             raise ModelFileError(
                 f"{source}: tensor {name} has shape {value.shape} and dtype {value.dtype}; "
@@ -158,12 +204,41 @@ def load(path: str | Path) -> MLP:
             raise ModelFileError(f"{source}: tensor {name} contains NaN or infinite values")
     for i, param in enumerate(net.params):
         for name in param:
-            param[name][...] = tensors[f"layers.{i}.{name}"]
-    net.training_metadata = info.get("training") if isinstance(info.get("training"), dict) else {}
+            param[name][...] = layer_tensors[f"layers.{i}.{name}"]
     return net
 
 
-def _read_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
+def _check_config_size(config: dict[str, Any], available: int, source: str) -> None:
+    """Refuse a config whose weights could not be in the file, before allocating them."""
+    sizes, stack = config.get("sizes"), config.get("stack")
+    if not isinstance(sizes, list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) for s in sizes
+    ):
+        raise ModelFileError(f"{source}: invalid model config: sizes must be a list of integers")
+    if len(sizes) > MAX_LAYERS + 1:
+        raise ModelFileError(
+            f"{source}: {len(sizes) - 1} layers; mlplab reads at most {MAX_LAYERS}"
+        )
+    for key in ("activation", "output_activation", "loss", "reduction", "init", "dtype"):
+        if key in config and not isinstance(config[key], str):
+            raise ModelFileError(
+                f"{source}: invalid model config: {key} must be a name (a string), "
+                f"got {type(config[key]).__name__}"
+            )
+    if stack is not None and (not isinstance(stack, int) or isinstance(stack, bool)):
+        raise ModelFileError(f"{source}: invalid model config: stack must be an integer or null")
+    if any(s < 1 for s in sizes) or (stack is not None and stack < 1):
+        return  # MLP refuses these with its own message
+    weights = sum(a * b for a, b in pairwise(sizes)) * (stack or 1)
+    if weights > available:
+        raise ModelFileError(
+            f"{source}: the config's architecture {sizes} needs {weights} weights, but the "
+            f"file holds {available} values"
+        )
+
+
+def read_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
+    """Every tensor of the safetensors ``data``: F32 or F64 only, checked against the file."""
     from safetensors import SafetensorError
     from safetensors.numpy import load as from_bytes
 
@@ -176,5 +251,5 @@ def _read_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
             raise ModelFileError(f"{source}: tensor {name} has dtype {dtype}; expected F32 or F64")
     try:
         return from_bytes(data)
-    except (SafetensorError, ValueError, OverflowError) as e:
+    except (SafetensorError, ValueError, OverflowError, TypeError) as e:
         raise ModelFileError(f"{source}: corrupt tensor data: {e}") from None

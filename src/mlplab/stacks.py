@@ -48,14 +48,28 @@ class StackRecord:
         self._saved: list[Array] = []  # their weights, restored after every step
         self._row = 0
 
-    def record(self, epoch: int, loss: Array) -> None:
-        """Keep ``loss`` (one per network) if this epoch is recorded; freeze new divergers."""
-        if not np.isfinite(loss).all():
-            self._diverge(epoch, loss)
-            loss = np.where(self._frozen, np.nan, loss)
+    def record(self, epoch: int, loss: Array) -> Array:
+        """``check`` then ``keep`` an epoch's loss (one per network); returns it, NaN if frozen."""
+        loss = self.check(epoch, loss)
+        self.keep(epoch, loss)
+        return loss
+
+    def check(self, epoch: int, loss: Array) -> Array:
+        """Freeze the networks whose loss is newly non-finite; the loss with NaN for the frozen."""
+        if np.isfinite(loss).all():
+            return loss
+        self._diverge(epoch, loss)
+        return np.where(self._frozen, np.nan, loss)
+
+    def keep(self, epoch: int, loss: Array) -> None:
+        """Store an epoch's loss if the epoch is one of those recorded."""
         if epoch % self.every == 0:
             self.loss[self._row] = loss
             self._row += 1
+
+    def kept(self) -> Array:
+        """The rows recorded so far."""
+        return self.loss[: self._row]
 
     def after_step(self) -> None:
         """Put the frozen networks' weights back after an optimizer step."""
@@ -82,7 +96,7 @@ class StackRecord:
                 f"the loss of every network in the stack became non-finite (the last at epoch "
                 f"{epoch}); training stopped. Try a smaller learning rate.",
                 epoch=epoch,
-                history=History(self.loss[: self._row].copy(), epoch, extra=self.extras()),
+                history=History(self.kept().copy(), epoch, extra=self.extras()),
             )
 
     def extras(self) -> dict[str, Array]:

@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "train": "mlplab.cli.train:train",
     "predict": "mlplab.cli.predict:predict",
     "loo": "mlplab.cli.loo:loo",
+    "playground": "mlplab.cli.playground:playground",
+    "export": "mlplab.cli.export:export",
+    "replay": "mlplab.cli.replay:replay",
     "ensemble": "mlplab.cli.ensemble:ensemble",
     "sweep": "mlplab.cli.sweep:sweep",
 }
@@ -55,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=args, prog_name="mlplab", standalone_mode=False)
+        code = cli.main(args=args, prog_name="mlplab", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.Abort:
@@ -70,4 +73,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0  # a command's `raise click.exceptions.Exit(n)`

@@ -12,8 +12,10 @@ from mlplab.activations import hidden_activation_names, output_activation_names
 from mlplab.datasets import DATASETS
 from mlplab.init import INITS
 from mlplab.losses import LOSSES, REDUCTIONS
+from mlplab.optimizers import OPTIMIZERS
+from mlplab.schedules import SCHEDULES
 
-__all__ = ["PositiveIntList", "TrainConfig", "network_options"]
+__all__ = ["PositiveIntList", "TrainConfig", "fitting_options", "network_options"]
 
 
 class PositiveIntList(click.ParamType):
@@ -49,6 +51,19 @@ class TrainConfig:
     epochs: int = 60000
     lr: float = 1.0
     dtype: str = "float64"
+    # data and fitting beyond the seed's full batch (fitting_options; all off by default)
+    data: str | None = None
+    target: str | None = None
+    points: int = 200
+    noise: float = 0.0
+    validation: float = 0.0
+    test: float = 0.0
+    standardize: bool = False
+    batch_size: int | None = None
+    optimizer: str = "sgd"
+    schedule: str = "constant"
+    weight_decay: float = 0.0
+    early_stopping: int | None = None
 
     def network_kwargs(self) -> dict[str, Any]:
         return {
@@ -66,7 +81,7 @@ class TrainConfig:
     def uses_bias(self) -> bool:
         if self.bias is not None:
             return self.bias
-        return not DATASETS[self.dataset].gate
+        return bool(self.data) or not DATASETS[self.dataset].gate
 
     def sizes(self, n_inputs: int, n_outputs: int) -> list[int]:
         return [n_inputs, *self.hidden, n_outputs]
@@ -166,6 +181,92 @@ def network_options(command: Callable) -> Callable:
             type=click.Choice(["float64", "float32"]),
             default=defaults.dtype,
             show_default=True,
+        ),
+    ]
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
+def fitting_options(command: Callable) -> Callable:
+    """Add the options for users' data, splits, mini-batches and optimizers to a command."""
+    share = click.FloatRange(0, 1, max_open=True)
+    decorators = [
+        click.option(
+            "--data",
+            type=click.Path(dir_okay=False),
+            default=None,
+            metavar="FILE.csv|FILE.npz",
+            help="Train on your own data instead of --dataset.",
+        ),
+        click.option(
+            "--target",
+            default=None,
+            metavar="COLUMN",
+            help="The target column of --data (for .npz: the array name, default y).",
+        ),
+        click.option(
+            "--points",
+            type=click.IntRange(min=2),
+            default=200,
+            show_default=True,
+            help="Points drawn for a 2-D --dataset.",
+        ),
+        click.option(
+            "--noise",
+            type=click.FloatRange(0, 1),
+            default=0.0,
+            show_default=True,
+            help="Noise of a 2-D --dataset.",
+        ),
+        click.option(
+            "--validation",
+            type=share,
+            default=0.0,
+            show_default=True,
+            help="Share of rows held out for validation (seeded by --seed).",
+        ),
+        click.option(
+            "--test",
+            type=share,
+            default=0.0,
+            show_default=True,
+            help="Share of rows held out for the final test.",
+        ),
+        click.option(
+            "--standardize",
+            is_flag=True,
+            help="Scale inputs to mean 0, sd 1 (saved with the model).",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Mini-batch size, reshuffled each epoch [default: full batch].",
+        ),
+        click.option(
+            "--optimizer", type=_choice(list(OPTIMIZERS)), default="sgd", show_default=True
+        ),
+        click.option(
+            "--schedule",
+            type=_choice(list(SCHEDULES)),
+            default="constant",
+            show_default=True,
+            help="Learning-rate schedule.",
+        ),
+        click.option(
+            "--weight-decay",
+            type=click.FloatRange(min=0),
+            default=0.0,
+            show_default=True,
+            help="L2 penalty alpha/2 * sum(W^2).",
+        ),
+        click.option(
+            "--early-stopping",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="PATIENCE",
+            help="Stop after this many epochs without a better validation loss.",
         ),
     ]
     for decorate in reversed(decorators):

@@ -9,6 +9,7 @@ import numpy as np
 
 from mlplab.errors import DataError
 from mlplab.network import MLP
+from mlplab.splits import standardize_for
 
 __all__ = ["predict"]
 
@@ -39,7 +40,7 @@ def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     for text, row in zip(inputs, rows, strict=True):
         if len(row) != width:
             raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
-    y = net.predict(np.array(rows))
+    y = net.predict(standardize_for(net, np.array(rows), model))
     if as_json:
         click.echo(json.dumps({"inputs": rows, "predictions": y.tolist()}))
         return

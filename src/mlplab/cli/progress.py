@@ -24,10 +24,13 @@ def epoch_progress(epochs: int, *, quiet: bool, desc: str = "training") -> Itera
     every = max(1, epochs // 200)  # ~200 refreshes, whatever the length
     with tqdm(total=epochs, desc=desc, unit="epoch", file=sys.stderr, leave=False) as bar:
 
-        def advance(epoch: int, loss: float) -> None:
+        def advance(epoch: int, loss: float, metrics: dict | None = None) -> None:
             if (epoch + 1) % every == 0:
                 bar.update(every)
-                median = float(np.nanmedian(loss))  # of a stack's losses; a float's own value
-                bar.set_postfix(loss=f"{median:.3g}", refresh=False)
+                shown = {"loss": loss, **(metrics or {})}
+                postfix = {
+                    k.replace("accuracy", "acc"): float(np.mean(v)) for k, v in shown.items()
+                }
+                bar.set_postfix({k: f"{v:.3g}" for k, v in postfix.items()}, refresh=False)
 
         yield [advance]

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import click
 import numpy as np
 
-from mlplab.cli.options import TrainConfig, network_options
+from mlplab.cli.data import STANDARDIZE_KEY, PreparedData, prepare_data, standardize_for
+from mlplab.cli.options import TrainConfig, fitting_options, network_options
 from mlplab.cli.progress import epoch_progress
-from mlplab.datasets import load_dataset
+from mlplab.cli.runs import RunFiles, run_options
+from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
 from mlplab.network import MLP
-from mlplab.training import History
+from mlplab.optimizers import Optimizer
+from mlplab.training import Callback, History
 
-__all__ = ["accuracy", "run_training", "train"]
+__all__ = [
+    "accuracy",
+    "fit_network",
+    "new_network",
+    "run_training",
+    "split_scores",
+    "train",
+    "training_rows",
+]
 
 MAX_TABLE_ROWS = 16
 
@@ -28,23 +40,98 @@ def accuracy(y: np.ndarray, t: np.ndarray) -> float:
     return float(np.mean(y.argmax(axis=-1) == t.argmax(axis=-1)))
 
 
+def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedData, np.ndarray]:
+    """The configured data, split and scaled, and the rows to train on (minus ``holdout``)."""
+    data = prepare_data(config)
+    rows = data.parts.train
+    if holdout is not None:
+        if not 0 <= holdout < len(data.X):
+            raise ConfigError(
+                f"--holdout {holdout} is out of range: {data.source} has rows 0 to "
+                f"{len(data.X) - 1}"
+            )
+        rows = rows[rows != holdout]
+    return data, rows
+
+
+def new_network(config: TrainConfig, data: PreparedData) -> MLP:
+    """The configured network, carrying the data's standardisation and split."""
+    net = MLP(config.sizes(data.X.shape[1], data.t.shape[1]), **config.network_kwargs())
+    if data.standardizer is not None:
+        net.training_metadata[STANDARDIZE_KEY] = data.standardizer.to_dict()
+    net.training_metadata["split"] = {
+        name: getattr(data.parts, name).tolist() for name in ("validation", "test")
+    }
+    return net
+
+
+def fit_network(
+    net: MLP,
+    config: TrainConfig,
+    data: PreparedData,
+    rows: np.ndarray,
+    *,
+    epochs: int,
+    quiet: bool,
+    optimizer: Optimizer | None = None,
+    callbacks: Sequence[Callback] = (),
+    seed: int | np.random.Generator | None = None,
+) -> History:
+    """Train ``net`` on ``rows`` for ``epochs`` with the configured fitting options."""
+    inputs = data.inputs()
+    val = data.parts.validation
+    watch = Diagnostics(net, every=max(1, epochs // 200))  # ~200 looks, whatever the length
+    with epoch_progress(epochs, quiet=quiet) as bars:
+        return net.fit(
+            inputs[rows],
+            data.t[rows],
+            epochs=epochs,
+            lr=config.lr,
+            callbacks=[*bars, *callbacks, watch],
+            optimizer=optimizer if optimizer is not None else config.optimizer,
+            batch_size=config.batch_size,
+            validation=(inputs[val], data.t[val]) if len(val) else None,
+            early_stopping=config.early_stopping,
+            schedule=config.schedule,
+            weight_decay=config.weight_decay,
+            seed=config.seed if seed is None else seed,
+        )
+
+
 def run_training(
     config: TrainConfig, *, holdout: int | None = None, quiet: bool = True
 ) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
-    """Build and train the configured network; returns ``(net, history, X, t, seconds)``."""
-    X, t = load_dataset(config.dataset)
-    keep = np.ones(len(X), dtype=bool)
-    if holdout is not None:
-        if not 0 <= holdout < len(X):
-            raise ConfigError(
-                f"--holdout {holdout} is out of range: {config.dataset} has rows 0 to {len(X) - 1}"
-            )
-        keep[holdout] = False
-    net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs())
+    """Build and train the configured network; returns ``(net, history, X, t, seconds)``.
+
+    ``X`` and ``t`` are all rows of the data as read; the split and the
+    standardisation (if any) are in ``net.training_metadata``.
+    """
+    data, rows = training_rows(config, holdout)
+    net = new_network(config, data)
     start = time.perf_counter()
-    with epoch_progress(config.epochs, quiet=quiet) as callbacks:
-        history = net.fit(X[keep], t[keep], epochs=config.epochs, lr=config.lr, callbacks=callbacks)
-    return net, history, X, t, time.perf_counter() - start
+    history = fit_network(net, config, data, rows, epochs=config.epochs, quiet=quiet)
+    return net, history, data.X, data.t, time.perf_counter() - start
+
+
+def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:
+    """Loss per example and accuracy on each part of the split the network was trained with."""
+    inputs = standardize_for(net, X)
+    split = net.training_metadata.get("split", {})
+    held = {name: np.asarray(split.get(name, []), dtype=int) for name in ("validation", "test")}
+    train = np.setdiff1d(np.arange(len(X)), np.concatenate(list(held.values())))
+    scores = {}
+    for name, rows in (("train", train), *held.items()):
+        if len(rows):
+            loss = net.evaluate(inputs[rows], t[rows]) / (
+                1 if net.reduction == "mean" else len(rows)
+            )
+            y = net.predict(inputs[rows])
+            scores[name] = {
+                "loss": float(loss),
+                "accuracy": accuracy(y, t[rows]),
+                "rows": len(rows),
+            }
+    return scores
 
 
 def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> str:
@@ -63,6 +150,7 @@ def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> 
 
 @click.command()
 @network_options
+@fitting_options
 @click.option(
     "--holdout",
     type=int,
@@ -88,6 +176,7 @@ def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> 
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@run_options
 def train(
     holdout: int | None,
     plot_path: str | None,
@@ -98,10 +187,20 @@ def train(
 ) -> None:
     """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR."""
     config = TrainConfig.from_options(options)
-    net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
-    y = net.predict(X)
+    files = RunFiles.from_options(options)  # --checkpoint, --resume, --record
+    if files.active:
+        config, holdout, net, history, X, t, seconds = files.train(
+            config, holdout=holdout, quiet=quiet
+        )
+    else:
+        net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+    y = net.predict(standardize_for(net, X))
+    scores = split_scores(net, X, t) if len(X) > MAX_TABLE_ROWS else {}
     if save_path:
-        net.save(save_path, metadata={"cli": config.to_dict(), "final_loss": history.final_loss})
+        metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
+        if STANDARDIZE_KEY in net.training_metadata:
+            metadata[STANDARDIZE_KEY] = net.training_metadata[STANDARDIZE_KEY]
+        net.save(save_path, metadata=metadata)
     if plot_path:
         from mlplab.plotting import plot_loss
 
@@ -118,6 +217,9 @@ def train(
                     "epochs": config.epochs,
                     "seconds": seconds,
                     "config": config.to_dict(),
+                    "events": [event.to_dict() for event in history.events],
+                    "scores": scores,
+                    "epochs_run": history.epochs,
                 }
             )
         )
@@ -127,9 +229,14 @@ def train(
     if len(X) <= MAX_TABLE_ROWS:
         click.echo(_table(X, t, y, holdout))
     else:
-        click.echo(f"{len(X)} examples: accuracy {accuracy(y, t):.1%}")
+        for name, score in scores.items():
+            click.echo(
+                f"{name:>10}: {score['rows']} examples, loss {score['loss']:.4g}, "
+                f"accuracy {score['accuracy']:.1%}"
+            )
     click.echo()
-    click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s")
+    stopped = f" (stopped after {history.epochs} epochs)" if history.epochs < config.epochs else ""
+    click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s{stopped}")
     if holdout is not None:
         right = bool((y[holdout] > 0.5) == (t[holdout] > 0.5))
         verdict = "right" if right else "wrong"
@@ -137,6 +244,10 @@ def train(
             f"held-out row {holdout}: predicted {y[holdout, 0]:.4f} for target "
             f"{t[holdout, 0]:g}, on the {verdict} side of 0.5"
         )
+    if history.events:
+        click.echo("seen during training:")
+        for event in history.events:
+            click.echo(f"  {event}")
     for path, what in ((save_path, "model"), (plot_path, "loss plot")):
         if path:
             click.echo(f"{what} written to {path}")
@@ -144,8 +255,10 @@ def train(
 
 def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:
     arch = "-".join(str(s) for s in sizes)
+    optimizer = "" if config.optimizer == "sgd" else f", {config.optimizer}"
+    batch = "" if config.batch_size is None else f", batch {config.batch_size}"
     return (
-        f"{config.dataset}: {arch} {config.activation}/{config.output_activation}, "
+        f"{config.data or config.dataset}: {arch} {config.activation}/{config.output_activation}, "
         f"{config.loss} ({config.reduction}), {config.epochs} epochs, lr {config.lr:g}, "
-        f"init {config.init}, seed {config.seed}"
+        f"init {config.init}, seed {config.seed}{optimizer}{batch}"
     )

@@ -1,0 +1,386 @@
+"""One tab's training session: its data, its network, and training between frames.
+
+The page never does arithmetic: this module trains with mlplab and turns the
+network's state into compact frames (plain JSON-ready dicts). It knows nothing
+of the web; ``app`` carries its frames over a WebSocket.
+
+Training is mini-batch gradient descent on the mean loss, with L1/L2
+regularisation added to the weights' gradients before each step (the weights
+only, not the biases; the losses shown are the data loss without that term).
+The network's parameters and gradients are views into one flat buffer each, so
+one step is two NumPy operations whatever the depth: ``g *= lr; p -= g``, the
+same numbers as ``SGD(lr)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from mlplab.datasets import load_dataset, one_hot
+from mlplab.errors import ConfigError, DataError, TrainingDivergedError
+from mlplab.network import MLP
+from mlplab.playground.features import FEATURES, feature_matrix
+from mlplab.playground.schema import LIMITS, UPLOAD, Settings
+from mlplab.playground.upload import check_classes, parse_points
+
+Array = np.ndarray
+
+__all__ = ["Session", "decode_grid"]
+
+GRID = 48  # the decision boundary's resolution
+NEURON_STRIDE = 3  # each unit's heatmap: every 3rd point, 16 x 16, at the same centres
+DATA_KEYS = ("dataset", "noise", "train_ratio", "points", "data_seed", "problem")
+NETWORK_KEYS = ("features", "hidden", "activation", "problem", "seed")
+CHECK_CLOCK_EVERY = 8  # steps between looks at the clock
+
+
+def encode_grid(values: Array, lo: float, hi: float) -> str:
+    """Values scaled from ``[lo, hi]`` to bytes 0..255 (clipped), base64 text."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.clip(np.nan_to_num((values - lo) * (255.0 / (hi - lo))), 0, 255)
+    return base64.b64encode(np.rint(scaled).astype(np.uint8).tobytes()).decode("ascii")
+
+
+def decode_grid(text: str, lo: float, hi: float) -> Array:
+    """The inverse of ``encode_grid``, to 1/255 of the range."""
+    raw = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
+    return lo + raw.astype(np.float64) * ((hi - lo) / 255.0)
+
+
+class Session:
+    """The state behind one browser tab. Every method is quick except ``train_for``."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.playing = False
+        self.uploaded: tuple[Array, Array] | None = None
+        self._load_data()
+        self._build_network()
+
+    # --- set-up ---------------------------------------------------------------------
+
+    def configure(self, settings: Settings) -> None:
+        """Apply new settings: new data and/or a new network only where they changed."""
+        old, self.settings = self.settings, settings
+        try:
+            if _changed(old, settings, DATA_KEYS):
+                self._load_data()
+            if _changed(old, settings, DATA_KEYS + NETWORK_KEYS):
+                self._build_network()
+        except DataError:
+            self.settings = old
+            raise
+
+    def upload(self, text: str, name: str = "the file") -> None:
+        """Use a user's CSV points (``x1,x2,label``) as the data set ``upload``."""
+        classification = self.settings.problem == "classification"
+        self.uploaded = parse_points(
+            text, max_points=LIMITS["points"], classification=classification, name=name
+        )
+        self.settings = self.settings.model_copy(update={"dataset": UPLOAD})
+        self._load_data()
+        self._build_network()
+
+    def regenerate(self) -> None:
+        """New points from the same generator (the next data seed)."""
+        seed = (self.settings.data_seed + 1) % 2**31
+        self.configure(self.settings.model_copy(update={"data_seed": seed}))
+
+    def reset(self) -> None:
+        """A new random start: the next seed."""
+        self.settings = self.settings.model_copy(update={"seed": (self.settings.seed + 1) % 2**31})
+        self._build_network()
+
+    def rewind(self) -> None:
+        """The same start again: the first weights and the same batch order."""
+        self._p[...] = self._start
+        self._begin()
+
+    def _load_data(self) -> None:
+        s = self.settings
+        if s.dataset == UPLOAD:
+            if self.uploaded is None:
+                raise DataError("no uploaded points yet: choose a CSV file first")
+            points, labels = self.uploaded
+            classification = s.problem == "classification"
+            classes = check_classes(labels, "the uploaded points") if classification else 2
+        else:
+            X, t = load_dataset(s.dataset, s.points, s.noise, s.data_seed)
+            points = X[:, :2]
+            classes = t.shape[1] if t.shape[1] > 1 else 2
+            labels = t.argmax(axis=1) if t.shape[1] > 1 else t[:, 0]
+        self.classes = classes
+        labels = labels.astype(np.float64)
+        n = len(points)
+        if s.dataset == "xor":  # four points: train and test on all of them
+            train = test = np.arange(n)
+        else:
+            order = np.random.default_rng(s.data_seed).permutation(n)
+            n_train = min(max(round(s.train_ratio * n), 1), n - 1)
+            train, test = order[:n_train], order[n_train:]
+        self.points = {"train": points[train], "test": points[test]}
+        self.labels = {"train": labels[train], "test": labels[test]}
+        self.targets = {k: self._targets(v) for k, v in self.labels.items()}
+        self.domain = _domain(points, s.dataset)
+
+    def _targets(self, labels: Array) -> Array:
+        """One column of labels for two classes (or regression), one-hot rows for more."""
+        if self.classes > 2:
+            return one_hot(labels.astype(int), self.classes)
+        return labels[:, None]
+
+    def _build_network(self) -> None:
+        s = self.settings
+        n_out = self.targets["train"].shape[1]
+        if s.problem == "regression":
+            output, loss = "identity", "squared_error"
+        elif n_out > 1:
+            output, loss = "softmax", "cross_entropy"
+        else:
+            output, loss = "sigmoid", "binary_cross_entropy"
+        self.net = MLP(
+            [len(s.features), *s.hidden, n_out],
+            activation=s.activation,
+            output_activation=output,
+            loss=loss,
+            reduction="mean",
+            init="glorot",
+            seed=s.seed,
+        )
+        self._p, self._g, self._n_weights = _flatten(self.net)
+        # draws the heatmaps: it sees only the grid, so its work arrays are never reallocated,
+        # and in float32, twice as fast and far finer than the 8 bits a heatmap is sent in
+        self._viewer = MLP(**{**_architecture(self.net), "dtype": np.float32})
+        self._start = self._p.copy()
+        self.inputs = {k: feature_matrix(v, list(s.features)) for k, v in self.points.items()}
+        lo, hi = self.domain
+        centres = lo + (np.arange(GRID) + 0.5) * (hi - lo) / GRID
+        x1, x2 = np.meshgrid(centres, centres[::-1])  # rows from the top: x2 falls
+        grid = feature_matrix(np.column_stack([x1.ravel(), x2.ravel()]), list(s.features))
+        self._grid = grid.astype(np.float32)
+        self._begin()
+
+    def _begin(self) -> None:
+        """Epoch 0 at the current weights: a fresh history and batch order."""
+        self.epoch = 0
+        self.history: list[tuple[int, float | None, float | None]] = []
+        self._rng = np.random.default_rng(self.settings.seed)
+        self._order: Array | None = None  # this epoch's batch order, and the data in it
+        self._X = self._T = self.inputs["train"]
+        self._pos = 0
+
+    # --- training -------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One epoch: every training point once, in batches."""
+        self._train_steps(deadline=math.inf, one_epoch=True)
+
+    def train_for(self, seconds: float) -> int:
+        """Train as fast as possible for about ``seconds``; returns the epochs completed."""
+        before = self.epoch
+        self._train_steps(deadline=time.perf_counter() + seconds, one_epoch=False)
+        return self.epoch - before
+
+    def _train_steps(self, deadline: float, one_epoch: bool) -> None:
+        X, T = self.inputs["train"], self.targets["train"]
+        n = len(X)
+        b = min(self.settings.batch_size, n)
+        lr, rate, kind = self.settings.lr, self.settings.reg_rate, self.settings.regularization
+        p, g = self._p, self._g
+        W, gW = p[: self._n_weights], g[: self._n_weights]
+        scratch = np.empty_like(W)
+        backward = self.net.loss_and_backward
+        snapshot, epoch_before = p.copy(), self.epoch
+        k = 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            while True:
+                if self._order is None:  # a new epoch: a new batch order
+                    self._order = self._rng.permutation(n)
+                    self._X, self._T = X[self._order], T[self._order]
+                    self._pos = 0
+                s = self._pos
+                backward(self._X[s : s + b], self._T[s : s + b])
+                if rate > 0 and kind != "none":
+                    if kind == "L2":  # d/dW of rate/2 * W^2
+                        np.multiply(W, rate, scratch)
+                    else:  # d/dW of rate * |W|
+                        np.sign(W, scratch)
+                        scratch *= rate
+                    gW += scratch
+                g *= lr  # the step of SGD(lr): W -= lr * dW
+                p -= g
+                self._pos = s + b
+                if self._pos >= n:
+                    self._order = None
+                    self.epoch += 1
+                    if one_epoch:
+                        break
+                k += 1
+                if k % CHECK_CLOCK_EVERY == 0 and time.perf_counter() >= deadline:
+                    break
+        if not np.isfinite(p).all():
+            diverged_at, self.epoch, self._order = self.epoch, epoch_before, None
+            p[...] = snapshot
+            self.playing = False
+            raise TrainingDivergedError(
+                f"training diverged by epoch {diverged_at}: the weights became infinite or "
+                f"NaN; paused at epoch {epoch_before}, the weights from then kept. "
+                f"Lower the learning rate.",
+                epoch=diverged_at,
+                history=None,
+            )
+
+    # --- editing --------------------------------------------------------------------
+
+    def set_weight(self, layer: int, source: int, target: int, value: float) -> None:
+        """Set one weight (``source = -1``: the bias of ``target``)."""
+        params = self.net.params
+        if layer >= len(params):
+            raise ConfigError(f"layer {layer} does not exist; the network has {len(params)}")
+        W = params[layer]["W"]
+        if not 0 <= target < W.shape[1] or not -1 <= source < W.shape[0]:
+            raise ConfigError(
+                f"no weight from unit {source} to unit {target} in layer {layer}: "
+                f"it is {W.shape[0]} x {W.shape[1]}"
+            )
+        if source == -1:
+            params[layer]["b"][target] = value
+        else:
+            W[source, target] = value
+
+    # --- what the page sees ---------------------------------------------------------
+
+    def losses(self) -> tuple[float | None, float | None]:
+        """``(train, test)`` mean loss at the current weights; ``None`` where it overflowed."""
+        values = [self.net.evaluate(self.inputs[k], self.targets[k]) for k in ("train", "test")]
+        return tuple(v if math.isfinite(v) else None for v in values)  # type: ignore[return-value]
+
+    def output_range(self) -> tuple[float, float]:
+        """The output values the heatmap's colours span: the targets' range."""
+        if self.settings.problem == "classification":
+            return 0.0, 1.0
+        t = np.concatenate([self.targets["train"], self.targets["test"]])
+        lo, hi = float(t.min()), float(t.max())
+        return (lo, hi) if hi > lo else (lo - 1, hi + 1)
+
+    def frame(self) -> dict[str, Any]:
+        """Epoch, losses, the output over the plane, every unit's heatmap and the weights."""
+        train_loss, test_loss = self.losses()
+        if not self.history or self.history[-1][0] != self.epoch:
+            self.history.append((self.epoch, train_loss, test_loss))
+        with np.errstate(over="ignore", invalid="ignore"):  # a heatmap shows inf/NaN as a limit
+            for mine, theirs in zip(self._viewer.params, self.net.params, strict=True):
+                for name, value in theirs.items():
+                    mine[name][...] = value
+            y = self._viewer.predict(self._grid)
+        outputs = [layer.h for layer in self._viewer.layers]  # each layer's output, read now
+        lo, hi = self.output_range()
+        k = NEURON_STRIDE
+        units = np.concatenate(
+            [h.reshape(GRID, GRID, -1)[k // 2 :: k, k // 2 :: k, :] for h in outputs], axis=2
+        )
+        return {
+            "type": "frame",
+            "epoch": self.epoch,
+            "train_loss": train_loss,
+            "test_loss": test_loss,
+            "playing": self.playing,
+            "grid": GRID,
+            "output": encode_grid(y.T, lo, hi),
+            "output_range": [lo, hi],
+            "unit_grid": GRID // k,
+            "units": encode_grid(np.moveaxis(units, 2, 0), -1.0, 1.0),
+            "weights": [
+                {name: np.round(v, 5).tolist() for name, v in p.items()} for p in self.net.params
+            ],
+        }
+
+    def state(self) -> dict[str, Any]:
+        """The set-up: settings, architecture, points, and each input's heatmap."""
+        k = NEURON_STRIDE
+        inputs = self._grid.reshape(GRID, GRID, -1)[k // 2 :: k, k // 2 :: k, :]
+        scale = np.maximum(np.abs(inputs).max(axis=(0, 1)), 1e-12)
+        return {
+            "type": "state",
+            "settings": self.settings.model_dump(mode="json"),
+            "sizes": list(self.net.sizes),
+            "features": [FEATURES[f].label for f in self.settings.features],
+            "classes": self.classes,
+            "problem": self.settings.problem,
+            "domain": list(self.domain),
+            "points": {
+                k_: {
+                    "x": np.round(self.points[k_], 4).tolist(),
+                    "label": np.round(self.labels[k_], 4).tolist(),
+                }
+                for k_ in ("train", "test")
+            },
+            "inputs": encode_grid(np.moveaxis(inputs / scale, 2, 0), -1.0, 1.0),
+            "unit_grid": GRID // k,
+            "history": self.history,
+        }
+
+    def code(self, epochs: int) -> dict[str, Any]:
+        """The NumPy program training this network further, and the predictions it prints."""
+        from mlplab.codegen import TrainSpec, numpy_source
+
+        X, t, lr = self.inputs["train"], self.targets["train"], self.settings.lr
+        source = numpy_source(self.net, train=TrainSpec(X, t, epochs=epochs, lr=lr))
+        copy = MLP(**_architecture(self.net))
+        for mine, theirs in zip(copy.params, self.net.params, strict=True):
+            for name in mine:
+                mine[name][...] = theirs[name]
+        copy.fit(X, t, epochs=epochs, lr=lr)
+        return {
+            "type": "code",
+            "source": source,
+            "epochs": epochs,
+            "predictions": copy.predict(X).tolist(),
+        }
+
+
+def _architecture(net: MLP) -> dict[str, Any]:
+    """Keyword arguments that build a network of ``net``'s shape."""
+    return {k: v for k, v in net.config().items() if k != "stack"}
+
+
+def _changed(old: Settings, new: Settings, keys: tuple[str, ...]) -> bool:
+    return any(getattr(old, k) != getattr(new, k) for k in keys)
+
+
+def _domain(points: Array, dataset: str) -> tuple[float, float]:
+    """The square of the plane shown: fixed for the built-in sets, fitted to uploads."""
+    if dataset == "xor":
+        return -0.5, 1.5
+    if dataset != UPLOAD:
+        return -6.0, 6.0
+    lo, hi = float(points.min()), float(points.max())
+    pad = max(0.1 * (hi - lo), 1e-3)
+    return lo - pad, hi + pad
+
+
+def _flatten(net: MLP) -> tuple[Array, Array, int]:
+    """Make every parameter and gradient a view into one flat array, weights first.
+
+    Returns ``(params, grads, number of weights)``. The layers keep writing their
+    gradients into ``grad[name]`` with ``out=``, so the views fill the flat buffer.
+    """
+    pairs = [(p, layer.grad, "W") for p, layer in zip(net.params, net.layers, strict=True)]
+    pairs += [(p, layer.grad, "b") for p, layer in zip(net.params, net.layers, strict=True)]
+    size = sum(p[name].size for p, _, name in pairs)
+    flat_p, flat_g = np.empty(size), np.zeros(size)
+    offset = 0
+    for p, g, name in pairs:
+        value = p[name]
+        view = flat_p[offset : offset + value.size].reshape(value.shape)
+        view[...] = value
+        p[name] = view
+        g[name] = flat_g[offset : offset + value.size].reshape(value.shape)
+        offset += value.size
+    n_weights = sum(p["W"].size for p in net.params)
+    return flat_p, flat_g, n_weights

@@ -1,0 +1,27 @@
+// Colour scales: a diverging one for values in [-1, 1] and one colour per class.
+const NEG = [245, 147, 34];
+const MID = [232, 234, 235];
+const POS = [8, 119, 189];
+export const CLASS_COLORS = [
+  [245, 147, 34], [8, 119, 189], [44, 160, 44], [214, 39, 40],
+  [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
+];
+
+// v in [-1, 1] -> [r, g, b]: orange below zero, white-ish at zero, blue above.
+export function diverging(v) {
+  const a = Math.min(1, Math.abs(v));
+  const end = v < 0 ? NEG : POS;
+  return [0, 1, 2].map((i) => Math.round(MID[i] + (end[i] - MID[i]) * a));
+}
+
+export function css(rgb) {
+  return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+}
+
+// Base64 text of bytes -> Uint8Array.
+export function bytes(b64) {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,218 @@
+"""Run records: a small JSON account of a training run that a rerun can be checked against.
+
+A record holds the run's settings (``run``: what the command line needs to rerun
+it), the mlplab, NumPy and Python versions, the dtype, one checksum of the loss
+history per block of ``every`` epochs (SHA-256 of the block's float64 bytes,
+with the block's last loss) and a SHA-256 of the final weights. ``compare``
+tells whether a rerun is identical or in which block of epochs it first
+diverged and by how much, which is what matters across machines and versions,
+where floating-point drift is real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlplab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mlplab.network import MLP
+
+__all__ = [
+    "RECORD_VERSION",
+    "Comparison",
+    "compare",
+    "load_record",
+    "make_record",
+    "versions",
+    "write_record",
+]
+
+RECORD_VERSION = 1
+BLOCKS = 100  # default: about this many checksums per run
+MAX_RECORD_BYTES = 1 << 24
+
+
+def make_record(
+    run: dict[str, Any], losses: np.ndarray, net: MLP, *, every: int | None = None
+) -> dict[str, Any]:
+    """The record of a run whose settings are ``run``, given its losses and final network."""
+    losses = np.asarray(losses, dtype=np.float64)
+    every = every or max(1, math.ceil(len(losses) / BLOCKS))
+    return {
+        "mlplab_record": RECORD_VERSION,
+        "run": run,
+        "dtype": np.dtype(net.dtype).name,
+        "versions": versions(),
+        "epochs": len(losses),
+        "every": every,
+        "loss_checksums": loss_checksums(losses, every),
+        "weights_sha256": weights_sha256(net),
+    }
+
+
+def versions() -> dict[str, str]:
+    """The versions that can change floating-point results: mlplab, NumPy, Python, machine."""
+    import mlplab
+
+    return {
+        "mlplab": mlplab.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+
+
+def loss_checksums(losses: np.ndarray, every: int) -> list[dict[str, Any]]:
+    """One ``{"end", "loss", "sha256"}`` per block ``[end - every, end)`` of epochs."""
+    blocks = []
+    for start in range(0, len(losses), every):
+        block = np.ascontiguousarray(losses[start : start + every], dtype="<f8")
+        last = block[-1]
+        blocks.append(
+            {
+                "end": start + len(block),
+                "loss": last.tolist(),  # a float, or a list for a stack; exact in JSON
+                "sha256": hashlib.sha256(block.tobytes()).hexdigest(),
+            }
+        )
+    return blocks
+
+
+def weights_sha256(net: MLP) -> str:
+    """SHA-256 over every parameter's name, shape, dtype and bytes, layer by layer."""
+    digest = hashlib.sha256()
+    for i, param in enumerate(net.params):
+        for name, value in param.items():
+            a = np.ascontiguousarray(value)
+            digest.update(f"layers.{i}.{name}:{a.shape}:{a.dtype.str}".encode())
+            digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class Comparison:
+    """How a rerun compares with a record.
+
+    ``identical`` when every loss checksum and the final weights match. Otherwise
+    ``start``/``end`` bound the first block of epochs that differs, and
+    ``recorded``/``replayed`` are the losses at its last epoch, ``end - 1``.
+    """
+
+    identical: bool
+    epochs: int
+    start: int | None = None
+    end: int | None = None
+    recorded: Any = None
+    replayed: Any = None
+    weights_identical: bool = True
+
+    @property
+    def difference(self) -> float | None:
+        if self.recorded is None or self.replayed is None:
+            return None
+        return float(np.max(np.abs(np.subtract(self.replayed, self.recorded))))
+
+    def describe(self) -> str:
+        if self.identical:
+            return f"identical: {self.epochs} epochs of losses and the final weights match"
+        if self.start is None:
+            return "diverged: the losses match but the final weights differ"
+        if self.recorded is None:
+            return f"diverged: the rerun and the record differ in length from epoch {self.start}"
+        diff = self.difference
+        rel = diff / max(float(np.max(np.abs(self.recorded))), 1e-300)
+        return (
+            f"diverged: first difference in epochs {self.start}-{self.end - 1}; at epoch "
+            f"{self.end - 1} the loss is {_fmt(self.replayed)}, recorded {_fmt(self.recorded)} "
+            f"(difference {diff:.3g}, relative {rel:.3g})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "difference": self.difference}
+
+
+def compare(record: dict[str, Any], losses: np.ndarray, net: MLP) -> Comparison:
+    """Compare a rerun's losses and final network with ``record``."""
+    losses = np.asarray(losses, dtype=np.float64)
+    every = record["every"]
+    ours = loss_checksums(losses, every)
+    same_weights = weights_sha256(net) == record["weights_sha256"]
+    for k, (theirs, mine) in enumerate(zip(record["loss_checksums"], ours, strict=False)):
+        if theirs["end"] != mine["end"]:  # one run is shorter: its last block is cut
+            break
+        if theirs["sha256"] != mine["sha256"]:
+            start, end = k * every, mine["end"]
+            return Comparison(
+                False, len(losses), start, end, theirs["loss"], mine["loss"], same_weights
+            )
+    if [b["end"] for b in ours] != [b["end"] for b in record["loss_checksums"]]:
+        start = min(len(losses), record["loss_checksums"][-1]["end"] if ours else 0)
+        start = start // every * every
+        return Comparison(False, len(losses), start, start + 1, None, None, same_weights)
+    return Comparison(same_weights, len(losses), weights_identical=same_weights)
+
+
+def write_record(path: str | Path, record: dict[str, Any]) -> None:
+    """Write ``record`` as JSON, atomically."""
+    from mlplab.serialization import atomic_write_bytes
+
+    atomic_write_bytes(path, (json.dumps(record, indent=1) + "\n").encode())
+
+
+def load_record(path: str | Path) -> dict[str, Any]:
+    """Read and check a record written by ``write_record``; ``ConfigError`` otherwise."""
+    source = str(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_RECORD_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(f"{source}: cannot read the run record: {e.strerror}") from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise ConfigError(f"{source}: too large for a run record")
+    try:
+        record = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ConfigError(f"{source}: not a run record (not JSON)") from None
+    if not isinstance(record, dict) or "mlplab_record" not in record:
+        raise ConfigError(f"{source}: not an mlplab run record (written by train --record)")
+    version = record["mlplab_record"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ConfigError(f"{source}: run record has no valid version")
+    if version > RECORD_VERSION:
+        raise ConfigError(
+            f"{source}: run record version {version}, but this mlplab reads record version "
+            f"{RECORD_VERSION} and older; upgrade mlplab"
+        )
+    blocks = record.get("loss_checksums")
+    every = record.get("every")
+    if (
+        not isinstance(record.get("run"), dict)
+        or not isinstance(every, int)
+        or every < 1
+        or not isinstance(blocks, list)
+        or not all(
+            isinstance(b, dict)
+            and isinstance(b.get("end"), int)
+            and isinstance(b.get("sha256"), str)
+            and "loss" in b
+            for b in blocks
+        )
+        or not isinstance(record.get("weights_sha256"), str)
+    ):
+        raise ConfigError(f"{source}: run record is missing run, every, loss_checksums or weights")
+    return record
+
+
+def _fmt(loss: Any) -> str:
+    if isinstance(loss, list):
+        return "[" + ", ".join(f"{v:.17g}" for v in loss) + "]"
+    return f"{loss:.17g}"

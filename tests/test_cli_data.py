@@ -1,0 +1,169 @@
+"""``mlplab train`` on users' files and built-in sets with splits, mini-batches and optimizers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import require
+
+from mlplab import MLP, load_dataset
+from mlplab.cli import main
+from mlplab.splits import Standardizer, standardize_for
+
+CLASSIFIER = [
+    "--hidden", "16", "--activation", "tanh", "--init", "glorot", "--reduction", "mean",
+    "--optimizer", "adam", "--lr", "0.05", "--batch-size", "16", "--quiet",
+]  # fmt: skip
+
+
+@pytest.fixture
+def scaled_csv(tmp_path):
+    """Two inputs on very different scales; the label depends on both."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "data.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["big", "small", "label"])
+        for _ in range(240):
+            a, b = rng.uniform(-1, 1, 2)
+            writer.writerow([a * 1000, b / 1000, int(a * b > 0)])
+    return path
+
+
+def _json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out)
+
+
+def test_train_on_a_csv_with_standardisation_and_a_test_split(tmp_path, scaled_csv, capsys):
+    model = tmp_path / "m.safetensors"
+    args = ["train", "--data", str(scaled_csv), "--target", "label", "--loss",
+            "binary_cross_entropy", "--epochs", "150", "--standardize", "--test", "0.25",
+            "--save", str(model), "--json", *CLASSIFIER]  # fmt: skip
+    assert main(args) == 0
+    out = _json(capsys)
+    assert out["scores"]["train"]["rows"] == 180
+    assert out["scores"]["test"]["rows"] == 60
+    assert out["scores"]["test"]["accuracy"] > 0.9
+    # the saved model carries the standardisation and predict applies it to raw inputs
+    net = MLP.load(model)
+    saved = Standardizer.from_dict(net.training_metadata["standardize"])
+    raw = np.array([[500.0, 0.0005], [500.0, -0.0005]])
+    assert main(["predict", str(model), "--input", "500,0.0005", "--input", "500,-0.0005",
+                 "--json"]) == 0  # fmt: skip
+    predictions = np.array(_json(capsys)["predictions"])
+    np.testing.assert_allclose(predictions, net.predict(saved.transform(raw)), rtol=1e-12)
+    np.testing.assert_array_equal(net.predict(standardize_for(net, raw)), predictions)
+    assert predictions[0, 0] > 0.5 > predictions[1, 0]
+
+
+def test_without_standardisation_the_same_csv_is_learned_worse(scaled_csv, capsys):
+    args = ["train", "--data", str(scaled_csv), "--target", "label", "--loss",
+            "binary_cross_entropy", "--epochs", "150", "--test", "0.25", "--json",
+            *CLASSIFIER]  # fmt: skip
+    assert main(args) == 0
+    assert _json(capsys)["scores"]["test"]["accuracy"] < 0.9
+
+
+def test_multi_class_npz_with_integer_labels_validation_and_early_stopping(tmp_path, capsys):
+    X, T = load_dataset("gaussians3", n=150, noise=0.5, seed=1)  # overlapping: it overfits
+    path = tmp_path / "blobs.npz"
+    np.savez(path, X=X, y=T.argmax(axis=1))
+    args = ["train", "--data", str(path), "--loss", "cross_entropy", "--output-activation",
+            "softmax", "--epochs", "500", "--validation", "0.2", "--early-stopping", "5",
+            "--json", *CLASSIFIER]  # fmt: skip
+    assert main(args) == 0
+    out = _json(capsys)
+    assert out["epochs_run"] < 500
+    assert out["scores"]["validation"]["accuracy"] > 0.5
+    assert len(out["predictions"][0]) == 3
+
+
+def test_built_in_set_with_noise_points_schedule_and_weight_decay(capsys):
+    args = ["train", "--dataset", "moons", "--points", "120", "--noise", "0.1", "--loss",
+            "binary_cross_entropy", "--epochs", "40", "--schedule", "step", "--weight-decay",
+            "0.001", "--optimizer", "momentum", "--json", "--quiet", "--hidden", "8",
+            "--activation", "tanh", "--init", "glorot", "--reduction", "mean", "--lr", "0.5",
+            "--batch-size", "20"]  # fmt: skip
+    assert main(args) == 0
+    out = _json(capsys)
+    assert len(out["predictions"]) == 120
+    assert out["scores"]["train"]["accuracy"] > 0.8
+
+
+def test_digits_from_the_command_line(capsys):
+    require("sklearn")
+    args = ["train", "--dataset", "digits", "--hidden", "32", "--activation", "relu", "--init",
+            "he", "--output-activation", "softmax", "--loss", "cross_entropy", "--reduction",
+            "mean", "--optimizer", "adam", "--lr", "0.01", "--batch-size", "64", "--epochs", "10",
+            "--test", "0.25", "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "digits: 64-32-10" in text
+    line = next(s for s in text.splitlines() if s.strip().startswith("test:"))
+    assert float(line.rsplit("accuracy ", 1)[1].rstrip("%")) > 85
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("a,b\n1,2\n", ["--target", "c"], "no target column 'c'; the columns are: a, b"),
+        ("a,b\n1,2\n3\n", ["--target", "b"], "line 3 has 1 cells"),
+        ("a,b\n1,x\n", ["--target", "b"], "line 2, column 'b': 'x' is not a number"),
+        ("a,b\n1,2\n", [], "name the target column of a CSV file"),
+        ("a,b\n1,0.5\n2,1\n", ["--target", "b", "--loss", "cross_entropy",
+                               "--output-activation", "softmax"], "needs class labels"),
+        ("a,b\n1,0\n2,1\n3,0\n", ["--target", "b", "--test", "0.9"], "each asked-for part"),
+    ],
+)  # fmt: skip
+def test_bad_data_is_one_line_and_exit_1(tmp_path, capsys, content, extra, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert main(["train", "--data", str(path), "--quiet", "--epochs", "1", *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mlplab: error: ")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_optimizer_lists_the_choices(capsys):
+    assert main(["train", "--optimizer", "lion"]) != 0
+    assert "sgd" in capsys.readouterr().err
+
+
+def test_real_command_in_a_subprocess(scaled_csv):
+    args = [sys.executable, "-m", "mlplab", "train", "--data", str(scaled_csv), "--target",
+            "label", "--loss", "binary_cross_entropy", "--epochs", "5", "--json",
+            "--standardize", *CLASSIFIER]  # fmt: skip
+    out = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)["epochs"] == 5
+
+
+def test_progress_bar_shows_accuracy_and_validation(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    from mlplab.cli.progress import epoch_progress
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    X, T = load_dataset("gaussians3", n=90, seed=0)
+    net = MLP([2, 8, 3], "tanh", "softmax", "cross_entropy", "mean", init="glorot", seed=0)
+
+    def slow(epoch, loss):  # past tqdm's 0.1 s refresh interval, however fast the machine
+        time.sleep(0.002)
+
+    with epoch_progress(200, quiet=False) as callbacks:
+        net.fit(X, T, epochs=200, lr=0.5, validation=0.2, callbacks=[*callbacks, slow])
+    shown = screen.getvalue()
+    assert "acc=" in shown
+    assert "val_loss=" in shown
+    assert "val_acc=" in shown

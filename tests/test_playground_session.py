@@ -1,0 +1,317 @@
+"""The playground's session logic: it trains, its frames carry what they claim, limits hold."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import require
+
+require("pydantic")
+
+from mlplab import MLP, SGD, ConfigError, DataError, TrainingDivergedError  # noqa: E402
+from mlplab.playground.features import feature_matrix  # noqa: E402
+from mlplab.playground.schema import LIMITS, MessageError, Settings, parse_message  # noqa: E402
+from mlplab.playground.session import GRID, NEURON_STRIDE, Session, decode_grid  # noqa: E402
+
+
+def grid_points(session: Session, stride: int = 1) -> np.ndarray:
+    lo, hi = session.domain
+    centres = lo + (np.arange(GRID) + 0.5) * (hi - lo) / GRID
+    x1, x2 = np.meshgrid(centres, centres[::-1])
+    s = slice(stride // 2, None, stride)  # the centres of the coarser grid
+    return np.column_stack([x1[s, s].ravel(), x2[s, s].ravel()])
+
+
+def test_default_circle_reaches_test_loss_below_point_one_quickly():
+    session = Session()
+    assert session.settings.dataset == "circle" and session.net.sizes == (2, 4, 2, 1)
+    for _ in range(300):  # at most 15 s of training
+        session.train_for(0.05)
+        if session.losses()[1] < 0.1:
+            break
+    assert session.losses()[1] < 0.1
+    assert session.epoch > 0
+
+
+def test_frame_carries_epoch_losses_output_units_and_weights():
+    session = Session(Settings(hidden=(3, 2)))
+    session.step()
+    session.step()
+    frame = json.loads(json.dumps(session.frame()))  # what goes over the wire
+    assert frame["epoch"] == 2 == session.epoch
+    train, test = session.losses()
+    assert frame["train_loss"] == pytest.approx(train) and frame["test_loss"] == pytest.approx(test)
+    assert train == pytest.approx(
+        session.net.evaluate(session.inputs["train"], session.targets["train"])
+    )
+    # the output grid is the network's prediction over the plane, to 1/255
+    y = session.net.predict(feature_matrix(grid_points(session), ["x1", "x2"]))
+    output = decode_grid(frame["output"], *frame["output_range"])
+    np.testing.assert_allclose(output, y[:, 0], atol=0.5 / 255 + 1e-12)
+    # every unit's heatmap: hidden layers then the output, every NEURON_STRIDE-th point
+    outs = session.net.forward(feature_matrix(grid_points(session, NEURON_STRIDE), ["x1", "x2"]))
+    g = frame["unit_grid"]
+    units = decode_grid(frame["units"], -1, 1).reshape(3 + 2 + 1, g * g)
+    expected = np.clip(np.concatenate(outs, axis=1).T, -1, 1)
+    np.testing.assert_allclose(units, expected, atol=1 / 255 + 1e-12)
+    for sent, param in zip(frame["weights"], session.net.params, strict=True):
+        np.testing.assert_allclose(sent["W"], param["W"], atol=1e-5)
+        np.testing.assert_allclose(sent["b"], param["b"], atol=1e-5)
+
+
+def test_a_session_epoch_is_the_library_mini_batch_step():
+    """The flat-buffer update gives the same weights as MLP + SGD over the same batches."""
+    settings = Settings(hidden=(5, 3), lr=0.3, batch_size=7, seed=4)
+    session = Session(settings)
+    net = MLP(**session.net.config())  # the same start: same seed and init
+    for mine, theirs in zip(net.params, session.net.params, strict=True):
+        np.testing.assert_array_equal(mine["W"], theirs["W"])
+    X, T = session.inputs["train"], session.targets["train"]
+    order = np.random.default_rng(settings.seed).permutation(len(X))
+    opt = SGD(settings.lr)
+    params = [v for p in net.params for v in p.values()]
+    for s in range(0, len(X), 7):
+        net.loss_and_backward(X[order][s : s + 7], T[order][s : s + 7])
+        opt.step(params, [v for g in net.grads for v in g.values()])
+    session.step()
+    for mine, theirs in zip(net.params, session.net.params, strict=True):
+        np.testing.assert_array_equal(mine["W"], theirs["W"])
+        np.testing.assert_array_equal(mine["b"], theirs["b"])
+
+
+@pytest.mark.parametrize("kind", ["L1", "L2"])
+def test_regularisation_adds_its_gradient_to_the_weights_only(kind):
+    settings = Settings(hidden=(4,), lr=0.1, batch_size=LIMITS["points"], regularization=kind,
+                        reg_rate=0.05)  # fmt: skip
+    session = Session(settings)
+    net = MLP(**session.net.config())
+    _, grads = net.gradients(session.inputs["train"], session.targets["train"])
+    session.step()  # one full batch
+    for p, g, after in zip(net.params, grads, session.net.params, strict=True):
+        reg = p["W"] if kind == "L2" else np.sign(p["W"])
+        np.testing.assert_allclose(after["W"], p["W"] - 0.1 * (g["W"] + 0.05 * reg), atol=1e-12)
+        np.testing.assert_allclose(after["b"], p["b"] - 0.1 * g["b"], atol=1e-12)
+
+
+def test_rewind_replays_the_same_start_and_reset_draws_a_new_one():
+    session = Session()
+    start = [p["W"].copy() for p in session.net.params]
+    for _ in range(3):
+        session.step()
+    after_three = [p["W"].copy() for p in session.net.params]
+    session.rewind()
+    assert session.epoch == 0
+    np.testing.assert_array_equal(session.net.params[0]["W"], start[0])
+    for _ in range(3):
+        session.step()
+    for a, b in zip(after_three, session.net.params, strict=True):
+        np.testing.assert_array_equal(a, b["W"])
+    session.reset()
+    assert session.settings.seed == 2 and session.epoch == 0
+    assert not np.array_equal(session.net.params[0]["W"], start[0])
+
+
+def test_configure_rebuilds_only_what_changed():
+    session = Session()
+    session.step()
+    W = session.net.params[0]["W"].copy()
+    session.configure(session.settings.model_copy(update={"lr": 0.1, "batch_size": 5}))
+    np.testing.assert_array_equal(session.net.params[0]["W"], W)  # kept: a live change
+    assert session.epoch == 1
+    session.configure(session.settings.model_copy(update={"hidden": (8, 8, 8)}))
+    assert session.net.sizes == (2, 8, 8, 8, 1) and session.epoch == 0
+    session.configure(session.settings.model_copy(update={"features": ("x1", "x2", "x1x2")}))
+    assert session.net.sizes[0] == 3 and session.state()["features"] == ["x1", "x2", "x1*x2"]
+    np.testing.assert_allclose(session.inputs["train"][:, 2], session.points["train"].prod(axis=1))
+
+
+def test_multi_class_trains_with_softmax_and_one_plane_per_class():
+    session = Session(Settings(dataset="gaussians3", hidden=(4,), lr=0.1))
+    assert session.classes == 3 and session.net.output_activation.name == "softmax"
+    before = session.losses()[0]
+    session.train_for(0.3)
+    assert session.losses()[0] < before
+    frame = session.frame()
+    probabilities = decode_grid(frame["output"], 0, 1).reshape(3, GRID * GRID)
+    np.testing.assert_allclose(probabilities.sum(axis=0), 1, atol=3 / 255)
+
+
+def test_regression_uses_a_linear_output_and_squared_error():
+    session = Session(Settings(problem="regression"))
+    assert session.net.output_activation.name == "identity"
+    assert session.net.loss.name == "squared_error"
+
+
+def test_the_seed_xor_trains_and_tests_on_its_four_points():
+    session = Session(Settings(dataset="xor", hidden=(4,), lr=1.0, batch_size=4))
+    assert len(session.points["train"]) == len(session.points["test"]) == 4
+    assert session.domain == (-0.5, 1.5)
+
+
+def test_set_weight_edits_the_network_and_refuses_missing_links():
+    session = Session()
+    session.set_weight(0, 1, 3, 2.5)
+    session.set_weight(1, -1, 0, -0.75)
+    assert session.net.params[0]["W"][1, 3] == 2.5
+    assert session.net.params[1]["b"][0] == -0.75
+    assert session.frame()["weights"][0]["W"][1][3] == 2.5
+    with pytest.raises(ConfigError, match="no weight"):
+        session.set_weight(0, 2, 0, 1.0)
+    with pytest.raises(ConfigError, match="layer 5 does not exist"):
+        session.set_weight(5, 0, 0, 1.0)
+
+
+def test_divergence_pauses_and_keeps_finite_weights():
+    session = Session(Settings(problem="regression", activation="relu", lr=10.0, hidden=(8,) * 6))
+    session.playing = True
+    with pytest.raises(TrainingDivergedError, match="Lower the learning rate"):
+        for _ in range(100):
+            session.train_for(0.05)
+    assert not session.playing
+    assert all(np.isfinite(v).all() for p in session.net.params for v in p.values())
+
+
+def test_upload_uses_the_points_and_bad_files_are_refused_by_row_and_column():
+    session = Session()
+    rows = "\n".join(f"{x},{-x},{int(x > 0)}" for x in np.linspace(-3, 3, 20))
+    session.upload("x1,x2,label\n" + rows, "mine.csv")
+    assert session.settings.dataset == "upload" and session.classes == 2
+    assert len(session.points["train"]) + len(session.points["test"]) == 20
+    session.train_for(0.05)
+    bad = {
+        "1,2\n3,4\n5,6\n7,8\n": "row 1 has 2 columns",
+        "1,2,0\n3,x,1\n5,6,0\n7,8,1\n": "row 2, column x2: 'x' is not a number",
+        "1,2,0\n3,4,1\n5,6,0.5\n7,8,1\n": "row 3, column label: 0.5 is not a class number",
+        "1,2,0\n3,4,0\n5,6,0\n7,8,0\n": "at least 2 classes",
+        "1,2,0\n": "at least 4 rows",
+        "1,2,0\n3,inf,1\n5,6,0\n7,8,1\n": "row 2, column x2: 'inf' is not a finite number",
+        "\n".join(["1,2,0", "2,1,1"] * 501): "1002 rows; the limit is 1000",
+    }
+    for text, message in bad.items():
+        with pytest.raises(DataError, match=re.escape(message)):
+            session.upload(text, "bad.csv")
+    assert len(session.points["train"]) + len(session.points["test"]) == 20  # unchanged
+
+
+def test_uploaded_numbers_are_not_classes_until_they_are_class_numbers():
+    session = Session(Settings(problem="regression"))
+    session.upload("\n".join(f"{x},{x * x},{x / 3}" for x in range(-5, 6)), "values.csv")
+    assert session.net.output_activation.name == "identity" and session.classes == 2
+    assert session.output_range() == (-5 / 3, 5 / 3)
+    with pytest.raises(DataError, match="is not a class number"):
+        session.configure(session.settings.model_copy(update={"problem": "classification"}))
+    assert session.settings.problem == "regression"  # refused: nothing changed
+    session.upload("\n".join(f"{x},{-x},{x % 3}" for x in range(12)), "three.csv")
+    session.configure(session.settings.model_copy(update={"problem": "classification"}))
+    assert session.classes == 3 and session.net.output_activation.name == "softmax"
+
+
+def test_no_hidden_layer_is_a_linear_model_with_one_heatmap():
+    session = Session(Settings(hidden=()))
+    assert session.net.sizes == (2, 1)
+    frame = session.frame()
+    assert len(decode_grid(frame["units"], -1, 1)) == frame["unit_grid"] ** 2
+
+
+def test_choosing_upload_before_uploading_is_refused_and_changes_nothing():
+    session = Session()
+    with pytest.raises(DataError, match="no uploaded points"):
+        session.configure(session.settings.model_copy(update={"dataset": "upload"}))
+    assert session.settings.dataset == "circle"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"hidden": [8] * 7}, "hidden: Tuple should have at most 6 items"),
+        ({"hidden": [9]}, "hidden.0: Input should be less than or equal to 8"),
+        ({"hidden": [0]}, "hidden.0: Input should be greater than or equal to 1"),
+        ({"points": 100000}, "points: Input should be less than or equal to 1000"),
+        ({"lr": 0}, "lr: Input should be greater than 0"),
+        ({"lr": 1e9}, "lr: Input should be less than or equal to 10"),
+        ({"reg_rate": -1}, "reg_rate: Input should be greater than or equal to 0"),
+        ({"activation": "softmax"}, "activation: Input should be"),
+        ({"dataset": "mnist"}, "dataset: Input should be"),
+        ({"features": []}, "features: Tuple should have at least 1 item"),
+        ({"features": ["x1", "x1"]}, "features must not repeat"),
+        ({"batch_size": 0}, "batch_size: Input should be greater than or equal to 1"),
+        ({"nonsense": 1}, "nonsense: Extra inputs are not permitted"),
+    ],
+)
+def test_settings_out_of_range_are_refused(settings, message):
+    with pytest.raises(MessageError, match=re.escape(message)):
+        parse_message(json.dumps({"type": "config", "settings": settings}))
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("not json", "message is not valid JSON"),
+        (b"\x00\x01", "messages must be JSON text, not binary"),
+        ('{"type": "launch"}', "does not match any of the expected tags"),
+        ("[1, 2]", "valid dictionary"),
+        ('{"type": "play", "extra": 1}', "Extra inputs are not permitted"),
+        (
+            '{"type": "set_weight", "layer": 0, "source": 0, "target": 0, "value": 1e300}',
+            "value: Input should be less than or equal to 100",
+        ),
+        ('{"type": "code", "epochs": 10000000}', "epochs: Input should be less than or equal"),
+        (
+            '{"type": "upload", "csv": "' + "1" * (LIMITS["message_bytes"] + 1) + '"}',
+            "message too large",
+        ),
+    ],
+)
+def test_bad_messages_are_refused_with_a_reason(raw, message):
+    with pytest.raises(MessageError, match=re.escape(message)):
+        parse_message(raw)
+
+
+def test_show_code_program_prints_the_predictions_the_session_reports(tmp_path):
+    session = Session(Settings(hidden=(3,), points=40))
+    session.train_for(0.05)
+    code = session.code(epochs=50)
+    path = tmp_path / "shown.py"
+    path.write_text(code["source"])
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+    printed = [float(v) for v in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", run.stdout)]
+    np.testing.assert_allclose(printed, np.ravel(code["predictions"]), rtol=1e-6, atol=1e-8)
+    assert len(printed) == len(session.points["train"])
+
+
+def test_an_overflowing_loss_is_sent_as_null_not_as_invalid_json():
+    session = Session(Settings(problem="regression", activation="identity", hidden=(2,)))
+    session.net.params[0]["W"][...] = 1e200  # past anything the page allows: only in place
+    assert session.losses() == (None, None)
+    frame = json.loads(json.dumps(session.frame(), allow_nan=False))
+    assert frame["train_loss"] is None and frame["test_loss"] is None
+
+
+def test_data_controls_regenerate_split_and_add_noise():
+    session = Session()
+    before = session.points["train"].copy()
+    session.regenerate()
+    assert session.settings.data_seed == 1
+    assert not np.array_equal(session.points["train"], before)
+    session.configure(session.settings.model_copy(update={"train_ratio": 0.8, "points": 100}))
+    assert (len(session.points["train"]), len(session.points["test"])) == (80, 20)
+    quiet = session.points["train"].copy()
+    session.configure(session.settings.model_copy(update={"noise": 0.5}))
+    assert np.abs(session.points["train"] - quiet).max() > 0.5
+
+
+def test_state_carries_points_and_each_input_s_heatmap():
+    session = Session(Settings(features=("x1", "x2sq")))
+    state = json.loads(json.dumps(session.state()))
+    assert state["sizes"] == [2, 4, 2, 1] and state["features"] == ["x1", "x2^2"]
+    assert len(state["points"]["train"]["x"]) == len(state["points"]["train"]["label"]) == 250
+    g = state["unit_grid"]
+    x1, x2sq = decode_grid(state["inputs"], -1, 1).reshape(2, g, g)
+    # scaled to [-1, 1]: x1 grows to the right, x2^2 is largest at the top and bottom edges
+    assert x1[0, 0] < 0 < x1[0, -1] and x1[0, -1] == pytest.approx(1, abs=0.01)
+    assert x2sq[0, g // 2] == pytest.approx(1, abs=0.01) and x2sq[g // 2, 0] < 0.05

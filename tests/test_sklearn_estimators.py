@@ -1,0 +1,201 @@
+"""mlplab.sklearn: scikit-learn's estimator checks, its tools, and its fitted attributes."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from conftest import require
+
+
+@pytest.fixture(scope="module")
+def estimators():
+    require("sklearn")
+    from mlplab import sklearn as ours
+
+    return ours
+
+
+@pytest.fixture(scope="module")
+def digits():
+    require("sklearn")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:600] / 16, y[:600]
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_check_estimator_passes(estimators, name):
+    from sklearn.exceptions import SkipTestWarning
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkipTestWarning)  # the array-API check needs SciPy's flag
+        results = check_estimator(getattr(estimators, name)(random_state=0), on_fail=None)
+    failed = [f"{r['check_name']}: {r['exception']!r}" for r in results if r["status"] == "failed"]
+    assert failed == []
+    assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+def test_parameters_are_scikit_learns(estimators):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    theirs = set(Theirs().get_params())
+    ours = set(estimators.MLPClassifier().get_params())
+    assert theirs - ours == {"max_fun"}  # L-BFGS only: the one left out, as the docstring says
+    assert ours - theirs == {"init", "dtype"}
+
+
+def test_pipeline_grid_search_and_cross_val_score(estimators, digits):
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    pipe = make_pipeline(
+        StandardScaler(),
+        estimators.MLPClassifier((32,), batch_size=32, max_iter=30, random_state=0),
+    )
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,)
+    assert scores.min() > 0.75
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    theirs = make_pipeline(
+        StandardScaler(), Theirs((32,), batch_size=32, max_iter=30, random_state=0)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their ConvergenceWarning
+        reference = cross_val_score(theirs, X, y, cv=3)
+    assert scores.mean() > reference.mean() - 0.05  # scikit-learn's own: about 0.85 here
+    grid = GridSearchCV(
+        estimators.MLPClassifier(batch_size=32, max_iter=20, random_state=0),
+        {"hidden_layer_sizes": [(4,), (32,)], "alpha": [1e-4, 1e-2]},
+        cv=2,
+    ).fit(X, y)
+    assert grid.best_params_["hidden_layer_sizes"] == (32,)
+    assert grid.best_score_ > 0.7
+
+
+def test_fitted_attributes_match_scikit_learns_shapes(estimators, digits):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    X, y = digits
+    kwargs = {"hidden_layer_sizes": (20, 10), "max_iter": 15, "random_state": 0}
+    ours = estimators.MLPClassifier(**kwargs).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their ConvergenceWarning
+        theirs = Theirs(**kwargs).fit(X, y)
+    for name in ("n_layers_", "n_outputs_", "out_activation_", "n_iter_"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in theirs.intercepts_]
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    assert len(ours.loss_curve_) == ours.n_iter_ == 15
+    assert ours.loss_curve_[-1] < ours.loss_curve_[0] * 0.9
+    proba = ours.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X), ours.classes_[proba.argmax(axis=1)])
+
+
+def test_string_labels_binary_and_early_stopping(estimators, digits):
+    X, y = digits
+    names = np.where(y % 2 == 0, "even", "odd")
+    clf = estimators.MLPClassifier(
+        (32,), early_stopping=True, n_iter_no_change=3, max_iter=300, random_state=1
+    ).fit(X, names)
+    assert list(clf.classes_) == ["even", "odd"]
+    assert clf.out_activation_ == "logistic"
+    assert clf.n_iter_ < 300
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.score(X, names) > 0.9
+    assert set(clf.predict(X[:5])) <= {"even", "odd"}
+
+
+def test_regressor_learns_a_curve_in_float32(estimators):
+    X = np.linspace(-3, 3, 300)[:, None]
+    y = np.sin(X[:, 0])
+    reg = estimators.MLPRegressor(
+        (32, 32),
+        activation="tanh",
+        max_iter=300,
+        learning_rate_init=0.01,
+        random_state=0,
+        dtype="float32",
+    )
+    reg.fit(X, y)
+    assert reg.coefs_[0].dtype == np.float32
+    assert reg.predict(X).shape == (300,)
+    assert reg.score(X, y) > 0.95
+    two = estimators.MLPRegressor((16,), max_iter=50, random_state=0).fit(X, np.c_[y, -y])
+    assert two.predict(X).shape == (300, 2)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "momentum", "nesterov", "adam"])
+def test_solvers_and_schedules(estimators, digits, solver):
+    X, y = digits
+    clf = estimators.MLPClassifier(
+        (32,),
+        solver=solver,
+        learning_rate_init=0.05 if solver != "adam" else 0.01,
+        learning_rate="invscaling",
+        max_iter=30,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.score(X, y) > 0.9
+
+
+def test_warm_start_continues_and_pickle_round_trips(estimators, digits):
+    X, y = digits
+    clf = estimators.MLPClassifier((16,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    first = clf.loss_curve_[-1]
+    clf.fit(X, y)
+    assert clf.loss_curve_[0] < first  # started from the trained weights
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+
+
+def test_unsupported_settings_raise_value_errors(estimators, digits):
+    X, y = digits
+    for kwargs, message in [
+        ({"solver": "lbfgs"}, "solver 'lbfgs' is not supported"),
+        ({"solver": "sgd", "learning_rate": "adaptive"}, "learning_rate 'adaptive'"),
+        ({"activation": "swish"}, "activation 'swish' is not supported"),
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes must be positive"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            estimators.MLPClassifier(max_iter=2, **kwargs).fit(X, y)
+
+
+def test_verbose_prints_scikit_learns_lines(estimators, digits, capsys):
+    X, y = digits
+    estimators.MLPClassifier((8,), max_iter=2, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Iteration 1, loss = ")
+
+
+def test_import_mlplab_does_not_import_scikit_learn():
+    code = "import sys, mlplab; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_starts_as_scikit_learn_does_or_from_an_mlplab_init(estimators, digits):
+    X, y = digits
+    ours = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, random_state=0)
+    ours.fit(X, y)
+    assert ours.get_params()["init"] == "sklearn"
+    bound = np.sqrt(6 / (64 + 16))
+    assert 0 < np.abs(ours.intercepts_[0]).max() <= bound  # biases drawn, as scikit-learn's
+    assert np.abs(ours.coefs_[0]).max() <= bound * (1 + 1e-6)
+    glorot = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12,
+                                      init="glorot", random_state=0).fit(X, y)  # fmt: skip
+    assert np.abs(glorot.intercepts_[0]).max() < 1e-9  # zero biases, moved by one tiny step
+    he = estimators.MLPClassifier((16,), max_iter=1, init="he", random_state=0).fit(X, y)
+    assert he.coefs_[0].std() > glorot.coefs_[0].std()  # He: sqrt(2 / 64) against Glorot's
