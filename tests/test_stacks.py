@@ -147,3 +147,17 @@ def test_stack_gradients_match_pytorch_autograd(activation):
     np.testing.assert_allclose(loss, per_net.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(grads[0]["W"], W1.grad.numpy(), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(grads[1]["W"], W2.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_mini_batches_keep_stack_parity_and_freeze_divergers():
+    X, t = XOR
+    kwargs = dict(activation="relu", output_activation="identity", bias=False, seed=2)
+    net = MLP([3, 4, 1], **kwargs, stack=K)
+    net.params[1]["W"][6] *= 1e200  # network 6 overflows in its first batch
+    history = net.fit(X, t, epochs=40, lr=0.01, batch_size=2, shuffle=False)
+    assert history.loss.shape == (40, K)
+    assert history.extra["diverged_at"][6] == 0 and np.isnan(history.loss[1:, 6]).all()
+    for i in (0, K - 1):
+        single = MLP([3, 4, 1], **{**kwargs, "seed": 2 + i})
+        alone = single.fit(X, t, epochs=40, lr=0.01, batch_size=2, shuffle=False)
+        np.testing.assert_allclose(history.loss[:, i], alone.loss, rtol=1e-10)
