@@ -87,3 +87,12 @@ def test_importing_mlplab_and_its_commands_loads_no_heavy_peer():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_estimate_counts_what_fit_keeps_every_epoch():
+    from mlplab.cli.ensemble import stack_bytes
+    from mlplab.cli.options import TrainConfig
+
+    plain = stack_bytes(TrainConfig(epochs=60000), [3, 4, 1], 4, 1000)
+    bce = stack_bytes(TrainConfig(epochs=60000, loss="binary_cross_entropy"), [3, 4, 1], 4, 1000)
+    assert bce - plain == 8 * 60000 * 1000  # the accuracy of every epoch, per network

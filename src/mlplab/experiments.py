@@ -143,12 +143,16 @@ def train_stack(
     )
 
 
-def estimate_bytes(sizes: Sequence[int], n_examples: int, stack: int, dtype: Any) -> int:
+def estimate_bytes(
+    sizes: Sequence[int], n_examples: int, stack: int, dtype: Any, *, per_epoch: int = 0
+) -> int:
     """About how many bytes training a stack of ``stack`` such networks takes, at most.
 
     Per network: weights, gradients and a copy made while stacking them; each
     layer's work arrays (``z``, ``h``, a scratch array, the gradient for the layer
-    below, the narrow-product temporaries); plus the bounded loss record.
+    below, the narrow-product temporaries); plus the bounded loss record and
+    ``per_epoch`` float64 values per network kept for every epoch (``fit`` keeps
+    the accuracy of every epoch for the classification losses).
     """
     item = np.dtype(dtype).itemsize
     per_net = 0
@@ -156,7 +160,7 @@ def estimate_bytes(sizes: Sequence[int], n_examples: int, stack: int, dtype: Any
         per_net += 3 * (fan_in + 1) * fan_out  # W and b, their gradients, the stacking copy
         per_net += n_examples * (4 * fan_out + fan_in)  # z, h, scratch, grad_x
         per_net += 2 * n_examples * fan_in * fan_out  # flattened-product temporaries
-    return stack * per_net * item + 8 * min(MAX_LOSS_VALUES, stack * 60000)
+    return stack * (per_net * item + 8 * per_epoch) + 8 * min(MAX_LOSS_VALUES, stack * 60000)
 
 
 def memory_limit() -> int:

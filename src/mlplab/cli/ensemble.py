@@ -16,8 +16,9 @@ from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
 from mlplab.experiments import StackOutcome, check_memory, estimate_bytes, memory_limit, train_stack
 from mlplab.network import MLP
+from mlplab.training import CLASSIFICATION_LOSSES
 
-__all__ = ["ensemble", "max_memory_option", "run_ensemble"]
+__all__ = ["ensemble", "max_memory_option", "run_ensemble", "stack_bytes"]
 
 
 def run_ensemble(
@@ -27,10 +28,16 @@ def run_ensemble(
     X, t = load_dataset(config.dataset)
     sizes = config.sizes(X.shape[1], t.shape[1])
     limit = memory_limit() if max_memory is None else max_memory * 2**30
-    check_memory(estimate_bytes(sizes, len(X), nets, config.dtype), limit, nets)
+    check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
     with epoch_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
         return train_stack(net, X, t, epochs=config.epochs, lr=config.lr, callbacks=bars)
+
+
+def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
+    """``estimate_bytes`` for this configuration, with the per-epoch accuracy where fit keeps it."""
+    per_epoch = config.epochs if config.loss in CLASSIFICATION_LOSSES else 0
+    return estimate_bytes(sizes, n_examples, nets, config.dtype, per_epoch=per_epoch)
 
 
 def max_memory_option(command: Any) -> Any:

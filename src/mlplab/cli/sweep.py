@@ -25,11 +25,11 @@ from mlplab.activations import (
     hidden_activation_names,
     output_activation_names,
 )
-from mlplab.cli.ensemble import max_memory_option, run_ensemble
+from mlplab.cli.ensemble import max_memory_option, run_ensemble, stack_bytes
 from mlplab.cli.options import TrainConfig
 from mlplab.datasets import DATASETS, load_dataset
 from mlplab.errors import ConfigError, MlplabError
-from mlplab.experiments import check_memory, estimate_bytes, memory_limit
+from mlplab.experiments import check_memory, memory_limit
 from mlplab.init import INITS
 from mlplab.losses import LOSSES, REDUCTIONS
 from mlplab.network import MLP
@@ -126,7 +126,7 @@ def _check_cells(cells: list[Cell], max_memory: float | None) -> None:
     for config, nets in cells:
         sizes = config.sizes(X.shape[1], t.shape[1])
         MLP(sizes, **config.network_kwargs())  # raises on clashing settings
-        check_memory(estimate_bytes(sizes, len(X), nets, config.dtype), limit, nets)
+        check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
 
 
 def run_cell(config: TrainConfig, nets: int) -> dict[str, Any]:
