@@ -33,6 +33,7 @@ docs: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/seed_loop.py
+	$(BIN)/python benchmarks/ensemble.py
 	$(BIN)/python benchmarks/playground.py
 
 clean:

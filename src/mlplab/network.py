@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab import narrow
 from mlplab.activations import Activation, get_activation
 from mlplab.errors import ConfigError, DataError
 from mlplab.init import init_weights
@@ -60,11 +61,16 @@ DTYPES = (np.float32, np.float64)
 def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
     """``a @ b``, by the formulation with the least overhead for these shapes.
 
-    Two plain matrices go to ``np.dot`` (BLAS, the least overhead per call);
-    anything with leading stack axes to ``np.matmul``.
+    Two plain matrices go to ``np.dot`` (BLAS, the least overhead per call). A
+    large stack of tiny matrices (narrow layers) goes to ``mlplab.narrow``, which
+    turns it into a few BLAS calls over the whole stack instead of one per
+    matrix; anything else with leading stack axes to ``np.matmul``.
     """
     if a.ndim == 2 and b.ndim == 2:
         return np.dot(a, b, out)
+    if out is not None and (fast := narrow.plan(a, b, out)) is not None:
+        fast(a, b, out)
+        return out
     return np.matmul(a, b, out=out)
 
 

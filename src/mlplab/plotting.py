@@ -16,7 +16,7 @@ import numpy as np
 
 from mlplab.training import History
 
-__all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure"]
+__all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure", "sweep_figure"]
 
 
 @functools.cache
@@ -49,11 +49,11 @@ def loss_figure(history: History, *, title: str = ""):
     fig = _figure(6.4, 4.0 + 0.2 * len(events))
     ax = fig.add_subplot()
     loss = np.asarray(history.loss)
-    epochs = np.arange(1, len(loss) + 1)
+    epochs = np.asarray(history.extra.get("loss_epochs", np.arange(len(loss)))) + 1
     if loss.ndim == 1:
         ax.plot(epochs, loss, lw=1.5, label="training loss")
     else:  # a stack: median and the 10-90 % band
-        p10, p50, p90 = np.percentile(loss, [10, 50, 90], axis=1)
+        p10, p50, p90 = np.nanpercentile(loss, [10, 50, 90], axis=1)  # NaN: diverged
         ax.fill_between(epochs, p10, p90, alpha=0.3, label="10-90 %")
         ax.plot(epochs, p50, lw=1.5, label="median")
     _mark_events(fig, ax, events)
@@ -127,3 +127,36 @@ def save_figure(fig, path: str | Path) -> None:
 def plot_loss(history: History, path: str | Path, *, title: str = "") -> None:
     """Draw ``history``'s loss curve into ``path`` (exercise 5)."""
     save_figure(loss_figure(history, title=title), path)
+
+
+def _label(value) -> str:
+    if isinstance(value, list | tuple):
+        return "x".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def sweep_figure(rows: Sequence[dict], x: str, y: str, *, title: str = ""):
+    """A heatmap of the solved fraction over two of a sweep's axes (averaged over the others)."""
+    xs = list(dict.fromkeys(_label(r[x]) for r in rows))
+    ys = list(dict.fromkeys(_label(r[y]) for r in rows))
+    total = np.zeros((len(ys), len(xs)))
+    count = np.zeros_like(total)
+    for r in rows:
+        i, j = ys.index(_label(r[y])), xs.index(_label(r[x]))
+        total[i, j] += r["solved_fraction"]
+        count[i, j] += 1
+    rate = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
+    fig = _figure(1.2 + 0.9 * len(xs), 1.2 + 0.6 * len(ys))
+    ax = fig.add_subplot()
+    image = ax.imshow(rate, vmin=0, vmax=1, cmap="viridis", aspect="auto", origin="lower")
+    for (i, j), value in np.ndenumerate(rate):
+        if np.isfinite(value):
+            colour = "black" if value > 0.5 else "white"
+            ax.text(j, i, f"{value:.0%}", ha="center", va="center", color=colour, fontsize=8)
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, label="solved fraction")
+    return fig

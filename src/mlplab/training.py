@@ -23,6 +23,7 @@ from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.optimizers import Optimizer, get_optimizer
 from mlplab.regularization import L2
 from mlplab.schedules import Schedule, get_schedule
+from mlplab.stacks import StackRecord
 from mlplab.stopping import EarlyStopping
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ class History:
     network's reduction: with ``"sum"`` it grows with the number of examples). Accuracy is
     recorded for the classification losses; the arrays are ``None`` otherwise.
     ``events`` are what a ``mlplab.diagnostics.Diagnostics`` callback saw (plateaus,
-    saturated units, ...).
+    saturated units, ...). For a stack, ``loss[j]`` holds one loss per network, long runs
+    keep every N-th epoch only (``extra["loss_epochs"]``), and a diverged network is frozen
+    rather than stopping the others (``extra["diverged_at"]``); see ``mlplab.stacks``.
     """
 
     loss: np.ndarray
@@ -234,7 +237,8 @@ def fit(
     labels = _class_of(T) if track_accuracy else None
     val_labels = _class_of(Tv) if track_accuracy and Tv is not None else None
     shape = (epochs, net.stack) if stacked else (epochs,)
-    losses = np.empty(shape)
+    record = StackRecord(net.stack, epochs, params) if stacked else None  # a stack's losses
+    losses = np.empty(0 if stacked else epochs)
     accuracy = np.empty(shape) if track_accuracy else None
     val_loss = np.empty(shape) if Xv is not None else None
     val_accuracy = np.empty(shape) if Xv is not None and track_accuracy else None
@@ -259,12 +263,17 @@ def fit(
                 loss = loss_and_backward(X, T)
                 if decay is not None:
                     loss = loss + decay(weight_params, weight_grads, 1.0)
-                if not math.isfinite(loss.sum() if stacked else loss):
+                if stacked:  # a diverged network is frozen, the others go on
+                    epoch_loss = record.record(epoch, loss)
+                elif not math.isfinite(loss):
                     _diverged(loss, epoch, losses, start)
-                losses[epoch] = loss
+                else:
+                    losses[epoch] = epoch_loss = loss
                 if track_accuracy:
                     accuracy[epoch] = (_class_of(output.h) == labels).mean(axis=-1)
                 step(params, grads)
+                if stacked:
+                    record.after_step()
             else:
                 if shuffle:
                     # a fresh permutation each epoch (not a shuffle of the last one), so an
@@ -280,13 +289,21 @@ def fit(
                     if decay is not None:
                         share = 1.0 if mean else (hi - lo) / n
                         loss = loss + decay(weight_params, weight_grads, share)
-                    if not math.isfinite(loss.sum() if stacked else loss):
+                    if stacked:
+                        loss = record.check(epoch, loss)
+                    elif not math.isfinite(loss):
                         _diverged(loss, epoch, losses, start)
                     total = total + (loss * (hi - lo) if mean else loss)
                     if track_accuracy:
                         correct = correct + (_class_of(output.h) == labels[idx]).sum(axis=-1)
                     step(params, grads)
-                losses[epoch] = total / n if mean else total
+                    if stacked:
+                        record.after_step()
+                epoch_loss = total / n if mean else total
+                if stacked:
+                    record.keep(epoch, epoch_loss)
+                else:
+                    losses[epoch] = epoch_loss
                 if track_accuracy:
                     accuracy[epoch] = correct / n
             if not tail:
@@ -302,9 +319,9 @@ def fit(
                     metrics["val_accuracy"] = val_accuracy[epoch]
             for callback, wants in with_metrics:
                 if wants:
-                    callback(epoch, losses[epoch], metrics=metrics)
+                    callback(epoch, epoch_loss, metrics=metrics)
                 else:
-                    callback(epoch, losses[epoch])
+                    callback(epoch, epoch_loss)
             if stopper is not None:
                 watched = val_loss if (stopper.monitor == "val_loss" and Xv is not None) else losses
                 if stopper.update(epoch, float(watched[epoch]), params):
@@ -315,9 +332,10 @@ def fit(
     done = net.training_metadata.get("epochs", 0) + ran
     net.training_metadata.update(epochs=done, optimizer=repr(optimizer))
     history = History(
-        losses[:ran],
+        losses[:ran] if record is None else record.kept(),
         ran,
         time.perf_counter() - start,
+        {} if record is None else record.extras(),
         accuracy=None if accuracy is None else accuracy[:ran],
         val_loss=None if val_loss is None else val_loss[:ran],
         val_accuracy=None if val_accuracy is None else val_accuracy[:ran],

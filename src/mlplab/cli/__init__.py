@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "playground": "mlplab.cli.playground:playground",
     "export": "mlplab.cli.export:export",
     "replay": "mlplab.cli.replay:replay",
+    "ensemble": "mlplab.cli.ensemble:ensemble",
+    "sweep": "mlplab.cli.sweep:sweep",
 }
 
 

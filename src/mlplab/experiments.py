@@ -1,0 +1,184 @@
+"""Convergence studies on stacks of networks: which seeds solve the task, when, how well.
+
+A network *solves* a task when every output is on the right side of 0.5 (one
+output) or every row's largest output is the target class (several outputs).
+``train_stack`` trains a stack (``MLP(..., stack=K)``) and watches for that every
+few epochs, so one run answers "how often does a 2-2-1 sigmoid network learn XOR,
+and after how many epochs?".
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlplab.errors import ConfigError
+from mlplab.stacks import MAX_LOSS_VALUES
+
+if TYPE_CHECKING:
+    from mlplab.network import MLP
+    from mlplab.training import Callback, History
+
+Array = np.ndarray
+
+__all__ = [
+    "SolveWatch",
+    "StackOutcome",
+    "check_memory",
+    "estimate_bytes",
+    "memory_limit",
+    "solved",
+    "train_stack",
+]
+
+WATCHES = 10000  # how many times per run SolveWatch looks at the outputs, at most
+
+
+def solved(y: Array, t: Array) -> Array:
+    """Whether each network's outputs ``y`` (``(K, n, out)`` or ``(n, out)``) solve targets ``t``.
+
+    Non-finite outputs never count as solved.
+    """
+    y = np.asarray(y)
+    finite = np.isfinite(y).all(axis=(-2, -1))
+    if t.shape[-1] == 1:
+        right = ((y > 0.5) == (t > 0.5)).all(axis=(-2, -1))
+    else:
+        right = (y.argmax(axis=-1) == t.argmax(axis=-1)).all(axis=-1)
+    return right & finite
+
+
+class SolveWatch:
+    """A ``fit`` callback noting, per network, the first watched epoch at which it solved the task.
+
+    It looks at the outputs the epoch's loss was taken at (before that epoch's
+    update, so epoch ``j`` means after ``j`` updates), every ``every`` epochs.
+    """
+
+    def __init__(self, net: MLP, t: Array, every: int) -> None:
+        self.net, self.t, self.every = net, t, every
+        self.first = np.full(net.stack or 1, -1, dtype=np.int64)
+
+    def __call__(self, epoch: int, loss: Any) -> None:
+        if epoch % self.every == 0:
+            now = solved(self.net.layers[-1].h, self.t) & (self.first < 0)
+            self.first[now] = epoch
+
+
+@dataclass
+class StackOutcome:
+    """What one stack's training gave, network by network, and its summary."""
+
+    solved: Array  # (K,) bool, at the final weights
+    epochs_to_solve: Array  # (K,) first watched epoch solved; -1 where not solved at the end
+    final_loss: Array  # (K,) loss at the final weights; NaN where the network diverged
+    diverged: Array  # (K,) bool
+    seconds: float
+    history: History
+    watch_every: int
+
+    @property
+    def nets(self) -> int:
+        return len(self.solved)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready: ``nets``, ``solved_fraction``, ``epochs_to_solve`` (median, p90, over
+        the networks that solved it; null if none did), ``final_loss`` (p10, p50, p90 over
+        those that did not diverge), ``diverged`` and ``seconds``."""
+        steps = self.epochs_to_solve[self.solved]
+        finite = self.final_loss[np.isfinite(self.final_loss)]
+        p10, p50, p90 = np.percentile(finite, [10, 50, 90]) if finite.size else (np.nan,) * 3
+        return {
+            "nets": self.nets,
+            "solved_fraction": float(self.solved.mean()),
+            "epochs_to_solve": {
+                "median": float(np.median(steps)) if steps.size else None,
+                "p90": float(np.percentile(steps, 90)) if steps.size else None,
+                "resolution": self.watch_every,
+            },
+            "final_loss": {"p10": _num(p10), "p50": _num(p50), "p90": _num(p90)},
+            "diverged": int(self.diverged.sum()),
+            "seconds": self.seconds,
+        }
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def train_stack(
+    net: MLP, X: Any, t: Any, *, epochs: int, lr: float = 1.0, callbacks: Sequence[Callback] = ()
+) -> StackOutcome:
+    """Train the stack ``net`` on ``(X, t)`` and say which networks solved it, and when.
+
+    Epochs-to-solve are watched every ``max(1, epochs // 10000)`` epochs (the
+    ``resolution`` of the summary); a network solved only by the last update counts
+    ``epochs``.
+    """
+    if net.stack is None:
+        raise ConfigError("train_stack needs a stack of networks: MLP(..., stack=K)")
+    X, t = net.check_data(X, t)
+    every = max(1, epochs // WATCHES)
+    watch = SolveWatch(net, t, every)
+    history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch])
+    diverged = history.extra["diverged_at"] >= 0
+    with np.errstate(invalid="ignore"):  # the diverged networks' outputs
+        y = net.predict(X)
+        final = np.where(diverged, np.nan, net.evaluate(X, t))
+    ok = solved(y, t) & ~diverged
+    first = np.where(watch.first >= 0, watch.first, epochs)
+    return StackOutcome(
+        solved=ok,
+        epochs_to_solve=np.where(ok, first, -1),
+        final_loss=final,
+        diverged=diverged,
+        seconds=history.seconds,
+        history=history,
+        watch_every=every,
+    )
+
+
+def estimate_bytes(
+    sizes: Sequence[int], n_examples: int, stack: int, dtype: Any, *, per_epoch: int = 0
+) -> int:
+    """About how many bytes training a stack of ``stack`` such networks takes, at most.
+
+    Per network: weights, gradients and a copy made while stacking them; each
+    layer's work arrays (``z``, ``h``, a scratch array, the gradient for the layer
+    below, the narrow-product temporaries); plus the bounded loss record and
+    ``per_epoch`` float64 values per network kept for every epoch (``fit`` keeps
+    the accuracy of every epoch for the classification losses).
+    """
+    item = np.dtype(dtype).itemsize
+    per_net = 0
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        per_net += 3 * (fan_in + 1) * fan_out  # W and b, their gradients, the stacking copy
+        per_net += n_examples * (4 * fan_out + fan_in)  # z, h, scratch, grad_x
+        per_net += 2 * n_examples * fan_in * fan_out  # flattened-product temporaries
+    return stack * (per_net * item + 8 * per_epoch) + 8 * min(MAX_LOSS_VALUES, stack * 60000)
+
+
+def memory_limit() -> int:
+    """Half the machine's physical memory (4 GiB where that cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 4 * 2**30
+
+
+def check_memory(estimate: int, limit: float, stack: int) -> None:
+    """Refuse, with the estimate and the limit, a stack that would not fit."""
+    if estimate > limit:
+        raise ConfigError(
+            f"a stack of {stack} networks needs about {_gib(estimate)} of memory, over the "
+            f"limit of {_gib(limit)}; train fewer networks at once (or raise --max-memory)"
+        )
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"

@@ -1,0 +1,142 @@
+"""``mlplab sweep``: the grid, its table, CSV and heatmap, joblib and Dask runs, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from conftest import require
+
+from mlplab.cli import COMMANDS, main
+
+GRID = ["sweep", "--hidden", "2,4", "--activation", "sigmoid,tanh", "--epochs", "400"]
+GRID += ["--nets", "16", "--json", "-q"]
+
+
+def _run(capsys, args):
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)["cells"]
+
+
+def _without_time(cells):
+    return [{k: v for k, v in c.items() if k != "seconds"} for c in cells]
+
+
+def test_sweep_is_registered():
+    assert COMMANDS["sweep"] == "mlplab.cli.sweep:sweep"
+
+
+def test_every_combination_is_a_cell_matching_its_own_ensemble(capsys):
+    cells = _run(capsys, [*GRID, "--workers", "1"])
+    assert [(c["hidden"], c["activation"]) for c in cells] == [
+        ([2], "sigmoid"),
+        ([2], "tanh"),
+        ([4], "sigmoid"),
+        ([4], "tanh"),
+    ]
+    for c in cells:
+        assert c["nets"] == 16 and c["epochs"] == 400 and c["lr"] == 1.0 and c["init"] == "seed"
+        for key in ("solved_fraction", "epochs_to_solve", "final_loss"):
+            assert key in c
+    args = ["ensemble", "--hidden", "2", "--activation", "tanh", "--epochs", "400"]
+    assert main([*args, "--nets", "16", "--json", "-q"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert cells[1]["solved_fraction"] == alone["solved_fraction"]
+    assert cells[1]["final_loss"] == alone["final_loss"]
+
+
+def test_worker_processes_give_the_same_table(capsys):
+    one = _run(capsys, [*GRID, "--workers", "1"])
+    two = _run(capsys, [*GRID, "--workers", "2"])
+    assert _without_time(one) == _without_time(two)
+
+
+def test_dask_cluster_gives_the_same_table_as_the_local_run(capsys):
+    require("distributed")
+    from distributed import LocalCluster
+
+    local = _run(capsys, [*GRID, "--workers", "1"])
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        remote = _run(capsys, [*GRID, "--dask", cluster.scheduler_address])
+    assert _without_time(remote) == _without_time(local)
+
+
+def test_csv_and_heatmap_files(tmp_path, capsys):
+    out, plot = tmp_path / "results.csv", tmp_path / "map.png"
+    args = ["sweep", "--hidden", "1,3x3", "--lr", "0.5,1", "--epochs", "100", "--nets", "8"]
+    assert main([*args, "--workers", "1", "--out", str(out), "--plot", str(plot), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "solved" in text and "table written" in text
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert [(r["hidden"], r["lr"]) for r in rows] == [
+        ("1", "0.5"),
+        ("1", "1.0"),
+        ("3x3", "0.5"),
+        ("3x3", "1.0"),
+    ]
+    assert all(0 <= float(r["solved_fraction"]) <= 1 for r in rows)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", ""], "--hidden: empty list"),
+        (["--lr", "1,,2"], "--lr: empty item"),
+        (["--lr", "fast"], "--lr: bad value 'fast'"),
+        (["--activation", "sigmoid,swish"], "unknown hidden activation 'swish'"),
+        (["--init", "zeros"], "unknown init 'zeros'"),
+        (["--nets", "0"], "--nets: bad value '0'"),
+        (["--plot-axes", "hidden"], "--plot-axes"),
+        (["--nets", "1000000", "--max-memory", "0.001"], "networks needs about"),
+        (["--dask", "127.0.0.1:8786"], "expected a scheduler address like tcp://"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(capsys, args, message):
+    assert main(["sweep", "--epochs", "1", "--nets", "8", "-q", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mlplab: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_an_unreachable_scheduler_is_one_line(capsys):
+    require("distributed")
+    args = ["sweep", "--epochs", "1", "--nets", "8", "-q", "--dask", "tcp://127.0.0.1:9"]
+    assert main([*args, "--dask-timeout", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mlplab: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert err.count("\n") == 1
+
+
+def test_progress_advances_once_per_cell():
+    from mlplab.cli.options import TrainConfig
+    from mlplab.cli.sweep import make_cells, run_cells
+
+    lists = {"hidden": [(2,), (3,)], "activation": ["tanh"], "lr": [1.0], "init": ["seed"]}
+    cells = make_cells(TrainConfig(), {**lists, "epochs": [20], "nets": [8, 9]})
+    ticks = []
+    rows = run_cells(cells, workers=1, progress=lambda: ticks.append(1))
+    assert len(ticks) == len(cells) == 4
+    assert [(r["hidden"], r["nets"]) for r in rows] == [([2], 8), ([2], 9), ([3], 8), ([3], 9)]
+
+
+def test_heatmap_shows_the_solved_fraction_averaged_over_other_axes():
+    require("matplotlib")
+    from mlplab.plotting import sweep_figure
+
+    rows = [
+        {"hidden": [2], "activation": "tanh", "lr": 1.0, "solved_fraction": 0.2},
+        {"hidden": [2], "activation": "tanh", "lr": 2.0, "solved_fraction": 0.4},
+        {"hidden": [4], "activation": "tanh", "lr": 1.0, "solved_fraction": 1.0},
+        {"hidden": [2], "activation": "relu", "lr": 1.0, "solved_fraction": 0.0},
+    ]
+    fig = sweep_figure(rows, "hidden", "activation")
+    image = fig.axes[0].images[0].get_array()
+    assert image[0, 0] == pytest.approx(0.3)  # tanh, 2: the mean over both lr
+    assert image[0, 1] == 1.0 and image[1, 0] == 0.0
+    assert image.mask[1, 1]  # relu, 4: no cell

@@ -1,0 +1,98 @@
+"""Convergence studies: what counts as solved, epochs to solve, the memory estimate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mlplab import MLP, ConfigError, load_dataset
+from mlplab.experiments import check_memory, estimate_bytes, solved, train_stack
+
+
+def test_solved_needs_every_output_on_the_right_side_of_a_half():
+    t = np.array([[0.0], [1.0], [1.0], [0.0]])
+    y = np.array(
+        [
+            [[0.1], [0.9], [0.8], [0.2]],  # right
+            [[0.1], [0.9], [0.4], [0.2]],  # one row wrong
+            [[np.nan], [0.9], [0.8], [0.2]],  # not finite: never solved
+        ]
+    )
+    assert solved(y, t).tolist() == [True, False, False]
+    assert solved(y[0], t).item() is True
+
+
+def test_solved_for_several_classes_is_the_argmax():
+    t = np.eye(3)
+    y = np.array([np.eye(3) * 0.4 + 0.2, np.roll(np.eye(3), 1, axis=1)])
+    assert solved(y, t).tolist() == [True, False]
+
+
+def test_train_stack_counts_the_seeds_that_learn_xor():
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], bias=False, init="seed", seed=0, stack=20)
+    outcome = train_stack(net, X, t, epochs=3000)
+    ok = solved(net.predict(X), t)
+    np.testing.assert_array_equal(outcome.solved, ok)
+    assert ok.mean() > 0.5  # the seed's network learns XOR from most starts
+    steps = outcome.epochs_to_solve
+    assert (steps[ok] > 0).all() and (steps[ok] <= 3000).all() and (steps[~ok] == -1).all()
+    s = outcome.summary()
+    assert s["nets"] == 20 and s["solved_fraction"] == ok.mean()
+    assert s["epochs_to_solve"]["median"] == float(np.median(steps[ok]))
+    assert s["final_loss"]["p10"] <= s["final_loss"]["p50"] <= s["final_loss"]["p90"]
+
+
+def test_epochs_to_solve_matches_a_single_network_watched_every_epoch():
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], bias=False, init="seed", seed=0, stack=10)
+    outcome = train_stack(net, X, t, epochs=800)  # watched every epoch below 10000 epochs
+    single = MLP([3, 4, 1], bias=False, init="seed", seed=0)
+    first = None
+    for epoch in range(800):
+        if first is None and solved(single.predict(X), t):
+            first = epoch
+        single.fit(X, t, epochs=1)
+    assert outcome.epochs_to_solve[0] == first
+
+
+def test_train_stack_refuses_a_single_network():
+    X, t = load_dataset("xor")
+    with pytest.raises(ConfigError, match="stack"):
+        train_stack(MLP([3, 4, 1]), X, t, epochs=1)
+
+
+def test_the_memory_estimate_grows_with_the_stack_and_refuses_past_the_limit():
+    small = estimate_bytes([3, 4, 1], 4, 1000, "float64")
+    big = estimate_bytes([3, 4, 1], 4, 100_000, "float64")
+    assert 0 < small < big
+    assert estimate_bytes([3, 4, 1], 4, 100_000, "float32") < big
+    actual = MLP([3, 4, 1], stack=1000).n_params * 8
+    assert small > 2 * actual  # weights and gradients at least
+    check_memory(small, 2**30, 1000)
+    with pytest.raises(ConfigError, match=r"1000 networks needs about .* limit of"):
+        check_memory(small, small / 2, 1000)
+
+
+def test_importing_mlplab_and_its_commands_loads_no_heavy_peer():
+    code = (
+        "import sys, mlplab, mlplab.experiments, mlplab.cli.sweep, mlplab.cli.ensemble\n"
+        "heavy = [m for m in ('joblib', 'dask', 'distributed', 'torch', 'matplotlib')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_estimate_counts_what_fit_keeps_every_epoch():
+    from mlplab.cli.ensemble import stack_bytes
+    from mlplab.cli.options import TrainConfig
+
+    plain = stack_bytes(TrainConfig(epochs=60000), [3, 4, 1], 4, 1000)
+    bce = stack_bytes(TrainConfig(epochs=60000, loss="binary_cross_entropy"), [3, 4, 1], 4, 1000)
+    assert bce - plain == 8 * 60000 * 1000  # the accuracy of every epoch, per network
