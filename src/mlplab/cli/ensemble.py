@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from mlplab.cli.options import TrainConfig, network_options
+from mlplab.cli.options import TrainConfig, json_option, network_options, quiet_option
 from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
 from mlplab.experiments import StackOutcome, check_memory, estimate_bytes, memory_limit, train_stack
@@ -81,8 +81,8 @@ def _g(x: float | None) -> str:
     help="Median loss and the 10-90 % band against epochs.",
 )
 @max_memory_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 def ensemble(
     nets: int,
     plot_path: str | None,

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.options import TrainConfig, network_options
+from mlplab.cli.options import TrainConfig, json_option, network_options, quiet_option
 from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
 from mlplab.network import MLP
@@ -91,8 +91,8 @@ def leave_one_out(config: TrainConfig, seeds: int, *, quiet: bool = True) -> dic
     metavar="FILE.png",
     help="Per held-out row, its loss over the epochs beside the training loss.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options: Any) -> None:
     """Leave one row out, train on the rest over many seeds, test the missing row."""
     config = TrainConfig.from_options(options)

@@ -15,7 +15,14 @@ from mlplab.losses import LOSSES, REDUCTIONS
 from mlplab.optimizers import OPTIMIZERS
 from mlplab.schedules import SCHEDULES
 
-__all__ = ["PositiveIntList", "TrainConfig", "fitting_options", "network_options"]
+__all__ = [
+    "PositiveIntList",
+    "TrainConfig",
+    "fitting_options",
+    "json_option",
+    "network_options",
+    "quiet_option",
+]
 
 
 class PositiveIntList(click.ParamType):
@@ -95,6 +102,12 @@ class TrainConfig:
     def from_options(cls, options: dict[str, Any]) -> TrainConfig:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in options.items() if k in names})
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document on stdout."
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 
 
 def _choice(names: list[str]) -> click.Choice:

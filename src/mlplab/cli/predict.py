@@ -7,6 +7,7 @@ import json
 import click
 import numpy as np
 
+from mlplab.cli.options import json_option
 from mlplab.errors import DataError
 from mlplab.network import MLP
 from mlplab.splits import standardize_for
@@ -31,7 +32,7 @@ def _row(text: str) -> list[float]:
     metavar="X1,X2,...",
     help="One example; repeat for more.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@json_option
 def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     """Print a saved model's predictions for each --input."""
     net = MLP.load(model)

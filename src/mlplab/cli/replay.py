@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from mlplab.cli.options import TrainConfig
+from mlplab.cli.options import TrainConfig, json_option, quiet_option
 from mlplab.cli.runs import config_from_dict
 from mlplab.errors import ConfigError
 from mlplab.records import compare, load_record, versions
@@ -17,8 +17,8 @@ __all__ = ["replay"]
 
 @click.command()
 @click.argument("record", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 def replay(record: str, as_json: bool, quiet: bool) -> None:
     """Rerun the training recorded by `train --record` and compare, epoch block by block.
 

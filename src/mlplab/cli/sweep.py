@@ -26,7 +26,7 @@ from mlplab.activations import (
     output_activation_names,
 )
 from mlplab.cli.ensemble import max_memory_option, run_ensemble, stack_bytes
-from mlplab.cli.options import TrainConfig
+from mlplab.cli.options import TrainConfig, json_option, quiet_option
 from mlplab.datasets import DATASETS, load_dataset
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments import check_memory, memory_limit
@@ -300,8 +300,8 @@ def _choice(names: Sequence[str]) -> click.Choice:
 )  # fmt: skip
 @click.option("--plot-axes", default=None, metavar="X,Y", help="Default: the first two varied.")
 @max_memory_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 def sweep(
     workers: int,
     dask_address: str | None,

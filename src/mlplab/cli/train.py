@@ -11,7 +11,13 @@ import click
 import numpy as np
 
 from mlplab.cli.data import STANDARDIZE_KEY, PreparedData, prepare_data, standardize_for
-from mlplab.cli.options import TrainConfig, fitting_options, network_options
+from mlplab.cli.options import (
+    TrainConfig,
+    fitting_options,
+    json_option,
+    network_options,
+    quiet_option,
+)
 from mlplab.cli.progress import epoch_progress
 from mlplab.cli.runs import RunFiles, run_options
 from mlplab.diagnostics import Diagnostics
@@ -174,8 +180,8 @@ def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> 
     metavar="FILE",
     help="Save the trained model (safetensors).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 @run_options
 def train(
     holdout: int | None,
