@@ -37,6 +37,7 @@ from mlplab.serialization import (
     read_file,
     read_header,
     read_tensors,
+    versioned_metadata,
 )
 
 if TYPE_CHECKING:
@@ -277,28 +278,14 @@ def _generator(state: dict[str, Any], source: str) -> np.random.Generator:
 
 def _metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
     """The checkpoint's JSON metadata, every field checked."""
-    meta = header.get("__metadata__")
-    raw = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
-    if not isinstance(raw, str):
+    info = versioned_metadata(
+        header, METADATA_KEY, source, kind="checkpoint", version=CHECKPOINT_VERSION
+    )
+    if info is None:
+        meta = header.get("__metadata__")
         if isinstance(meta, dict) and "mlplab" in meta:
             raise ModelFileError(f"{source}: a model file, not a checkpoint (see --checkpoint)")
         raise ModelFileError(f"{source}: not an mlplab checkpoint")
-    try:
-        info = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        raise ModelFileError(f"{source}: checkpoint metadata is not valid JSON") from None
-    if not isinstance(info, dict):
-        raise ModelFileError(f"{source}: checkpoint metadata is not a JSON object")
-    version = info.get("format_version")
-    if not _is_int(version) or version < 1:
-        raise ModelFileError(f"{source}: checkpoint metadata has no valid format_version")
-    if version > CHECKPOINT_VERSION:
-        raise ModelFileError(
-            f"{source}: written in checkpoint format version {version}, but this mlplab reads "
-            f"checkpoint format version {CHECKPOINT_VERSION} and older; upgrade mlplab"
-        )
-    if not isinstance(info.get("config"), dict):
-        raise ModelFileError(f"{source}: checkpoint metadata has no config")
     if not _is_int(info.get("epoch")) or info["epoch"] < 0:
         raise ModelFileError(f"{source}: checkpoint epoch must be a non-negative integer")
     optimizer = info.get("optimizer")

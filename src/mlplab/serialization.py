@@ -104,29 +104,41 @@ def read_header(data: bytes, source: str) -> dict[str, Any]:
     return header
 
 
-def _mlplab_metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
+def versioned_metadata(
+    header: dict[str, Any], key: str, source: str, *, kind: str, version: int
+) -> dict[str, Any] | None:
+    """The JSON object under metadata ``key``, with a known ``format_version`` and a config.
+
+    ``None`` when the file has no such entry (the caller says what the file is instead);
+    otherwise every problem is a ``ModelFileError`` naming ``kind`` ("model", "checkpoint").
+    """
     meta = header.get("__metadata__")
-    raw = meta.get("mlplab") if isinstance(meta, dict) else None
+    raw = meta.get(key) if isinstance(meta, dict) else None
     if not isinstance(raw, str):
-        raise ModelFileError(f"{source}: a safetensors file, but not an mlplab model")
+        return None
     try:
         info = json.loads(raw)
     except (json.JSONDecodeError, RecursionError):
-        raise ModelFileError(f"{source}: mlplab metadata is not valid JSON") from None
+        raise ModelFileError(f"{source}: {kind} metadata is not valid JSON") from None
     if not isinstance(info, dict):
-        raise ModelFileError(f"{source}: mlplab metadata is not a JSON object")
-    version = info.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ModelFileError(f"{source}: mlplab metadata has no format_version")
-    if version < 1:
-        raise ModelFileError(f"{source}: unknown model format version {version}")
-    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{source}: {kind} metadata is not a JSON object")
+    found = info.get("format_version")
+    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
+        raise ModelFileError(f"{source}: {kind} metadata has no valid format_version")
+    if found > version:
         raise ModelFileError(
-            f"{source}: written in model format version {version}, but this mlplab reads "
-            f"format version {FORMAT_VERSION} and older; upgrade mlplab"
+            f"{source}: written in {kind} format version {found}, but this mlplab reads "
+            f"{kind} format version {version} and older; upgrade mlplab"
         )
     if not isinstance(info.get("config"), dict):
-        raise ModelFileError(f"{source}: mlplab metadata has no config")
+        raise ModelFileError(f"{source}: {kind} metadata has no config")
+    return info
+
+
+def _mlplab_metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
+    info = versioned_metadata(header, "mlplab", source, kind="model", version=FORMAT_VERSION)
+    if info is None:
+        raise ModelFileError(f"{source}: a safetensors file, but not an mlplab model")
     return info
 
 
