@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from mlplab.cli.options import TrainConfig, json_option, network_options, quiet_option
+from mlplab.cli.options import TrainConfig, json_option, network_options, plot_option, quiet_option
 from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
 from mlplab.experiments import StackOutcome, check_memory, estimate_bytes, memory_limit, train_stack
@@ -72,14 +72,7 @@ def _g(x: float | None) -> str:
     show_default=True,
     help="Networks to train: seeds S, S+1, ..., one stack.",
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE.png",
-    help="Median loss and the 10-90 % band against epochs.",
-)
+@plot_option("Median loss and the 10-90 % band against epochs.")
 @max_memory_option
 @json_option
 @quiet_option

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.options import TrainConfig, json_option, network_options, quiet_option
+from mlplab.cli.options import TrainConfig, json_option, network_options, plot_option, quiet_option
 from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
 from mlplab.network import MLP
@@ -83,14 +83,7 @@ def leave_one_out(config: TrainConfig, seeds: int, *, quiet: bool = True) -> dic
     show_default=True,
     help="Networks (seeds S, S+1, ...) trained per held-out row.",
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE.png",
-    help="Per held-out row, its loss over the epochs beside the training loss.",
-)
+@plot_option("Per held-out row, its loss over the epochs beside the training loss.")
 @json_option
 @quiet_option
 def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options: Any) -> None:

@@ -110,6 +110,14 @@ json_option = click.option(
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 
 
+def plot_option(help: str) -> Callable:
+    """``--plot FILE.png`` (passed as ``plot_path``), saying what the picture shows."""
+    return click.option(
+        "--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+        metavar="FILE.png", help=help,
+    )  # fmt: skip
+
+
 def _choice(names: list[str]) -> click.Choice:
     return click.Choice(names, case_sensitive=False)
 

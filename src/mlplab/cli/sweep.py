@@ -26,7 +26,7 @@ from mlplab.activations import (
     output_activation_names,
 )
 from mlplab.cli.ensemble import max_memory_option, run_ensemble, stack_bytes
-from mlplab.cli.options import TrainConfig, json_option, quiet_option
+from mlplab.cli.options import TrainConfig, json_option, plot_option, quiet_option
 from mlplab.datasets import DATASETS, load_dataset
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments import check_memory, memory_limit
@@ -294,10 +294,7 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @click.option(
     "--out", "out_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv"
 )
-@click.option(
-    "--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
-    help="Heatmap of the solved fraction over two axes.",
-)  # fmt: skip
+@plot_option("Heatmap of the solved fraction over two axes.")
 @click.option("--plot-axes", default=None, metavar="X,Y", help="Default: the first two varied.")
 @max_memory_option
 @json_option

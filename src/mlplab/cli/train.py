@@ -16,6 +16,7 @@ from mlplab.cli.options import (
     fitting_options,
     json_option,
     network_options,
+    plot_option,
     quiet_option,
 )
 from mlplab.cli.progress import epoch_progress
@@ -164,14 +165,7 @@ def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> 
     metavar="ROW",
     help="Train without this row (0-based), then show its prediction (exercise 4).",
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE.png",
-    help="Plot the loss against weight updates (exercise 5).",
-)
+@plot_option("Plot the loss against weight updates (exercise 5).")
 @click.option(
     "--save",
     "save_path",
