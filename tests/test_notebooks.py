@@ -97,3 +97,24 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, kernel: str):
     assert list(tmp_path.iterdir()) == [], "a notebook wrote files"
     assert notebook.cells[-1].outputs[0].text.strip() == sys.executable  # the kernel was ours
     print(f"{path.name}: {seconds:.1f} s with {sys.executable}")
+
+
+def test_progress_bar_is_a_widget_in_a_notebook(tmp_path: Path, kernel: str):
+    nbformat = require("nbformat")
+    nbclient = require("nbclient")
+    require("ipywidgets")
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "from mlplab import MLP, load_dataset\n"
+        "from mlplab.progress import ProgressBar\n"
+        "X, t = load_dataset('xor')\n"
+        "MLP([3, 4, 1], seed=0).fit(X, t, epochs=500, callbacks=[ProgressBar(500)])"
+    ))  # fmt: skip
+    nbclient.NotebookClient(
+        notebook, timeout=TIMEOUT, kernel_name=kernel,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()  # fmt: skip
+    outputs = notebook.cells[0].outputs
+    widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert widgets, f"expected a widget bar in Jupyter, got {outputs}"
