@@ -116,5 +116,6 @@ def test_progress_bar_is_a_widget_in_a_notebook(tmp_path: Path, kernel: str):
         resources={"metadata": {"path": str(tmp_path)}},
     ).execute()  # fmt: skip
     outputs = notebook.cells[0].outputs
-    widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widget = "application/vnd.jupyter.widget-view+json"
+    widgets = [o for o in outputs if widget in o.get("data", {})]
     assert widgets, f"expected a widget bar in Jupyter, got {outputs}"
