@@ -128,3 +128,12 @@ def test_no_pickle_anywhere():
     for f in source.rglob("*.py"):
         text = f.read_text()
         assert "import pickle" not in text and "allow_pickle=True" not in text, f
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        mlplab.MLP([3, 2, 1], seed=0).save(tmp_path / "m.safetensors")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o644
