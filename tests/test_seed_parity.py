@@ -31,11 +31,13 @@ def test_weights_after_k_steps_are_bit_identical(steps):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_predictions_after_60000_epochs_match_the_seeds_predict(seed):
-    _, _, expected = seed_run(seed)
+    W1, W2, expected = seed_run(seed)
     X, t = mlplab.load_dataset("xor")
     net = seed_network(seed)
     net.fit(X, t, epochs=60000)
     np.testing.assert_allclose(net.predict(X), expected, rtol=0, atol=1e-9)
+    assert np.array_equal(net.params[0]["W"], W1)  # and in fact the same bits
+    assert np.array_equal(net.params[1]["W"], W2)
 
 
 def test_the_seed_step_is_sgd_with_lr_1_and_minus_delta():
