@@ -1,8 +1,9 @@
 """1000 seeds of the seed's 3-4-1 network against the seed's 11 lines training one.
 
 Prints networks trained per second (60000 epochs each) for: the seed's loop; an
-mlplab stack of 1000 in float64 and float32, with the narrow-layer formulation
-(the default) and with plain ``np.matmul``; and the same stack in PyTorch
+mlplab stack of 1000 in float64 and float32, stored stack-last with its
+products from ``mlplab.narrow`` (the default for narrow layers) and stored
+stack-first with plain ``np.matmul`` (the default for wide layers); and the same stack in PyTorch
 (``torch.bmm``, hand-written backward as in the seed, best of its default
 threads and one thread). Everything is timed in this one process, over fewer
 epochs than 60000 (``--epochs``), interleaved over ``--rounds`` rounds; the
@@ -105,7 +106,7 @@ def main() -> None:
         "seed's 11 lines (1 network)": (1, seed_loop)
     }
     for dtype in ("float64", "float32"):
-        for use_narrow, how in ((True, "narrow products (default)"), (False, "np.matmul")):
+        for use_narrow, how in ((True, "stack-last (default)"), (False, "np.matmul")):
             label = f"mlplab stack, {dtype}, {how}"
             runs[label] = (args.nets, mlplab_stack(args.nets, getattr(np, dtype), use_narrow))
         for threads in (None, 1):
@@ -133,7 +134,7 @@ def main() -> None:
         us = statistics.median(times[label]) * 1e6
         print(f"{label:50} {us:9.1f} {rate:11.2f} {rate / seed:12.1f}")
     for dtype in ("float64", "float32"):
-        ours = per_second[f"mlplab stack, {dtype}, narrow products (default)"]
+        ours = per_second[f"mlplab stack, {dtype}, stack-last (default)"]
         theirs = [v for k, v in per_second.items() if k.startswith(f"torch.bmm stack, {dtype}")]
         if theirs:
             print(f"mlplab / best torch.bmm, {dtype}: {ours / max(theirs):.2f}x")

@@ -47,11 +47,13 @@ def test_stacks_work_for_every_activation_loss_and_data_set(activation, output, 
     kwargs["bias"] = not DATASETS[dataset].gate
     sizes = [X.shape[1], 5, t.shape[1]]
     stack = MLP(sizes, **kwargs, seed=3, stack=K)
-    history = stack.fit(X, t, epochs=30, lr=0.05)
+    history = stack.fit(X, t, epochs=30, lr=0.01)
     assert history.loss.shape == (30, K)
     for i in (0, K - 1):
         single = MLP(sizes, **kwargs, seed=3 + i)
-        single_history = single.fit(X, t, epochs=30, lr=0.05)
+        single_history = single.fit(X, t, epochs=30, lr=0.01)
+        # a run that blows up would amplify rounding, not test the stack: this one learns
+        assert single_history.loss[-1] < single_history.loss[0]
         np.testing.assert_allclose(history.loss[:, i], single_history.loss, rtol=1e-9)
         np.testing.assert_allclose(stack.predict(X)[i], single.predict(X), atol=1e-12)
 

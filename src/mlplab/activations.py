@@ -84,7 +84,7 @@ def _sigmoid_into(z: Array, out: Array) -> Array:
     np.negative(z, out)
     np.exp(out, out)
     np.add(out, _ONES[out.dtype.char], out)
-    return np.reciprocal(out, out)
+    return np.divide(_ONES[out.dtype.char], out, out)
 
 
 def _sigmoid_derivative_into(h: Array, out: Array) -> Array:

@@ -150,7 +150,7 @@ def estimate_bytes(
 
     Per network: weights, gradients and a copy made while stacking them; each
     layer's work arrays (``z``, ``h``, a scratch array, the gradient for the layer
-    below, the narrow-product temporaries); plus the bounded loss record and
+    below); plus the bounded loss record and
     ``per_epoch`` float64 values per network kept for every epoch (``fit`` keeps
     the accuracy of every epoch for the classification losses).
     """
@@ -159,7 +159,6 @@ def estimate_bytes(
     for fan_in, fan_out in itertools.pairwise(sizes):
         per_net += 3 * (fan_in + 1) * fan_out  # W and b, their gradients, the stacking copy
         per_net += n_examples * (4 * fan_out + fan_in)  # z, h, scratch, grad_x
-        per_net += 2 * n_examples * fan_in * fan_out  # flattened-product temporaries
     return stack * (per_net * item + 8 * per_epoch) + 8 * min(MAX_LOSS_VALUES, stack * 60000)
 
 

@@ -62,9 +62,9 @@ def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
     """``a @ b``, by the formulation with the least overhead for these shapes.
 
     Two plain matrices go to ``np.dot`` (BLAS, the least overhead per call). A
-    large stack of tiny matrices (narrow layers) goes to ``mlplab.narrow``, which
-    turns it into a few BLAS calls over the whole stack instead of one per
-    matrix; anything else with leading stack axes to ``np.matmul``.
+    stack of narrow networks stored stack-last goes to ``mlplab.narrow``, which
+    does the whole stack in one BLAS call or one vectorised loop instead of one
+    call per matrix; anything else with leading stack axes to ``np.matmul``.
     """
     if a.ndim == 2 and b.ndim == 2:
         return np.dot(a, b, out)
@@ -98,10 +98,11 @@ class Dense:
     def _allocate(self, x: Array) -> None:
         W = self.param["W"]
         z_shape = (*np.broadcast_shapes(x.shape[:-2], W.shape[:-2]), x.shape[-2], W.shape[-1])
-        self._z = np.empty(z_shape, W.dtype)
+        stack_last = W.ndim == 3 and narrow.is_stack_last(W)  # work arrays follow the weights
+        self._z = narrow.empty(z_shape, W.dtype, stack_last)
         self._h = np.empty_like(self._z) if self.keep_z else self._z  # h overwrites z
         self._scratch = np.empty_like(self._z)  # for act'(h)
-        self._grad_x = np.empty((*z_shape[:-1], W.shape[-2]), W.dtype)
+        self._grad_x = narrow.empty((*z_shape[:-1], W.shape[-2]), W.dtype, stack_last)
         self._shape = x.shape
 
     def forward(self, x: Array) -> Array:
@@ -203,6 +204,8 @@ class MLP:
     # --- structure ------------------------------------------------------------------
 
     def _set_params(self, params: Params) -> None:
+        if narrow.stack_last_suits(self.sizes, self.stack):  # see mlplab.narrow
+            params = [{k: narrow.stack_last(v) for k, v in p.items()} for p in params]
         activations = [self.activation] * (len(params) - 1) + [self.output_activation]
         self._params = params
         self.layers = [
