@@ -14,7 +14,7 @@ from conftest import require
 
 from mlplab import MLP, load_dataset
 from mlplab.cli import main
-from mlplab.splits import Standardizer, standardize_for
+from mlplab.scaling import InputScaler
 
 CLASSIFIER = [
     "--hidden", "16", "--activation", "tanh", "--init", "glorot", "--reduction", "mean",
@@ -50,15 +50,23 @@ def test_train_on_a_csv_with_standardisation_and_a_test_split(tmp_path, scaled_c
     assert out["scores"]["train"]["rows"] == 180
     assert out["scores"]["test"]["rows"] == 60
     assert out["scores"]["test"]["accuracy"] > 0.9
-    # the saved model carries the standardisation and predict applies it to raw inputs
+    # the saved model carries the standardisation, fitted on the 180 training rows only,
+    # and predicts from raw inputs, in Python as on the command line
     net = MLP.load(model)
-    saved = Standardizer.from_dict(net.training_metadata["standardize"])
+    assert "standardize" not in net.training_metadata
+    X = np.loadtxt(scaled_csv, delimiter=",", skiprows=1)[:, :2]
+    test_rows = net.training_metadata["split"]["test"]
+    expected = InputScaler.fit(np.delete(X, test_rows, axis=0))
+    np.testing.assert_allclose(net.input_scaler.mean, expected.mean, rtol=1e-12)
+    np.testing.assert_allclose(net.input_scaler.scale, expected.scale, rtol=1e-12)
     raw = np.array([[500.0, 0.0005], [500.0, -0.0005]])
     assert main(["predict", str(model), "--input", "500,0.0005", "--input", "500,-0.0005",
                  "--json"]) == 0  # fmt: skip
     predictions = np.array(_json(capsys)["predictions"])
-    np.testing.assert_allclose(predictions, net.predict(saved.transform(raw)), rtol=1e-12)
-    np.testing.assert_array_equal(net.predict(standardize_for(net, raw)), predictions)
+    np.testing.assert_array_equal(net.predict(raw), predictions)
+    bare = MLP.load(model)
+    bare.input_scaler = None
+    np.testing.assert_allclose(bare.predict(expected.transform(raw)), predictions, rtol=1e-10)
     assert predictions[0, 0] > 0.5 > predictions[1, 0]
 
 

@@ -19,6 +19,13 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
   ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``
   or ``"invscaling"`` (``lr = learning_rate_init / (1 + epoch) ** power_t``, per
   epoch rather than per sample); ``"adaptive"`` is not offered.
+- ``standardize`` (not in scikit-learn) defaults to ``True``: the network scales
+  its inputs to mean 0 and standard deviation 1 per column, learnt on the training
+  rows and applied by ``predict`` (``net_.input_scaler``), as scikit-learn's own
+  documentation advises doing with a ``StandardScaler`` in front of its MLPs.
+  ``coefs_`` and ``intercepts_`` keep scikit-learn's meaning, weights on the raw
+  inputs: the scaler is folded into the first layer's (they are copies, not the
+  network's own arrays). ``standardize=False`` trains on the inputs as given.
 - ``early_stopping=True`` watches the validation *loss* (scikit-learn: the
   validation accuracy or R^2) and restores the best weights.
 - ``dtype="float32"`` trains in single precision end to end.
@@ -41,6 +48,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlplab.network import MLP
+from mlplab.scaling import InputScaler, folded_params
 from mlplab.schedules import InverseTime
 from mlplab.stopping import EarlyStopping
 
@@ -107,6 +115,7 @@ class _BaseMLP(BaseEstimator):
         warm_start: bool = False,
         init: str = "sklearn",
         dtype: str = "float64",
+        standardize: bool = True,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -132,6 +141,7 @@ class _BaseMLP(BaseEstimator):
         self.warm_start = warm_start
         self.init = init
         self.dtype = dtype
+        self.standardize = standardize
 
     # --- settings into mlplab objects ----------------------------------------------
 
@@ -197,7 +207,8 @@ class _BaseMLP(BaseEstimator):
         sizes = (X.shape[1], *self._hidden(), T.shape[1])
         previous = getattr(self, "net_", None)
         if self.warm_start and previous is not None and previous.sizes == sizes:
-            return self._train(previous, X, T, seed, output)
+            # the weights were learnt on the inputs as the fitted scaler maps them: keep it
+            return self._train(previous, X, T, seed, output, standardize=False)
         net = MLP(
             sizes,
             activation=activation,
@@ -211,9 +222,13 @@ class _BaseMLP(BaseEstimator):
         )
         if self.init == "sklearn":
             _sklearn_init(net, seed, activation)
-        self._train(net, X, T, seed, output)
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
+        self._train(net, X, T, seed, output, standardize=bool(self.standardize))
 
-    def _train(self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, output: str) -> None:
+    def _train(
+        self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, output: str, *, standardize: bool
+    ) -> None:
         """Train ``net`` with this estimator's settings and record the fitted attributes."""
         self.net_ = net
         batch = self._batch(len(X))
@@ -236,6 +251,7 @@ class _BaseMLP(BaseEstimator):
             weight_decay=self.alpha / batch,  # scikit-learn's alpha / batch size per step
             seed=seed,
             callbacks=[_print_loss] if self.verbose else [],
+            standardize=standardize,
         )
         self.history_ = history
         self.loss_curve_ = [float(v) for v in history.loss]
@@ -258,15 +274,18 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices ``(fan_in, fan_out)``, layer by layer (the network's own arrays)."""
+        """Weight matrices ``(fan_in, fan_out)``, layer by layer, the first on the raw inputs.
+
+        With ``standardize`` the first is ``W / scale[:, None]`` (the scaler folded in).
+        """
         check_is_fitted(self, "net_")
-        return [p["W"] for p in self.net_.params]
+        return [p["W"] for p in folded_params(self.net_)]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, layer by layer."""
+        """Bias vectors, layer by layer; the first with the scaler folded in, ``b - (m/s) @ W``."""
         check_is_fitted(self, "net_")
-        return [p["b"] for p in self.net_.params]
+        return [p["b"] for p in folded_params(self.net_)]
 
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
@@ -279,18 +298,22 @@ class _BaseMLP(BaseEstimator):
         state = dict(super().__getstate__())  # a copy: never strip the live object
         net = state.pop("net_", None)
         if net is not None:
-            state["_net_state"] = (net.config(), [dict(p) for p in net.params])
+            scaler = net.input_scaler
+            scaler_state = None if scaler is None else (scaler.mean.copy(), scaler.scale.copy())
+            state["_net_state"] = (net.config(), [dict(p) for p in net.params], scaler_state)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         net_state = state.pop("_net_state", None)
         super().__setstate__(state)
         if net_state is not None:
-            config, params = net_state
+            config, params, scaler_state = net_state
             self.net_ = MLP(**config)
             for mine, saved in zip(self.net_.params, params, strict=True):
                 for name, value in saved.items():
                     mine[name][...] = value
+            if scaler_state is not None:
+                self.net_.input_scaler = InputScaler(*scaler_state)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

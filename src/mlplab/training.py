@@ -22,6 +22,7 @@ import numpy as np
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.optimizers import Optimizer, get_optimizer
 from mlplab.regularization import L2
+from mlplab.scaling import InputScaler
 from mlplab.schedules import Schedule, get_schedule
 from mlplab.stacks import StackRecord
 from mlplab.stopping import EarlyStopping
@@ -160,6 +161,30 @@ def _validation_data(
     )
 
 
+def _scaled_data(
+    net: MLP, X: Any, T: Any, validation: Any, rng: np.random.Generator, standardize: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(X, T, Xv, Tv)`` checked, split and passed through the network's scaler, once.
+
+    The rows are checked and split raw; with ``standardize`` a new ``net.input_scaler``
+    is fitted on the training rows alone, and then every input row is scaled by it.
+    """
+    if not isinstance(standardize, bool | np.bool_):
+        raise ConfigError(f"standardize must be True or False, got {standardize!r}")
+    scaler, net.input_scaler = net.input_scaler, None  # check and split the raw rows
+    try:
+        X, T = net.check_data(X, T)
+        X, T, Xv, Tv = _validation_data(net, X, T, validation, rng)
+    finally:
+        net.input_scaler = scaler
+    if standardize:
+        net.input_scaler = scaler = InputScaler.fit(X)
+    if scaler is not None:
+        X = scaler.transform(X)
+        Xv = None if Xv is None else scaler.transform(Xv)
+    return X, T, Xv, Tv
+
+
 def _early_stopping(early_stopping: Any) -> EarlyStopping | None:
     if early_stopping is None or early_stopping is False:
         return None
@@ -204,18 +229,18 @@ def fit(
     weight_decay: float = 0.0,
     seed: int | np.random.Generator | None = None,
     callbacks: Sequence[Callback] = (),
+    standardize: bool = False,
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
     import time
 
     epochs = _check_epochs(epochs)
-    X, T = net.check_data(X, T)
     rng = (
         seed
         if isinstance(seed, np.random.Generator)
         else np.random.default_rng(net.seed if seed is None else seed)
     )
-    X, T, Xv, Tv = _validation_data(net, X, T, validation, rng)
+    X, T, Xv, Tv = _scaled_data(net, X, T, validation, rng, standardize)
     n = len(X)
     batch = _check_batch_size(batch_size, n)
     optimizer = get_optimizer(optimizer, lr)

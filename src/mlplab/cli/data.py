@@ -1,9 +1,9 @@
-"""Where ``mlplab train`` gets its data: a built-in set or a user's file, split and scaled.
+"""Where ``mlplab train`` gets its data: a built-in set or a user's file, split.
 
-``prepare_data`` reads the configured source, cuts the seeded train/validation/
-test split and, when asked, fits a ``Standardizer`` on the training rows. The
-standardisation is saved in the model's metadata, and ``standardize_for``
-applies it again wherever a saved model predicts.
+``prepare_data`` reads the configured source and cuts the seeded train/validation/
+test split. Standardisation (``--standardize``) is the network's own: ``net.fit(...,
+standardize=True)`` fits ``net.input_scaler`` on the training rows, and the saved
+model applies it wherever it predicts.
 """
 
 from __future__ import annotations
@@ -16,27 +16,22 @@ import numpy as np
 from mlplab.datafiles import read_table
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError
-from mlplab.splits import STANDARDIZE_KEY, Split, Standardizer, split, standardize_for
+from mlplab.splits import Split, split
 
 if TYPE_CHECKING:
     from mlplab.cli.options import TrainConfig
 
-__all__ = ["STANDARDIZE_KEY", "PreparedData", "prepare_data", "standardize_for"]
+__all__ = ["PreparedData", "prepare_data"]
 
 
 @dataclass
 class PreparedData:
-    """All rows (``X`` as given, ``t`` 2-D), the split, and the inputs' standardisation."""
+    """All rows (``X`` as given, ``t`` 2-D) and the split."""
 
     X: np.ndarray
     t: np.ndarray
     parts: Split
-    standardizer: Standardizer | None
     source: str
-
-    def inputs(self) -> np.ndarray:
-        """``X`` as the network sees it (standardised when asked)."""
-        return self.X if self.standardizer is None else self.standardizer.transform(self.X)
 
 
 def _targets(y: np.ndarray, loss: str, source: str) -> np.ndarray:
@@ -54,7 +49,7 @@ def _targets(y: np.ndarray, loss: str, source: str) -> np.ndarray:
 
 
 def prepare_data(config: TrainConfig) -> PreparedData:
-    """Read, split and (optionally) standardise the configured data."""
+    """Read and split the configured data."""
     if config.data:
         table = read_table(config.data, config.target)
         X, t, source = table.X, _targets(table.y, config.loss, config.data), config.data
@@ -66,5 +61,4 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     else:
         everything = np.arange(len(X))
         parts = Split(everything, everything[:0], everything[:0])
-    standardizer = Standardizer.fit(X[parts.train]) if config.standardize else None
-    return PreparedData(X, t, parts, standardizer, source)
+    return PreparedData(X, t, parts, source)

@@ -10,7 +10,6 @@ import numpy as np
 from mlplab.cli.options import json_option
 from mlplab.errors import DataError
 from mlplab.network import MLP
-from mlplab.splits import standardize_for
 
 __all__ = ["predict"]
 
@@ -41,7 +40,7 @@ def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     for text, row in zip(inputs, rows, strict=True):
         if len(row) != width:
             raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
-    y = net.predict(standardize_for(net, np.array(rows), model))
+    y = net.predict(np.array(rows))  # the model's input scaler, if any, applies itself
     if as_json:
         click.echo(json.dumps({"inputs": rows, "predictions": y.tolist()}))
         return

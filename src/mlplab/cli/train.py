@@ -10,7 +10,7 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.data import STANDARDIZE_KEY, PreparedData, prepare_data, standardize_for
+from mlplab.cli.data import PreparedData, prepare_data
 from mlplab.cli.options import (
     TrainConfig,
     fitting_options,
@@ -48,7 +48,7 @@ def accuracy(y: np.ndarray, t: np.ndarray) -> float:
 
 
 def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedData, np.ndarray]:
-    """The configured data, split and scaled, and the rows to train on (minus ``holdout``)."""
+    """The configured data, split, and the rows to train on (minus ``holdout``)."""
     data = prepare_data(config)
     rows = data.parts.train
     if holdout is not None:
@@ -62,10 +62,8 @@ def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedDat
 
 
 def new_network(config: TrainConfig, data: PreparedData) -> MLP:
-    """The configured network, carrying the data's standardisation and split."""
+    """The configured network, carrying the data's split."""
     net = MLP(config.sizes(data.X.shape[1], data.t.shape[1]), **config.network_kwargs())
-    if data.standardizer is not None:
-        net.training_metadata[STANDARDIZE_KEY] = data.standardizer.to_dict()
     net.training_metadata["split"] = {
         name: getattr(data.parts, name).tolist() for name in ("validation", "test")
     }
@@ -84,8 +82,11 @@ def fit_network(
     callbacks: Sequence[Callback] = (),
     seed: int | np.random.Generator | None = None,
 ) -> History:
-    """Train ``net`` on ``rows`` for ``epochs`` with the configured fitting options."""
-    inputs = data.inputs()
+    """Train ``net`` on ``rows`` for ``epochs`` with the configured fitting options.
+
+    With ``--standardize`` the network fits its input scaler on ``rows`` first.
+    """
+    inputs = data.X
     val = data.parts.validation
     watch = Diagnostics(net, every=max(1, epochs // 200))  # ~200 looks, whatever the length
     with epoch_progress(epochs, quiet=quiet) as bars:
@@ -102,6 +103,7 @@ def fit_network(
             schedule=config.schedule,
             weight_decay=config.weight_decay,
             seed=config.seed if seed is None else seed,
+            standardize=config.standardize,
         )
 
 
@@ -110,8 +112,8 @@ def run_training(
 ) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
     """Build and train the configured network; returns ``(net, history, X, t, seconds)``.
 
-    ``X`` and ``t`` are all rows of the data as read; the split and the
-    standardisation (if any) are in ``net.training_metadata``.
+    ``X`` and ``t`` are all rows of the data as read; the split is in
+    ``net.training_metadata`` and the standardisation (if any) is ``net.input_scaler``.
     """
     data, rows = training_rows(config, holdout)
     net = new_network(config, data)
@@ -122,7 +124,7 @@ def run_training(
 
 def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:
     """Loss per example and accuracy on each part of the split the network was trained with."""
-    inputs = standardize_for(net, X)
+    inputs = X
     split = net.training_metadata.get("split", {})
     held = {name: np.asarray(split.get(name, []), dtype=int) for name in ("validation", "test")}
     train = np.setdiff1d(np.arange(len(X)), np.concatenate(list(held.values())))
@@ -194,12 +196,10 @@ def train(
         )
     else:
         net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
-    y = net.predict(standardize_for(net, X))
+    y = net.predict(X)
     scores = split_scores(net, X, t) if len(X) > MAX_TABLE_ROWS else {}
     if save_path:
         metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
-        if STANDARDIZE_KEY in net.training_metadata:
-            metadata[STANDARDIZE_KEY] = net.training_metadata[STANDARDIZE_KEY]
         net.save(save_path, metadata=metadata)
     if plot_path:
         from mlplab.plotting import plot_loss
