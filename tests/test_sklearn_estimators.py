@@ -29,14 +29,16 @@ def digits():
     return X[:600] / 16, y[:600]
 
 
+@pytest.mark.parametrize("standardize", [True, False])
 @pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
-def test_check_estimator_passes(estimators, name):
+def test_check_estimator_passes(estimators, name, standardize):
     from sklearn.exceptions import SkipTestWarning
     from sklearn.utils.estimator_checks import check_estimator
 
+    estimator = getattr(estimators, name)(random_state=0, standardize=standardize)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkipTestWarning)  # the array-API check needs SciPy's flag
-        results = check_estimator(getattr(estimators, name)(random_state=0), on_fail=None)
+        results = check_estimator(estimator, on_fail=None)
     failed = [f"{r['check_name']}: {r['exception']!r}" for r in results if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 50
@@ -48,7 +50,7 @@ def test_parameters_are_scikit_learns(estimators):
     theirs = set(Theirs().get_params())
     ours = set(estimators.MLPClassifier().get_params())
     assert theirs - ours == {"max_fun"}  # L-BFGS only: the one left out, as the docstring says
-    assert ours - theirs == {"init", "dtype"}
+    assert ours - theirs == {"init", "dtype", "standardize"}
 
 
 def test_pipeline_grid_search_and_cross_val_score(estimators, digits):
@@ -188,14 +190,59 @@ def test_import_mlplab_does_not_import_scikit_learn():
 
 def test_starts_as_scikit_learn_does_or_from_an_mlplab_init(estimators, digits):
     X, y = digits
-    ours = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, random_state=0)
+    ours = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, random_state=0,
+                                    standardize=False)  # coefs_ are the network's own weights
     ours.fit(X, y)
     assert ours.get_params()["init"] == "sklearn"
     bound = np.sqrt(6 / (64 + 16))
     assert 0 < np.abs(ours.intercepts_[0]).max() <= bound  # biases drawn, as scikit-learn's
     assert np.abs(ours.coefs_[0]).max() <= bound * (1 + 1e-6)
-    glorot = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12,
-                                      init="glorot", random_state=0).fit(X, y)  # fmt: skip
+    glorot = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, init="glorot",
+                                      random_state=0, standardize=False).fit(X, y)  # fmt: skip
     assert np.abs(glorot.intercepts_[0]).max() < 1e-9  # zero biases, moved by one tiny step
-    he = estimators.MLPClassifier((16,), max_iter=1, init="he", random_state=0).fit(X, y)
+    he = estimators.MLPClassifier((16,), max_iter=1, init="he", random_state=0,
+                                  standardize=False).fit(X, y)  # fmt: skip
     assert he.coefs_[0].std() > glorot.coefs_[0].std()  # He: sqrt(2 / 64) against Glorot's
+
+
+def _forward_by_hand(clf, X):
+    """scikit-learn's forward pass from ``coefs_`` and ``intercepts_`` on raw inputs."""
+    h = X
+    for i, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_, strict=True)):
+        z = h @ W + b
+        h = np.maximum(z, 0) if i < len(clf.coefs_) - 1 else z
+    e = np.exp(h - h.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_standardize_is_the_default_and_coefs_are_on_the_raw_inputs(estimators, digits):
+    X, y = digits
+    X = X * 40 + 3  # far from scaled: the scaler matters
+    clf = estimators.MLPClassifier((16,), max_iter=20, random_state=0).fit(X, y)
+    scaler = clf.net_.input_scaler
+    assert clf.get_params()["standardize"] is True and scaler is not None
+    np.testing.assert_allclose(scaler.mean, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(_forward_by_hand(clf, X), clf.predict_proba(X), rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    assert not np.allclose(clf.coefs_[0], clf.net_.params[0]["W"])  # folded: not the net's own
+    np.testing.assert_array_equal(clf.coefs_[1], clf.net_.params[1]["W"])
+    raw = estimators.MLPClassifier((16,), max_iter=20, random_state=0, standardize=False)
+    raw.fit(X, y)
+    assert raw.net_.input_scaler is None and raw.coefs_[0] is raw.net_.params[0]["W"]
+    np.testing.assert_allclose(_forward_by_hand(raw, X), raw.predict_proba(X), rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    assert clf.score(X, y) > raw.score(X, y)
+
+
+def test_the_scaler_survives_pickling_and_warm_starts(estimators, digits):
+    X, y = digits
+    X = X * 40 + 3
+    clf = estimators.MLPClassifier((16,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    scaler = clf.net_.input_scaler
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.net_.input_scaler.scale, scaler.scale)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    clf.fit(X[:300] * 2, y[:300])  # continues with the scaler its weights were learnt with
+    assert clf.net_.input_scaler is scaler
+    with pytest.raises(ValueError, match="standardize must be True or False"):
+        estimators.MLPClassifier(max_iter=1, standardize="yes").fit(X, y)
