@@ -166,7 +166,7 @@ def test_unsupported_settings_raise_value_errors(estimators, digits):
     X, y = digits
     for kwargs, message in [
         ({"solver": "lbfgs"}, "solver 'lbfgs' is not supported"),
-        ({"solver": "sgd", "learning_rate": "adaptive"}, "learning_rate 'adaptive'"),
+        ({"solver": "sgd", "learning_rate": "optimal"}, "learning_rate 'optimal'"),
         ({"activation": "swish"}, "activation 'swish' is not supported"),
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes must be positive"),
     ]:
@@ -246,3 +246,25 @@ def test_the_scaler_survives_pickling_and_warm_starts(estimators, digits):
     assert clf.net_.input_scaler is scaler
     with pytest.raises(ValueError, match="standardize must be True or False"):
         estimators.MLPClassifier(max_iter=1, standardize="yes").fit(X, y)
+
+
+def test_adaptive_learning_rate_as_scikit_learns(estimators, digits):
+    from mlplab.schedules import Adaptive
+
+    X, y = digits
+    clf = estimators.MLPClassifier((16,), solver="sgd", learning_rate="adaptive", tol=10.0,
+                                   n_iter_no_change=2, max_iter=200, random_state=0)  # fmt: skip
+    clf.fit(X, y)  # nothing improves by 10: the rate falls 0.001 -> <= 1e-6 and training stops
+    # 0.001 / 5**5 <= 1e-6: five divisions, 3 stalled epochs each after the first, 3 to stop
+    assert clf.n_iter_ == 1 + 3 * 5 + 3
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their ConvergenceWarning
+        theirs = Theirs((16,), solver="sgd", learning_rate="adaptive", tol=10.0,
+                        n_iter_no_change=2, max_iter=200, random_state=0).fit(X, y)  # fmt: skip
+    assert theirs.n_iter_ == clf.n_iter_  # the same rule, epoch for epoch
+    steady = estimators.MLPClassifier((16,), solver="sgd", learning_rate="adaptive",
+                                      learning_rate_init=0.1, max_iter=40, random_state=0)
+    assert steady.fit(X, y).n_iter_ == 40 and steady.score(X, y) > 0.9
+    assert isinstance(steady._schedule(), Adaptive)

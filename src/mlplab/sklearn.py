@@ -16,9 +16,13 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
   biases lose about 10 points on the 2-D spiral, so the default draws them.
 - ``solver`` is ``"adam"``, ``"sgd"`` (with ``momentum`` and
   ``nesterovs_momentum`` as scikit-learn's) or mlplab's names ``"momentum"`` and
-  ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``
-  or ``"invscaling"`` (``lr = learning_rate_init / (1 + epoch) ** power_t``, per
-  epoch rather than per sample); ``"adaptive"`` is not offered.
+  ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``,
+  ``"invscaling"`` (``lr = learning_rate_init / (1 + epoch) ** power_t``, per
+  epoch rather than per sample) or ``"adaptive"`` (scikit-learn's: the rate is
+  divided by 5 each time the training loss fails to improve by ``tol`` for more
+  than ``n_iter_no_change`` epochs, and training stops when a stall finds it at
+  1e-6 or below; ``mlplab.schedules.Adaptive``). With ``early_stopping=True`` the
+  adaptive rate still watches the training loss (scikit-learn: the validation score).
 - ``standardize`` (not in scikit-learn) defaults to ``True``: the network scales
   its inputs to mean 0 and standard deviation 1 per column, learnt on the training
   rows and applied by ``predict`` (``net_.input_scaler``), as scikit-learn's own
@@ -49,7 +53,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlplab.network import MLP
 from mlplab.scaling import InputScaler, folded_params
-from mlplab.schedules import InverseTime
+from mlplab.schedules import Adaptive, InverseTime
 from mlplab.stopping import EarlyStopping
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -177,14 +181,16 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _schedule(self) -> Any:
+        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
+            raise ValueError(
+                f"learning_rate {self.learning_rate!r} is not supported; expected 'constant', "
+                "'invscaling' or 'adaptive'"
+            )
         if self.learning_rate == "constant" or self.solver == "adam":
             return None
         if self.learning_rate == "invscaling":
             return InverseTime(decay=1.0, power=self.power_t)
-        raise ValueError(
-            f"learning_rate {self.learning_rate!r} is not supported; expected 'constant' or "
-            "'invscaling'"
-        )
+        return Adaptive(tol=float(self.tol), patience=int(self.n_iter_no_change))
 
     def _batch(self, n: int) -> int:
         if self.batch_size == "auto":
@@ -233,9 +239,12 @@ class _BaseMLP(BaseEstimator):
         self.net_ = net
         batch = self._batch(len(X))
         validation = None
+        schedule = self._schedule()
         if self.early_stopping:
             validation = float(self.validation_fraction)
             stopper = EarlyStopping(self.n_iter_no_change, self.tol, "val_loss", restore_best=True)
+        elif isinstance(schedule, Adaptive):
+            stopper = None  # a stalled loss lowers the rate; Adaptive stops when it cannot
         else:
             stopper = EarlyStopping(self.n_iter_no_change, self.tol, "loss", restore_best=False)
         history = self.net_.fit(
@@ -247,7 +256,7 @@ class _BaseMLP(BaseEstimator):
             shuffle=self.shuffle,
             validation=validation,
             early_stopping=stopper,
-            schedule=self._schedule(),
+            schedule=schedule,
             weight_decay=self.alpha / batch,  # scikit-learn's alpha / batch size per step
             seed=seed,
             callbacks=[_print_loss] if self.verbose else [],

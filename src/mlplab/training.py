@@ -252,6 +252,9 @@ def fit(
     stacked = net.stack is not None
     if stacked and stopper is not None:
         raise ConfigError("early stopping works on a single network, not a stack")
+    watch_loss = getattr(schedule, "update", None)  # a schedule that reads the loss (Adaptive)
+    if stacked and watch_loss is not None:
+        raise ConfigError(f"schedule {schedule!r} reads the loss of one network, not a stack")
     decay = L2(weight_decay) if weight_decay else None
     if decay is not None:
         weight_params = [p["W"] for p in net.params]
@@ -276,7 +279,7 @@ def fit(
     step = optimizer.step
     loss_and_backward = net.loss_and_backward
     output = net.layers[-1]
-    tail = bool(with_metrics) or Xv is not None or stopper is not None  # per-epoch extras
+    tail = bool(with_metrics) or Xv is not None or stopper is not None or watch_loss is not None
     ran = epochs  # unless early stopping ends it sooner
     start = time.perf_counter()
     # overflow and inf - inf are caught by the finite-loss check, which names the epoch
@@ -352,6 +355,9 @@ def fit(
                 if stopper.update(epoch, float(watched[epoch]), params):
                     ran = epoch + 1
                     break
+            if watch_loss is not None and watch_loss(float(epoch_loss)):
+                ran = epoch + 1
+                break
     if stopper is not None:
         stopper.restore(params)
     done = net.training_metadata.get("epochs", 0) + ran
