@@ -29,13 +29,15 @@ def digits():
     return X[:600] / 16, y[:600]
 
 
-@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize(
+    "settings", [{}, {"standardize": False}, {"solver": "lbfgs"}], ids=["scaled", "raw", "lbfgs"]
+)
 @pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
-def test_check_estimator_passes(estimators, name, standardize):
+def test_check_estimator_passes(estimators, name, settings):
     from sklearn.exceptions import SkipTestWarning
     from sklearn.utils.estimator_checks import check_estimator
 
-    estimator = getattr(estimators, name)(random_state=0, standardize=standardize)
+    estimator = getattr(estimators, name)(random_state=0, **settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkipTestWarning)  # the array-API check needs SciPy's flag
         results = check_estimator(estimator, on_fail=None)
@@ -49,7 +51,7 @@ def test_parameters_are_scikit_learns(estimators):
 
     theirs = set(Theirs().get_params())
     ours = set(estimators.MLPClassifier().get_params())
-    assert theirs - ours == {"max_fun"}  # L-BFGS only: the one left out, as the docstring says
+    assert theirs - ours == set()
     assert ours - theirs == {"init", "dtype", "standardize"}
 
 
@@ -165,7 +167,8 @@ def test_warm_start_continues_and_pickle_round_trips(estimators, digits):
 def test_unsupported_settings_raise_value_errors(estimators, digits):
     X, y = digits
     for kwargs, message in [
-        ({"solver": "lbfgs"}, "solver 'lbfgs' is not supported"),
+        ({"solver": "newton"}, "solver 'newton' is not supported"),
+        ({"solver": "lbfgs", "max_fun": 0}, "max_fun must be a positive integer"),
         ({"solver": "sgd", "learning_rate": "optimal"}, "learning_rate 'optimal'"),
         ({"activation": "swish"}, "activation 'swish' is not supported"),
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes must be positive"),
@@ -268,3 +271,35 @@ def test_adaptive_learning_rate_as_scikit_learns(estimators, digits):
                                       learning_rate_init=0.1, max_iter=40, random_state=0)
     assert steady.fit(X, y).n_iter_ == 40 and steady.score(X, y) > 0.9
     assert isinstance(steady._schedule(), Adaptive)
+
+
+def test_lbfgs_from_the_same_start_is_scikit_learns(estimators, digits):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    X, y = digits
+    settings = {"hidden_layer_sizes": (16,), "solver": "lbfgs", "max_iter": 1,
+                "warm_start": True, "random_state": 0, "alpha": 1e-3}  # fmt: skip
+    ours = estimators.MLPClassifier(standardize=False, **settings).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their ConvergenceWarning
+        theirs = Theirs(**settings).fit(X, y)
+        for mine, their in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                               strict=True):  # fmt: skip
+            their[...] = mine  # one start for both
+        ours.set_params(max_iter=40).fit(X, y)
+        theirs.set_params(max_iter=40).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 40
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-8)  # the same objective, same path
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-8)
+
+
+def test_lbfgs_reports_its_loss_and_honours_max_fun(estimators, digits):
+    X, y = digits
+    clf = estimators.MLPRegressor((8,), solver="lbfgs", max_iter=500, alpha=0.1, random_state=0)
+    clf.fit(X, y.astype(float))
+    net = clf.net_
+    penalty = 0.5 * 0.1 / len(X) * sum(np.sum(p["W"] ** 2) for p in net.params)
+    assert clf.loss_ == pytest.approx(net.evaluate(X, y.astype(float)) + penalty, rel=1e-9)
+    assert len(clf.loss_curve_) == clf.n_iter_ and clf.loss_curve_[-1] == clf.loss_
+    few = estimators.MLPRegressor((8,), solver="lbfgs", max_iter=500, max_fun=5, random_state=0)
+    assert few.fit(X, y.astype(float)).n_iter_ < 5  # stopped by evaluations, not iterations

@@ -15,8 +15,11 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
   ``benchmarks/accuracy.py``: the same on digits within seed noise, but zero
   biases lose about 10 points on the 2-D spiral, so the default draws them.
 - ``solver`` is ``"adam"``, ``"sgd"`` (with ``momentum`` and
-  ``nesterovs_momentum`` as scikit-learn's) or mlplab's names ``"momentum"`` and
-  ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``,
+  ``nesterovs_momentum`` as scikit-learn's), ``"lbfgs"`` (SciPy's L-BFGS-B on the
+  flattened parameters with the network's own gradients; ``max_iter``, ``max_fun``
+  and ``tol`` as scikit-learn's; ``loss_curve_`` holds the loss after each
+  iteration, which scikit-learn leaves unset) or mlplab's names ``"momentum"`` and
+  ``"nesterov"``. ``learning_rate`` is ``"constant"``,
   ``"invscaling"`` (``lr = learning_rate_init / (1 + epoch) ** power_t``, per
   epoch rather than per sample) or ``"adaptive"`` (scikit-learn's: the rate is
   divided by 5 each time the training loss fails to improve by ``tol`` for more
@@ -34,7 +37,7 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
   validation accuracy or R^2) and restores the best weights.
 - ``dtype="float32"`` trains in single precision end to end.
 - ``warm_start=True`` continues from the fitted weights with a fresh optimizer
-  (scikit-learn keeps its optimizer's state). ``max_fun`` (an L-BFGS setting) is absent.
+  (scikit-learn keeps its optimizer's state).
 - No ``ConvergenceWarning``: ``n_iter_ == max_iter`` says the same thing.
 
 This module imports scikit-learn; ``import mlplab`` does not import it.
@@ -42,6 +45,7 @@ This module imports scikit-learn; ``import mlplab`` does not import it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -55,6 +59,7 @@ from mlplab.network import MLP
 from mlplab.scaling import InputScaler, folded_params
 from mlplab.schedules import Adaptive, InverseTime
 from mlplab.stopping import EarlyStopping
+from mlplab.training import History
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -69,7 +74,7 @@ _ACTIVATIONS = {
     "softplus": "softplus",
 }
 _OUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
-_SOLVERS = ("adam", "sgd", "momentum", "nesterov")
+_SOLVERS = ("adam", "sgd", "momentum", "nesterov", "lbfgs")
 
 
 def _sklearn_init(net: MLP, seed: int, activation: str) -> None:
@@ -82,6 +87,68 @@ def _sklearn_init(net: MLP, seed: int, activation: str) -> None:
         bound = np.sqrt(factor / (fan_in + fan_out))
         p["W"][...] = rng.uniform(-bound, bound, p["W"].shape)
         p["b"][...] = rng.uniform(-bound, bound, p["b"].shape)
+
+
+def _minimize_lbfgs(
+    net: MLP,
+    X: np.ndarray,
+    T: np.ndarray,
+    *,
+    alpha: float,
+    max_iter: int,
+    max_fun: int,
+    tol: float,
+    standardize: bool,
+) -> History:
+    """Minimise the network's mean loss plus ``alpha / (2 n) * sum ||W||^2`` with L-BFGS-B.
+
+    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` on every parameter,
+    flattened; the loss and gradient are the network's own forward and backward
+    pass over all ``n`` rows (the L2 term is scikit-learn's). ``max_iter``,
+    ``max_fun`` and ``tol`` (the projected-gradient tolerance) are scikit-learn's.
+    The history holds the loss after each iteration.
+    """
+    from scipy.optimize import minimize
+
+    if standardize:
+        net.input_scaler = InputScaler.fit(X)
+    X, T = net.check_data(X, T)  # scaled once, here
+    values = [v for p in net.params for v in p.values()]
+    grads = [v for g in net.grads for v in g.values()]
+    decayed = [name == "W" for p in net.params for name in p]
+    penalty = alpha / len(X)
+
+    def unflatten(theta: np.ndarray) -> None:
+        start = 0
+        for v in values:
+            v[...] = theta[start : start + v.size].reshape(v.shape)
+            start += v.size
+
+    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        unflatten(theta)
+        with np.errstate(over="ignore"):
+            loss = float(net.loss_and_backward(X, T))
+        parts = []
+        for v, g, decay in zip(values, grads, decayed, strict=True):
+            if decay:
+                loss += 0.5 * penalty * float(np.vdot(v, v))
+                g = g + penalty * v
+            parts.append(g.ravel())
+        return loss, np.concatenate(parts).astype(np.float64)
+
+    curve: list[float] = []
+    start = time.perf_counter()
+    result = minimize(
+        loss_and_gradient,
+        np.concatenate([v.ravel() for v in values]).astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+    )
+    unflatten(result.x)
+    losses = np.asarray(curve or [float(result.fun)])
+    return History(losses, int(result.nit), time.perf_counter() - start)
 
 
 def _print_loss(epoch: int, loss: float) -> None:
@@ -115,6 +182,7 @@ class _BaseMLP(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         verbose: bool = False,
         warm_start: bool = False,
         init: str = "sklearn",
@@ -141,6 +209,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.verbose = verbose
         self.warm_start = warm_start
         self.init = init
@@ -237,6 +306,33 @@ class _BaseMLP(BaseEstimator):
     ) -> None:
         """Train ``net`` with this estimator's settings and record the fitted attributes."""
         self.net_ = net
+        if self.solver == "lbfgs":
+            history = self._fit_lbfgs(net, X, T, standardize=standardize)
+        else:
+            history = self._fit_stochastic(net, X, T, seed, standardize=standardize)
+        self._record(history, X, T, output)
+
+    def _fit_lbfgs(self, net: MLP, X: np.ndarray, T: np.ndarray, *, standardize: bool) -> History:
+        """Full-batch L-BFGS-B (SciPy) on the flattened parameters, scikit-learn's settings."""
+        for name in ("max_fun", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        return _minimize_lbfgs(
+            net,
+            X,
+            T,
+            alpha=float(self.alpha),
+            max_iter=int(self.max_iter),
+            max_fun=int(self.max_fun),
+            tol=float(self.tol),
+            standardize=standardize,
+        )
+
+    def _fit_stochastic(
+        self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, *, standardize: bool
+    ) -> History:
+        """Mini-batch training through ``MLP.fit`` with this estimator's optimizer and rules."""
         batch = self._batch(len(X))
         validation = None
         schedule = self._schedule()
@@ -247,7 +343,7 @@ class _BaseMLP(BaseEstimator):
             stopper = None  # a stalled loss lowers the rate; Adaptive stops when it cannot
         else:
             stopper = EarlyStopping(self.n_iter_no_change, self.tol, "loss", restore_best=False)
-        history = self.net_.fit(
+        return net.fit(
             X,
             T,
             epochs=int(self.max_iter),
@@ -262,10 +358,14 @@ class _BaseMLP(BaseEstimator):
             callbacks=[_print_loss] if self.verbose else [],
             standardize=standardize,
         )
+
+    def _record(self, history: History, X: np.ndarray, T: np.ndarray, output: str) -> None:
+        """scikit-learn's fitted attributes from a training ``history``."""
         self.history_ = history
         self.loss_curve_ = [float(v) for v in history.loss]
         self.n_iter_ = history.epochs
-        self.best_loss_ = min(self.loss_curve_) if not self.early_stopping else None
+        stochastic = self.solver != "lbfgs"
+        self.best_loss_ = min(self.loss_curve_) if stochastic and not self.early_stopping else None
         self.loss_ = self.loss_curve_[-1]
         self.t_ = self.n_iter_ * len(X)
         if history.val_loss is not None:
