@@ -321,3 +321,11 @@ def test_onnx_export_folds_the_scaler(tmp_path: Path, bias: bool):
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     (y,) = session.run(None, {"input": X})
     np.testing.assert_allclose(y, net.predict(X), rtol=1e-9, atol=1e-12)
+
+
+def test_check_data_scales_unless_asked_not_to():
+    X, t = _data()
+    net = _net()
+    net.input_scaler = s = InputScaler.fit(X)
+    np.testing.assert_array_equal(net.check_data(X, t)[0], s.transform(X))
+    np.testing.assert_array_equal(net.check_data(X, t, scaled=False)[0], X)

@@ -369,7 +369,8 @@ class MLP:
 
     # --- checks ---------------------------------------------------------------------
 
-    def _check_inputs(self, X: Any) -> Array:
+    def _check_inputs(self, X: Any, scaled: bool = True) -> Array:
+        """``X`` as a 2-D array of this network's dtype, through ``input_scaler`` if ``scaled``."""
         try:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -380,13 +381,17 @@ class MLP:
                 f"({self.sizes[0]},): the network takes {self.sizes[0]} inputs"
             )
         X = X if X.ndim == 2 else X[None, :]
-        return X if self.input_scaler is None else self.input_scaler.transform(X)
+        return X if self.input_scaler is None or not scaled else self.input_scaler.transform(X)
 
-    def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
-        """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
+    def check_data(self, X: Any, T: Any, *, scaled: bool = True) -> tuple[Array, Array]:
+        """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``.
+
+        The inputs come back through ``input_scaler`` (if any) unless ``scaled=False``:
+        pass those to ``fit``, ``predict``, ... which scale what they are given.
+        """
         from mlplab.training import as_targets  # integer class labels -> one-hot rows
 
-        X = self._check_inputs(X)
+        X = self._check_inputs(X, scaled)
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:

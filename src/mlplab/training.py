@@ -140,11 +140,12 @@ def _check_batch_size(batch_size: Any, n: int) -> int:
 def _validation_data(
     net: MLP, X: np.ndarray, T: np.ndarray, validation: Any, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``(X, T, Xv, Tv)``: the given validation pair, or a seeded share split off the data."""
+    """``(X, T, Xv, Tv)``: the given validation pair, or a seeded share split off the data
+    (all unscaled)."""
     if validation is None:
         return X, T, None, None
     if isinstance(validation, tuple | list) and len(validation) == 2:
-        Xv, Tv = net.check_data(validation[0], validation[1])
+        Xv, Tv = net.check_data(validation[0], validation[1], scaled=False)
         return X, T, Xv, Tv
     if isinstance(validation, float) and 0 < validation < 1:
         n_val = round(validation * len(X))
@@ -171,12 +172,9 @@ def _scaled_data(
     """
     if not isinstance(standardize, bool | np.bool_):
         raise ConfigError(f"standardize must be True or False, got {standardize!r}")
-    scaler, net.input_scaler = net.input_scaler, None  # check and split the raw rows
-    try:
-        X, T = net.check_data(X, T)
-        X, T, Xv, Tv = _validation_data(net, X, T, validation, rng)
-    finally:
-        net.input_scaler = scaler
+    X, T = net.check_data(X, T, scaled=False)  # check and split the raw rows
+    X, T, Xv, Tv = _validation_data(net, X, T, validation, rng)
+    scaler = net.input_scaler
     if standardize:
         net.input_scaler = scaler = InputScaler.fit(X)
     if scaler is not None:
