@@ -329,3 +329,15 @@ def test_check_data_scales_unless_asked_not_to():
     net.input_scaler = s = InputScaler.fit(X)
     np.testing.assert_array_equal(net.check_data(X, t)[0], s.transform(X))
     np.testing.assert_array_equal(net.check_data(X, t, scaled=False)[0], X)
+
+
+def test_a_scaler_of_the_wrong_width_is_refused_on_save_and_predict(tmp_path: Path):
+    from mlplab import ConfigError
+
+    net = _net()
+    net.input_scaler = InputScaler([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    with pytest.raises(ConfigError, match="the input scaler has 3 columns; the network takes 2"):
+        net.save(tmp_path / "m.st")
+    assert not (tmp_path / "m.st").exists()
+    with pytest.raises(DataError, match="inputs have 2 columns; the scaler was fitted on 3"):
+        net.predict([[1.0, 2.0]])

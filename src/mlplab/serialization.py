@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.errors import MlplabError, ModelFileError
+from mlplab.errors import ConfigError, MlplabError, ModelFileError
 from mlplab.scaling import InputScaler
 
 if TYPE_CHECKING:
@@ -104,6 +104,11 @@ def layer_tensors(net: MLP) -> dict[str, np.ndarray]:
     }
     if net.input_scaler is not None:
         scaler = net.input_scaler
+        if scaler.n_inputs != net.sizes[0]:
+            raise ConfigError(
+                f"the input scaler has {scaler.n_inputs} columns; the network takes "
+                f"{net.sizes[0]} inputs"
+            )
         tensors.update(zip(SCALER_TENSORS, (scaler.mean, scaler.scale), strict=True))
     return {name: np.ascontiguousarray(value) for name, value in tensors.items()}
 
