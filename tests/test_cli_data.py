@@ -14,7 +14,7 @@ from conftest import require
 
 from mlplab import MLP, load_dataset
 from mlplab.cli import main
-from mlplab.splits import Standardizer, standardize_for
+from mlplab.scaling import InputScaler
 
 CLASSIFIER = [
     "--hidden", "16", "--activation", "tanh", "--init", "glorot", "--reduction", "mean",
@@ -50,15 +50,23 @@ def test_train_on_a_csv_with_standardisation_and_a_test_split(tmp_path, scaled_c
     assert out["scores"]["train"]["rows"] == 180
     assert out["scores"]["test"]["rows"] == 60
     assert out["scores"]["test"]["accuracy"] > 0.9
-    # the saved model carries the standardisation and predict applies it to raw inputs
+    # the saved model carries the standardisation, fitted on the 180 training rows only,
+    # and predicts from raw inputs, in Python as on the command line
     net = MLP.load(model)
-    saved = Standardizer.from_dict(net.training_metadata["standardize"])
+    assert "standardize" not in net.training_metadata
+    X = np.loadtxt(scaled_csv, delimiter=",", skiprows=1)[:, :2]
+    test_rows = net.training_metadata["split"]["test"]
+    expected = InputScaler.fit(np.delete(X, test_rows, axis=0))
+    np.testing.assert_allclose(net.input_scaler.mean, expected.mean, rtol=1e-12)
+    np.testing.assert_allclose(net.input_scaler.scale, expected.scale, rtol=1e-12)
     raw = np.array([[500.0, 0.0005], [500.0, -0.0005]])
     assert main(["predict", str(model), "--input", "500,0.0005", "--input", "500,-0.0005",
                  "--json"]) == 0  # fmt: skip
     predictions = np.array(_json(capsys)["predictions"])
-    np.testing.assert_allclose(predictions, net.predict(saved.transform(raw)), rtol=1e-12)
-    np.testing.assert_array_equal(net.predict(standardize_for(net, raw)), predictions)
+    np.testing.assert_array_equal(net.predict(raw), predictions)
+    bare = MLP.load(model)
+    bare.input_scaler = None
+    np.testing.assert_allclose(bare.predict(expected.transform(raw)), predictions, rtol=1e-10)
     assert predictions[0, 0] > 0.5 > predictions[1, 0]
 
 
@@ -114,7 +122,11 @@ def test_digits_from_the_command_line(capsys):
     [
         ("a,b\n1,2\n", ["--target", "c"], "no target column 'c'; the columns are: a, b"),
         ("a,b\n1,2\n3\n", ["--target", "b"], "line 3 has 1 cells"),
-        ("a,b\n1,x\n", ["--target", "b"], "line 2, column 'b': 'x' is not a number"),
+        ("a,b\nx,1\n", ["--target", "b"], "line 2, column 'a': 'x' is not a number"),
+        ("a,b\n1,cat\n2,cat\n", ["--target", "b"], "only one class, 'cat'"),
+        ("a,b\n1,cat\n2,dog\n3,eel\n", ["--target", "b"], "3 class names; train them with "
+                                                           "--loss cross_entropy"),
+        ("a,b\n1,cat\n2,\n", ["--target", "b"], "line 3, column 'b' is empty; expected a class"),
         ("a,b\n1,2\n", [], "name the target column of a CSV file"),
         ("a,b\n1,0.5\n2,1\n", ["--target", "b", "--loss", "cross_entropy",
                                "--output-activation", "softmax"], "needs class labels"),
@@ -167,3 +179,73 @@ def test_progress_bar_shows_accuracy_and_validation(monkeypatch):
     assert "acc=" in shown
     assert "val_loss=" in shown
     assert "val_acc=" in shown
+
+
+@pytest.fixture
+def species_csv(tmp_path):
+    """Three named classes, separable on the first input."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "flowers.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["length", "species", "width"])
+        for i in range(90):
+            name = ("virginica", "setosa", "versicolor")[i % 3]
+            centre = {"setosa": 1.0, "versicolor": 4.0, "virginica": 7.0}[name]
+            writer.writerow([centre + rng.normal(0, 0.3), name, rng.normal(0, 1)])
+    return path
+
+
+NAMED = ["--target", "species", "--loss", "cross_entropy", "--output-activation", "softmax",
+         "--epochs", "200", *CLASSIFIER]  # fmt: skip
+
+
+def test_class_names_are_kept_with_the_model_and_predicted_by_name(
+    tmp_path, species_csv, capsys
+):
+    model = tmp_path / "m.st"
+    args = ["train", "--data", str(species_csv), *NAMED, "--save", str(model), "--json"]
+    assert main(args) == 0
+    out = _json(capsys)
+    assert out["classes"] == ["setosa", "versicolor", "virginica"]  # sorted
+    assert out["predicted_classes"][:3] == ["virginica", "setosa", "versicolor"]
+    assert MLP.load(model).training_metadata["classes"] == out["classes"]
+    assert main(["predict", str(model), "--input", "1,0", "--input", "7,0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("1,0 -> ") and lines[0].endswith("  setosa")
+    assert lines[1].endswith("  virginica")
+    assert main(["predict", str(model), "--input", "4,0", "--json"]) == 0
+    assert _json(capsys)["predicted_classes"] == ["versicolor"]
+
+
+def test_two_class_names_train_a_single_sigmoid_and_the_table_shows_names(tmp_path, capsys):
+    path = tmp_path / "pets.csv"
+    path.write_text("size,kind\n1,cat\n1.2,cat\n5,dog\n5.5,dog\n0.8,cat\n6,dog\n")
+    args = ["train", "--data", str(path), "--target", "kind", "--loss", "binary_cross_entropy",
+            "--epochs", "300", *CLASSIFIER]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "target  prediction  class" in text
+    rows = [line.split() for line in text.splitlines() if line.strip()[:1].isdigit()]
+    assert [(r[1], r[-1]) for r in rows[:3]] == [("cat", "cat"), ("cat", "cat"), ("dog", "dog")]
+
+
+def test_predict_refuses_malformed_class_names(tmp_path, species_csv, capsys):
+    model = tmp_path / "m.st"
+    assert main(["train", "--data", str(species_csv), *NAMED, "--epochs", "1",
+                 "--save", str(model)]) == 0  # fmt: skip
+    net = MLP.load(model)
+    net.save(model, metadata={"classes": ["only", "two"]})
+    capsys.readouterr()
+    assert main(["predict", str(model), "--input", "1,0"]) == 1
+    err = capsys.readouterr().err
+    assert "invalid class names" in err and "a list of 3 strings" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_predict_names_classes_in_a_subprocess(tmp_path, species_csv):
+    model = tmp_path / "m.st"
+    assert main(["train", "--data", str(species_csv), *NAMED, "--save", str(model)]) == 0
+    out = subprocess.run([sys.executable, "-m", "mlplab", "predict", str(model), "--input",
+                          "7.1,0.2"], capture_output=True, text=True, check=True)  # fmt: skip
+    assert out.stdout.strip().endswith("virginica")

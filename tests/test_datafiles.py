@@ -193,3 +193,52 @@ def test_zip_of_garbage_is_a_data_error(tmp_path):
     path.write_bytes(buffer.getvalue())
     with pytest.raises(DataError, match=r"not a readable \.npz file"):
         read_npz(path)
+
+
+# --- class names in the target column ----------------------------------------------------
+
+
+def test_csv_class_names_become_sorted_indices(tmp_path):
+    text = "length,species,width\n1,versicolor,2\n3, setosa ,4\n5,virginica,6\n7,setosa,8\n"
+    table = read_csv(_write(tmp_path, text), "species")
+    assert table.classes == ("setosa", "versicolor", "virginica")
+    np.testing.assert_array_equal(table.y, [1, 0, 2, 0])
+    np.testing.assert_array_equal(table.X, [[1, 2], [3, 4], [5, 6], [7, 8]])
+    numeric = read_csv(_write(tmp_path, "a,b\n1,0\n2,1\n"), "b")
+    assert numeric.classes is None
+    mixed = read_csv(_write(tmp_path, "a,b\n1,0\n2,cat\n"), "b")  # one name: all are names
+    assert mixed.classes == ("0", "cat")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b\n1,cat\n2,\n", r"line 3, column 'b' is empty; expected a class name"),
+        ("a,b\nx,cat\n", r"line 2, column 'a': 'x' is not a number"),  # inputs stay numbers
+        ("a,b\n1,cat\n2,dog,3\n", r"line 3 has 3 cells; the header has 2 columns"),
+    ],
+)
+def test_bad_cells_beside_class_names_name_the_file_line_and_column(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(DataError, match=message) as info:
+        read_csv(path, "b")
+    assert str(path) in str(info.value)
+
+
+def test_npz_and_data_frame_class_names(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.arange(6.0).reshape(3, 2), y=np.array(["b", "a", "b"]))
+    table = read_npz(path)
+    assert table.classes == ("a", "b")
+    np.testing.assert_array_equal(table.y, [1, 0, 1])
+    pd = require("pandas")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "kind": ["dog", "cat", "dog"]})
+    table = read_frame(frame, "kind")
+    assert table.classes == ("cat", "dog") and table.features == ("x",)
+    np.testing.assert_array_equal(table.y, [1, 0, 1])
+    frame.loc[1, "kind"] = None
+    with pytest.raises(DataError, match=r"row 1, column 'kind' holds \w+; expected a class name"):
+        read_frame(frame, "kind")
+    frame = pd.DataFrame({"x": ["a", "b"], "kind": ["dog", "cat"]})
+    with pytest.raises(DataError, match=r"column 'x' holds str values; expected numbers"):
+        read_frame(frame, "kind")

@@ -96,3 +96,18 @@ def test_the_estimate_counts_what_fit_keeps_every_epoch():
     plain = stack_bytes(TrainConfig(epochs=60000), [3, 4, 1], 4, 1000)
     bce = stack_bytes(TrainConfig(epochs=60000, loss="binary_cross_entropy"), [3, 4, 1], 4, 1000)
     assert bce - plain == 8 * 60000 * 1000  # the accuracy of every epoch, per network
+
+
+def test_train_stack_scales_the_inputs_once():
+    from mlplab.scaling import InputScaler
+
+    X, t = load_dataset("xor")
+    X = X * 10 + 3
+    net = MLP([3, 4, 1], bias=True, seed=0, stack=4)
+    net.input_scaler = InputScaler.fit(X)
+    outcome = train_stack(net, X, t, epochs=50)
+    np.testing.assert_allclose(outcome.final_loss, net.evaluate(X, t), rtol=1e-12)
+    reference = MLP([3, 4, 1], bias=True, seed=0, stack=4)
+    reference.input_scaler = net.input_scaler
+    reference.fit(X, t, epochs=50)
+    np.testing.assert_array_equal(reference.predict(X), net.predict(X))

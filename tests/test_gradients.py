@@ -101,3 +101,13 @@ def test_gradients_match_pytorch_autograd(case):
         assert g.keys() == e.keys()
         for name in g:
             np.testing.assert_allclose(g[name], e[name], rtol=1e-9, atol=1e-12)
+
+
+def test_gradcheck_of_a_network_with_an_input_scaler():
+    from mlplab.scaling import InputScaler
+
+    net, X, T = random_problem(2, "tanh", "sigmoid", "squared_error", True)
+    X = X * 30 + 7  # raw inputs far from unit scale
+    net.input_scaler = InputScaler.fit(X)
+    report = mlplab.gradcheck(net, X, T)  # scaled once: twice would not match the gradients
+    assert report.ok, str(report)

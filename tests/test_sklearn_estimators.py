@@ -29,14 +29,18 @@ def digits():
     return X[:600] / 16, y[:600]
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"standardize": False}, {"solver": "lbfgs"}], ids=["scaled", "raw", "lbfgs"]
+)
 @pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
-def test_check_estimator_passes(estimators, name):
+def test_check_estimator_passes(estimators, name, settings):
     from sklearn.exceptions import SkipTestWarning
     from sklearn.utils.estimator_checks import check_estimator
 
+    estimator = getattr(estimators, name)(random_state=0, **settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkipTestWarning)  # the array-API check needs SciPy's flag
-        results = check_estimator(getattr(estimators, name)(random_state=0), on_fail=None)
+        results = check_estimator(estimator, on_fail=None)
     failed = [f"{r['check_name']}: {r['exception']!r}" for r in results if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 50
@@ -47,8 +51,8 @@ def test_parameters_are_scikit_learns(estimators):
 
     theirs = set(Theirs().get_params())
     ours = set(estimators.MLPClassifier().get_params())
-    assert theirs - ours == {"max_fun"}  # L-BFGS only: the one left out, as the docstring says
-    assert ours - theirs == {"init", "dtype"}
+    assert theirs - ours == set()
+    assert ours - theirs == {"init", "dtype", "standardize"}
 
 
 def test_pipeline_grid_search_and_cross_val_score(estimators, digits):
@@ -163,8 +167,9 @@ def test_warm_start_continues_and_pickle_round_trips(estimators, digits):
 def test_unsupported_settings_raise_value_errors(estimators, digits):
     X, y = digits
     for kwargs, message in [
-        ({"solver": "lbfgs"}, "solver 'lbfgs' is not supported"),
-        ({"solver": "sgd", "learning_rate": "adaptive"}, "learning_rate 'adaptive'"),
+        ({"solver": "newton"}, "solver 'newton' is not supported"),
+        ({"solver": "lbfgs", "max_fun": 0}, "max_fun must be a positive integer"),
+        ({"solver": "sgd", "learning_rate": "optimal"}, "learning_rate 'optimal'"),
         ({"activation": "swish"}, "activation 'swish' is not supported"),
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes must be positive"),
     ]:
@@ -188,14 +193,113 @@ def test_import_mlplab_does_not_import_scikit_learn():
 
 def test_starts_as_scikit_learn_does_or_from_an_mlplab_init(estimators, digits):
     X, y = digits
-    ours = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, random_state=0)
+    ours = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, random_state=0,
+                                    standardize=False)  # coefs_ are the network's own weights
     ours.fit(X, y)
     assert ours.get_params()["init"] == "sklearn"
     bound = np.sqrt(6 / (64 + 16))
     assert 0 < np.abs(ours.intercepts_[0]).max() <= bound  # biases drawn, as scikit-learn's
     assert np.abs(ours.coefs_[0]).max() <= bound * (1 + 1e-6)
-    glorot = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12,
-                                      init="glorot", random_state=0).fit(X, y)  # fmt: skip
+    glorot = estimators.MLPClassifier((16,), max_iter=1, learning_rate_init=1e-12, init="glorot",
+                                      random_state=0, standardize=False).fit(X, y)  # fmt: skip
     assert np.abs(glorot.intercepts_[0]).max() < 1e-9  # zero biases, moved by one tiny step
-    he = estimators.MLPClassifier((16,), max_iter=1, init="he", random_state=0).fit(X, y)
+    he = estimators.MLPClassifier((16,), max_iter=1, init="he", random_state=0,
+                                  standardize=False).fit(X, y)  # fmt: skip
     assert he.coefs_[0].std() > glorot.coefs_[0].std()  # He: sqrt(2 / 64) against Glorot's
+
+
+def _forward_by_hand(clf, X):
+    """scikit-learn's forward pass from ``coefs_`` and ``intercepts_`` on raw inputs."""
+    h = X
+    for i, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_, strict=True)):
+        z = h @ W + b
+        h = np.maximum(z, 0) if i < len(clf.coefs_) - 1 else z
+    e = np.exp(h - h.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_standardize_is_the_default_and_coefs_are_on_the_raw_inputs(estimators, digits):
+    X, y = digits
+    X = X * 40 + 3  # far from scaled: the scaler matters
+    clf = estimators.MLPClassifier((16,), max_iter=20, random_state=0).fit(X, y)
+    scaler = clf.net_.input_scaler
+    assert clf.get_params()["standardize"] is True and scaler is not None
+    np.testing.assert_allclose(scaler.mean, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(_forward_by_hand(clf, X), clf.predict_proba(X), rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    assert not np.allclose(clf.coefs_[0], clf.net_.params[0]["W"])  # folded: not the net's own
+    np.testing.assert_array_equal(clf.coefs_[1], clf.net_.params[1]["W"])
+    raw = estimators.MLPClassifier((16,), max_iter=20, random_state=0, standardize=False)
+    raw.fit(X, y)
+    assert raw.net_.input_scaler is None and raw.coefs_[0] is raw.net_.params[0]["W"]
+    np.testing.assert_allclose(_forward_by_hand(raw, X), raw.predict_proba(X), rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    assert clf.score(X, y) > raw.score(X, y)
+
+
+def test_the_scaler_survives_pickling_and_warm_starts(estimators, digits):
+    X, y = digits
+    X = X * 40 + 3
+    clf = estimators.MLPClassifier((16,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    scaler = clf.net_.input_scaler
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.net_.input_scaler.scale, scaler.scale)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    clf.fit(X[:300] * 2, y[:300])  # continues with the scaler its weights were learnt with
+    assert clf.net_.input_scaler is scaler
+    with pytest.raises(ValueError, match="standardize must be True or False"):
+        estimators.MLPClassifier(max_iter=1, standardize="yes").fit(X, y)
+
+
+def test_adaptive_learning_rate_as_scikit_learns(estimators, digits):
+    from mlplab.schedules import Adaptive
+
+    X, y = digits
+    clf = estimators.MLPClassifier((16,), solver="sgd", learning_rate="adaptive", tol=10.0,
+                                   n_iter_no_change=2, max_iter=200, random_state=0)  # fmt: skip
+    clf.fit(X, y)  # nothing improves by 10: the rate falls 0.001 -> <= 1e-6 and training stops
+    # 0.001 / 5**5 <= 1e-6: five divisions, 3 stalled epochs each after the first, 3 to stop
+    assert clf.n_iter_ == 1 + 3 * 5 + 3
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their ConvergenceWarning
+        theirs = Theirs((16,), solver="sgd", learning_rate="adaptive", tol=10.0,
+                        n_iter_no_change=2, max_iter=200, random_state=0).fit(X, y)  # fmt: skip
+    assert theirs.n_iter_ == clf.n_iter_  # the same rule, epoch for epoch
+    steady = estimators.MLPClassifier((16,), solver="sgd", learning_rate="adaptive",
+                                      learning_rate_init=0.1, max_iter=40, random_state=0)
+    assert steady.fit(X, y).n_iter_ == 40 and steady.score(X, y) > 0.9
+    assert isinstance(steady._schedule(), Adaptive)
+
+
+def test_lbfgs_from_the_same_start_is_scikit_learns(estimators, digits):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    X, y = digits
+    settings = {"hidden_layer_sizes": (16,), "solver": "lbfgs", "max_iter": 1,
+                "warm_start": True, "random_state": 0, "alpha": 1e-3}  # fmt: skip
+    ours = estimators.MLPClassifier(standardize=False, **settings).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their ConvergenceWarning
+        theirs = Theirs(**settings).fit(X, y)
+        for mine, their in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                               strict=True):  # fmt: skip
+            their[...] = mine  # one start for both
+        ours.set_params(max_iter=40).fit(X, y)
+        theirs.set_params(max_iter=40).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 40
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-8)  # the same objective, same path
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-8)
+
+
+def test_lbfgs_reports_its_loss_and_honours_max_fun(estimators, digits):
+    X, y = digits
+    clf = estimators.MLPRegressor((8,), solver="lbfgs", max_iter=500, alpha=0.1, random_state=0)
+    clf.fit(X, y.astype(float))
+    net = clf.net_
+    penalty = 0.5 * 0.1 / len(X) * sum(np.sum(p["W"] ** 2) for p in net.params)
+    assert clf.loss_ == pytest.approx(net.evaluate(X, y.astype(float)) + penalty, rel=1e-9)
+    assert len(clf.loss_curve_) == clf.n_iter_ and clf.loss_curve_[-1] == clf.loss_
+    few = estimators.MLPRegressor((8,), solver="lbfgs", max_iter=500, max_fun=5, random_state=0)
+    assert few.fit(X, y.astype(float)).n_iter_ < 5  # stopped by evaluations, not iterations

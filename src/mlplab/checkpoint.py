@@ -4,7 +4,8 @@ A checkpoint is a safetensors file (no pickle), written atomically (a temporary
 file renamed over the old one: an interrupted save leaves the old checkpoint or
 the new one, never a broken one). It holds:
 
-- tensors ``layers.{i}.W`` and ``layers.{i}.b``: the weights, as in a model file;
+- tensors ``layers.{i}.W`` and ``layers.{i}.b``: the weights, and ``input_scaler.mean``
+  and ``input_scaler.scale`` when the network has an input scaler, as in a model file;
 - ``optimizer.{key}``: the optimizer's floating-point state arrays (``state_dict()``);
 - ``history.loss``: the loss of every completed epoch (float64);
 - metadata ``"mlplab_checkpoint"``, a JSON object: ``format_version``, ``config``
@@ -37,6 +38,7 @@ from mlplab.serialization import (
     read_file,
     read_header,
     read_tensors,
+    scaler_from_tensors,
     versioned_metadata,
 )
 
@@ -120,11 +122,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     info = _metadata(read_header(data, source), source)
     tensors = read_tensors(data, source)
     unknown = sorted(
-        k for k in tensors if not k.startswith(("layers.", "optimizer.")) and k != "history.loss"
+        k
+        for k in tensors
+        if not k.startswith(("layers.", "optimizer.", "input_scaler."))
+        and k != "history.loss"
     )
     if unknown:
         raise ModelFileError(f"{source}: unexpected tensors in a checkpoint: {', '.join(unknown)}")
     net = net_from_tensors(info["config"], tensors, source)
+    net.input_scaler = scaler_from_tensors(net, tensors, source)
     epoch = info["epoch"]
     losses = tensors.get("history.loss")
     shape = (epoch,) if net.stack is None else (epoch, net.stack)

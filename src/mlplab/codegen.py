@@ -13,8 +13,12 @@ Public API (stable; the playground's "Show code" uses it)::
         operations in the same order, so the same weights to the bit), then it
         prints ``predict(X)``.
 
+A network's input scaler (``net.input_scaler``) is folded into the first layer,
+so ``predict`` takes raw inputs as ``net.predict`` does.
+
 Refused with ``ConfigError``: stacked networks (``stack=...``), activations this
-module has no source for (user-registered ones) and non-finite weights.
+module has no source for (user-registered ones), non-finite weights, and a
+training program for a network with an input scaler (folding changes training).
 
 The generated code keeps mlplab's sign convention: ``y_delta`` is ``dL/dz`` and
 the update is ``W -= lr * dW``; the seed's ``(t - y)`` and ``W += ...`` are the
@@ -30,6 +34,7 @@ import numpy as np
 
 from mlplab.activations import LEAKY_SLOPE
 from mlplab.errors import ConfigError
+from mlplab.scaling import folded_params
 
 if TYPE_CHECKING:
     from mlplab.network import MLP
@@ -103,17 +108,18 @@ def numpy_source(net: MLP, *, train: TrainSpec | None = None) -> str:
     if train is not None:
         X, t, epochs, lr = _check_train(net, train)
         lines += [f"X = {_literal(X, dtype)}", f"t = {_literal(t, dtype)}"]
-    for i, param in enumerate(net.params, start=1):
+    params = folded_params(net)
+    for i, param in enumerate(params, start=1):
         for name, value in param.items():
             lines.append(f"{name}{i} = {_literal(value, dtype)}")
     lines += ["", "", "def predict(X):", '    """The output y for inputs X, one row each."""']
     lines += [f"    X = np.asarray(X, dtype=np.{dtype})"]
-    lines += ["    " + line for line in _forward_lines(net, hs, acts)]
+    lines += ["    " + line for line in _forward_lines(params, hs, acts)]
     lines += ["    return y", ""]
     if train is None:
         return "\n".join(lines) + "\n"
     lines += ["", f"for j in range({epochs}):"]
-    body = _forward_lines(net, hs, acts) + _backward_lines(net, hs, acts, len(X), lr)
+    body = _forward_lines(params, hs, acts) + _backward_lines(net, hs, acts, len(X), lr)
     lines += ["    " + line for line in body]
     lines += ["", "print(predict(X))"]
     return "\n".join(lines) + "\n"
@@ -131,9 +137,9 @@ def _hidden_names(n_layers: int) -> list[str]:
     return ["X", *(f"h{i}" for i in range(1, n_layers)), "y"]
 
 
-def _forward_lines(net: MLP, hs: list[str], acts: list[str]) -> list[str]:
+def _forward_lines(params: list[dict[str, Any]], hs: list[str], acts: list[str]) -> list[str]:
     lines = []
-    for i, (param, act) in enumerate(zip(net.params, acts, strict=True), start=1):
+    for i, (param, act) in enumerate(zip(params, acts, strict=True), start=1):
         z = f"np.dot({hs[i - 1]}, W{i})" + (f" + b{i}" if "b" in param else "")
         lines.append(f"{hs[i]} = {_FORWARD[act].format(z=z)}")
     return lines
@@ -203,6 +209,11 @@ def _check(net: MLP) -> None:
 
 
 def _check_train(net: MLP, spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, int, float]:
+    if net.input_scaler is not None:
+        raise ConfigError(
+            "cannot generate a training program for a network with an input scaler; "
+            "generate predict-only code (no train=...) or set net.input_scaler = None"
+        )
     epochs, lr = spec.epochs, spec.lr
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
         raise ConfigError(f"epochs must be a non-negative integer, got {epochs!r}")

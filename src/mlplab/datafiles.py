@@ -1,7 +1,10 @@
 """Users' own data: CSV and NPZ files read into ``(X, t)``, with errors that say where.
 
 A CSV file has a header row naming its columns; one of them is the target, the
-others are the inputs. Every cell must be a finite number. An NPZ file holds
+others are the inputs. Every input cell must be a finite number. The target column
+holds numbers, or class names (any cell that is not a number makes the column one of
+names): the sorted distinct names become class indices 0, 1, ... and are kept in
+``Table.classes`` so a model can report them. An NPZ file holds
 the inputs as ``X`` (or as the one array that is not the target) and the
 targets under the target's name (``y`` by default). A pandas ``DataFrame`` goes
 through ``read_frame``, or straight into ``MLP.fit``. Anything else raises a
@@ -31,12 +34,23 @@ MAX_BYTES = 1 << 31
 
 @dataclass(frozen=True)
 class Table:
-    """Inputs ``X`` ``(n, features)``, targets ``y`` ``(n,)``, and the column names."""
+    """Inputs ``X`` ``(n, features)``, targets ``y`` ``(n,)``, and the column names.
+
+    ``classes`` holds the target's class names when it held names rather than
+    numbers; ``y`` is then each row's index into ``classes``.
+    """
 
     X: Array
     y: Array
     features: tuple[str, ...]
     target: str
+    classes: tuple[str, ...] | None = None
+
+
+def _class_indices(names: list[str]) -> tuple[Array, tuple[str, ...]]:
+    """Each name's index in the sorted distinct names, and those names."""
+    classes, y = np.unique(np.asarray(names, dtype=str), return_inverse=True)
+    return y.astype(float), tuple(str(c) for c in classes)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -81,6 +95,8 @@ def read_csv(path: str | Path, target: str) -> Table:
     if len(lines) < 2:
         raise DataError(f"{path}: a header but no data rows")
     width = len(header)
+    j = header.index(target)
+    names = _target_names(path, lines[1:], j, target)
     values = np.empty((len(lines) - 1, width))
     for r, (line, row) in enumerate(lines[1:]):
         if len(row) != width:
@@ -88,6 +104,8 @@ def read_csv(path: str | Path, target: str) -> Table:
                 f"{path}: line {line} has {len(row)} cells; the header has {width} columns"
             )
         for c, cell in enumerate(row):
+            if c == j and names is not None:
+                continue
             v = _number(cell)
             if v is None:
                 raise DataError(
@@ -99,11 +117,28 @@ def read_csv(path: str | Path, target: str) -> Table:
                     f"{path}: line {line}, column {header[c]!r} {what}; expected a finite number"
                 )
             values[r, c] = v
-    j = header.index(target)
     features = tuple(name for c, name in enumerate(header) if c != j)
     if not features:
         raise DataError(f"{path}: only the target column {target!r}; no input columns")
-    return Table(np.delete(values, j, axis=1), values[:, j].copy(), features, target)
+    if names is None:
+        return Table(np.delete(values, j, axis=1), values[:, j].copy(), features, target)
+    y, classes = _class_indices(names)
+    return Table(np.delete(values, j, axis=1), y, features, target, classes)
+
+
+def _target_names(
+    path: Path, rows: list[tuple[int, list[str]]], j: int, target: str
+) -> list[str] | None:
+    """The target column's cells as class names if any is not a number, else ``None``."""
+    cells = [(line, row[j].strip()) for line, row in rows if len(row) > j]
+    if all(not cell or _number(cell) is not None for _, cell in cells):
+        return None
+    for line, cell in cells:
+        if not cell:
+            raise DataError(
+                f"{path}: line {line}, column {target!r} is empty; expected a class name"
+            )
+    return [cell for _, cell in cells]
 
 
 def read_npz(path: str | Path, target: str = "y") -> Table:
@@ -129,6 +164,9 @@ def read_npz(path: str | Path, target: str = "y") -> Table:
             f"(arrays: {', '.join(arrays)})"
         )
     X, y = arrays[name], arrays[target]
+    classes = None
+    if y.dtype.kind in "US" and y.ndim == 1 and len(y):
+        y, classes = _class_indices([str(v).strip() for v in y.astype(str)])
     for label, a in ((name, X), (target, y)):
         if a.dtype.kind not in "biuf":
             raise DataError(f"{path}: array {label!r} has dtype {a.dtype}; expected numbers")
@@ -147,7 +185,7 @@ def read_npz(path: str | Path, target: str = "y") -> Table:
             where = ", column ".join(str(int(i)) for i in bad[0])
             raise DataError(f"{path}: array {label!r}, row {where} is not a finite number")
     features = tuple(f"{name}[{i}]" for i in range(X.shape[1]))
-    return Table(X.astype(float), y.astype(float), features, target)
+    return Table(X.astype(float), y.astype(float), features, target, classes)
 
 
 def read_frame(frame: Any, target: str, source: str = "data frame") -> Table:
@@ -157,8 +195,13 @@ def read_frame(frame: Any, target: str, source: str = "data frame") -> Table:
         raise DataError(
             f"{source}: no target column {target!r}; the columns are: {', '.join(columns)}"
         )
+    j = columns.index(target)
+    y, classes = _frame_target(frame, frame.columns[j], target, source)
     values = []
     for name, column in zip(columns, frame.columns, strict=True):
+        if name == target:
+            values.append(y)
+            continue
         try:
             values.append(np.asarray(frame[column], dtype=float))
         except (TypeError, ValueError):
@@ -173,9 +216,41 @@ def read_frame(frame: Any, target: str, source: str = "data frame") -> Table:
         raise DataError(
             f"{source}: row {frame.index[row]}, column {columns[col]!r} is not a finite number"
         )
-    j = columns.index(target)
     features = tuple(name for c, name in enumerate(columns) if c != j)
-    return Table(np.delete(table, j, axis=1), table[:, j].copy(), features, target)
+    return Table(np.delete(table, j, axis=1), table[:, j].copy(), features, target, classes)
+
+
+def _frame_target(
+    frame: Any, column: Any, target: str, source: str
+) -> tuple[Array, tuple[str, ...] | None]:
+    """A data frame's target column as numbers, or as class indices if it holds names."""
+    series = frame[column]
+    try:
+        return np.asarray(series, dtype=float), None
+    except (TypeError, ValueError):
+        pass
+    cells = list(series)
+    names = any(isinstance(c, str) for c in cells)
+    for row, cell in zip(frame.index, cells, strict=True):
+        if not (_is_name(cell) if names else _is_number(cell)):
+            expected = "a class name" if names else "a number"
+            raise DataError(
+                f"{source}: row {row}, column {target!r} holds {cell!r}; expected {expected}"
+            )
+    if not names:
+        raise DataError(f"{source}: column {target!r} holds values that are not plain numbers")
+    return _class_indices([cell.strip() for cell in cells])
+
+
+def _is_name(cell: Any) -> bool:
+    return isinstance(cell, str) and bool(cell.strip())
+
+
+def _is_number(cell: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(cell)))
+    except (TypeError, ValueError):
+        return False
 
 
 def read_table(path: str | Path, target: str | None = None) -> Table:

@@ -122,7 +122,7 @@ def train_stack(
     """
     if net.stack is None:
         raise ConfigError("train_stack needs a stack of networks: MLP(..., stack=K)")
-    X, t = net.check_data(X, t)
+    X, t = net.check_data(X, t, scaled=False)  # fit, predict and evaluate scale them
     every = max(1, epochs // WATCHES)
     watch = SolveWatch(net, t, every)
     history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch])

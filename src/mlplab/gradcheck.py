@@ -50,7 +50,7 @@ def gradcheck(
     gradient is nearly zero. ``net`` is left as it was. Use float64 for a meaningful check.
     """
     _, grads = net.gradients(X, T)
-    X, T = net.check_data(X, T)
+    X, T = net.check_data(X, T, scaled=False)  # net.gradients scales them
     errors: list[dict[str, float]] = []
     for param, grad in zip(net.params, grads, strict=True):
         layer_errors = {}

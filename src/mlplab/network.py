@@ -45,6 +45,7 @@ from mlplab.activations import Activation, get_activation
 from mlplab.errors import ConfigError, DataError
 from mlplab.init import init_weights
 from mlplab.losses import Loss, Objective, get_loss
+from mlplab.scaling import InputScaler
 
 if TYPE_CHECKING:
     from mlplab.optimizers import Optimizer
@@ -185,6 +186,9 @@ class MLP:
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
         self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
+        # (X - mean) / scale before the first layer, applied to every input once per call;
+        # one scaler for a whole stack
+        self.input_scaler: InputScaler | None = None
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         if self.stack is None:
             weights = init_weights(init, shapes, seed, self.dtype)
@@ -332,7 +336,8 @@ class MLP:
         ``mlplab.training.fit``): ``batch_size`` (``None``: the whole set),
         ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
         ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
-        ``weight_decay`` (L2) and ``seed`` (of the shuffling). ``optimizer`` is a
+        ``weight_decay`` (L2), ``seed`` (of the shuffling) and ``standardize``
+        (fit ``input_scaler`` on the training rows first). ``optimizer`` is a
         name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T``
         may be integer class labels when the network has several outputs.
         """
@@ -367,7 +372,8 @@ class MLP:
 
     # --- checks ---------------------------------------------------------------------
 
-    def _check_inputs(self, X: Any) -> Array:
+    def _check_inputs(self, X: Any, scaled: bool = True) -> Array:
+        """``X`` as a 2-D array of this network's dtype, through ``input_scaler`` if ``scaled``."""
         try:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -377,13 +383,18 @@ class MLP:
                 f"inputs have shape {X.shape}; expected (n, {self.sizes[0]}) or "
                 f"({self.sizes[0]},): the network takes {self.sizes[0]} inputs"
             )
-        return X if X.ndim == 2 else X[None, :]
+        X = X if X.ndim == 2 else X[None, :]
+        return X if self.input_scaler is None or not scaled else self.input_scaler.transform(X)
 
-    def check_data(self, X: Any, T: Any) -> tuple[Array, Array]:
-        """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``."""
+    def check_data(self, X: Any, T: Any, *, scaled: bool = True) -> tuple[Array, Array]:
+        """Inputs and targets as 2-D arrays of this network's dtype, or a ``DataError``.
+
+        The inputs come back through ``input_scaler`` (if any) unless ``scaled=False``:
+        pass those to ``fit``, ``predict``, ... which scale what they are given.
+        """
         from mlplab.training import as_targets  # integer class labels -> one-hot rows
 
-        X = self._check_inputs(X)
+        X = self._check_inputs(X, scaled)
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:

@@ -3,15 +3,27 @@
 ``SCHEDULES`` maps a name to a class; ``get_schedule`` turns a name, an object
 or ``None`` (constant) into a schedule. A schedule only reads the epoch and the
 initial rate, so it works with any optimizer that has an ``lr`` attribute.
+A schedule may also have ``update(loss) -> bool``: the training loop then calls it
+after every epoch with that epoch's training loss, and stops when it returns
+``True`` (``Adaptive``, which watches the loss, uses this).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 from mlplab.errors import ConfigError
 
-__all__ = ["SCHEDULES", "Constant", "InverseTime", "Schedule", "StepDecay", "get_schedule"]
+__all__ = [
+    "SCHEDULES",
+    "Adaptive",
+    "Constant",
+    "InverseTime",
+    "Schedule",
+    "StepDecay",
+    "get_schedule",
+]
 
 
 class Schedule(Protocol):
@@ -68,10 +80,57 @@ class InverseTime:
         return f"InverseTime(decay={self.decay}, power={self.power})"
 
 
+class Adaptive:
+    """scikit-learn's ``learning_rate="adaptive"``: ``lr /= factor`` when the loss stalls.
+
+    After each epoch, ``update(loss)`` counts the epochs whose training loss is not
+    below the best so far by at least ``tol``; when the count exceeds ``patience``
+    the rate is divided by ``factor`` and the count restarts. Once the rate is at
+    ``min_lr`` or below, the next stall stops training (``update`` returns ``True``).
+    """
+
+    def __init__(
+        self, tol: float = 1e-4, patience: int = 10, factor: float = 5.0, min_lr: float = 1e-6
+    ) -> None:
+        if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
+            raise ConfigError(f"tol must be a non-negative number, got {tol!r}")
+        self.tol = float(tol)
+        self.patience = int(_positive("patience", patience, integer=True))
+        self.factor = float(_positive("factor", factor))
+        if self.factor <= 1:
+            raise ConfigError(f"factor must be greater than 1, got {factor!r}")
+        self.min_lr = float(_positive("min_lr", min_lr))
+        self.lr = math.nan
+
+    def __call__(self, epoch: int, lr0: float) -> float:
+        if epoch == 0:  # a new run: start again from lr0
+            self.lr, self.best, self.stalled = float(lr0), math.inf, 0
+        return self.lr
+
+    def update(self, loss: float) -> bool:
+        """Record an epoch's training loss; ``True`` means stop (the rate cannot go lower)."""
+        self.stalled = self.stalled + 1 if loss > self.best - self.tol else 0
+        self.best = min(self.best, float(loss))
+        if self.stalled <= self.patience:
+            return False
+        if self.lr <= self.min_lr:
+            return True
+        self.lr /= self.factor
+        self.stalled = 0
+        return False
+
+    def __repr__(self) -> str:
+        return (
+            f"Adaptive(tol={self.tol}, patience={self.patience}, factor={self.factor}, "
+            f"min_lr={self.min_lr})"
+        )
+
+
 SCHEDULES: dict[str, type] = {
     "constant": Constant,
     "step": StepDecay,
     "inverse_time": InverseTime,
+    "adaptive": Adaptive,
 }
 
 

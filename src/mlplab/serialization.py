@@ -1,11 +1,14 @@
 """Model files: safetensors holding the weights, with the architecture as JSON metadata.
 
-Layout: tensors ``layers.{i}.W`` and ``layers.{i}.b``, and one metadata entry,
+Layout: tensors ``layers.{i}.W`` and ``layers.{i}.b``, with an input scaler also
+``input_scaler.mean`` and ``input_scaler.scale`` (float64, one per input), and one metadata entry,
 ``"mlplab"``, a JSON object with ``format_version``, ``config`` (what ``MLP``
 needs to rebuild the architecture) and ``training`` (free-form settings). Files
 are written to a temporary file in the same folder and renamed over the target,
 so an interrupted save leaves the old file or the new one, never a broken one.
 Loading checks everything it reads and raises ``ModelFileError`` otherwise. No pickle.
+Files from before the scaler was a tensor keep their standardisation as JSON under
+``training["standardize"]`` (``{"mean": [...], "scale": [...]}``); loading converts it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.errors import MlplabError, ModelFileError
+from mlplab.errors import ConfigError, MlplabError, ModelFileError
+from mlplab.scaling import InputScaler
 
 if TYPE_CHECKING:
     from mlplab.network import MLP
@@ -36,9 +40,12 @@ __all__ = [
     "read_header",
     "read_tensors",
     "save",
+    "scaler_from_tensors",
 ]
 
 FORMAT_VERSION = 1
+SCALER_TENSORS = ("input_scaler.mean", "input_scaler.scale")
+LEGACY_STANDARDIZE_KEY = "standardize"  # the scaler as training metadata, before tensors
 MAX_HEADER_BYTES = 1 << 20  # a header larger than 1 MiB is not one of ours
 MAX_FILE_BYTES = 1 << 31
 MAX_LAYERS = 1000
@@ -88,12 +95,62 @@ def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) 
 
 
 def layer_tensors(net: MLP) -> dict[str, np.ndarray]:
-    """The network's parameters under their file names, ``layers.{i}.W`` and ``layers.{i}.b``."""
-    return {
-        f"layers.{i}.{name}": np.ascontiguousarray(value)
+    """The network's parameters under their file names, ``layers.{i}.W`` and ``layers.{i}.b``,
+    and its input scaler's ``input_scaler.mean`` and ``input_scaler.scale`` if it has one."""
+    tensors = {
+        f"layers.{i}.{name}": value
         for i, param in enumerate(net.params)
         for name, value in param.items()
     }
+    if net.input_scaler is not None:
+        scaler = net.input_scaler
+        if scaler.n_inputs != net.sizes[0]:
+            raise ConfigError(
+                f"the input scaler has {scaler.n_inputs} columns; the network takes "
+                f"{net.sizes[0]} inputs"
+            )
+        tensors.update(zip(SCALER_TENSORS, (scaler.mean, scaler.scale), strict=True))
+    return {name: np.ascontiguousarray(value) for name, value in tensors.items()}
+
+
+def scaler_from_tensors(
+    net: MLP, tensors: dict[str, np.ndarray], source: str
+) -> InputScaler | None:
+    """The input scaler held in ``tensors`` for ``net`` (``None`` if none), every value checked."""
+    found = [name for name in SCALER_TENSORS if name in tensors]
+    if not found:
+        return None
+    if len(found) == 1:
+        missing = next(name for name in SCALER_TENSORS if name not in tensors)
+        raise ModelFileError(f"{source}: tensor {found[0]} without {missing}; expected both")
+    n_inputs = net.sizes[0]
+    for name in SCALER_TENSORS:
+        value = tensors[name]
+        if value.shape != (n_inputs,):
+            raise ModelFileError(
+                f"{source}: tensor {name} has shape {value.shape}; expected ({n_inputs},), "
+                "one value per input"
+            )
+        if not np.all(np.isfinite(value)):
+            raise ModelFileError(f"{source}: tensor {name} contains NaN or infinite values")
+    if not np.all(tensors[SCALER_TENSORS[1]] > 0):
+        raise ModelFileError(f"{source}: tensor input_scaler.scale holds values <= 0; expected > 0")
+    return InputScaler(*(tensors[name] for name in SCALER_TENSORS))
+
+
+def _legacy_scaler(net: MLP, saved: Any, source: str) -> InputScaler:
+    """The scaler of an older file's ``training["standardize"]`` JSON, checked as tensors are."""
+    try:
+        arrays = {
+            name: np.asarray(saved[key], dtype=np.float64)
+            for name, key in zip(SCALER_TENSORS, ("mean", "scale"), strict=True)
+        }
+    except (TypeError, KeyError, ValueError):
+        raise ModelFileError(
+            f"{source}: invalid standardisation metadata; expected {{\"mean\": [...], "
+            f"\"scale\": [...]}} with {net.sizes[0]} numbers each"
+        ) from None
+    return scaler_from_tensors(net, arrays, source)
 
 
 def read_header(data: bytes, source: str) -> dict[str, Any]:
@@ -158,8 +215,14 @@ def load(path: str | Path) -> MLP:
     source = str(path)
     data = read_file(path)
     info = _mlplab_metadata(read_header(data, source), source)
-    net = net_from_tensors(info["config"], read_tensors(data, source), source)
-    net.training_metadata = info.get("training") if isinstance(info.get("training"), dict) else {}
+    tensors = read_tensors(data, source)
+    net = net_from_tensors(info["config"], tensors, source)
+    training = info.get("training") if isinstance(info.get("training"), dict) else {}
+    net.input_scaler = scaler_from_tensors(net, tensors, source)
+    legacy = training.pop(LEGACY_STANDARDIZE_KEY, None)
+    if legacy is not None and net.input_scaler is None:
+        net.input_scaler = _legacy_scaler(net, legacy, source)
+    net.training_metadata = training
     return net
 
 

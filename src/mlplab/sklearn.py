@@ -15,15 +15,29 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
   ``benchmarks/accuracy.py``: the same on digits within seed noise, but zero
   biases lose about 10 points on the 2-D spiral, so the default draws them.
 - ``solver`` is ``"adam"``, ``"sgd"`` (with ``momentum`` and
-  ``nesterovs_momentum`` as scikit-learn's) or mlplab's names ``"momentum"`` and
-  ``"nesterov"``; ``"lbfgs"`` is not offered. ``learning_rate`` is ``"constant"``
-  or ``"invscaling"`` (``lr = learning_rate_init / (1 + epoch) ** power_t``, per
-  epoch rather than per sample); ``"adaptive"`` is not offered.
+  ``nesterovs_momentum`` as scikit-learn's), ``"lbfgs"`` (SciPy's L-BFGS-B on the
+  flattened parameters with the network's own gradients; ``max_iter``, ``max_fun``
+  and ``tol`` as scikit-learn's; ``loss_curve_`` holds the loss after each
+  iteration, which scikit-learn leaves unset) or mlplab's names ``"momentum"`` and
+  ``"nesterov"``. ``learning_rate`` is ``"constant"``,
+  ``"invscaling"`` (``lr = learning_rate_init / (1 + epoch) ** power_t``, per
+  epoch rather than per sample) or ``"adaptive"`` (scikit-learn's: the rate is
+  divided by 5 each time the training loss fails to improve by ``tol`` for more
+  than ``n_iter_no_change`` epochs, and training stops when a stall finds it at
+  1e-6 or below; ``mlplab.schedules.Adaptive``). With ``early_stopping=True`` the
+  adaptive rate still watches the training loss (scikit-learn: the validation score).
+- ``standardize`` (not in scikit-learn) defaults to ``True``: the network scales
+  its inputs to mean 0 and standard deviation 1 per column, learnt on the training
+  rows and applied by ``predict`` (``net_.input_scaler``), as scikit-learn's own
+  documentation advises doing with a ``StandardScaler`` in front of its MLPs.
+  ``coefs_`` and ``intercepts_`` keep scikit-learn's meaning, weights on the raw
+  inputs: the scaler is folded into the first layer's (they are copies, not the
+  network's own arrays). ``standardize=False`` trains on the inputs as given.
 - ``early_stopping=True`` watches the validation *loss* (scikit-learn: the
   validation accuracy or R^2) and restores the best weights.
 - ``dtype="float32"`` trains in single precision end to end.
 - ``warm_start=True`` continues from the fitted weights with a fresh optimizer
-  (scikit-learn keeps its optimizer's state). ``max_fun`` (an L-BFGS setting) is absent.
+  (scikit-learn keeps its optimizer's state).
 - No ``ConvergenceWarning``: ``n_iter_ == max_iter`` says the same thing.
 
 This module imports scikit-learn; ``import mlplab`` does not import it.
@@ -31,6 +45,7 @@ This module imports scikit-learn; ``import mlplab`` does not import it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -41,8 +56,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlplab.network import MLP
-from mlplab.schedules import InverseTime
+from mlplab.scaling import InputScaler, folded_params
+from mlplab.schedules import Adaptive, InverseTime
 from mlplab.stopping import EarlyStopping
+from mlplab.training import History
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -57,7 +74,7 @@ _ACTIVATIONS = {
     "softplus": "softplus",
 }
 _OUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
-_SOLVERS = ("adam", "sgd", "momentum", "nesterov")
+_SOLVERS = ("adam", "sgd", "momentum", "nesterov", "lbfgs")
 
 
 def _sklearn_init(net: MLP, seed: int, activation: str) -> None:
@@ -70,6 +87,68 @@ def _sklearn_init(net: MLP, seed: int, activation: str) -> None:
         bound = np.sqrt(factor / (fan_in + fan_out))
         p["W"][...] = rng.uniform(-bound, bound, p["W"].shape)
         p["b"][...] = rng.uniform(-bound, bound, p["b"].shape)
+
+
+def _minimize_lbfgs(
+    net: MLP,
+    X: np.ndarray,
+    T: np.ndarray,
+    *,
+    alpha: float,
+    max_iter: int,
+    max_fun: int,
+    tol: float,
+    standardize: bool,
+) -> History:
+    """Minimise the network's mean loss plus ``alpha / (2 n) * sum ||W||^2`` with L-BFGS-B.
+
+    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` on every parameter,
+    flattened; the loss and gradient are the network's own forward and backward
+    pass over all ``n`` rows (the L2 term is scikit-learn's). ``max_iter``,
+    ``max_fun`` and ``tol`` (the projected-gradient tolerance) are scikit-learn's.
+    The history holds the loss after each iteration.
+    """
+    from scipy.optimize import minimize
+
+    if standardize:
+        net.input_scaler = InputScaler.fit(X)
+    X, T = net.check_data(X, T)  # scaled once, here
+    values = [v for p in net.params for v in p.values()]
+    grads = [v for g in net.grads for v in g.values()]
+    decayed = [name == "W" for p in net.params for name in p]
+    penalty = alpha / len(X)
+
+    def unflatten(theta: np.ndarray) -> None:
+        start = 0
+        for v in values:
+            v[...] = theta[start : start + v.size].reshape(v.shape)
+            start += v.size
+
+    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        unflatten(theta)
+        with np.errstate(over="ignore"):
+            loss = float(net.loss_and_backward(X, T))
+        parts = []
+        for v, g, decay in zip(values, grads, decayed, strict=True):
+            if decay:
+                loss += 0.5 * penalty * float(np.vdot(v, v))
+                g = g + penalty * v
+            parts.append(g.ravel())
+        return loss, np.concatenate(parts).astype(np.float64)
+
+    curve: list[float] = []
+    start = time.perf_counter()
+    result = minimize(
+        loss_and_gradient,
+        np.concatenate([v.ravel() for v in values]).astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+    )
+    unflatten(result.x)
+    losses = np.asarray(curve or [float(result.fun)])
+    return History(losses, int(result.nit), time.perf_counter() - start)
 
 
 def _print_loss(epoch: int, loss: float) -> None:
@@ -103,10 +182,12 @@ class _BaseMLP(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         verbose: bool = False,
         warm_start: bool = False,
         init: str = "sklearn",
         dtype: str = "float64",
+        standardize: bool = True,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -128,10 +209,12 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.verbose = verbose
         self.warm_start = warm_start
         self.init = init
         self.dtype = dtype
+        self.standardize = standardize
 
     # --- settings into mlplab objects ----------------------------------------------
 
@@ -167,14 +250,16 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _schedule(self) -> Any:
+        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
+            raise ValueError(
+                f"learning_rate {self.learning_rate!r} is not supported; expected 'constant', "
+                "'invscaling' or 'adaptive'"
+            )
         if self.learning_rate == "constant" or self.solver == "adam":
             return None
         if self.learning_rate == "invscaling":
             return InverseTime(decay=1.0, power=self.power_t)
-        raise ValueError(
-            f"learning_rate {self.learning_rate!r} is not supported; expected 'constant' or "
-            "'invscaling'"
-        )
+        return Adaptive(tol=float(self.tol), patience=int(self.n_iter_no_change))
 
     def _batch(self, n: int) -> int:
         if self.batch_size == "auto":
@@ -197,7 +282,8 @@ class _BaseMLP(BaseEstimator):
         sizes = (X.shape[1], *self._hidden(), T.shape[1])
         previous = getattr(self, "net_", None)
         if self.warm_start and previous is not None and previous.sizes == sizes:
-            return self._train(previous, X, T, seed, output)
+            # the weights were learnt on the inputs as the fitted scaler maps them: keep it
+            return self._train(previous, X, T, seed, output, standardize=False)
         net = MLP(
             sizes,
             activation=activation,
@@ -211,19 +297,53 @@ class _BaseMLP(BaseEstimator):
         )
         if self.init == "sklearn":
             _sklearn_init(net, seed, activation)
-        self._train(net, X, T, seed, output)
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
+        self._train(net, X, T, seed, output, standardize=bool(self.standardize))
 
-    def _train(self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, output: str) -> None:
+    def _train(
+        self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, output: str, *, standardize: bool
+    ) -> None:
         """Train ``net`` with this estimator's settings and record the fitted attributes."""
         self.net_ = net
+        if self.solver == "lbfgs":
+            history = self._fit_lbfgs(net, X, T, standardize=standardize)
+        else:
+            history = self._fit_stochastic(net, X, T, seed, standardize=standardize)
+        self._record(history, X, T, output)
+
+    def _fit_lbfgs(self, net: MLP, X: np.ndarray, T: np.ndarray, *, standardize: bool) -> History:
+        """Full-batch L-BFGS-B (SciPy) on the flattened parameters, scikit-learn's settings."""
+        for name in ("max_fun", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        return _minimize_lbfgs(
+            net,
+            X,
+            T,
+            alpha=float(self.alpha),
+            max_iter=int(self.max_iter),
+            max_fun=int(self.max_fun),
+            tol=float(self.tol),
+            standardize=standardize,
+        )
+
+    def _fit_stochastic(
+        self, net: MLP, X: np.ndarray, T: np.ndarray, seed: int, *, standardize: bool
+    ) -> History:
+        """Mini-batch training through ``MLP.fit`` with this estimator's optimizer and rules."""
         batch = self._batch(len(X))
         validation = None
+        schedule = self._schedule()
         if self.early_stopping:
             validation = float(self.validation_fraction)
             stopper = EarlyStopping(self.n_iter_no_change, self.tol, "val_loss", restore_best=True)
+        elif isinstance(schedule, Adaptive):
+            stopper = None  # a stalled loss lowers the rate; Adaptive stops when it cannot
         else:
             stopper = EarlyStopping(self.n_iter_no_change, self.tol, "loss", restore_best=False)
-        history = self.net_.fit(
+        return net.fit(
             X,
             T,
             epochs=int(self.max_iter),
@@ -232,15 +352,20 @@ class _BaseMLP(BaseEstimator):
             shuffle=self.shuffle,
             validation=validation,
             early_stopping=stopper,
-            schedule=self._schedule(),
+            schedule=schedule,
             weight_decay=self.alpha / batch,  # scikit-learn's alpha / batch size per step
             seed=seed,
             callbacks=[_print_loss] if self.verbose else [],
+            standardize=standardize,
         )
+
+    def _record(self, history: History, X: np.ndarray, T: np.ndarray, output: str) -> None:
+        """scikit-learn's fitted attributes from a training ``history``."""
         self.history_ = history
         self.loss_curve_ = [float(v) for v in history.loss]
         self.n_iter_ = history.epochs
-        self.best_loss_ = min(self.loss_curve_) if not self.early_stopping else None
+        stochastic = self.solver != "lbfgs"
+        self.best_loss_ = min(self.loss_curve_) if stochastic and not self.early_stopping else None
         self.loss_ = self.loss_curve_[-1]
         self.t_ = self.n_iter_ * len(X)
         if history.val_loss is not None:
@@ -258,15 +383,18 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices ``(fan_in, fan_out)``, layer by layer (the network's own arrays)."""
+        """Weight matrices ``(fan_in, fan_out)``, layer by layer, the first on the raw inputs.
+
+        With ``standardize`` the first is ``W / scale[:, None]`` (the scaler folded in).
+        """
         check_is_fitted(self, "net_")
-        return [p["W"] for p in self.net_.params]
+        return [p["W"] for p in folded_params(self.net_)]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, layer by layer."""
+        """Bias vectors, layer by layer; the first with the scaler folded in, ``b - (m/s) @ W``."""
         check_is_fitted(self, "net_")
-        return [p["b"] for p in self.net_.params]
+        return [p["b"] for p in folded_params(self.net_)]
 
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
@@ -279,18 +407,22 @@ class _BaseMLP(BaseEstimator):
         state = dict(super().__getstate__())  # a copy: never strip the live object
         net = state.pop("net_", None)
         if net is not None:
-            state["_net_state"] = (net.config(), [dict(p) for p in net.params])
+            scaler = net.input_scaler
+            scaler_state = None if scaler is None else (scaler.mean.copy(), scaler.scale.copy())
+            state["_net_state"] = (net.config(), [dict(p) for p in net.params], scaler_state)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         net_state = state.pop("_net_state", None)
         super().__setstate__(state)
         if net_state is not None:
-            config, params = net_state
+            config, params, scaler_state = net_state
             self.net_ = MLP(**config)
             for mine, saved in zip(self.net_.params, params, strict=True):
                 for name, value in saved.items():
                     mine[name][...] = value
+            if scaler_state is not None:
+                self.net_.input_scaler = InputScaler(*scaler_state)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

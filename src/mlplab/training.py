@@ -22,6 +22,7 @@ import numpy as np
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.optimizers import Optimizer, get_optimizer
 from mlplab.regularization import L2
+from mlplab.scaling import InputScaler
 from mlplab.schedules import Schedule, get_schedule
 from mlplab.stacks import StackRecord
 from mlplab.stopping import EarlyStopping
@@ -139,11 +140,12 @@ def _check_batch_size(batch_size: Any, n: int) -> int:
 def _validation_data(
     net: MLP, X: np.ndarray, T: np.ndarray, validation: Any, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``(X, T, Xv, Tv)``: the given validation pair, or a seeded share split off the data."""
+    """``(X, T, Xv, Tv)``: the given validation pair, or a seeded share split off the data
+    (all unscaled)."""
     if validation is None:
         return X, T, None, None
     if isinstance(validation, tuple | list) and len(validation) == 2:
-        Xv, Tv = net.check_data(validation[0], validation[1])
+        Xv, Tv = net.check_data(validation[0], validation[1], scaled=False)
         return X, T, Xv, Tv
     if isinstance(validation, float) and 0 < validation < 1:
         n_val = round(validation * len(X))
@@ -158,6 +160,27 @@ def _validation_data(
     raise ConfigError(
         f"validation must be (X, T), a fraction in (0, 1) or None, got {validation!r}"
     )
+
+
+def _scaled_data(
+    net: MLP, X: Any, T: Any, validation: Any, rng: np.random.Generator, standardize: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(X, T, Xv, Tv)`` checked, split and passed through the network's scaler, once.
+
+    The rows are checked and split raw; with ``standardize`` a new ``net.input_scaler``
+    is fitted on the training rows alone, and then every input row is scaled by it.
+    """
+    if not isinstance(standardize, bool | np.bool_):
+        raise ConfigError(f"standardize must be True or False, got {standardize!r}")
+    X, T = net.check_data(X, T, scaled=False)  # check and split the raw rows
+    X, T, Xv, Tv = _validation_data(net, X, T, validation, rng)
+    scaler = net.input_scaler
+    if standardize:
+        net.input_scaler = scaler = InputScaler.fit(X)
+    if scaler is not None:
+        X = scaler.transform(X)
+        Xv = None if Xv is None else scaler.transform(Xv)
+    return X, T, Xv, Tv
 
 
 def _early_stopping(early_stopping: Any) -> EarlyStopping | None:
@@ -204,18 +227,18 @@ def fit(
     weight_decay: float = 0.0,
     seed: int | np.random.Generator | None = None,
     callbacks: Sequence[Callback] = (),
+    standardize: bool = False,
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
     import time
 
     epochs = _check_epochs(epochs)
-    X, T = net.check_data(X, T)
     rng = (
         seed
         if isinstance(seed, np.random.Generator)
         else np.random.default_rng(net.seed if seed is None else seed)
     )
-    X, T, Xv, Tv = _validation_data(net, X, T, validation, rng)
+    X, T, Xv, Tv = _scaled_data(net, X, T, validation, rng, standardize)
     n = len(X)
     batch = _check_batch_size(batch_size, n)
     optimizer = get_optimizer(optimizer, lr)
@@ -227,6 +250,9 @@ def fit(
     stacked = net.stack is not None
     if stacked and stopper is not None:
         raise ConfigError("early stopping works on a single network, not a stack")
+    watch_loss = getattr(schedule, "update", None)  # a schedule that reads the loss (Adaptive)
+    if stacked and watch_loss is not None:
+        raise ConfigError(f"schedule {schedule!r} reads the loss of one network, not a stack")
     decay = L2(weight_decay) if weight_decay else None
     if decay is not None:
         weight_params = [p["W"] for p in net.params]
@@ -251,7 +277,7 @@ def fit(
     step = optimizer.step
     loss_and_backward = net.loss_and_backward
     output = net.layers[-1]
-    tail = bool(with_metrics) or Xv is not None or stopper is not None  # per-epoch extras
+    tail = bool(with_metrics) or Xv is not None or stopper is not None or watch_loss is not None
     ran = epochs  # unless early stopping ends it sooner
     start = time.perf_counter()
     # overflow and inf - inf are caught by the finite-loss check, which names the epoch
@@ -327,6 +353,9 @@ def fit(
                 if stopper.update(epoch, float(watched[epoch]), params):
                     ran = epoch + 1
                     break
+            if watch_loss is not None and watch_loss(float(epoch_loss)):
+                ran = epoch + 1
+                break
     if stopper is not None:
         stopper.restore(params)
     done = net.training_metadata.get("epochs", 0) + ran

@@ -1,46 +1,51 @@
-"""Where ``mlplab train`` gets its data: a built-in set or a user's file, split and scaled.
+"""Where ``mlplab train`` gets its data: a built-in set or a user's file, split.
 
-``prepare_data`` reads the configured source, cuts the seeded train/validation/
-test split and, when asked, fits a ``Standardizer`` on the training rows. The
-standardisation is saved in the model's metadata, and ``standardize_for``
-applies it again wherever a saved model predicts.
+``prepare_data`` reads the configured source and cuts the seeded train/validation/
+test split. A target column of class names keeps the names (``classes``); the model
+carries them in its metadata (``CLASSES_KEY``) and ``class_names`` reads them back.
+Standardisation (``--standardize``) is the network's own: ``net.fit(...,
+standardize=True)`` fits ``net.input_scaler`` on the training rows, and the saved
+model applies it wherever it predicts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.datafiles import read_table
 from mlplab.datasets import load_dataset, one_hot
-from mlplab.errors import DataError
-from mlplab.splits import STANDARDIZE_KEY, Split, Standardizer, split, standardize_for
+from mlplab.errors import DataError, ModelFileError
+from mlplab.splits import Split, split
 
 if TYPE_CHECKING:
     from mlplab.cli.options import TrainConfig
+    from mlplab.network import MLP
 
-__all__ = ["STANDARDIZE_KEY", "PreparedData", "prepare_data", "standardize_for"]
+__all__ = ["CLASSES_KEY", "PreparedData", "class_names", "predicted_classes", "prepare_data"]
+
+CLASSES_KEY = "classes"  # where a model's training metadata keeps its class names
 
 
 @dataclass
 class PreparedData:
-    """All rows (``X`` as given, ``t`` 2-D), the split, and the inputs' standardisation."""
+    """All rows (``X`` as given, ``t`` 2-D), the split, and the target's class names if any."""
 
     X: np.ndarray
     t: np.ndarray
     parts: Split
-    standardizer: Standardizer | None
     source: str
-
-    def inputs(self) -> np.ndarray:
-        """``X`` as the network sees it (standardised when asked)."""
-        return self.X if self.standardizer is None else self.standardizer.transform(self.X)
+    classes: tuple[str, ...] | None = None
 
 
-def _targets(y: np.ndarray, loss: str, source: str) -> np.ndarray:
+def _targets(
+    y: np.ndarray, loss: str, source: str, classes: tuple[str, ...] | None = None
+) -> np.ndarray:
     """A file's target column as 2-D targets: one-hot class labels for cross-entropy."""
+    if classes is not None:
+        return _named_targets(y, loss, source, classes)
     if loss != "cross_entropy":
         return y[:, None]
     if not np.all(y == np.round(y)) or y.min() < 0:
@@ -53,11 +58,28 @@ def _targets(y: np.ndarray, loss: str, source: str) -> np.ndarray:
     return one_hot(y.astype(int), classes)
 
 
+def _named_targets(y: np.ndarray, loss: str, source: str, classes: tuple[str, ...]) -> np.ndarray:
+    """Class indices of named classes: one-hot for cross-entropy, 0/1 for two classes."""
+    if len(classes) < 2:
+        raise DataError(f"{source}: the target column holds only one class, {classes[0]!r}")
+    if loss == "cross_entropy":
+        return one_hot(y.astype(int), len(classes))
+    if len(classes) == 2:
+        return y[:, None]  # 0 for the first name in sorted order, 1 for the second
+    raise DataError(
+        f"{source}: the target column holds {len(classes)} class names; train them with "
+        "--loss cross_entropy --output-activation softmax"
+    )
+
+
 def prepare_data(config: TrainConfig) -> PreparedData:
-    """Read, split and (optionally) standardise the configured data."""
+    """Read and split the configured data."""
+    classes = None
     if config.data:
         table = read_table(config.data, config.target)
-        X, t, source = table.X, _targets(table.y, config.loss, config.data), config.data
+        classes = table.classes
+        X, source = table.X, config.data
+        t = _targets(table.y, config.loss, config.data, classes)
     else:
         X, t = load_dataset(config.dataset, config.points, config.noise, config.seed)
         source = config.dataset
@@ -66,5 +88,28 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     else:
         everything = np.arange(len(X))
         parts = Split(everything, everything[:0], everything[:0])
-    standardizer = Standardizer.fit(X[parts.train]) if config.standardize else None
-    return PreparedData(X, t, parts, standardizer, source)
+    return PreparedData(X, t, parts, source, classes)
+
+
+def class_names(net: MLP, source: str) -> list[str] | None:
+    """The class names a model was trained with (``None`` if none), checked against its outputs."""
+    names: Any = net.training_metadata.get(CLASSES_KEY)
+    if names is None:
+        return None
+    expected = max(net.sizes[-1], 2)
+    if (
+        not isinstance(names, list)
+        or len(names) != expected
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise ModelFileError(
+            f"{source}: invalid class names in the model's metadata; expected a list of "
+            f"{expected} strings"
+        )
+    return names
+
+
+def predicted_classes(y: np.ndarray, names: list[str]) -> list[str]:
+    """Each row's predicted class name: the largest output, or ``y > 0.5`` for one output."""
+    codes = y.argmax(axis=-1) if y.shape[-1] > 1 else (y[..., 0] > 0.5).astype(int)
+    return [names[int(c)] for c in np.atleast_1d(codes)]

@@ -257,7 +257,7 @@ def fitting_options(command: Callable) -> Callable:
         click.option(
             "--standardize",
             is_flag=True,
-            help="Scale inputs to mean 0, sd 1 (saved with the model).",
+            help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it).",
         ),
         click.option(
             "--batch-size",

@@ -1,4 +1,4 @@
-"""``mlplab predict MODEL --input 0,1,1``: a saved network's outputs."""
+"""``mlplab predict MODEL --input 0,1,1``: a saved network's outputs (and class names, if any)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import click
 import numpy as np
 
+from mlplab.cli.data import class_names, predicted_classes
 from mlplab.cli.options import json_option
 from mlplab.errors import DataError
 from mlplab.network import MLP
-from mlplab.splits import standardize_for
 
 __all__ = ["predict"]
 
@@ -41,9 +41,15 @@ def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     for text, row in zip(inputs, rows, strict=True):
         if len(row) != width:
             raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
-    y = net.predict(standardize_for(net, np.array(rows), model))
+    y = net.predict(np.array(rows))  # the model's input scaler, if any, applies itself
+    names = class_names(net, model)
+    predicted = None if names is None else predicted_classes(y, names)
     if as_json:
-        click.echo(json.dumps({"inputs": rows, "predictions": y.tolist()}))
+        doc = {"inputs": rows, "predictions": y.tolist()}
+        if names is not None:
+            doc.update(classes=names, predicted_classes=predicted)
+        click.echo(json.dumps(doc))
         return
-    for text, pred in zip(inputs, y, strict=True):
-        click.echo(f"{text} -> {' '.join(f'{v:.6f}' for v in np.atleast_1d(pred))}")
+    for i, (text, pred) in enumerate(zip(inputs, y, strict=True)):
+        named = "" if predicted is None else f"  {predicted[i]}"
+        click.echo(f"{text} -> {' '.join(f'{v:.6f}' for v in np.atleast_1d(pred))}{named}")

@@ -10,7 +10,13 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.data import STANDARDIZE_KEY, PreparedData, prepare_data, standardize_for
+from mlplab.cli.data import (
+    CLASSES_KEY,
+    PreparedData,
+    class_names,
+    predicted_classes,
+    prepare_data,
+)
 from mlplab.cli.options import (
     TrainConfig,
     fitting_options,
@@ -21,6 +27,7 @@ from mlplab.cli.options import (
 )
 from mlplab.cli.progress import epoch_progress
 from mlplab.cli.runs import RunFiles, run_options
+from mlplab.datasets import DATASETS
 from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
 from mlplab.network import MLP
@@ -48,7 +55,7 @@ def accuracy(y: np.ndarray, t: np.ndarray) -> float:
 
 
 def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedData, np.ndarray]:
-    """The configured data, split and scaled, and the rows to train on (minus ``holdout``)."""
+    """The configured data, split, and the rows to train on (minus ``holdout``)."""
     data = prepare_data(config)
     rows = data.parts.train
     if holdout is not None:
@@ -62,10 +69,10 @@ def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedDat
 
 
 def new_network(config: TrainConfig, data: PreparedData) -> MLP:
-    """The configured network, carrying the data's standardisation and split."""
+    """The configured network, carrying the data's split and class names."""
     net = MLP(config.sizes(data.X.shape[1], data.t.shape[1]), **config.network_kwargs())
-    if data.standardizer is not None:
-        net.training_metadata[STANDARDIZE_KEY] = data.standardizer.to_dict()
+    if data.classes is not None:
+        net.training_metadata[CLASSES_KEY] = list(data.classes)
     net.training_metadata["split"] = {
         name: getattr(data.parts, name).tolist() for name in ("validation", "test")
     }
@@ -84,8 +91,11 @@ def fit_network(
     callbacks: Sequence[Callback] = (),
     seed: int | np.random.Generator | None = None,
 ) -> History:
-    """Train ``net`` on ``rows`` for ``epochs`` with the configured fitting options."""
-    inputs = data.inputs()
+    """Train ``net`` on ``rows`` for ``epochs`` with the configured fitting options.
+
+    With ``--standardize`` the network fits its input scaler on ``rows`` first.
+    """
+    inputs = data.X
     val = data.parts.validation
     watch = Diagnostics(net, every=max(1, epochs // 200))  # ~200 looks, whatever the length
     with epoch_progress(epochs, quiet=quiet) as bars:
@@ -102,6 +112,7 @@ def fit_network(
             schedule=config.schedule,
             weight_decay=config.weight_decay,
             seed=config.seed if seed is None else seed,
+            standardize=config.standardize,
         )
 
 
@@ -110,8 +121,8 @@ def run_training(
 ) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
     """Build and train the configured network; returns ``(net, history, X, t, seconds)``.
 
-    ``X`` and ``t`` are all rows of the data as read; the split and the
-    standardisation (if any) are in ``net.training_metadata``.
+    ``X`` and ``t`` are all rows of the data as read; the split is in
+    ``net.training_metadata`` and the standardisation (if any) is ``net.input_scaler``.
     """
     data, rows = training_rows(config, holdout)
     net = new_network(config, data)
@@ -122,7 +133,7 @@ def run_training(
 
 def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:
     """Loss per example and accuracy on each part of the split the network was trained with."""
-    inputs = standardize_for(net, X)
+    inputs = X
     split = net.training_metadata.get("split", {})
     held = {name: np.asarray(split.get(name, []), dtype=int) for name in ("validation", "test")}
     train = np.setdiff1d(np.arange(len(X)), np.concatenate(list(held.values())))
@@ -141,17 +152,32 @@ def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, 
     return scores
 
 
-def _table(X: np.ndarray, t: np.ndarray, y: np.ndarray, holdout: int | None) -> str:
+def _table(
+    X: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    holdout: int | None,
+    classes: list[str] | None,
+    bias_column: bool,
+) -> str:
     n_in = X.shape[1]
-    names = [f"x{i + 1}" for i in range(n_in - 1)] + ["bias"]
+    names = [f"x{i + 1}" for i in range(n_in)]
+    if bias_column:  # the seed's constant-1 input
+        names[-1] = "bias"
     header = "  ".join(f"{n:>5}" for n in names) + "  target  prediction"
+    if classes is not None:
+        header += "  class"
+        target_names, predicted = predicted_classes(t, classes), predicted_classes(y, classes)
     rows = [header]
     for i, (x, target, pred) in enumerate(zip(X, t, y, strict=True)):
         cells = "  ".join(f"{v:>5g}" for v in x)
         targets = " ".join(f"{v:g}" for v in target)
+        if classes is not None:
+            targets = target_names[i]
         preds = " ".join(f"{v:.6f}" for v in pred)
+        named = "" if classes is None else f"  {predicted[i]}"
         mark = "   (held out)" if i == holdout else ""
-        rows.append(f"{cells}  {targets:>6}  {preds:>10}{mark}")
+        rows.append(f"{cells}  {targets:>6}  {preds:>10}{named}{mark}")
     return "\n".join(rows)
 
 
@@ -194,40 +220,39 @@ def train(
         )
     else:
         net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
-    y = net.predict(standardize_for(net, X))
+    y = net.predict(X)
+    classes = class_names(net, "the trained model")
     scores = split_scores(net, X, t) if len(X) > MAX_TABLE_ROWS else {}
     if save_path:
         metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
-        if STANDARDIZE_KEY in net.training_metadata:
-            metadata[STANDARDIZE_KEY] = net.training_metadata[STANDARDIZE_KEY]
         net.save(save_path, metadata=metadata)
     if plot_path:
         from mlplab.plotting import plot_loss
 
         plot_loss(history, plot_path, title=_title(config, net.sizes))
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "predictions": y.tolist(),
-                    "targets": t.tolist(),
-                    "inputs": X.tolist(),
-                    "holdout": holdout,
-                    "final_loss": history.final_loss,
-                    "epochs": config.epochs,
-                    "seconds": seconds,
-                    "config": config.to_dict(),
-                    "events": [event.to_dict() for event in history.events],
-                    "scores": scores,
-                    "epochs_run": history.epochs,
-                }
-            )
-        )
+        doc = {
+            "predictions": y.tolist(),
+            "targets": t.tolist(),
+            "inputs": X.tolist(),
+            "holdout": holdout,
+            "final_loss": history.final_loss,
+            "epochs": config.epochs,
+            "seconds": seconds,
+            "config": config.to_dict(),
+            "events": [event.to_dict() for event in history.events],
+            "scores": scores,
+            "epochs_run": history.epochs,
+        }
+        if classes is not None:
+            doc.update(classes=classes, predicted_classes=predicted_classes(y, classes))
+        click.echo(json.dumps(doc))
         return
     click.echo(_title(config, net.sizes))
     click.echo()
     if len(X) <= MAX_TABLE_ROWS:
-        click.echo(_table(X, t, y, holdout))
+        gate = not config.data and DATASETS[config.dataset].gate
+        click.echo(_table(X, t, y, holdout, classes, bias_column=gate))
     else:
         for name, score in scores.items():
             click.echo(

@@ -14,6 +14,11 @@ In Python, ``to_torch(net)`` returns the ``torch.nn.Sequential`` itself and
 ``from_torch(sequential)`` (also ``MLP.from_torch``) goes back. Torch and onnx
 are imported only inside the functions that need them.
 
+A network with an input scaler (``net.input_scaler``) is exported with the scaler
+folded into its first layer (``W / scale[:, None]``, ``b - (mean / scale) @ W``; a
+bias-free first layer gains a bias), so every format takes raw inputs, as
+``net.predict`` does.
+
 Supported activations: ``SUPPORTED_ACTIVATIONS`` (every built-in one). Refused
 with ``ConfigError``: user-registered activations (their formula is Python code
 mlplab cannot translate) and stacks of networks (export one network at a time).

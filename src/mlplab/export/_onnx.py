@@ -2,7 +2,8 @@
 
 The graph's input is ``input`` ``(batch, n_in)`` and its output ``output``
 ``(batch, n_out)``, in the network's dtype. Weights are stored ``(fan_in,
-fan_out)`` as in mlplab, so no transpose is needed. Softplus is written as
+fan_out)`` as in mlplab, so no transpose is needed; an input scaler is folded into
+the first layer. Softplus is written as
 ``relu(z) + log(1 + exp(-|z|))``, finite for any ``z`` and available in float64
 on every runtime (onnxruntime has no float64 ``Softplus`` kernel).
 """
@@ -17,6 +18,7 @@ import numpy as np
 from mlplab.activations import LEAKY_SLOPE
 from mlplab.errors import ConfigError
 from mlplab.export._common import check_exportable, layer_activations
+from mlplab.scaling import folded_params
 
 if TYPE_CHECKING:
     from mlplab.network import MLP
@@ -49,7 +51,7 @@ def build_model(net: MLP, onnx: Any) -> Any:
     inits = []
     x = "input"
     acts = layer_activations(net)
-    for i, (param, act) in enumerate(zip(net.params, acts, strict=True)):
+    for i, (param, act) in enumerate(zip(folded_params(net), acts, strict=True)):
         inits.append(numpy_helper.from_array(np.ascontiguousarray(param["W"]), f"W{i}"))
         z = f"z{i}"
         if "b" in param:

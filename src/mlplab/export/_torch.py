@@ -3,8 +3,9 @@
 Layer ``i`` of the network is ``Sequential`` entry ``2i`` (``nn.Linear``) and
 entry ``2i + 1`` (its activation; ``nn.Identity`` for ``identity``), so the
 state dict holds ``{2i}.weight`` (``W.T``: torch stores ``(out, in)``) and,
-with bias, ``{2i}.bias``. Torch is imported only inside ``to_torch`` and
-``from_torch``; writing the safetensors file needs no torch.
+with bias, ``{2i}.bias``. An input scaler is folded into layer 0 (see
+``mlplab.export``). Torch is imported only inside ``to_torch`` and ``from_torch``;
+writing the safetensors file needs no torch.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from mlplab.activations import LEAKY_SLOPE
 from mlplab.errors import ConfigError
 from mlplab.export._common import check_exportable, layer_activations
+from mlplab.scaling import folded_params
 
 if TYPE_CHECKING:
     from mlplab.network import MLP
@@ -41,7 +43,7 @@ def state_dict(net: MLP) -> dict[str, np.ndarray]:
     """The network's weights under ``nn.Sequential`` names, in torch's ``(out, in)`` layout."""
     check_exportable(net, "torch")
     tensors: dict[str, np.ndarray] = {}
-    for i, param in enumerate(net.params):
+    for i, param in enumerate(folded_params(net)):
         tensors[f"{2 * i}.weight"] = np.ascontiguousarray(param["W"].T)
         if "b" in param:
             tensors[f"{2 * i}.bias"] = np.ascontiguousarray(param["b"])
@@ -59,19 +61,23 @@ def write_torch(net: MLP, path: str | Path) -> None:
     atomic_write_bytes(path, to_bytes(tensors, metadata=metadata))
 
 
-def _layers(net: MLP) -> list[tuple[int, int, str]]:
-    """``(fan_in, fan_out, activation)`` per layer."""
+def _layers(net: MLP) -> list[tuple[int, int, str, bool]]:
+    """``(fan_in, fan_out, activation, bias)`` per layer (a folded scaler gives layer 0 a bias)."""
     shapes = zip(net.sizes[:-1], net.sizes[1:], strict=True)
-    return [(i, o, act) for (i, o), act in zip(shapes, layer_activations(net), strict=True)]
+    first_bias = net.bias or net.input_scaler is not None
+    return [
+        (i, o, act, net.bias or (k == 0 and first_bias))
+        for k, ((i, o), act) in enumerate(zip(shapes, layer_activations(net), strict=True))
+    ]
 
 
 def torch_snippet(net: MLP, path: str | Path) -> str:
     """Python code that builds the matching ``nn.Sequential`` and loads the file at ``path``."""
     check_exportable(net, "torch")
-    bias = "" if net.bias else ", bias=False"
     body = "\n".join(
-        f"    nn.Linear({n_in}, {n_out}{bias}),\n    {TORCH_MODULES[act][0]},"
-        for n_in, n_out, act in _layers(net)
+        f"    nn.Linear({n_in}, {n_out}{'' if bias else ', bias=False'}),\n"
+        f"    {TORCH_MODULES[act][0]},"
+        for n_in, n_out, act, bias in _layers(net)
     )
     dtype = _TORCH_DTYPES[np.dtype(net.dtype).name]
     return (
@@ -92,8 +98,8 @@ def to_torch(net: MLP) -> Any:
     from torch import nn
 
     modules = []
-    for n_in, n_out, act in _layers(net):
-        modules += [nn.Linear(n_in, n_out, bias=net.bias), TORCH_MODULES[act][1](nn)]
+    for n_in, n_out, act, bias in _layers(net):
+        modules += [nn.Linear(n_in, n_out, bias=bias), TORCH_MODULES[act][1](nn)]
     model = nn.Sequential(*modules).to(getattr(torch, np.dtype(net.dtype).name))
     tensors = {k: torch.from_numpy(v.copy()) for k, v in state_dict(net).items()}
     model.load_state_dict(tensors)
