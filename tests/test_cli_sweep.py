@@ -140,3 +140,17 @@ def test_heatmap_shows_the_solved_fraction_averaged_over_other_axes():
     assert image[0, 0] == pytest.approx(0.3)  # tanh, 2: the mean over both lr
     assert image[0, 1] == 1.0 and image[1, 0] == 0.0
     assert image.mask[1, 1]  # relu, 4: no cell
+
+
+def test_data_and_optimizer_options_reach_every_cell(capsys):
+    """A sweep over a noisy 2-D set with mini-batches: each cell is its own ensemble."""
+    common = ["--dataset", "circle", "--points", "50", "--noise", "0.1", "--init", "glorot"]
+    common += ["--batch-size", "10", "--optimizer", "momentum", "--epochs", "30"]
+    cells = _run(capsys, ["sweep", *common, "--hidden", "3,6", "--lr", "0.05", "--nets", "8",
+                          "--json", "-q", "--workers", "1"])  # fmt: skip
+    assert [c["hidden"] for c in cells] == [[3], [6]]
+    assert main(["ensemble", *common, "--hidden", "6", "--lr", "0.05", "--nets", "8", "--json",
+                 "-q"]) == 0  # fmt: skip
+    alone = json.loads(capsys.readouterr().out)
+    assert cells[1]["final_loss"] == alone["final_loss"]
+    assert alone["config"]["optimizer"] == "momentum" and alone["config"]["batch_size"] == 10

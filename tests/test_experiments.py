@@ -111,3 +111,23 @@ def test_train_stack_scales_the_inputs_once():
     reference.input_scaler = net.input_scaler
     reference.fit(X, t, epochs=50)
     np.testing.assert_array_equal(reference.predict(X), net.predict(X))
+
+
+def test_with_mini_batches_the_watch_predicts_every_row_after_the_epoch():
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], bias=False, init="seed", seed=0, stack=8)
+    outcome = train_stack(net, X, t, epochs=600, batch_size=2, seed=0)
+    i = int(np.flatnonzero(outcome.solved)[0])
+    single = MLP([3, 4, 1], bias=False, init="seed", seed=i)
+    batches = np.random.default_rng(0)  # the stack's batch order, drawn epoch by epoch
+    done = 0
+    while not solved(single.predict(X), t):
+        single.fit(X, t, epochs=1, batch_size=2, seed=batches)
+        done += 1
+    assert outcome.epochs_to_solve[i] == done  # epochs completed when it first solved
+
+
+def test_adam_state_counts_in_the_memory_estimate():
+    plain = estimate_bytes([3, 4, 1], 4, 1000, "float64")
+    adam = estimate_bytes([3, 4, 1], 4, 1000, "float64", optimizer_copies=3)
+    assert adam - plain == 1000 * 2 * (4 * 4 + 5 * 1) * 8

@@ -56,18 +56,24 @@ def solved(y: Array, t: Array) -> Array:
 class SolveWatch:
     """A ``fit`` callback noting, per network, the first watched epoch at which it solved the task.
 
-    It looks at the outputs the epoch's loss was taken at (before that epoch's
-    update, so epoch ``j`` means after ``j`` updates), every ``every`` epochs.
+    Full batch, it looks at the outputs the epoch's loss was taken at (before that
+    epoch's update, so epoch ``j`` means after ``j`` updates). With mini-batches the
+    last output is one batch's, so it predicts every row ``X`` after the epoch
+    instead, and counts ``j + 1`` epochs. It looks every ``every`` epochs.
     """
 
-    def __init__(self, net: MLP, t: Array, every: int) -> None:
-        self.net, self.t, self.every = net, t, every
+    def __init__(self, net: MLP, X: Array, t: Array, every: int) -> None:
+        self.net, self.X, self.t, self.every = net, X, t, every
         self.first = np.full(net.stack or 1, -1, dtype=np.int64)
 
     def __call__(self, epoch: int, loss: Any) -> None:
-        if epoch % self.every == 0:
-            now = solved(self.net.layers[-1].h, self.t) & (self.first < 0)
-            self.first[now] = epoch
+        if epoch % self.every:
+            return
+        y = self.net.layers[-1].h
+        if y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
+            y, epoch = self.net.predict(self.X), epoch + 1
+        now = solved(y, self.t) & (self.first < 0)
+        self.first[now] = epoch
 
 
 @dataclass
@@ -112,10 +118,20 @@ def _num(x: float) -> float | None:
 
 
 def train_stack(
-    net: MLP, X: Any, t: Any, *, epochs: int, lr: float = 1.0, callbacks: Sequence[Callback] = ()
+    net: MLP,
+    X: Any,
+    t: Any,
+    *,
+    epochs: int,
+    lr: float = 1.0,
+    callbacks: Sequence[Callback] = (),
+    **fit_options: Any,
 ) -> StackOutcome:
     """Train the stack ``net`` on ``(X, t)`` and say which networks solved it, and when.
 
+    ``fit_options`` go to ``MLP.fit`` (``batch_size``, ``optimizer``, ``schedule``,
+    ``weight_decay``, ``seed``); with mini-batches every network of the stack sees
+    the same batches, in the order drawn from ``seed`` (default: the stack's seed).
     Epochs-to-solve are watched every ``max(1, epochs // 10000)`` epochs (the
     ``resolution`` of the summary); a network solved only by the last update counts
     ``epochs``.
@@ -124,8 +140,8 @@ def train_stack(
         raise ConfigError("train_stack needs a stack of networks: MLP(..., stack=K)")
     X, t = net.check_data(X, t, scaled=False)  # fit, predict and evaluate scale them
     every = max(1, epochs // WATCHES)
-    watch = SolveWatch(net, t, every)
-    history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch])
+    watch = SolveWatch(net, X, t, every)
+    history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch], **fit_options)
     diverged = history.extra["diverged_at"] >= 0
     with np.errstate(invalid="ignore"):  # the diverged networks' outputs
         y = net.predict(X)
@@ -144,20 +160,27 @@ def train_stack(
 
 
 def estimate_bytes(
-    sizes: Sequence[int], n_examples: int, stack: int, dtype: Any, *, per_epoch: int = 0
+    sizes: Sequence[int],
+    n_examples: int,
+    stack: int,
+    dtype: Any,
+    *,
+    per_epoch: int = 0,
+    optimizer_copies: int = 1,
 ) -> int:
     """About how many bytes training a stack of ``stack`` such networks takes, at most.
 
-    Per network: weights, gradients and a copy made while stacking them; each
-    layer's work arrays (``z``, ``h``, a scratch array, the gradient for the layer
-    below); plus the bounded loss record and
-    ``per_epoch`` float64 values per network kept for every epoch (``fit`` keeps
+    Per network: weights, gradients, a copy made while stacking them and
+    ``optimizer_copies`` more for the optimizer's state (Adam keeps two, and
+    each optimizer a scratch copy); each layer's work arrays (``z``, ``h``, a
+    scratch array, the gradient for the layer below); plus the bounded loss record
+    and ``per_epoch`` float64 values per network kept for every epoch (``fit`` keeps
     the accuracy of every epoch for the classification losses).
     """
     item = np.dtype(dtype).itemsize
     per_net = 0
     for fan_in, fan_out in itertools.pairwise(sizes):
-        per_net += 3 * (fan_in + 1) * fan_out  # W and b, their gradients, the stacking copy
+        per_net += (3 + optimizer_copies) * (fan_in + 1) * fan_out  # W, b, grads, copies
         per_net += n_examples * (4 * fan_out + fan_in)  # z, h, scratch, grad_x
     return stack * (per_net * item + 8 * per_epoch) + 8 * min(MAX_LOSS_VALUES, stack * 60000)
 

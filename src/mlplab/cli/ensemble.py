@@ -10,34 +10,63 @@ import json
 from typing import Any
 
 import click
+import numpy as np
 
-from mlplab.cli.options import TrainConfig, json_option, network_options, plot_option, quiet_option
+from mlplab.cli.data import prepare_data
+from mlplab.cli.options import (
+    TrainConfig,
+    data_options,
+    json_option,
+    network_options,
+    optimizer_options,
+    plot_option,
+    quiet_option,
+)
 from mlplab.cli.progress import epoch_progress
-from mlplab.datasets import load_dataset
 from mlplab.experiments import StackOutcome, check_memory, estimate_bytes, memory_limit, train_stack
 from mlplab.network import MLP
+from mlplab.optimizers import OPTIMIZERS
 from mlplab.training import CLASSIFICATION_LOSSES
 
-__all__ = ["ensemble", "max_memory_option", "run_ensemble", "stack_bytes"]
+__all__ = ["ensemble", "ensemble_data", "max_memory_option", "run_ensemble", "stack_bytes"]
 
 
 def run_ensemble(
     config: TrainConfig, nets: int, *, max_memory: float | None = None, quiet: bool = True
 ) -> StackOutcome:
     """Train ``nets`` seeds of the configured network as one stack (refusing one too large)."""
-    X, t = load_dataset(config.dataset)
+    X, t = ensemble_data(config)
     sizes = config.sizes(X.shape[1], t.shape[1])
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
     with epoch_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
-        return train_stack(net, X, t, epochs=config.epochs, lr=config.lr, callbacks=bars)
+        return train_stack(
+            net,
+            X,
+            t,
+            epochs=config.epochs,
+            lr=config.lr,
+            callbacks=bars,
+            seed=config.seed,
+            standardize=config.standardize,
+            **config.optimizer_kwargs(),
+        )
+
+
+def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of the configured data (a built-in set or ``--data``), inputs as read."""
+    data = prepare_data(config)
+    return data.X, data.t
 
 
 def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
     """``estimate_bytes`` for this configuration, with the per-epoch accuracy where fit keeps it."""
     per_epoch = config.epochs if config.loss in CLASSIFICATION_LOSSES else 0
-    return estimate_bytes(sizes, n_examples, nets, config.dtype, per_epoch=per_epoch)
+    copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
+    return estimate_bytes(
+        sizes, n_examples, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
+    )
 
 
 def max_memory_option(command: Any) -> Any:
@@ -52,10 +81,12 @@ def max_memory_option(command: Any) -> Any:
 
 def describe(config: TrainConfig, nets: int) -> str:
     hidden = "-".join(str(h) for h in config.hidden)
+    batches = "full batch" if config.batch_size is None else f"batches of {config.batch_size}"
     return (
-        f"{config.dataset}: {nets} networks, hidden {hidden} {config.activation}/"
+        f"{config.data or config.dataset}: {nets} networks, hidden {hidden} {config.activation}/"
         f"{config.output_activation}, {config.loss} ({config.reduction}), {config.epochs} epochs, "
-        f"lr {config.lr:g}, init {config.init}, seeds {config.seed}..{config.seed + nets - 1}"
+        f"{config.optimizer} lr {config.lr:g} ({batches}), init {config.init}, "
+        f"seeds {config.seed}..{config.seed + nets - 1}"
     )
 
 
@@ -65,6 +96,8 @@ def _g(x: float | None) -> str:
 
 @click.command()
 @network_options
+@data_options
+@optimizer_options
 @click.option(
     "--nets",
     type=click.IntRange(min=1),
@@ -91,8 +124,8 @@ def ensemble(
         from mlplab.plotting import plot_loss
 
         hidden = "-".join(str(h) for h in config.hidden)
-        title = f"{config.dataset}: {nets} seeds, hidden {hidden} {config.activation}"
-        title += f", lr {config.lr:g}"
+        title = f"{config.data or config.dataset}: {nets} seeds, hidden {hidden}"
+        title += f" {config.activation}, lr {config.lr:g}"
         plot_loss(outcome.history, plot_path, title=title)
     summary = outcome.summary()
     if as_json:

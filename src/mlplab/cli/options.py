@@ -18,10 +18,13 @@ from mlplab.schedules import SCHEDULES
 __all__ = [
     "PositiveIntList",
     "TrainConfig",
+    "data_options",
     "fitting_options",
     "json_option",
     "network_options",
+    "optimizer_options",
     "quiet_option",
+    "split_options",
 ]
 
 
@@ -71,6 +74,15 @@ class TrainConfig:
     schedule: str = "constant"
     weight_decay: float = 0.0
     early_stopping: int | None = None
+
+    def optimizer_kwargs(self) -> dict[str, Any]:
+        """``MLP.fit``'s mini-batch, optimizer, schedule and weight-decay arguments."""
+        return {
+            "batch_size": self.batch_size,
+            "optimizer": self.optimizer,
+            "schedule": self.schedule,
+            "weight_decay": self.weight_decay,
+        }
 
     def network_kwargs(self) -> dict[str, Any]:
         return {
@@ -204,92 +216,119 @@ def network_options(command: Callable) -> Callable:
             show_default=True,
         ),
     ]
+    return _decorate(command, decorators)
+
+
+def _decorate(command: Callable, decorators: list[Callable]) -> Callable:
     for decorate in reversed(decorators):
         command = decorate(command)
     return command
+
+
+def data_options(command: Callable) -> Callable:
+    """Add the options choosing the data (a user's file, or a 2-D set's size and noise)."""
+    return _decorate(
+        command,
+        [
+            click.option(
+                "--data",
+                type=click.Path(dir_okay=False),
+                default=None,
+                metavar="FILE.csv|FILE.npz",
+                help="Train on your own data instead of --dataset.",
+            ),
+            click.option(
+                "--target",
+                default=None,
+                metavar="COLUMN",
+                help="The target column of --data (for .npz: the array name, default y).",
+            ),
+            click.option(
+                "--points",
+                type=click.IntRange(min=2),
+                default=200,
+                show_default=True,
+                help="Points drawn for a 2-D --dataset.",
+            ),
+            click.option(
+                "--noise",
+                type=click.FloatRange(0, 1),
+                default=0.0,
+                show_default=True,
+                help="Noise of a 2-D --dataset.",
+            ),
+            click.option(
+                "--standardize",
+                is_flag=True,
+                help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it).",
+            ),
+        ],
+    )
+
+
+def split_options(command: Callable) -> Callable:
+    """Add held-out shares and early stopping on the validation loss."""
+    share = click.FloatRange(0, 1, max_open=True)
+    return _decorate(
+        command,
+        [
+            click.option(
+                "--validation",
+                type=share,
+                default=0.0,
+                show_default=True,
+                help="Share of rows held out for validation (seeded by --seed).",
+            ),
+            click.option(
+                "--test",
+                type=share,
+                default=0.0,
+                show_default=True,
+                help="Share of rows held out for the final test.",
+            ),
+            click.option(
+                "--early-stopping",
+                type=click.IntRange(min=1),
+                default=None,
+                metavar="PATIENCE",
+                help="Stop after this many epochs without a better validation loss.",
+            ),
+        ],
+    )
+
+
+def optimizer_options(command: Callable) -> Callable:
+    """Add mini-batches, the optimizer, its learning-rate schedule and L2 weight decay."""
+    return _decorate(
+        command,
+        [
+            click.option(
+                "--batch-size",
+                type=click.IntRange(min=1),
+                default=None,
+                help="Mini-batch size, reshuffled each epoch [default: full batch].",
+            ),
+            click.option(
+                "--optimizer", type=_choice(list(OPTIMIZERS)), default="sgd", show_default=True
+            ),
+            click.option(
+                "--schedule",
+                type=_choice(list(SCHEDULES)),
+                default="constant",
+                show_default=True,
+                help="Learning-rate schedule.",
+            ),
+            click.option(
+                "--weight-decay",
+                type=click.FloatRange(min=0),
+                default=0.0,
+                show_default=True,
+                help="L2 penalty alpha/2 * sum(W^2).",
+            ),
+        ],
+    )
 
 
 def fitting_options(command: Callable) -> Callable:
     """Add the options for users' data, splits, mini-batches and optimizers to a command."""
-    share = click.FloatRange(0, 1, max_open=True)
-    decorators = [
-        click.option(
-            "--data",
-            type=click.Path(dir_okay=False),
-            default=None,
-            metavar="FILE.csv|FILE.npz",
-            help="Train on your own data instead of --dataset.",
-        ),
-        click.option(
-            "--target",
-            default=None,
-            metavar="COLUMN",
-            help="The target column of --data (for .npz: the array name, default y).",
-        ),
-        click.option(
-            "--points",
-            type=click.IntRange(min=2),
-            default=200,
-            show_default=True,
-            help="Points drawn for a 2-D --dataset.",
-        ),
-        click.option(
-            "--noise",
-            type=click.FloatRange(0, 1),
-            default=0.0,
-            show_default=True,
-            help="Noise of a 2-D --dataset.",
-        ),
-        click.option(
-            "--validation",
-            type=share,
-            default=0.0,
-            show_default=True,
-            help="Share of rows held out for validation (seeded by --seed).",
-        ),
-        click.option(
-            "--test",
-            type=share,
-            default=0.0,
-            show_default=True,
-            help="Share of rows held out for the final test.",
-        ),
-        click.option(
-            "--standardize",
-            is_flag=True,
-            help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it).",
-        ),
-        click.option(
-            "--batch-size",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Mini-batch size, reshuffled each epoch [default: full batch].",
-        ),
-        click.option(
-            "--optimizer", type=_choice(list(OPTIMIZERS)), default="sgd", show_default=True
-        ),
-        click.option(
-            "--schedule",
-            type=_choice(list(SCHEDULES)),
-            default="constant",
-            show_default=True,
-            help="Learning-rate schedule.",
-        ),
-        click.option(
-            "--weight-decay",
-            type=click.FloatRange(min=0),
-            default=0.0,
-            show_default=True,
-            help="L2 penalty alpha/2 * sum(W^2).",
-        ),
-        click.option(
-            "--early-stopping",
-            type=click.IntRange(min=1),
-            default=None,
-            metavar="PATIENCE",
-            help="Stop after this many epochs without a better validation loss.",
-        ),
-    ]
-    for decorate in reversed(decorators):
-        command = decorate(command)
-    return command
+    return data_options(split_options(optimizer_options(command)))

@@ -25,9 +25,16 @@ from mlplab.activations import (
     hidden_activation_names,
     output_activation_names,
 )
-from mlplab.cli.ensemble import max_memory_option, run_ensemble, stack_bytes
-from mlplab.cli.options import TrainConfig, json_option, plot_option, quiet_option
-from mlplab.datasets import DATASETS, load_dataset
+from mlplab.cli.ensemble import ensemble_data, max_memory_option, run_ensemble, stack_bytes
+from mlplab.cli.options import (
+    TrainConfig,
+    data_options,
+    json_option,
+    optimizer_options,
+    plot_option,
+    quiet_option,
+)
+from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments import check_memory, memory_limit
 from mlplab.init import INITS
@@ -121,7 +128,7 @@ def make_cells(base: TrainConfig, lists: dict[str, list]) -> list[Cell]:
 
 def _check_cells(cells: list[Cell], max_memory: float | None) -> None:
     """Refuse, before any training, a cell whose settings clash or whose stack is too large."""
-    X, t = load_dataset(cells[0][0].dataset)
+    X, t = ensemble_data(cells[0][0])  # the same data in every cell
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     for config, nets in cells:
         sizes = config.sizes(X.shape[1], t.shape[1])
@@ -280,6 +287,8 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @click.option("--bias/--no-bias", default=None, help="Default: bias unless the data has one.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64")
+@data_options
+@optimizer_options
 @click.option(
     "--workers", type=int, default=-1, show_default=True, help="Local worker processes (-1: all)."
 )
@@ -353,7 +362,7 @@ def sweep(
     if plot_path:
         from mlplab.plotting import save_figure, sweep_figure
 
-        title = f"{cells[0][0].dataset}: fraction of seeds that solved it"
+        title = f"{cells[0][0].data or cells[0][0].dataset}: fraction of seeds that solved it"
         save_figure(sweep_figure(rows, *axes, title=title), plot_path)
     if as_json:
         click.echo(json.dumps({"cells": rows, "config": cells[0][0].to_dict()}))
