@@ -66,7 +66,9 @@ def test_a_stack_of_the_seeds_networks_is_stored_stack_last_and_every_product_pl
 
 def test_wide_or_small_stacks_stay_stack_first():
     assert narrow.stack_last_suits([3, 4, 1], K)
-    assert narrow.stack_last_suits([784, 8, 8, 1], K)  # the first layer is one product anyway
+    assert narrow.stack_last_suits([784, 4, 4, 1], K)  # the first layer is one product anyway
+    assert narrow.stack_last_suits([2, 8, 3], K)
+    assert not narrow.stack_last_suits([2, 8, 8, 1], K)
     assert not narrow.stack_last_suits([3, 64, 64, 1], K)
     assert not narrow.stack_last_suits([3, 4, 1], narrow.MIN_STACK - 1)
     assert not narrow.stack_last_suits([3, 4, 1], None)

@@ -163,3 +163,19 @@ def test_mini_batches_keep_stack_parity_and_freeze_divergers():
         single = MLP([3, 4, 1], **{**kwargs, "seed": 2 + i})
         alone = single.fit(X, t, epochs=40, lr=0.01, batch_size=2, shuffle=False)
         np.testing.assert_allclose(history.loss[:, i], alone.loss, rtol=1e-10)
+
+
+@pytest.mark.parametrize("hidden", [[4], [8, 8]])
+def test_both_layouts_train_each_network_as_it_would_alone(hidden):
+    """A narrow stack is stored stack-last, a wider one stack-first: the same networks."""
+    from mlplab import narrow
+
+    X, t = load_dataset("circle", n=30)
+    sizes = [2, *hidden, 1]
+    stack = MLP(sizes, activation="tanh", init="glorot", seed=1, stack=K)
+    assert narrow.is_stack_last(stack.params[0]["W"]) == (hidden == [4])
+    stack.fit(X, t, epochs=50, lr=0.01)
+    for i in (0, K - 1):
+        single = MLP(sizes, activation="tanh", init="glorot", seed=1 + i)
+        single.fit(X, t, epochs=50, lr=0.01)
+        np.testing.assert_allclose(stack.predict(X)[i], single.predict(X), atol=1e-12)
