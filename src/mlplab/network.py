@@ -104,13 +104,15 @@ class Dense:
         self._h = np.empty_like(self._z) if self.keep_z else self._z  # h overwrites z
         self._scratch = np.empty_like(self._z)  # for act'(h)
         self._grad_x = narrow.empty((*z_shape[:-1], W.shape[-2]), W.dtype, stack_last)
+        # the layer's products: plain matrices straight to BLAS, stacks through matmul
+        self._product = np.dot if x.ndim == 2 and W.ndim == 2 else matmul
         self._shape = x.shape
 
     def forward(self, x: Array) -> Array:
         """``h = act(x @ W + b)``."""
         if x.shape != self._shape:
             self._allocate(x)
-        z = matmul(x, self.param["W"], self._z)
+        z = self._product(x, self.param["W"], self._z)
         if self.has_bias:
             z += self.param["b"][..., None, :]
         self.x = x
@@ -121,12 +123,12 @@ class Dense:
     def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
         """Given ``delta = dL/dz``, fill ``dW = x.T @ delta`` and ``db``; return ``dL/dx``."""
         grad = self.grad
-        matmul(self.x.mT, delta, grad["W"])
+        self._product(self.x.mT, delta, grad["W"])
         if self.has_bias:
             np.sum(delta, axis=-2, out=grad["b"])
         if not grad_input:
             return None
-        return matmul(delta, self.param["W"].mT, self._grad_x)
+        return self._product(delta, self.param["W"].mT, self._grad_x)
 
     def activation_backward(self, grad_h: Array) -> Array:
         """``delta = dL/dh * act'(h)``: the seed's ``* (h * (1 - h))``, in place in ``grad_h``."""
