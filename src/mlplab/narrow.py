@@ -26,9 +26,11 @@ at least ``MIN_STACK`` networks whose layers after the first have at most
 ``MAX_WIDTH_PRODUCT`` weights (``fan_in * fan_out``). Wider stacks stay
 stack-first, one BLAS product per matrix through ``np.matmul``, which wins once
 each product does real work. Measured here, training stacks of 100 and 1000 on 4
-and 200 examples: stack-last took 0.33-0.9x the time of stack-first up to 24
-weights per later layer (2-16-1, 2-8-3, 2-4-4-1; the seed's 3-4-1 about 0.5x), and
-1.0-1.6x from 32 (2-8-4-1, 2-6-6-1, 2-8-8-1) where the einsum's products grow.
+and 200 examples: up to 24 weights per later layer (2-16-1, 2-8-3, 2-4-4-1; the
+seed's 3-4-1 about 0.5x) stack-last took 0.33-0.9x the time of stack-first in most
+cases and 1.0-1.4x in a few (100 networks on 4 examples, where both take microseconds);
+from 32 weights (2-8-4-1, 2-6-6-1, 2-8-8-1) it took 0.6-1.7x, slower on 200 examples,
+where the einsum's products grow.
 """
 
 from __future__ import annotations
