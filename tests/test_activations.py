@@ -72,3 +72,17 @@ def test_names_are_checked(registry):
         get_activation("sigmod")
     with pytest.raises(mlplab.ConfigError, match="output activation 'relu'"):
         get_activation("relu", where="output")
+
+
+def test_a_registered_activation_trains_a_stack_as_it_trains_one_network(registry):
+    """A user's activation writes no buffer (no ``f_into``): the stack still matches singles."""
+    from mlplab import MLP, load_dataset
+
+    mlplab.register_activation("mytanh", np.tanh, lambda h: 1 - h * h, from_output=True)
+    X, t = load_dataset("xor")
+    stack = MLP([3, 4, 1], activation="mytanh", init="glorot", seed=2, stack=10)
+    stack.fit(X, t, epochs=300, lr=0.1)
+    for i in (0, 9):
+        single = MLP([3, 4, 1], activation="mytanh", init="glorot", seed=2 + i)
+        single.fit(X, t, epochs=300, lr=0.1)
+        np.testing.assert_allclose(stack.predict(X)[i], single.predict(X), atol=1e-12)
