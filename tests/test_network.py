@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mlplab
+from mlplab.network import Dense
 
 
 def test_params_structure_and_shapes():
@@ -150,3 +151,20 @@ def test_bad_data_is_refused_clearly():
         net.fit(np.zeros((1, 3)), [[0]], epochs=-1)
     with pytest.raises(mlplab.ConfigError, match="learning rate must be a positive number"):
         net.fit(np.zeros((1, 3)), [[0]], epochs=1, lr=0)
+
+
+def test_work_arrays_are_kept_per_input_shape_and_bounded():
+    """A batch, a shorter last batch and a prediction on all rows alternate without allocating."""
+    net = mlplab.MLP([3, 4, 1], seed=0)
+    layer = net.layers[0]
+    rng = np.random.default_rng(0)
+    batch, last = rng.random((8, 3)), rng.random((3, 3))
+    net.predict(batch)
+    z_batch = layer._z
+    net.predict(last)
+    assert layer._z is not z_batch and layer._z.shape == (3, 4)
+    net.predict(batch)
+    assert layer._z is z_batch  # the batch's arrays again, not new ones
+    for n in range(20, 20 + Dense.MAX_SHAPES + 1):
+        net.predict(rng.random((n, 3)))
+    assert len(layer._work) <= Dense.MAX_SHAPES

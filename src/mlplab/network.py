@@ -81,8 +81,12 @@ class Dense:
     ``param`` is the layer's entry in ``MLP.params`` (``{"W": ..., "b": ...}``) and
     ``grad`` holds ``dL/dparam`` in the same structure after ``backward``. Work
     arrays are allocated once per input shape and reused, so a training loop
-    allocates nothing.
+    allocates nothing; the arrays of the last few shapes are kept (a mini-batch, a
+    shorter last batch, all rows for a prediction), so alternating shapes do not
+    allocate either.
     """
+
+    MAX_SHAPES = 4  # input shapes whose work arrays are kept
 
     def __init__(self, param: dict[str, Array], activation: Activation, keep_z: bool) -> None:
         self.param = param
@@ -95,18 +99,29 @@ class Dense:
         self.z: Array | None = None  # kept only when backward needs it
         self.h: Array | None = None
         self._shape: tuple[int, ...] | None = None
+        self._work: dict[tuple[int, ...], tuple] = {}  # input shape -> its work arrays
 
     def _allocate(self, x: Array) -> None:
+        work = self._work.get(x.shape)
+        if work is None:
+            if len(self._work) >= self.MAX_SHAPES:
+                self._work.clear()
+            work = self._work[x.shape] = self._new_work(x)
+        self._z, self._h, self._scratch, self._grad_x, self._product = work
+        self._shape = x.shape
+
+    def _new_work(self, x: Array) -> tuple:
+        """``z``, ``h``, a scratch array, ``dL/dx`` and the product for inputs like ``x``."""
         W = self.param["W"]
         z_shape = (*np.broadcast_shapes(x.shape[:-2], W.shape[:-2]), x.shape[-2], W.shape[-1])
         stack_last = W.ndim == 3 and narrow.is_stack_last(W)  # work arrays follow the weights
-        self._z = narrow.empty(z_shape, W.dtype, stack_last)
-        self._h = np.empty_like(self._z) if self.keep_z else self._z  # h overwrites z
-        self._scratch = np.empty_like(self._z)  # for act'(h)
-        self._grad_x = narrow.empty((*z_shape[:-1], W.shape[-2]), W.dtype, stack_last)
+        z = narrow.empty(z_shape, W.dtype, stack_last)
+        h = np.empty_like(z) if self.keep_z else z  # h overwrites z
+        scratch = np.empty_like(z)  # for act'(h)
+        grad_x = narrow.empty((*z_shape[:-1], W.shape[-2]), W.dtype, stack_last)
         # the layer's products: plain matrices straight to BLAS, stacks through matmul
-        self._product = np.dot if x.ndim == 2 and W.ndim == 2 else matmul
-        self._shape = x.shape
+        product = np.dot if x.ndim == 2 and W.ndim == 2 else matmul
+        return z, h, scratch, grad_x, product
 
     def forward(self, x: Array) -> Array:
         """``h = act(x @ W + b)``."""
