@@ -64,8 +64,11 @@ def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: in
     """``estimate_bytes`` for this configuration, with the per-epoch accuracy where fit keeps it."""
     per_epoch = config.epochs if config.loss in CLASSIFICATION_LOSSES else 0
     copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
+    rows = n_examples  # work arrays for every row (the solve watch predicts them all) ...
+    if config.batch_size is not None:  # ... and for a batch and a shorter last batch
+        rows += 2 * min(config.batch_size, n_examples)
     return estimate_bytes(
-        sizes, n_examples, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
+        sizes, rows, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
     )
 
 
