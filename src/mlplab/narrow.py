@@ -15,7 +15,9 @@ become:
   ``(m, k) @ (k, n*K)``: one BLAS call for the whole stack;
 * two stacks: ``np.einsum``, whose inner loop runs along the stack axis, which is
   contiguous and as long as the stack, so it vectorises and never meets the
-  edge of a matrix.
+  edge of a matrix; where the shared dimension is 1 (the seed's
+  ``y_delta @ W2.T``) there is nothing to sum, and ``np.multiply`` broadcasts the
+  outer product.
 
 Each network reads only its own entries, so the networks stay independent (a
 NaN in one cannot reach another). The sums run in another order than
