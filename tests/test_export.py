@@ -274,3 +274,23 @@ def test_real_command_and_lazy_imports(model_file: Path, tmp_path: Path) -> None
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_torch_file_metadata_describes_the_layers_it_holds(tmp_path: Path) -> None:
+    """A folded scaler gives a bias-free network's first Linear a bias; the metadata says so."""
+    import json
+
+    from safetensors import safe_open
+
+    from mlplab.scaling import InputScaler
+
+    net = _net("tanh", "sigmoid", "float64", False)
+    net.input_scaler = InputScaler(np.arange(3.0), np.full(3, 2.0))
+    write_torch(net, tmp_path / "m.safetensors")
+    with safe_open(tmp_path / "m.safetensors", framework="numpy") as f:
+        described = json.loads(f.metadata()["mlplab"])
+        names = set(f.keys())
+    assert described["input_scaler_folded"] is True
+    assert [layer["bias"] for layer in described["linear_layers"]] == [True, False, False]
+    assert "0.bias" in names and "2.bias" not in names
+    assert described["config"]["bias"] is False  # the mlplab network it was made from

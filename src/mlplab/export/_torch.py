@@ -57,7 +57,15 @@ def write_torch(net: MLP, path: str | Path) -> None:
     from mlplab.serialization import atomic_write_bytes
 
     tensors = state_dict(net)
-    metadata = {"format": "pt", "mlplab": json.dumps({"config": net.config()})}
+    described = {
+        "config": net.config(),  # the mlplab network the file was made from
+        "input_scaler_folded": net.input_scaler is not None,  # into layer 0's weights and bias
+        "linear_layers": [  # what the file holds, layer by layer
+            {"in": n_in, "out": n_out, "activation": act, "bias": bias}
+            for n_in, n_out, act, bias in _layers(net)
+        ],
+    }
+    metadata = {"format": "pt", "mlplab": json.dumps(described)}
     atomic_write_bytes(path, to_bytes(tensors, metadata=metadata))
 
 
