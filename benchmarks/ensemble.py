@@ -2,7 +2,7 @@
 
 Prints networks trained per second (60000 epochs each) for: the seed's loop; an
 mlplab stack of 1000 in float64 and float32, stored stack-last with its
-products from ``mlplab.narrow`` (the default for narrow layers) and stored
+products from ``mlplab.nn.narrow`` (the default for narrow layers) and stored
 stack-first with plain ``np.matmul`` (the default for wide layers); and the same stack in PyTorch
 (``torch.bmm``, hand-written backward as in the seed, best of its default
 threads and one thread). Everything is timed in this one process, over fewer
@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlplab import MLP, load_dataset, narrow
+from mlplab import MLP, load_dataset
+from mlplab.nn import narrow
 
 FULL_RUN = 60000
 X_SEED = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab.activations import ACTIVATIONS, get_activation
+from mlplab.nn.activations import ACTIVATIONS, get_activation
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab import MLP, SGD, Adam, ConfigError, ModelFileError, load_dataset, serialization
-from mlplab.checkpoint import CheckpointCallback, load_checkpoint, save_checkpoint
+from mlplab import MLP, SGD, Adam, ConfigError, ModelFileError, load_dataset
 from mlplab.cli import main
+from mlplab.io import models as serialization
+from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint, save_checkpoint
 
 
 def _same_params(a: MLP, b: MLP) -> None:
@@ -249,6 +250,6 @@ def test_settings_a_checkpointed_run_cannot_honour_are_refused(
 
 
 def test_import_mlplab_does_not_load_checkpointing() -> None:
-    code = "import sys, mlplab; assert 'mlplab.checkpoint' not in sys.modules"
+    code = "import sys, mlplab; assert 'mlplab.io.checkpoints' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
     assert mlplab.MLP  # the library itself imports fine

@@ -14,7 +14,7 @@ from conftest import require
 
 from mlplab import MLP, load_dataset
 from mlplab.cli import main
-from mlplab.scaling import InputScaler
+from mlplab.nn.scaling import InputScaler
 
 CLASSIFIER = [
     "--hidden", "16", "--activation", "tanh", "--init", "glorot", "--reduction", "mean",

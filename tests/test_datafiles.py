@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlplab import MLP, DataError, load_dataset
-from mlplab.datafiles import read_csv, read_frame, read_npz, read_table
+from mlplab.io.datafiles import read_csv, read_frame, read_npz, read_table
 
 
 def _write(tmp_path, text: str, name: str = "d.csv"):

@@ -36,7 +36,7 @@ def test_site_builds_strict_with_every_page_and_the_api(mkdocs, tmp_path):
     for page in PAGES:
         assert (tmp_path / page / "index.html").is_file(), page
     api = (tmp_path / "api" / "index.html").read_text(encoding="utf-8")
-    for name in ("mlplab.network.MLP", "mlplab.diagnostics.Diagnostics", "mlplab.plot.network"):
+    for name in ("mlplab.nn.network.MLP", "mlplab.diagnostics.Diagnostics", "mlplab.plot.network"):
         assert f'id="{name}"' in api, name
     assert "Units per layer, inputs first" in api  # a docstring's text made it in
 

@@ -99,7 +99,7 @@ def test_the_estimate_counts_what_fit_keeps_every_epoch():
 
 
 def test_train_stack_scales_the_inputs_once():
-    from mlplab.scaling import InputScaler
+    from mlplab.nn.scaling import InputScaler
 
     X, t = load_dataset("xor")
     X = X * 10 + 3

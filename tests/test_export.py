@@ -12,7 +12,6 @@ import pytest
 from conftest import require
 
 from mlplab import MLP, ConfigError, register_activation
-from mlplab.activations import ACTIVATIONS, hidden_activation_names
 from mlplab.cli import main
 from mlplab.export import (
     SUPPORTED_ACTIVATIONS,
@@ -22,6 +21,7 @@ from mlplab.export import (
     torch_snippet,
     write_torch,
 )
+from mlplab.nn.activations import ACTIVATIONS, hidden_activation_names
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity"]
 OUTPUTS = ["sigmoid", "identity", "softmax"]
@@ -282,7 +282,7 @@ def test_torch_file_metadata_describes_the_layers_it_holds(tmp_path: Path) -> No
 
     from safetensors import safe_open
 
-    from mlplab.scaling import InputScaler
+    from mlplab.nn.scaling import InputScaler
 
     net = _net("tanh", "sigmoid", "float64", False)
     net.input_scaler = InputScaler(np.arange(3.0), np.full(3, 2.0))

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlplab import MLP, SGD, ModelFileError, load_dataset
-from mlplab.checkpoint import load_checkpoint, save_checkpoint
+from mlplab.io.checkpoints import load_checkpoint, save_checkpoint
 
 EXAMPLES = 1000  # per valid file: two files per reader, so 2000 cases per reader
 FUZZ = settings(
@@ -287,7 +287,7 @@ def record_mutations(draw, text: str) -> bytes:
 def test_mutated_run_records_raise_config_error_only(folder: Path) -> None:
     from mlplab import ConfigError
     from mlplab.cli.replay import _settings
-    from mlplab.records import load_record, make_record, write_record
+    from mlplab.io.records import load_record, make_record, write_record
 
     X, t = load_dataset("xor")
     net = MLP([3, 4, 1], bias=False, init="seed", seed=0)

@@ -104,7 +104,7 @@ def test_gradients_match_pytorch_autograd(case):
 
 
 def test_gradcheck_of_a_network_with_an_input_scaler():
-    from mlplab.scaling import InputScaler
+    from mlplab.nn.scaling import InputScaler
 
     net, X, T = random_problem(2, "tanh", "sigmoid", "squared_error", True)
     X = X * 30 + 7  # raw inputs far from unit scale

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from mlplab import MLP, ConfigError, DataError, TrainingDivergedError, load_dataset
-from mlplab.schedules import InverseTime, StepDecay, get_schedule
-from mlplab.stopping import EarlyStopping
-from mlplab.training import as_targets
+from mlplab.train.fit import as_targets
+from mlplab.train.schedules import InverseTime, StepDecay, get_schedule
+from mlplab.train.stopping import EarlyStopping
 
 
 def _classifier(seed: int = 0, dtype=np.float64, stack=None, hidden=8) -> MLP:
@@ -201,7 +201,7 @@ def test_schedules_set_the_rate_every_epoch(blobs):
     X, T = blobs
     seen = []
     net = _classifier()
-    from mlplab.optimizers import SGD
+    from mlplab.train.optimizers import SGD
 
     opt = SGD(0.8)
     net.fit(

@@ -7,8 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from mlplab import MLP, load_dataset, narrow
-from mlplab.network import matmul
+from mlplab import MLP, load_dataset
+from mlplab.nn import narrow
+from mlplab.nn.network import matmul
 
 K = 12  # above narrow.MIN_STACK, so stacks of narrow networks are stored stack-last
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab.network import Dense
+from mlplab.nn.network import Dense
 
 
 def test_params_structure_and_shapes():

@@ -7,7 +7,7 @@ import pytest
 from conftest import require
 
 from mlplab import ConfigError
-from mlplab.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, get_optimizer
+from mlplab.train.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, get_optimizer
 
 SHAPES = [(3, 4), (4,), (4, 2)]
 

@@ -8,7 +8,7 @@ from conftest import require
 
 from mlplab import MLP, ConfigError, load_dataset
 from mlplab.diagnostics import Event
-from mlplab.training import History
+from mlplab.train.fit import History
 
 
 @pytest.fixture(autouse=True)

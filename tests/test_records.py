@@ -12,7 +12,7 @@ import pytest
 
 from mlplab import MLP, SGD, ConfigError, load_dataset
 from mlplab.cli import main
-from mlplab.records import compare, load_record, make_record, write_record
+from mlplab.io.records import compare, load_record, make_record, write_record
 
 RUN = ["--epochs", "5000", "-q"]
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import require
 
 from mlplab import MLP, DataError, ModelFileError, load_dataset
-from mlplab.scaling import InputScaler, fold, folded_params
+from mlplab.nn.scaling import InputScaler, fold, folded_params
 
 
 def _data(n: int = 120) -> tuple[np.ndarray, np.ndarray]:
@@ -251,8 +251,8 @@ def test_invalid_json_standardisation_is_a_model_file_error(scaled_model, bad):
 
 
 def test_a_checkpoint_keeps_the_scaler(tmp_path: Path):
-    from mlplab.checkpoint import load_checkpoint, save_checkpoint
-    from mlplab.optimizers import SGD
+    from mlplab.io.checkpoints import load_checkpoint, save_checkpoint
+    from mlplab.train.optimizers import SGD
 
     X, t = _data()
     net = _net()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mlplab import MLP, SCHEDULES, ConfigError, load_dataset
-from mlplab.optimizers import SGD
-from mlplab.schedules import Adaptive, get_schedule
+from mlplab.train.optimizers import SGD
+from mlplab.train.schedules import Adaptive, get_schedule
 
 
 def test_adaptive_divides_the_rate_after_more_than_patience_stalled_epochs():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab import serialization
+from mlplab.io import models as serialization
 
 
 @pytest.fixture

@@ -252,7 +252,7 @@ def test_the_scaler_survives_pickling_and_warm_starts(estimators, digits):
 
 
 def test_adaptive_learning_rate_as_scikit_learns(estimators, digits):
-    from mlplab.schedules import Adaptive
+    from mlplab.train.schedules import Adaptive
 
     X, y = digits
     clf = estimators.MLPClassifier((16,), solver="sgd", learning_rate="adaptive", tol=10.0,

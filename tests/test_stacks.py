@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mlplab import INITS, MLP, TrainingDivergedError, load_dataset
-from mlplab.activations import hidden_activation_names
 from mlplab.datasets import DATASETS
-from mlplab.stacks import StackRecord
+from mlplab.nn.activations import hidden_activation_names
+from mlplab.train.stack_record import StackRecord
 
 XOR = load_dataset("xor")
 K = 10  # above narrow.MIN_STACK: the fast formulation is the one tested
@@ -123,7 +123,7 @@ def test_the_loss_plot_puts_kept_epochs_where_they_were_recorded():
 
     require("matplotlib")
     from mlplab.plotting import loss_figure
-    from mlplab.training import History
+    from mlplab.train.fit import History
 
     loss = np.linspace(1, 0.1, 40)[:, None] * np.ones((1, K))
     history = History(loss, 400, extra={"loss_epochs": np.arange(0, 400, 10)})
@@ -168,7 +168,7 @@ def test_mini_batches_keep_stack_parity_and_freeze_divergers():
 @pytest.mark.parametrize("hidden", [[4], [8, 8]])
 def test_both_layouts_train_each_network_as_it_would_alone(hidden):
     """A narrow stack is stored stack-last, a wider one stack-first: the same networks."""
-    from mlplab import narrow
+    from mlplab.nn import narrow
 
     X, t = load_dataset("circle", n=30)
     sizes = [2, *hidden, 1]

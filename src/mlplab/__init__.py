@@ -1,6 +1,5 @@
 """mlplab: multi-layer perceptrons in readable, fast NumPy, grown from the 11-line XOR network."""
 
-from mlplab.activations import ACTIVATIONS, Activation, register_activation
 from mlplab.datasets import DATASETS, load_dataset
 from mlplab.errors import (
     ConfigError,
@@ -10,13 +9,14 @@ from mlplab.errors import (
     TrainingDivergedError,
 )
 from mlplab.gradcheck import GradcheckReport, gradcheck
-from mlplab.init import INITS
-from mlplab.losses import LOSSES
-from mlplab.network import MLP
-from mlplab.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer
-from mlplab.schedules import SCHEDULES
-from mlplab.stopping import EarlyStopping
-from mlplab.training import History
+from mlplab.nn.activations import ACTIVATIONS, Activation, register_activation
+from mlplab.nn.init import INITS
+from mlplab.nn.losses import LOSSES
+from mlplab.nn.network import MLP
+from mlplab.train.fit import History
+from mlplab.train.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer
+from mlplab.train.schedules import SCHEDULES
+from mlplab.train.stopping import EarlyStopping
 
 __version__ = "0.1.0"
 

@@ -32,8 +32,8 @@ import numpy as np
 from mlplab.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
-    from mlplab.training import History
+    from mlplab.nn.network import MLP
+    from mlplab.train.fit import History
 
 __all__ = ["SATURATING", "Diagnostics", "Event", "loss_events"]
 

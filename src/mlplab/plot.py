@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import ConfigError, DataError
-from mlplab.network import MLP
+from mlplab.nn.network import MLP
 from mlplab.plotting import _figure, loo_figure, loss_figure, plot_loss, save_figure
-from mlplab.training import History
+from mlplab.train.fit import History
 
 __all__ = [
     "decision_boundary",

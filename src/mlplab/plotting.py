@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.training import History
+from mlplab.train.fit import History
 
 __all__ = ["loo_figure", "loss_figure", "plot_loss", "save_figure", "sweep_figure"]
 
@@ -116,7 +116,7 @@ def loo_figure(
 
 def save_figure(fig, path: str | Path) -> None:
     """Save ``fig`` to ``path`` through a temporary file and a rename."""
-    from mlplab.serialization import atomic_write_bytes
+    from mlplab.io.models import atomic_write_bytes
 
     buffer = io.BytesIO()
     fmt = Path(path).suffix.lstrip(".").lower() or "png"

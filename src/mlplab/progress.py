@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 if TYPE_CHECKING:
-    from mlplab.training import History
+    from mlplab.train.fit import History
 
 __all__ = ["ProgressBar"]
 

@@ -24,7 +24,7 @@ fitted attributes are scikit-learn's (``loss_curve_``, ``n_iter_``, ``classes_``
   epoch rather than per sample) or ``"adaptive"`` (scikit-learn's: the rate is
   divided by 5 each time the training loss fails to improve by ``tol`` for more
   than ``n_iter_no_change`` epochs, and training stops when a stall finds it at
-  1e-6 or below; ``mlplab.schedules.Adaptive``). With ``early_stopping=True`` the
+  1e-6 or below; ``mlplab.train.schedules.Adaptive``). With ``early_stopping=True`` the
   adaptive rate still watches the training loss (scikit-learn: the validation score).
 - ``standardize`` (not in scikit-learn) defaults to ``True``: the network scales
   its inputs to mean 0 and standard deviation 1 per column, learnt on the training
@@ -55,11 +55,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlplab.network import MLP
-from mlplab.scaling import InputScaler, folded_params
-from mlplab.schedules import Adaptive, InverseTime
-from mlplab.stopping import EarlyStopping
-from mlplab.training import History
+from mlplab.nn.network import MLP
+from mlplab.nn.scaling import InputScaler, folded_params
+from mlplab.train.fit import History
+from mlplab.train.schedules import Adaptive, InverseTime
+from mlplab.train.stopping import EarlyStopping
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -236,7 +236,7 @@ class _BaseMLP(BaseEstimator):
         return _ACTIVATIONS[self.activation]
 
     def _optimizer(self) -> Any:
-        from mlplab.optimizers import SGD, Adam, Momentum, Nesterov
+        from mlplab.train.optimizers import SGD, Adam, Momentum, Nesterov
 
         lr = self.learning_rate_init
         if self.solver == "adam":

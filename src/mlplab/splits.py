@@ -1,7 +1,7 @@
 """Seeded train/validation/test splits.
 
 ``split`` shuffles row indices with ``np.random.default_rng(seed)`` and cuts them.
-Input standardisation belongs to the model: see ``mlplab.scaling``.
+Input standardisation belongs to the model: see ``mlplab.nn.scaling``.
 """
 
 from __future__ import annotations

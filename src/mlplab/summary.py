@@ -11,7 +11,7 @@ import html
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 __all__ = ["layer_rows", "summary_html", "summary_text"]
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.datafiles import read_table
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError, ModelFileError
+from mlplab.io.datafiles import read_table
 from mlplab.splits import Split, split
 
 if TYPE_CHECKING:
     from mlplab.cli.options import TrainConfig
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 __all__ = ["CLASSES_KEY", "PreparedData", "class_names", "predicted_classes", "prepare_data"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mlplab.export import FORMATS, to_onnx, torch_snippet, write_numpy, write_torch
-from mlplab.network import MLP
+from mlplab.nn.network import MLP
 
 __all__ = ["export"]
 

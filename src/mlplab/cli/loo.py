@@ -17,7 +17,7 @@ import numpy as np
 from mlplab.cli.options import TrainConfig, json_option, network_options, plot_option, quiet_option
 from mlplab.cli.progress import epoch_progress
 from mlplab.datasets import load_dataset
-from mlplab.network import MLP
+from mlplab.nn.network import MLP
 
 __all__ = ["leave_one_out", "loo"]
 

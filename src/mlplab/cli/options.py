@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
-from mlplab.activations import hidden_activation_names, output_activation_names
 from mlplab.datasets import DATASETS
-from mlplab.init import INITS
-from mlplab.losses import LOSSES, REDUCTIONS
-from mlplab.optimizers import OPTIMIZERS
-from mlplab.schedules import SCHEDULES
+from mlplab.nn.activations import hidden_activation_names, output_activation_names
+from mlplab.nn.init import INITS
+from mlplab.nn.losses import LOSSES, REDUCTIONS
+from mlplab.train.optimizers import OPTIMIZERS
+from mlplab.train.schedules import SCHEDULES
 
 __all__ = [
     "PositiveIntList",

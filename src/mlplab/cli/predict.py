@@ -10,7 +10,7 @@ import numpy as np
 from mlplab.cli.data import class_names, predicted_classes
 from mlplab.cli.options import json_option
 from mlplab.errors import DataError
-from mlplab.network import MLP
+from mlplab.nn.network import MLP
 
 __all__ = ["predict"]
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from mlplab.training import Callback
+from mlplab.train.fit import Callback
 
 __all__ = ["epoch_progress"]
 

@@ -10,7 +10,7 @@ import click
 from mlplab.cli.options import TrainConfig, json_option, quiet_option
 from mlplab.cli.runs import config_from_dict
 from mlplab.errors import ConfigError
-from mlplab.records import compare, load_record, versions
+from mlplab.io.records import compare, load_record, versions
 
 __all__ = ["replay"]
 

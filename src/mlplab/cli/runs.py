@@ -15,14 +15,14 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.checkpoint import CheckpointCallback, load_checkpoint
 from mlplab.cli.data import PreparedData
 from mlplab.cli.options import TrainConfig
 from mlplab.errors import ConfigError, ModelFileError
-from mlplab.network import MLP
-from mlplab.optimizers import Optimizer, get_optimizer
-from mlplab.records import make_record, write_record
-from mlplab.training import History
+from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint
+from mlplab.io.records import make_record, write_record
+from mlplab.nn.network import MLP
+from mlplab.train.fit import History
+from mlplab.train.optimizers import Optimizer, get_optimizer
 
 __all__ = ["RunFiles", "config_from_dict", "run_options"]
 

@@ -20,11 +20,6 @@ from typing import Any
 
 import click
 
-from mlplab.activations import (
-    get_activation,
-    hidden_activation_names,
-    output_activation_names,
-)
 from mlplab.cli.ensemble import ensemble_data, max_memory_option, run_ensemble, stack_bytes
 from mlplab.cli.options import (
     TrainConfig,
@@ -37,9 +32,14 @@ from mlplab.cli.options import (
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments import check_memory, memory_limit
-from mlplab.init import INITS
-from mlplab.losses import LOSSES, REDUCTIONS
-from mlplab.network import MLP
+from mlplab.nn.activations import (
+    get_activation,
+    hidden_activation_names,
+    output_activation_names,
+)
+from mlplab.nn.init import INITS
+from mlplab.nn.losses import LOSSES, REDUCTIONS
+from mlplab.nn.network import MLP
 
 __all__ = ["AXES", "Cell", "make_cells", "parse_list", "run_cell", "run_cells", "sweep"]
 
@@ -356,7 +356,7 @@ def sweep(
         if bar is not None:
             bar.close()
     if out_path:
-        from mlplab.serialization import atomic_write_bytes
+        from mlplab.io.models import atomic_write_bytes
 
         atomic_write_bytes(out_path, _csv(rows))
     if plot_path:

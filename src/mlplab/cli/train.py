@@ -30,9 +30,9 @@ from mlplab.cli.runs import RunFiles, run_options
 from mlplab.datasets import DATASETS
 from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
-from mlplab.network import MLP
-from mlplab.optimizers import Optimizer
-from mlplab.training import Callback, History
+from mlplab.nn.network import MLP
+from mlplab.train.fit import Callback, History
+from mlplab.train.optimizers import Optimizer
 
 __all__ = [
     "accuracy",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from mlplab.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 SUPPORTED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity", "softmax")
 
@@ -33,9 +33,9 @@ def layer_activations(net: MLP) -> list[str]:
 
 
 def write_numpy(net: MLP, path: str | Path) -> None:
-    """Write ``numpy_source(net)`` (see ``mlplab.codegen``) to ``path`` atomically."""
-    from mlplab.codegen import numpy_source
-    from mlplab.serialization import atomic_write_bytes
+    """Write ``numpy_source(net)`` (see ``mlplab.export._numpy``) to ``path`` atomically."""
+    from mlplab.export._numpy import numpy_source
+    from mlplab.io.models import atomic_write_bytes
 
     check_exportable(net, "numpy")
     atomic_write_bytes(path, numpy_source(net).encode())

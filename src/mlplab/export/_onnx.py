@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.activations import LEAKY_SLOPE
 from mlplab.errors import ConfigError
 from mlplab.export._common import check_exportable, layer_activations
-from mlplab.scaling import folded_params
+from mlplab.nn.activations import LEAKY_SLOPE
+from mlplab.nn.scaling import folded_params
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 OPSET = 17
 IR_VERSION = 8  # readable by onnxruntime 1.14 and later
@@ -34,7 +34,7 @@ def to_onnx(net: MLP, path: str | Path) -> None:
         import onnx
     except ImportError:
         raise ConfigError("onnx is not installed; pip install 'mlplab[export]'") from None
-    from mlplab.serialization import atomic_write_bytes
+    from mlplab.io.models import atomic_write_bytes
 
     model = build_model(net, onnx)
     onnx.checker.check_model(model, full_check=True)

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.activations import LEAKY_SLOPE
 from mlplab.errors import ConfigError
 from mlplab.export._common import check_exportable, layer_activations
-from mlplab.scaling import folded_params
+from mlplab.nn.activations import LEAKY_SLOPE
+from mlplab.nn.scaling import folded_params
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 # mlplab activation -> the torch.nn module that computes it: (source text, constructor)
 TORCH_MODULES: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -54,7 +54,7 @@ def write_torch(net: MLP, path: str | Path) -> None:
     """Write ``state_dict(net)`` as safetensors to ``path`` atomically (no torch needed)."""
     from safetensors.numpy import save as to_bytes
 
-    from mlplab.serialization import atomic_write_bytes
+    from mlplab.io.models import atomic_write_bytes
 
     tensors = state_dict(net)
     described = {
@@ -128,7 +128,7 @@ def from_torch(sequential: Any, *, loss: str | None = None, reduction: str = "su
     torch = _import_torch()
     from torch import nn
 
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
     if not isinstance(sequential, nn.Sequential):
         raise ConfigError(

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from mlplab.activations import hidden_activation_names
 from mlplab.datasets import DATASETS
+from mlplab.nn.activations import hidden_activation_names
 from mlplab.playground.features import FEATURES
 
 __all__ = ["LIMITS", "Message", "MessageError", "Settings", "choices", "parse_message"]

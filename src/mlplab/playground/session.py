@@ -23,7 +23,7 @@ import numpy as np
 
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
-from mlplab.network import MLP
+from mlplab.nn.network import MLP
 from mlplab.playground.features import FEATURES, feature_matrix
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings
 from mlplab.playground.upload import check_classes, parse_points
@@ -327,7 +327,7 @@ class Session:
 
     def code(self, epochs: int) -> dict[str, Any]:
         """The NumPy program training this network further, and the predictions it prints."""
-        from mlplab.codegen import TrainSpec, numpy_source
+        from mlplab.export._numpy import TrainSpec, numpy_source
 
         X, t, lr = self.inputs["train"], self.targets["train"], self.settings.lr
         source = numpy_source(self.net, train=TrainSpec(X, t, epochs=epochs, lr=lr))

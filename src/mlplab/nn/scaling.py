@@ -22,7 +22,7 @@ import numpy as np
 from mlplab.errors import DataError
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 Array = np.ndarray
 

@@ -40,16 +40,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab import narrow
-from mlplab.activations import Activation, get_activation
 from mlplab.errors import ConfigError, DataError
-from mlplab.init import init_weights
-from mlplab.losses import Loss, Objective, get_loss
-from mlplab.scaling import InputScaler
+from mlplab.nn import narrow
+from mlplab.nn.activations import Activation, get_activation
+from mlplab.nn.init import init_weights
+from mlplab.nn.losses import Loss, Objective, get_loss
+from mlplab.nn.scaling import InputScaler
 
 if TYPE_CHECKING:
-    from mlplab.optimizers import Optimizer
-    from mlplab.training import Callback, History
+    from mlplab.train.fit import Callback, History
+    from mlplab.train.optimizers import Optimizer
 
 Array = np.ndarray
 Params = list[dict[str, Array]]
@@ -63,7 +63,7 @@ def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
     """``a @ b``, by the formulation with the least overhead for these shapes.
 
     Two plain matrices go to ``np.dot`` (BLAS, the least overhead per call). A
-    stack of narrow networks stored stack-last goes to ``mlplab.narrow``, which
+    stack of narrow networks stored stack-last goes to ``mlplab.nn.narrow``, which
     does the whole stack in one BLAS call or one vectorised loop instead of one
     call per matrix; anything else with leading stack axes to ``np.matmul``.
     """
@@ -225,7 +225,7 @@ class MLP:
     # --- structure ------------------------------------------------------------------
 
     def _set_params(self, params: Params) -> None:
-        if narrow.stack_last_suits(self.sizes, self.stack):  # see mlplab.narrow
+        if narrow.stack_last_suits(self.sizes, self.stack):  # see mlplab.nn.narrow
             params = [{k: narrow.stack_last(v) for k, v in p.items()} for p in params]
         activations = [self.activation] * (len(params) - 1) + [self.output_activation]
         self._params = params
@@ -350,7 +350,7 @@ class MLP:
         """Train for ``epochs`` passes over ``(X, T)``; returns the ``History`` of every epoch.
 
         By default full-batch gradient descent, the seed's. ``options`` (see
-        ``mlplab.training.fit``): ``batch_size`` (``None``: the whole set),
+        ``mlplab.train.fit.fit``): ``batch_size`` (``None``: the whole set),
         ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
         ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
         ``weight_decay`` (L2), ``seed`` (of the shuffling) and ``standardize``
@@ -358,7 +358,7 @@ class MLP:
         name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T``
         may be integer class labels when the network has several outputs.
         """
-        from mlplab.training import fit
+        from mlplab.train.fit import fit
 
         return fit(
             self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
@@ -366,14 +366,14 @@ class MLP:
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
-        from mlplab.serialization import save
+        from mlplab.io.models import save
 
         save(self, path, metadata=metadata)
 
     @classmethod
     def load(cls, path: str | Path) -> MLP:
         """Read a model written by ``save``, validating everything in it."""
-        from mlplab.serialization import load
+        from mlplab.io.models import load
 
         return load(path)
 
@@ -409,7 +409,7 @@ class MLP:
         The inputs come back through ``input_scaler`` (if any) unless ``scaled=False``:
         pass those to ``fit``, ``predict``, ... which scale what they are given.
         """
-        from mlplab.training import as_targets  # integer class labels -> one-hot rows
+        from mlplab.train.fit import as_targets  # integer class labels -> one-hot rows
 
         X = self._check_inputs(X, scaled)
         try:

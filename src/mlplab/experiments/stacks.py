@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.stacks import MAX_LOSS_VALUES
+from mlplab.train.stack_record import MAX_LOSS_VALUES
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
-    from mlplab.training import Callback, History
+    from mlplab.nn.network import MLP
+    from mlplab.train.fit import Callback, History
 
 Array = np.ndarray
 

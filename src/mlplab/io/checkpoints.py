@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError, ModelFileError
-from mlplab.serialization import (
+from mlplab.io.models import (
     atomic_write_bytes,
     layer_tensors,
     net_from_tensors,
@@ -43,7 +43,7 @@ from mlplab.serialization import (
 )
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 __all__ = [
     "CHECKPOINT_VERSION",

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from mlplab import MLP, ConfigError, load_dataset, register_activation
-from mlplab.activations import ACTIVATIONS
 from mlplab.codegen import SUPPORTED_ACTIVATIONS, TrainSpec, numpy_source
+from mlplab.nn.activations import ACTIVATIONS
 
 # Runs a generated file as __main__, then saves predict(X) and every W{i}/b{i} it holds.
 RUNNER = """

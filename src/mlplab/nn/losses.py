@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlplab.activations import Activation
 from mlplab.errors import ConfigError
+from mlplab.nn.activations import Activation
 
 if TYPE_CHECKING:
-    from mlplab.network import Dense
+    from mlplab.nn.network import Dense
 
 Array = np.ndarray
 

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
-from mlplab.optimizers import Optimizer, get_optimizer
-from mlplab.regularization import L2
-from mlplab.scaling import InputScaler
-from mlplab.schedules import Schedule, get_schedule
-from mlplab.stacks import StackRecord
-from mlplab.stopping import EarlyStopping
+from mlplab.nn.scaling import InputScaler
+from mlplab.train.optimizers import Optimizer, get_optimizer
+from mlplab.train.regularization import L2
+from mlplab.train.schedules import Schedule, get_schedule
+from mlplab.train.stack_record import StackRecord
+from mlplab.train.stopping import EarlyStopping
 
 if TYPE_CHECKING:
     from mlplab.diagnostics import Event
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 __all__ = ["Callback", "History", "as_targets", "fit"]
 
@@ -51,7 +51,7 @@ class History:
     ``events`` are what a ``mlplab.diagnostics.Diagnostics`` callback saw (plateaus,
     saturated units, ...). For a stack, ``loss[j]`` holds one loss per network, long runs
     keep every N-th epoch only (``extra["loss_epochs"]``), and a diverged network is frozen
-    rather than stopping the others (``extra["diverged_at"]``); see ``mlplab.stacks``.
+    rather than stopping the others (``extra["diverged_at"]``); see ``mlplab.train.stack_record``.
     """
 
     loss: np.ndarray

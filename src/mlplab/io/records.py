@@ -24,7 +24,7 @@ import numpy as np
 from mlplab.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 __all__ = [
     "RECORD_VERSION",
@@ -163,7 +163,7 @@ def compare(record: dict[str, Any], losses: np.ndarray, net: MLP) -> Comparison:
 
 def write_record(path: str | Path, record: dict[str, Any]) -> None:
     """Write ``record`` as JSON, atomically."""
-    from mlplab.serialization import atomic_write_bytes
+    from mlplab.io.models import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps(record, indent=1) + "\n").encode())
 

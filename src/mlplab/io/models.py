@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError, MlplabError, ModelFileError
-from mlplab.scaling import InputScaler
+from mlplab.nn.scaling import InputScaler
 
 if TYPE_CHECKING:
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
 __all__ = [
     "FORMAT_VERSION",
@@ -255,7 +255,7 @@ def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -
     fit in the tensors given, so a file cannot make mlplab allocate more than it holds.
     Tensors not named ``layers.*`` are left for the caller.
     """
-    from mlplab.network import MLP
+    from mlplab.nn.network import MLP
 
     if not isinstance(config, dict):
         raise ModelFileError(f"{source}: mlplab metadata has no config")

@@ -90,7 +90,7 @@ class StackRecord:
         self._frozen = self.frozen
         self._saved = [p[self._frozen].copy() for p in self.params]
         if self._frozen.all():
-            from mlplab.training import History
+            from mlplab.train.fit import History
 
             raise TrainingDivergedError(
                 f"the loss of every network in the stack became non-finite (the last at epoch "
