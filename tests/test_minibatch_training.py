@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mlplab import MLP, ConfigError, DataError, TrainingDivergedError, load_dataset
-from mlplab.train.fit import as_targets
+from mlplab.nn.targets import as_targets
 from mlplab.train.schedules import InverseTime, StepDecay, get_schedule
 from mlplab.train.stopping import EarlyStopping
 

@@ -46,6 +46,7 @@ from mlplab.nn.activations import Activation, get_activation
 from mlplab.nn.init import init_weights
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
+from mlplab.nn.targets import as_targets
 
 if TYPE_CHECKING:
     from mlplab.train.fit import Callback, History
@@ -409,8 +410,6 @@ class MLP:
         The inputs come back through ``input_scaler`` (if any) unless ``scaled=False``:
         pass those to ``fit``, ``predict``, ... which scale what they are given.
         """
-        from mlplab.train.fit import as_targets  # integer class labels -> one-hot rows
-
         X = self._check_inputs(X, scaled)
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)

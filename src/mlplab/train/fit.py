@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from mlplab.errors import ConfigError, DataError, TrainingDivergedError
+from mlplab.errors import ConfigError, TrainingDivergedError
 from mlplab.nn.scaling import InputScaler
 from mlplab.train.optimizers import Optimizer, get_optimizer
 from mlplab.train.regularization import L2
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from mlplab.diagnostics import Event
     from mlplab.nn.network import MLP
 
-__all__ = ["Callback", "History", "as_targets", "fit"]
+__all__ = ["Callback", "History", "fit"]
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
 
@@ -87,36 +87,6 @@ class Callback(Protocol):
     """
 
     def __call__(self, epoch: int, loss: float) -> None: ...
-
-
-def as_targets(net: MLP, T: Any) -> Any:
-    """Integer class labels ``(n,)`` as one-hot rows when the network has several outputs.
-
-    Anything else is returned unchanged for ``MLP.check_data`` to check.
-    """
-    n_out = net.sizes[-1]
-    arr = np.asarray(T)
-    if n_out == 1 or arr.ndim != 1 or arr.dtype.kind not in "iub":
-        if (
-            arr.ndim == 1
-            and n_out > 1
-            and arr.dtype.kind == "f"
-            and len(arr)
-            and np.all(np.isfinite(arr))
-            and np.all(arr == np.round(arr))
-        ):
-            arr = arr.astype(np.int64)  # whole numbers stored as floats: labels too
-        else:
-            return T
-    labels = arr.astype(np.int64)
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_out):
-        raise DataError(
-            f"class labels must be integers in [0, {n_out}) for a network with {n_out} "
-            f"outputs, got values from {labels.min()} to {labels.max()}"
-        )
-    T = np.zeros((len(labels), n_out), dtype=net.dtype)
-    T[np.arange(len(labels)), labels] = 1
-    return T
 
 
 def _check_epochs(epochs: Any) -> int:
