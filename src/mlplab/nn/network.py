@@ -319,13 +319,43 @@ class MLP:
             self._forward(self._check_inputs(X))
         return [layer.h for layer in layers]
 
-    def evaluate(self, X: Any, T: Any) -> float | Array:
-        """The loss on ``(X, T)`` at the current weights (one per network for a stack)."""
+    def evaluate(
+        self, X: Any, T: Any, metrics: Sequence[str] | None = None
+    ) -> float | Array | dict[str, float | Array]:
+        """The loss on ``(X, T)`` at the current weights (one per network for a stack).
+
+        With ``metrics`` (names from ``"accuracy"``, ``"mse"``, ``"mae"``), a dict
+        instead, Keras-style: ``{"loss": ..., "accuracy": ..., ...}``. ``accuracy`` is
+        the share of rows whose predicted class (``mlplab.nn.targets.predicted_class``)
+        is the target's; ``mse`` and ``mae`` average over rows and outputs. ``T`` may be
+        integer class labels when the network has several outputs.
+        """
+        from mlplab.nn.targets import accuracy
+
+        known = {
+            "accuracy": accuracy,
+            "mse": lambda y, t: np.mean((y - t) ** 2, axis=(-2, -1)),
+            "mae": lambda y, t: np.mean(np.abs(y - t), axis=(-2, -1)),
+        }
+        if isinstance(metrics, str):
+            metrics = (metrics,)
+        for name in metrics or ():
+            if name not in known:
+                raise ConfigError(
+                    f"unknown metric {name!r}: expected one of {', '.join(sorted(known))}"
+                )
         X, T = self.check_data(X, T)
         with np.errstate(over="ignore"):
-            self._forward(X)
+            y = self._forward(X)
+            values = {name: known[name](y, T) for name in metrics or ()}
             loss, _ = self.objective(self.layers[-1], T)
-        return float(loss) if self.stack is None else np.asarray(loss).copy()
+        loss = float(loss) if self.stack is None else np.asarray(loss).copy()
+        if metrics is None:
+            return loss
+        result: dict[str, float | Array] = {"loss": loss}
+        for name, value in values.items():
+            result[name] = float(value) if np.ndim(value) == 0 else np.asarray(value)
+        return result
 
     def gradients(self, X: Any, T: Any) -> tuple[float | Array, Params]:
         """``(loss, grads)`` at the current weights; grads are ``dL/dparam``, not the negative.
