@@ -19,6 +19,10 @@ folded into its first layer (``W / scale[:, None]``, ``b - (mean / scale) @ W``;
 bias-free first layer gains a bias), so every format takes raw inputs, as
 ``net.predict`` does.
 
+``dtype="float32"`` or ``"float64"`` (``EXPORT_DTYPES``; ``mlplab export --dtype``)
+writes the torch and onnx files in that precision whatever the network's own;
+most ONNX runtimes and devices want float32.
+
 Supported activations: ``SUPPORTED_ACTIVATIONS`` (every built-in one). Refused
 with ``ConfigError``: user-registered activations (their formula is Python code
 mlplab cannot translate) and stacks of networks (export one network at a time).
@@ -26,11 +30,12 @@ mlplab cannot translate) and stacks of networks (export one network at a time).
 
 from __future__ import annotations
 
-from mlplab.export._common import SUPPORTED_ACTIVATIONS, write_numpy
+from mlplab.export._common import EXPORT_DTYPES, SUPPORTED_ACTIVATIONS, write_numpy
 from mlplab.export._onnx import to_onnx
 from mlplab.export._torch import from_torch, to_torch, torch_snippet, write_torch
 
 __all__ = [
+    "EXPORT_DTYPES",
     "FORMATS",
     "SUPPORTED_ACTIVATIONS",
     "from_torch",

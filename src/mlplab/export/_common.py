@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from mlplab.errors import ConfigError
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
 
 SUPPORTED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity", "softmax")
+EXPORT_DTYPES = ("float32", "float64")
 
 
 def check_exportable(net: MLP, target: str) -> None:
@@ -25,6 +28,15 @@ def check_exportable(net: MLP, target: str) -> None:
                 f"cannot export activation {act.name!r} to {target} (user-registered "
                 f"activations are refused); supported: {', '.join(SUPPORTED_ACTIVATIONS)}"
             )
+
+
+def export_dtype(net: MLP, dtype: str | None) -> np.dtype:
+    """The dtype to export in: ``dtype`` (``"float32"`` or ``"float64"``), else the network's."""
+    if dtype is None:
+        return np.dtype(net.dtype)
+    if str(dtype) not in EXPORT_DTYPES:
+        raise ConfigError(f"export dtype must be one of {', '.join(EXPORT_DTYPES)}, got {dtype!r}")
+    return np.dtype(str(dtype))
 
 
 def layer_activations(net: MLP) -> list[str]:

@@ -1,7 +1,8 @@
 """ONNX: one ``Gemm`` (or ``MatMul`` without bias) and one activation node per layer.
 
 The graph's input is ``input`` ``(batch, n_in)`` and its output ``output``
-``(batch, n_out)``, in the network's dtype. Weights are stored ``(fan_in,
+``(batch, n_out)``, in the network's dtype or the one asked for (``dtype="float32"``:
+what most runtimes and devices want). Weights are stored ``(fan_in,
 fan_out)`` as in mlplab, so no transpose is needed; an input scaler is folded into
 the first layer. Softplus is written as
 ``relu(z) + log(1 + exp(-|z|))``, finite for any ``z`` and available in float64
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.export._common import check_exportable, layer_activations
+from mlplab.export._common import check_exportable, export_dtype, layer_activations
 from mlplab.nn.activations import LEAKY_SLOPE
 from mlplab.nn.scaling import folded_params
 
@@ -27,35 +28,40 @@ OPSET = 17
 IR_VERSION = 8  # readable by onnxruntime 1.14 and later
 
 
-def to_onnx(net: MLP, path: str | Path) -> None:
-    """Write ``net`` as an ONNX model to ``path`` (atomically), checked by ``onnx.checker``."""
+def to_onnx(net: MLP, path: str | Path, *, dtype: str | None = None) -> None:
+    """Write ``net`` as an ONNX model to ``path`` (atomically), checked by ``onnx.checker``.
+
+    ``dtype`` (``"float32"`` or ``"float64"``) is the graph's input, weights and output;
+    by default the network's own.
+    """
     check_exportable(net, "onnx")
+    dtype = export_dtype(net, dtype).name
     try:
         import onnx
     except ImportError:
         raise ConfigError("onnx is not installed; pip install 'mlplab[export]'") from None
     from mlplab.io.models import atomic_write_bytes
 
-    model = build_model(net, onnx)
+    model = build_model(net, onnx, dtype)
     onnx.checker.check_model(model, full_check=True)
     atomic_write_bytes(path, model.SerializeToString())
 
 
-def build_model(net: MLP, onnx: Any) -> Any:
-    """The ``onnx.ModelProto`` of ``net``."""
+def build_model(net: MLP, onnx: Any, dtype: str | None = None) -> Any:
+    """The ``onnx.ModelProto`` of ``net``, in ``dtype`` (by default the network's)."""
     from onnx import helper, numpy_helper
 
-    dtype = np.dtype(net.dtype)
+    dtype = export_dtype(net, dtype)
     elem = helper.np_dtype_to_tensor_dtype(dtype)
     nodes: list[Any] = []
     inits = []
     x = "input"
     acts = layer_activations(net)
     for i, (param, act) in enumerate(zip(folded_params(net), acts, strict=True)):
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(param["W"]), f"W{i}"))
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(param["W"], dtype), f"W{i}"))
         z = f"z{i}"
         if "b" in param:
-            inits.append(numpy_helper.from_array(np.ascontiguousarray(param["b"]), f"b{i}"))
+            inits.append(numpy_helper.from_array(np.ascontiguousarray(param["b"], dtype), f"b{i}"))
             nodes.append(helper.make_node("Gemm", [x, f"W{i}", f"b{i}"], [z], name=f"dense{i}"))
         else:
             nodes.append(helper.make_node("MatMul", [x, f"W{i}"], [z], name=f"dense{i}"))

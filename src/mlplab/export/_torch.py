@@ -3,7 +3,8 @@
 Layer ``i`` of the network is ``Sequential`` entry ``2i`` (``nn.Linear``) and
 entry ``2i + 1`` (its activation; ``nn.Identity`` for ``identity``), so the
 state dict holds ``{2i}.weight`` (``W.T``: torch stores ``(out, in)``) and,
-with bias, ``{2i}.bias``. An input scaler is folded into layer 0 (see
+with bias, ``{2i}.bias``, in the network's dtype or the one asked for
+(``dtype="float32"`` or ``"float64"``). An input scaler is folded into layer 0 (see
 ``mlplab.export``). Torch is imported only inside ``to_torch`` and ``from_torch``;
 writing the safetensors file needs no torch.
 """
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.export._common import check_exportable, layer_activations
+from mlplab.export._common import check_exportable, export_dtype, layer_activations
 from mlplab.nn.activations import LEAKY_SLOPE
 from mlplab.nn.scaling import folded_params
 
@@ -39,26 +40,28 @@ TORCH_MODULES: dict[str, tuple[str, Callable[[Any], Any]]] = {
 _TORCH_DTYPES = {"float32": "float", "float64": "double"}
 
 
-def state_dict(net: MLP) -> dict[str, np.ndarray]:
+def state_dict(net: MLP, dtype: str | None = None) -> dict[str, np.ndarray]:
     """The network's weights under ``nn.Sequential`` names, in torch's ``(out, in)`` layout."""
     check_exportable(net, "torch")
+    dt = export_dtype(net, dtype)
     tensors: dict[str, np.ndarray] = {}
     for i, param in enumerate(folded_params(net)):
-        tensors[f"{2 * i}.weight"] = np.ascontiguousarray(param["W"].T)
+        tensors[f"{2 * i}.weight"] = np.ascontiguousarray(param["W"].T, dt)
         if "b" in param:
-            tensors[f"{2 * i}.bias"] = np.ascontiguousarray(param["b"])
+            tensors[f"{2 * i}.bias"] = np.ascontiguousarray(param["b"], dt)
     return tensors
 
 
-def write_torch(net: MLP, path: str | Path) -> None:
-    """Write ``state_dict(net)`` as safetensors to ``path`` atomically (no torch needed)."""
+def write_torch(net: MLP, path: str | Path, *, dtype: str | None = None) -> None:
+    """Write ``state_dict(net, dtype)`` as safetensors to ``path`` atomically (no torch needed)."""
     from safetensors.numpy import save as to_bytes
 
     from mlplab.io.models import atomic_write_bytes
 
-    tensors = state_dict(net)
+    tensors = state_dict(net, dtype)
     described = {
         "config": net.config(),  # the mlplab network the file was made from
+        "dtype": export_dtype(net, dtype).name,  # of the tensors in this file
         "input_scaler_folded": net.input_scaler is not None,  # into layer 0's weights and bias
         "linear_layers": [  # what the file holds, layer by layer
             {"in": n_in, "out": n_out, "activation": act, "bias": bias}
@@ -79,37 +82,44 @@ def _layers(net: MLP) -> list[tuple[int, int, str, bool]]:
     ]
 
 
-def torch_snippet(net: MLP, path: str | Path) -> str:
-    """Python code that builds the matching ``nn.Sequential`` and loads the file at ``path``."""
+def torch_snippet(net: MLP, path: str | Path, *, dtype: str | None = None) -> str:
+    """Python code that builds the matching ``nn.Sequential`` and loads the file at ``path``.
+
+    ``dtype``: the one the file was written in (``write_torch``), by default the network's.
+    """
     check_exportable(net, "torch")
     body = "\n".join(
         f"    nn.Linear({n_in}, {n_out}{'' if bias else ', bias=False'}),\n"
         f"    {TORCH_MODULES[act][0]},"
         for n_in, n_out, act, bias in _layers(net)
     )
-    dtype = _TORCH_DTYPES[np.dtype(net.dtype).name]
+    cast = _TORCH_DTYPES[export_dtype(net, dtype).name]
     return (
         "import torch\n"
         "from safetensors.torch import load_file\n"
         "from torch import nn\n"
         "\n"
-        f"model = nn.Sequential(\n{body}\n).{dtype}()\n"
+        f"model = nn.Sequential(\n{body}\n).{cast}()\n"
         f"model.load_state_dict(load_file({str(path)!r}))\n"
         "model.eval()\n"
     )
 
 
-def to_torch(net: MLP) -> Any:
-    """The network as a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules."""
+def to_torch(net: MLP, *, dtype: str | None = None) -> Any:
+    """The network as a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules.
+
+    ``dtype`` (``"float32"`` or ``"float64"``): its parameters', by default the network's.
+    """
     check_exportable(net, "torch")
+    dt = export_dtype(net, dtype)
     torch = _import_torch()
     from torch import nn
 
     modules = []
     for n_in, n_out, act, bias in _layers(net):
         modules += [nn.Linear(n_in, n_out, bias=bias), TORCH_MODULES[act][1](nn)]
-    model = nn.Sequential(*modules).to(getattr(torch, np.dtype(net.dtype).name))
-    tensors = {k: torch.from_numpy(v.copy()) for k, v in state_dict(net).items()}
+    model = nn.Sequential(*modules).to(getattr(torch, dt.name))
+    tensors = {k: torch.from_numpy(v.copy()) for k, v in state_dict(net, dt.name).items()}
     model.load_state_dict(tensors)
     return model.eval()
 
