@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test test-all lint bench docs docs-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The optional peers some tests compare against: PyTorch (autograd, export) and Debian's
+# chromium (the playground's browser tests; needs root, as on CI).
+$(VENV)/.installed-peers: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	touch $@
+
 demo: $(VENV)/.installed-run
 	$(BIN)/mlplab train
 
@@ -25,11 +32,20 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+# As CI runs it: the optional peers installed, and a test that would skip for one fails.
+test-all: $(VENV)/.installed-peers
+	$(BIN)/ruff check .
+	MLPLAB_REQUIRE_OPTIONAL=1 $(BIN)/python -m pytest -q
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
 docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# The site at http://127.0.0.1:8001/, rebuilt as the docs change (site/ also opens from disk).
+docs-serve: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/seed_loop.py

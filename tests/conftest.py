@@ -14,13 +14,15 @@ from types import ModuleType
 import pytest
 
 REQUIRE_OPTIONAL = os.environ.get("MLPLAB_REQUIRE_OPTIONAL") == "1"
+# said with every skip, so a user sees how to run what was skipped
+HOW_TO_RUN_ALL = "`make test-all` installs PyTorch and chromium and runs these too"
 
 
 def missing_optional(reason: str) -> None:
     """Skip (or, under MLPLAB_REQUIRE_OPTIONAL=1, fail) because an optional peer is missing."""
     if REQUIRE_OPTIONAL:
         pytest.fail(f"{reason} (MLPLAB_REQUIRE_OPTIONAL=1: optional peers are required)")
-    pytest.skip(reason)
+    pytest.skip(f"{reason}; {HOW_TO_RUN_ALL}")
 
 
 def require(module: str) -> ModuleType:
