@@ -1,0 +1,154 @@
+"""Every command and code example in the README and the docs runs, and prints what the page shows.
+
+How the pages are read: ``tests/doc_examples.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from doc_examples import (
+    PAGES,
+    ROOT,
+    Block,
+    Command,
+    blocks,
+    mask,
+    matches,
+    not_run,
+    run_mlplab,
+    run_python,
+    session_commands,
+    shell_lines,
+    where,
+)
+
+
+def extras() -> set[str]:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return set(tomllib.load(f)["project"]["optional-dependencies"])
+
+
+def make_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([\w-]+):", text, flags=re.M))
+
+
+def check_session(command: Command) -> str | None:
+    """Run one ``$ command``; a description of the mismatch, or ``None``."""
+    words = shlex.split(command.command)
+    if not_run(command.command):
+        return None
+    if words[0] == "cat" and len(words) == 2:
+        path = Path(words[1])
+        if not path.exists():  # the page shows the file to create
+            path.write_text(command.expected.strip("\n") + "\n", encoding="utf-8")
+            return None
+        code, out = 0, path.read_text(encoding="utf-8")
+    elif words[0] == "python":
+        done = subprocess.run(
+            [sys.executable, *words[1:]], capture_output=True, text=True, timeout=120
+        )
+        code, out = done.returncode, done.stdout + done.stderr
+    elif words[0] == "mlplab":
+        code, out = run_mlplab(command.command)
+    else:
+        return f"{where(command.block)}: no rule to run {command.command!r}"
+    expected, actual = mask(command.expected, command.command), mask(out, command.command)
+    shows_an_error = "error:" in command.expected  # a page may show a one-line error
+    if (code != 0) != shows_an_error or not matches(expected, actual):
+        return (
+            f"{where(command.block)}: $ {command.command}\n(exit {code})\n--- the page shows\n"
+            f"{expected}\n--- the command prints\n{actual}"
+        )
+    return None
+
+
+def check_shell(block: Block, line: str) -> str | None:
+    """Check one line of an ``sh`` block: run it, or check what it names exists."""
+    if not_run(line):
+        return None
+    words = shlex.split(line)
+    if words[0] == "make":
+        missing = set(words[1:]) - make_targets()
+        return f"{where(block)}: no make target {sorted(missing)}" if missing else None
+    if "pip" in Path(words[0]).name and "install" in words:
+        named = {e for w in words for e in re.findall(r"\[([\w,-]+)\]", w)}
+        unknown = {e for group in named for e in group.split(",")} - extras()
+        return f"{where(block)}: no extra {sorted(unknown)} in pyproject.toml" if unknown else None
+    if words[0] == "mlplab":
+        code, out = run_mlplab(line)
+        return None if code == 0 else f"{where(block)}: {line} exited {code}:\n{out}"
+    return f"{where(block)}: no rule to run {line!r}"
+
+
+def check_page(page: Path) -> tuple[list[str], int]:
+    """Run every example on ``page``; the mismatches and the number of examples checked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    failures: list[str] = []
+    checked = 0
+    namespace: dict = {"__name__": "__docs__"}
+    found = blocks(page)
+    for i, block in enumerate(found):
+        if block.lang in ("text", "console") and block.text.startswith("$ "):
+            for command in session_commands(block):
+                failures.append(check_session(command))
+                checked += 1
+        elif block.lang in ("sh", "bash", "shell"):
+            for line in shell_lines(block):
+                failures.append(check_shell(block, line))
+                checked += 1
+        elif block.lang == "python":
+            printed = run_python(block.text, namespace)
+            shown = found[i + 1] if i + 1 < len(found) else None
+            if (
+                shown is not None
+                and shown.title == "prints"
+                and not matches(mask(shown.text), mask(printed))
+            ):
+                failures.append(
+                    f"{where(block)}: the page shows\n{shown.text}\n--- the code prints\n{printed}"
+                )
+            checked += 1
+    plt.close("all")
+    return [f for f in failures if f], checked
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_every_example_runs_as_the_page_shows(page: Path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # `from xor_model import predict`
+    failures, _ = check_page(page)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_the_readme_and_the_guides_have_examples_to_check():
+    counts = {}
+    for page in PAGES:
+        found = blocks(page)
+        counts[page.name] = sum(
+            len(session_commands(b)) if b.text.startswith("$ ") else 1
+            for b in found
+            if b.lang in ("text", "python", "sh")
+        )
+    for name in ("README.md", "cli.md", "quickstart.md", "training.md", "experiments.md"):
+        assert counts[name] >= 3, (name, counts[name])
+
+
+def test_the_masks_hide_times_and_nothing_else():
+    shown = "final loss 2.1928e-05   time 1.01 s\ntime              5.41 s (185 networks/s)"
+    printed = "final loss 2.1928e-05   time 1.34 s\ntime              6.02 s (166 networks/s)"
+    assert matches(mask(shown), mask(printed))
+    assert not matches(mask(shown), mask(printed.replace("2.1928e-05", "2.1929e-05")))
+    assert matches("a\n...\nd", "a\nb\nc\nd") and matches("a\n...\nd", "a\nd")
+    assert not matches("a\n...\nd", "a\nb\nc")
