@@ -30,7 +30,7 @@ def test_the_notebooks_extra_brings_jupyterlab_and_what_the_notebooks_import():
 
 def test_the_docs_extra_brings_the_plugins_mkdocs_yml_uses():
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    assert "mkdocs_click" in config and "mkdocstrings" in config
+    assert "- mkdocs-click" in config and "mkdocstrings" in config
     assert {"mkdocs", "mkdocs-material", "mkdocstrings", "mkdocs-click"} <= names(extras()["docs"])
 
 
