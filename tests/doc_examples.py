@@ -129,7 +129,9 @@ def shell_lines(block: Block) -> list[str]:
 
 
 def not_run(command: str) -> str | None:
-    """Why ``command`` is not run here, or ``None`` when it is."""
+    """Why ``command`` is not run here, or ``None`` when it is (``--help`` always runs)."""
+    if command.startswith("mlplab ") and "--help" in command.split():
+        return None
     for part, reason in NOT_RUN.items():
         if command.startswith(part) or (part.startswith("--") and part in command.split()):
             return reason
