@@ -34,6 +34,8 @@ NOT_RUN = {
     "jupyter lab": "opens a browser; tests/test_extras.py checks that `jupyter lab` starts",
     ".venv/bin/jupyter lab": "as above",
     "python3 -m venv": "creates a virtual environment",
+    ".venv/bin/python benchmarks/": "a benchmark: minutes of timing, numbers of the machine",
+    "python benchmarks/": "as above",
 }
 
 # numbers that differ from run to run, masked in what a page shows and what the command prints
