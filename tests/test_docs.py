@@ -238,3 +238,26 @@ def test_every_cli_command_has_its_section_with_output():
         section = page.split(f"## `mlplab {name}`", 1)
         assert len(section) == 2, name
         assert f"$ mlplab {name}" in section[1].split("\n## ", 1)[0], name
+
+
+def test_the_readme_is_a_front_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    head, first_block = readme.split("```sh\n", 1)
+    assert head.strip() == "# mlplab"  # the two commands come first
+    commands = [line.split("#")[0].strip() for line in first_block.split("```", 1)[0].splitlines()]
+    assert commands == ["make demo", "make test"]
+    sections = re.findall(r"^## (.+)$", readme, flags=re.M)
+    order = ["The seed's run", "The five exercises", "The library", "Experiments", "The playground",
+             "Export", "scikit-learn", "Notebooks", "Tests", "Documentation"]  # fmt: skip
+    assert len(sections) == len(order)
+    assert all(s.startswith(o) for s, o in zip(sections, order, strict=True)), sections
+    assert len(readme.splitlines()) < 250
+    assert "../shared" not in readme and "(docs/seed.md)" in readme
+    assert not re.search(r"^multi-layer perceptrons\.$", readme, flags=re.M)  # the stray fragment
+    assert "make test-all" in readme and "make docs-serve" in readme
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
+        if not re.match(r"^[a-z]+:", target):
+            assert (ROOT / target).exists(), target
+    linked = set(re.findall(r"\]\(docs/([^)#]+\.md)", readme))
+    assert {"seed.md", "cli.md", "cli-reference.md", "api/index.md", "design.md",
+            "benchmarks.md", "training.md", "experiments.md", "export.md"} <= linked  # fmt: skip
