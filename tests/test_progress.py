@@ -42,7 +42,7 @@ def test_progress_bar_shows_accuracy_and_validation(monkeypatch):
     X, T = load_dataset("gaussians3", n=90, seed=0)
     net = MLP([2, 8, 3], "tanh", "softmax", "cross_entropy", "mean", init="glorot", seed=0)
 
-    def slow(epoch, loss):  # past tqdm's 0.1 s refresh interval, however fast the machine
+    def slow(epoch, logs):  # past tqdm's 0.1 s refresh interval, however fast the machine
         time.sleep(0.002)
 
     with terminal_progress(200, quiet=False) as callbacks:

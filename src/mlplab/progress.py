@@ -19,15 +19,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from mlplab.train.callbacks import Callback
+
 if TYPE_CHECKING:
-    from mlplab.train.fit import History
+    from mlplab.train.history import History
 
 __all__ = ["REFRESHES", "ProgressBar", "terminal_progress"]
 
 REFRESHES = 200  # about this many updates of the bar a run, whatever its length
 
 
-class ProgressBar:
+class ProgressBar(Callback):
     """A ``fit`` callback that advances a bar about 200 times a run, showing loss and metrics.
 
     ``leave=False`` clears the bar when it closes (the command line's choice).
@@ -53,13 +55,13 @@ class ProgressBar:
             total=self.epochs, desc=self.desc, unit="epoch", file=self.file, leave=self.leave
         )
 
-    def __call__(self, epoch: int, loss: Any, metrics: dict[str, Any] | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if (epoch + 1) % self.every:
             return
         if self._bar is None:
             self._bar = self._open()
         self._bar.update(epoch + 1 - self._bar.n)
-        self._bar.set_postfix(_postfix({"loss": loss, **(metrics or {})}), refresh=False)
+        self._bar.set_postfix(_postfix(logs), refresh=False)
 
     def on_train_end(self, history: History) -> None:
         """Fill the bar to the last epoch and close it."""

@@ -72,7 +72,12 @@ def _choice(names: list[str]) -> click.Choice:
 
 def network_options(command: Callable) -> Callable:
     """Add the network and training options (defaults: the seed's run) to a click command."""
-    decorators = [
+    return _decorate(command, [*_architecture(), *_initial_weights_and_steps()])
+
+
+def _architecture() -> list[Callable]:
+    """The data set, layers, activations and loss."""
+    return [
         click.option(
             "--dataset",
             type=_choice(list(DATASETS)),
@@ -116,6 +121,12 @@ def network_options(command: Callable) -> Callable:
             show_default=True,
             help="Bias vectors per layer (the seed uses a constant-1 input instead).",
         ),
+    ]
+
+
+def _initial_weights_and_steps() -> list[Callable]:
+    """The initial weights, their seed, the epochs, the step size and the dtype."""
+    return [
         click.option(
             "--init",
             type=_choice(list(INITS)),
@@ -151,7 +162,6 @@ def network_options(command: Callable) -> Callable:
             show_default=True,
         ),
     ]
-    return _decorate(command, decorators)
 
 
 def _decorate(command: Callable, decorators: list[Callable]) -> Callable:

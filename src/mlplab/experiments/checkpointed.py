@@ -19,7 +19,7 @@ from mlplab.experiments.runs import fit_network, new_network, run_training, trai
 from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint
 from mlplab.io.records import make_record, write_record
 from mlplab.nn.network import MLP
-from mlplab.train.fit import History
+from mlplab.train.history import History
 from mlplab.train.optimizers import Optimizer, get_optimizer
 
 __all__ = ["CHECKPOINTABLE", "DEFAULT_EVERY", "RunFiles", "RunResult"]

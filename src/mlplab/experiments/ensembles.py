@@ -20,7 +20,7 @@ from mlplab.experiments.stacks import (
 )
 from mlplab.nn.network import MLP
 from mlplab.progress import terminal_progress
-from mlplab.train.fit import CLASSIFICATION_LOSSES
+from mlplab.train.job import CLASSIFICATION_LOSSES
 from mlplab.train.optimizers import OPTIMIZERS
 
 __all__ = ["DEFAULT_NETS", "describe", "ensemble_data", "run_ensemble", "stack_bytes"]

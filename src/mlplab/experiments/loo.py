@@ -17,6 +17,7 @@ from mlplab.experiments.config import TrainConfig
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
 from mlplab.progress import terminal_progress
+from mlplab.train.callbacks import Callback
 
 __all__ = ["HeldOutWatch", "leave_one_out", "record_epochs"]
 
@@ -28,7 +29,7 @@ def record_epochs(epochs: int, points: int = 120) -> np.ndarray:
     return np.unique(np.geomspace(1, epochs, points).astype(int))
 
 
-class HeldOutWatch:
+class HeldOutWatch(Callback):
     """A ``fit`` callback recording, at chosen epochs, the mean loss per example on the
     training rows and on the held-out row (both averaged over the stack of seeds)."""
 
@@ -37,7 +38,7 @@ class HeldOutWatch:
         self.train_curve: list[float] = []
         self.held_curve: list[float] = []
 
-    def __call__(self, epoch: int, loss: Any) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if epoch + 1 in self.record:  # after this epoch's update
             X, t = self.train
             self.train_curve.append(float(np.mean(self.net.evaluate(X, t))) / len(X))

@@ -21,7 +21,8 @@ from mlplab.progress import terminal_progress
 
 if TYPE_CHECKING:
     from mlplab.experiments.config import TrainConfig
-    from mlplab.train.fit import Callback, History
+    from mlplab.train.callbacks import Callback
+    from mlplab.train.history import History
     from mlplab.train.optimizers import Optimizer
 
 __all__ = [
