@@ -112,7 +112,7 @@ def train(
         metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
         net.save(save_path, metadata=metadata)
     if plot_path:
-        from mlplab.plotting import plot_loss
+        from mlplab.plot import plot_loss
 
         plot_loss(history, plot_path, title=_title(config, net.sizes))
     if as_json:
