@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import positive_int
 from mlplab.errors import ConfigError
 from mlplab.train.history import Event
 
@@ -157,10 +158,8 @@ class Diagnostics:
     ) -> None:
         if net.stack is not None:
             raise ConfigError("diagnostics watch one network; train a stack without them")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError(f"every must be a positive integer, got {every!r}")
         self.net = net
-        self.every = every
+        self.every = positive_int("every", every)
         self.pinned, self.share, self.vanishing, self.persist = pinned, share, vanishing, persist
         self.loss_options = loss_options
         self.samples: list[_Sample] = []

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import non_negative_int, positive_number
 from mlplab.errors import ConfigError
 from mlplab.nn.activations import LEAKY_SLOPE
 from mlplab.nn.scaling import folded_params
@@ -214,10 +215,7 @@ def _check_train(net: MLP, spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, int
             "cannot generate a training program for a network with an input scaler; "
             "generate predict-only code (no train=...) or set net.input_scaler = None"
         )
-    epochs, lr = spec.epochs, spec.lr
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ConfigError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not (np.isfinite(lr) and lr > 0):
-        raise ConfigError(f"learning rate must be a positive number, got {lr!r}")
+    epochs = non_negative_int("epochs", spec.epochs)
+    lr = positive_number("learning rate", spec.lr)
     X, t = net.check_data(spec.X, spec.t)
-    return X, t, int(epochs), float(lr)
+    return X, t, epochs, lr
