@@ -47,7 +47,8 @@ __all__ = [
     "sweep_figure",
 ]
 
-POSITIVE, NEGATIVE = "tab:blue", "tab:orange"  # TensorFlow Playground's colours
+POSITIVE = "tab:blue"  # positive weights, as TensorFlow Playground draws them
+NEGATIVE = "tab:orange"  # negative weights
 EVENT_COLOURS = {
     "plateau": "tab:orange",
     "oscillation": "tab:red",
