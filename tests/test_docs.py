@@ -261,3 +261,37 @@ def test_the_readme_is_a_front_page():
     linked = set(re.findall(r"\]\(docs/([^)#]+\.md)", readme))
     assert {"seed.md", "cli.md", "cli-reference.md", "api/index.md", "design.md",
             "benchmarks.md", "training.md", "experiments.md", "export.md"} <= linked  # fmt: skip
+
+
+def test_make_docs_serve_serves_the_site(mkdocs):
+    """The command `make docs-serve` runs answers with the site (on a free port here)."""
+    import socket
+    import time
+    import urllib.request
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ndocs-serve:", 1)[1].split("\n\n", 1)[0]
+    assert "mkdocs serve --strict --dev-addr 127.0.0.1:8001" in recipe
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    command = [sys.executable, "-m", "mkdocs", "serve", "--strict"]
+    server = subprocess.Popen(
+        [*command, "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        page, deadline = None, time.monotonic() + 240
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/cli.html", timeout=5) as r:
+                    page = r.read().decode("utf-8")
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None, server.stderr.read() if server.poll() is not None else "timeout"
+        assert "<title>Command line - mlplab</title>" in page
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
