@@ -113,16 +113,6 @@ def test_an_unreachable_scheduler_is_one_line(capsys):
     assert err.count("\n") == 1
 
 
-def test_progress_advances_once_per_cell():
-    from mlplab.cli.options import TrainConfig
-    from mlplab.cli.sweep import make_cells, run_cells
-
-    lists = {"hidden": [(2,), (3,)], "activation": ["tanh"], "lr": [1.0], "init": ["seed"]}
-    cells = make_cells(TrainConfig(), {**lists, "epochs": [20], "nets": [8, 9]})
-    ticks = []
-    rows = run_cells(cells, workers=1, progress=lambda: ticks.append(1))
-    assert len(ticks) == len(cells) == 4
-    assert [(r["hidden"], r["nets"]) for r in rows] == [([2], 8), ([2], 9), ([3], 8), ([3], 9)]
 
 
 def test_heatmap_shows_the_solved_fraction_averaged_over_other_axes():
