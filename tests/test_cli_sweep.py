@@ -115,21 +115,6 @@ def test_an_unreachable_scheduler_is_one_line(capsys):
 
 
 
-def test_heatmap_shows_the_solved_fraction_averaged_over_other_axes():
-    require("matplotlib")
-    from mlplab.plotting import sweep_figure
-
-    rows = [
-        {"hidden": [2], "activation": "tanh", "lr": 1.0, "solved_fraction": 0.2},
-        {"hidden": [2], "activation": "tanh", "lr": 2.0, "solved_fraction": 0.4},
-        {"hidden": [4], "activation": "tanh", "lr": 1.0, "solved_fraction": 1.0},
-        {"hidden": [2], "activation": "relu", "lr": 1.0, "solved_fraction": 0.0},
-    ]
-    fig = sweep_figure(rows, "hidden", "activation")
-    image = fig.axes[0].images[0].get_array()
-    assert image[0, 0] == pytest.approx(0.3)  # tanh, 2: the mean over both lr
-    assert image[0, 1] == 1.0 and image[1, 0] == 0.0
-    assert image.mask[1, 1]  # relu, 4: no cell
 
 
 def test_data_and_optimizer_options_reach_every_cell(capsys):

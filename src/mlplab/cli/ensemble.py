@@ -57,7 +57,7 @@ def ensemble(
     config = TrainConfig.from_options(options)
     outcome = run_ensemble(config, nets, max_memory=max_memory, quiet=quiet)
     if plot_path:
-        from mlplab.plotting import plot_loss
+        from mlplab.plot import plot_loss
 
         hidden = "-".join(str(h) for h in config.hidden)
         title = f"{config.data or config.dataset}: {nets} seeds, hidden {hidden}"

@@ -39,7 +39,7 @@ def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options
     config = TrainConfig.from_options(options)
     result = leave_one_out(config, seeds, quiet=quiet)
     if plot_path:
-        from mlplab.plotting import loo_figure, save_figure
+        from mlplab.plot import loo_figure, save_figure
 
         labels = [
             f"row {r['row']} held out: {r['inputs'][:-1]} -> {r['target'][0]:g}"

@@ -249,7 +249,7 @@ def sweep(
     if out_path:
         write_csv(rows, out_path)
     if plot_path:
-        from mlplab.plotting import save_figure, sweep_figure
+        from mlplab.plot import save_figure, sweep_figure
 
         title = f"{cells[0][0].data or cells[0][0].dataset}: fraction of seeds that solved it"
         save_figure(sweep_figure(rows, *axes, title=title), plot_path)

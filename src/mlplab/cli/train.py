@@ -18,11 +18,12 @@ from mlplab.cli.options import (
 )
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError
-from mlplab.experiments.checkpointed import RunFiles
+from mlplab.experiments.checkpointed import RunFiles, RunResult
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import class_names, predicted_classes
 from mlplab.experiments.runs import run_training, split_scores
 from mlplab.nn.targets import correct
+from mlplab.train.history import History
 
 __all__ = ["train"]
 
@@ -94,17 +95,7 @@ def train(
     **options: Any,
 ) -> None:
     """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR."""
-    config = TrainConfig.from_options(options)
-    files = RunFiles.from_options(options)  # --checkpoint, --resume, --record
-    files.check()
-    if files.resume:
-        _refuse_settings_with_resume()
-    if files.active:
-        config, holdout, net, history, X, t, seconds = files.train(
-            config, holdout=holdout, quiet=quiet
-        )
-    else:
-        net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+    config, holdout, net, history, X, t, seconds = _run(options, holdout, quiet)
     y = net.predict(X)
     classes = class_names(net, "the trained model")
     scores = split_scores(net, X, t) if len(X) > MAX_TABLE_ROWS else {}
@@ -112,7 +103,7 @@ def train(
         metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
         net.save(save_path, metadata=metadata)
     if plot_path:
-        from mlplab.plotting import plot_loss
+        from mlplab.plot import plot_loss
 
         plot_loss(history, plot_path, title=_title(config, net.sizes))
     if as_json:
@@ -133,7 +124,38 @@ def train(
             doc.update(classes=classes, predicted_classes=predicted_classes(y, classes))
         click.echo(json.dumps(doc))
         return
-    click.echo(_title(config, net.sizes))
+    _report(config, net.sizes, holdout, history, (X, t, y), classes, scores, seconds)
+    for path, what in ((save_path, "model"), (plot_path, "loss plot")):
+        if path:
+            click.echo(f"{what} written to {path}")
+
+
+def _run(options: dict[str, Any], holdout: int | None, quiet: bool) -> RunResult:
+    """The configured run, with its files (--checkpoint, --resume, --record) if any."""
+    config = TrainConfig.from_options(options)
+    files = RunFiles.from_options(options)
+    files.check()
+    if files.resume:
+        _refuse_settings_with_resume()
+    if files.active:
+        return files.train(config, holdout=holdout, quiet=quiet)
+    net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+    return config, holdout, net, history, X, t, seconds
+
+
+def _report(
+    config: TrainConfig,
+    sizes: tuple[int, ...],
+    holdout: int | None,
+    history: History,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    classes: list[str] | None,
+    scores: dict[str, dict[str, float]],
+    seconds: float,
+) -> None:
+    """What the run gave, as text: the rows (or each part's scores), the loss, the events."""
+    X, t, y = rows
+    click.echo(_title(config, sizes))
     click.echo()
     if len(X) <= MAX_TABLE_ROWS:
         gate = not config.data and DATASETS[config.dataset].gate
@@ -158,9 +180,6 @@ def train(
         click.echo("seen during training:")
         for event in history.events:
             click.echo(f"  {event}")
-    for path, what in ((save_path, "model"), (plot_path, "loss plot")):
-        if path:
-            click.echo(f"{what} written to {path}")
 
 
 def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.checks import one_of
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
@@ -275,12 +276,7 @@ def get_activation(name: str | Activation, *, where: str = "hidden") -> Activati
     if isinstance(name, Activation):
         return name
     valid = hidden_activation_names() if where == "hidden" else output_activation_names()
-    act = ACTIVATIONS.get(name)
-    if act is None or name not in valid:
-        raise ConfigError(
-            f"unknown {where} activation {name!r}; expected one of: {', '.join(valid)}"
-        )
-    return act
+    return ACTIVATIONS[one_of(f"{where} activation", name, valid)]
 
 
 # --- user activations (exercise 3) ---------------------------------------------------
