@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -56,3 +57,17 @@ def test_a_skip_for_a_missing_peer_says_how_to_run_it(monkeypatch):
     )
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "test-all:" in makefile and "torch==2.13.0" in makefile and "chromium" in makefile
+
+
+def test_make_test_all_installs_the_peers_and_requires_them(tmp_path):
+    if shutil.which("make") is None:
+        missing_optional("make is not installed")
+    venv = tmp_path / "venv"
+    done = subprocess.run(
+        ["make", "-n", "test-all", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert f"{venv}/bin/python -m pip install --quiet torch==2.13.0" in lines
+    assert any("apt-get install -y -qq chromium" in line for line in lines)
+    assert lines[-1] == f"MLPLAB_REQUIRE_OPTIONAL=1 {venv}/bin/python -m pytest -q"
