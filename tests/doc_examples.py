@@ -132,6 +132,7 @@ def shell_lines(block: Block) -> list[str]:
 
 def not_run(command: str) -> str | None:
     """Why ``command`` is not run here, or ``None`` when it is (``--help`` always runs)."""
+    command = re.sub(r"^(\w+=\S*\s+)+", "", command)  # OPENBLAS_NUM_THREADS=1 python ...
     if command.startswith("mlplab ") and "--help" in command.split():
         return None
     for part, reason in NOT_RUN.items():

@@ -109,7 +109,11 @@ def check_page(page: Path) -> tuple[list[str], int]:
                 failures.append(check_shell(block, line))
                 checked += 1
         elif block.lang == "python":
-            printed = run_python(block.text, namespace)
+            try:
+                printed = run_python(block.text, namespace)
+            except Exception as e:  # report it with the page's line, and check the rest
+                failures.append(f"{where(block)}: the code raised {type(e).__name__}: {e}")
+                continue
             shown = found[i + 1] if i + 1 < len(found) else None
             if (
                 shown is not None
@@ -152,3 +156,25 @@ def test_the_masks_hide_times_and_nothing_else():
     assert not matches(mask(shown), mask(printed.replace("2.1928e-05", "2.1929e-05")))
     assert matches("a\n...\nd", "a\nb\nc\nd") and matches("a\n...\nd", "a\nd")
     assert not matches("a\n...\nd", "a\nb\nc")
+
+
+def test_pages_are_read_as_a_user_reads_them(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```text\n$ mlplab train --hidden 8 \\\n    --epochs 10\nout 1\n\nout 2\n"
+        "$ mlplab replay r.json\nidentical\n```\n\n"
+        "```sh\nmake demo   # a comment\nmlplab train \\\n  --quiet\n```\n",
+        encoding="utf-8",
+    )
+    text, sh = blocks(page)
+    assert (text.lang, text.line, sh.lang, sh.line) == ("text", 1, "sh", 11)
+    commands = session_commands(text)
+    assert [c.command for c in commands] == [
+        "mlplab train --hidden 8 --epochs 10",
+        "mlplab replay r.json",
+    ]
+    assert commands[0].expected == "out 1\n\nout 2" and commands[1].expected == "identical"
+    assert shell_lines(sh) == ["make demo", "mlplab train --quiet"]
+    assert not_run("mlplab playground") and not_run("mlplab playground --help") is None
+    assert not_run("OPENBLAS_NUM_THREADS=1 python benchmarks/seed_loop.py")
+    assert not_run("mlplab sweep --hidden 2 --dask tcp://h:1") and not_run("mlplab train") is None
