@@ -126,6 +126,10 @@ def _identity_into(z: Array, out: Array) -> Array:
     return out
 
 
+def _exp_into(z: Array, out: Array) -> Array:
+    return np.exp(z, out)
+
+
 def _softmax(z: Array) -> Array:
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -181,6 +185,8 @@ ACTIVATIONS: dict[str, Activation] = {
         # softplus' = sigmoid(z) = 1 - e^(-h), since e^h = 1 + e^z.
         Activation("softplus", _softplus, lambda h: -np.expm1(-h), f_into=_softplus_into),
         Activation("identity", lambda z: z, np.ones_like, output=True, f_into=_identity_into),
+        # the Poisson loss's log link: y = e^z, an output only (y' = y)
+        Activation("exp", np.exp, lambda h: h, hidden=False, output=True, f_into=_exp_into),
         _Softmax(
             "softmax",
             _softmax,
