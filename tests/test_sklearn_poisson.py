@@ -63,3 +63,15 @@ def test_poisson_loss_is_finite_for_large_outputs_in_float32():
     loss, grads = net.gradients(X, T)
     assert np.isfinite(loss) and grads[0]["W"].dtype == np.float32
     assert loss == pytest.approx(np.exp(30.0) + 3 * np.log(3) - 3 + 1, rel=1e-5)
+
+
+def test_weighted_poisson_counts_each_row_weight_times():
+    net, X, T = _problem("relu", True, 2, reduction="mean")
+    w = np.array([0.0, 1.0, 2.0, 3.0, 1.0, 0.5, 4.0])
+    reps = np.repeat(np.arange(len(X)), [0, 2, 4, 6, 2, 1, 8])  # twice each weight
+    weighted = net.loss_and_backward(X, T, w)
+    grads = [g["W"].copy() for g in net.grads]
+    repeated = net.loss_and_backward(X[reps], T[reps])
+    assert weighted == pytest.approx(repeated, rel=1e-12)
+    for mine, theirs in zip(grads, [g["W"] for g in net.grads], strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10)

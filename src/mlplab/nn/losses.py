@@ -126,10 +126,12 @@ class Poisson(Loss):
     cancels = "exp"
 
     def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+        return self.row_values(y, t, z).sum(axis=-1), np.subtract(y, t)
+
+    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
         # With y = e^z: t log(t / y) = t log t - t z, and t log t is 0 where t = 0.
         t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0)
-        value = (t_log_t - t * z - t + y).sum(axis=(-2, -1))
-        return value, np.subtract(y, t)
+        return (t_log_t - t * z - t + y).sum(axis=-1)
 
 
 LOSSES: dict[str, Loss] = {

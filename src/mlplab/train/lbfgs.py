@@ -9,13 +9,13 @@ tolerance, ``gtol``) are SciPy's (and scikit-learn's) settings of the same names
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.train.fit import History
+from mlplab.train.history import History
+from mlplab.train.regularization import get_regularizers
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
@@ -38,12 +38,14 @@ def minimize_lbfgs(
     max_fun: int = 15000,
     tol: float = 1e-4,
     regularization: Any = None,
+    sample_weight: np.ndarray | None = None,
 ) -> History:
     """Minimise ``net``'s loss on ``(X, T)`` plus ``regularization`` with L-BFGS-B, in place.
 
     ``X`` and ``T`` are used as given (already scaled and of the network's dtype; see
-    ``MLP.check_data``). ``regularization`` is ``None``, a penalty object (``L2(alpha)``, ...)
-    or a sequence of them, each called as ``penalty(weights, weight_grads, 1.0)``. The
+    ``MLP.check_data``). ``regularization`` is what ``fit(weight_decay=...)`` takes (a number for
+    L2, ``L1``/``L2`` objects, a sequence of them), each penalty taken in full per call;
+    ``sample_weight`` (one per row) weighs each example's loss and gradient. The
     history holds the objective after each iteration; ``extra`` holds SciPy's ``status``
     (0: converged, 1: ``max_iter`` or ``max_fun`` reached, 2: stopped otherwise), its
     ``message`` and the number of evaluations ``n_fun``.
@@ -54,7 +56,7 @@ def minimize_lbfgs(
     max_fun = _positive_int("max_fun", max_fun)
     if not (isinstance(tol, int | float) and tol >= 0):
         raise ConfigError(f"tol must be a non-negative number, got {tol!r}")
-    penalties = _penalties(regularization)
+    penalties = get_regularizers(regularization)
     values = [v for p in net.params for v in p.values()]
     grads = [v for g in net.grads for v in g.values()]
     weights = [p["W"] for p in net.params]
@@ -69,7 +71,7 @@ def minimize_lbfgs(
     def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         unflatten(theta)
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = float(net.loss_and_backward(X, T))
+            loss = float(net.loss_and_backward(X, T, sample_weight))
             for penalty in penalties:
                 loss += float(penalty(weights, weight_grads, 1.0))
         return loss, np.concatenate([g.ravel() for g in grads]).astype(np.float64)
@@ -89,15 +91,3 @@ def minimize_lbfgs(
     extra = {"status": int(result.status), "message": str(result.message), "n_fun": result.nfev}
     return History(losses, int(result.nit), time.perf_counter() - start, extra)
 
-
-def _penalties(regularization: Any) -> list[Any]:
-    if regularization is None:
-        return []
-    items = list(regularization) if isinstance(regularization, Sequence) else [regularization]
-    for item in items:
-        if not callable(item):
-            raise ConfigError(
-                f"regularization must be a penalty such as L2(alpha) or a sequence of them, "
-                f"got {item!r}"
-            )
-    return items
