@@ -170,12 +170,18 @@ def _fit_scaler(X: np.ndarray, w: np.ndarray | None) -> InputScaler:
     return InputScaler(mean, scale)
 
 
+HUGE_INPUT = 1e10  # inputs beyond this are named when training diverges
+
+
 def _divergence_message(e: TrainingDivergedError, X: np.ndarray) -> str:
+    """mlplab's message, naming the largest input when it is huge."""
     biggest = np.abs(X).max(axis=0) if X.size else np.zeros(1)
     column = int(biggest.argmax())
+    if not biggest[column] > HUGE_INPUT:
+        return str(e)
     return (
-        f"{e} The largest input is {biggest[column]:.3g} in absolute value (column {column}); "
-        "inputs that large may need to be preprocessed."
+        f"{e} The inputs reach {biggest[column]:.3g} in absolute value (column {column}): "
+        "too large; rescale them first."
     )
 
 
@@ -432,6 +438,11 @@ class _BaseMLP(BaseEstimator):
                 message += (
                     "\nIncrease the number of iterations to improve the convergence "
                     f"(max_iter={self.max_iter})."
+                )
+            if not net.input_scaler:  # standardize=True has scaled them
+                message += (
+                    "\nYou might also want to scale the data as shown in:\n"
+                    "    https://scikit-learn.org/stable/modules/preprocessing.html"
                 )
             warnings.warn(message, ConvergenceWarning, stacklevel=4)
 
