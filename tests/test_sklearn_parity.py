@@ -339,3 +339,27 @@ def test_huge_inputs_say_what_was_too_large(diabetes):
     with pytest.raises(ValueError, match=r"The inputs reach 1\.99e\+299 .*\(column 5\): too "
                                          r"large"):  # fmt: skip
         MLPRegressor(max_iter=2, standardize=False).fit(huge, y)
+
+
+# --- sparse input ---------------------------------------------------------------------
+
+
+def test_sparse_rows_predict_and_fit_with_lbfgs(iris):
+    from scipy import sparse
+
+    X, y = iris
+    Xs = sparse.csr_matrix(np.where(X > 3, X, 0.0))  # some zeros
+    dense = Xs.toarray()
+    settings = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, random_state=0)
+    ours = quietly(MLPClassifier(standardize=False, **settings), Xs, y)
+    theirs = quietly(TheirClassifier(**settings), Xs, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.predict_proba(Xs), theirs.predict_proba(Xs), atol=1e-8)
+    np.testing.assert_array_equal(ours.predict_proba(sparse.csc_array(Xs)),
+                                  ours.predict_proba(dense))  # fmt: skip
+    big = sparse.random(3000, 4, density=0.3, format="csr", random_state=0)
+    assert ours.predict(big).shape == (3000,)  # dense PREDICT_ROWS rows at a time
+    adam = quietly(MLPClassifier((8,), max_iter=5, random_state=0), dense, y)
+    np.testing.assert_array_equal(adam.predict(Xs), adam.predict(dense))
+    with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data is required"):
+        MLPClassifier(max_iter=2).fit(Xs, y)

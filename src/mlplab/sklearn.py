@@ -48,7 +48,11 @@ with what was measured):
   epoch and the largest input; scikit-learn trains on to ``max_iter`` and then raises a
   ``ValueError``. With early stopping both end at ``max_iter`` with NaN validation
   scores and the best weights.
-- Sparse input is refused with scikit-learn's own error for estimators without it.
+- Sparse input (``scipy.sparse`` CSR/CSC): ``predict``, ``predict_proba`` and ``score``
+  take it for every solver, making ``PREDICT_ROWS`` rows dense at a time; ``fit`` takes it
+  with ``solver="lbfgs"`` (whose one batch is every row). Mini-batch ``fit`` and
+  ``partial_fit`` refuse it with scikit-learn's own ``TypeError`` for dense-only
+  estimators: mlplab's training driver does not take sparse rows yet.
 
 This module imports scikit-learn; ``import mlplab`` does not import it.
 """
@@ -60,6 +64,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -170,6 +175,7 @@ def _fit_scaler(X: np.ndarray, w: np.ndarray | None) -> InputScaler:
     return InputScaler(mean, scale)
 
 
+PREDICT_ROWS = 1024  # sparse rows made dense at a time by predict
 HUGE_INPUT = 1e10  # inputs beyond this are named when training diverges
 
 
@@ -349,6 +355,7 @@ class _BaseMLP(BaseEstimator):
         self._check_settings()
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        X = self._dense(X)  # sparse only for L-BFGS, whose one batch is every row
         T, output, loss = self._targets(y)
         rs = check_random_state(self.random_state)
         if first_pass:
@@ -570,9 +577,24 @@ class _BaseMLP(BaseEstimator):
         return [p["b"] for p in folded_params(self.net_)]
 
     def _forward(self, X: Any) -> np.ndarray:
+        """The network's outputs; sparse rows are made dense ``PREDICT_ROWS`` at a time."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.net_.predict(X.astype(self.net_.dtype, copy=False))
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                          accept_sparse=["csr", "csc"])  # fmt: skip
+        if not issparse(X):
+            return self.net_.predict(X.astype(self.net_.dtype, copy=False))
+        X = X.tocsr()
+        parts = [self.net_.predict(X[lo : lo + PREDICT_ROWS].toarray().astype(self.net_.dtype))
+                 for lo in range(0, X.shape[0], PREDICT_ROWS)]  # fmt: skip
+        return np.concatenate(parts) if parts else self.net_.predict(X.toarray())
+
+    def _sparse_rows(self) -> list[str] | bool:
+        """Sparse inputs ``fit`` takes: L-BFGS (its one batch is every row), not mini-batches."""
+        return ["csr", "csc"] if self.solver == "lbfgs" else False
+
+    @staticmethod
+    def _dense(X: Any) -> np.ndarray:
+        return X.toarray() if issparse(X) else X
 
     def __getstate__(self) -> dict[str, Any]:
         # The network holds activation objects (functions), so it travels as its
@@ -600,6 +622,7 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.input_tags.sparse = self.solver == "lbfgs"
         return tags
 
 
@@ -613,7 +636,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
         X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-                             reset=reset)  # fmt: skip
+                             reset=reset, accept_sparse=self._sparse_rows())  # fmt: skip
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -741,7 +764,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=(np.float64, np.float32), reset=reset)  # fmt: skip
+                             dtype=(np.float64, np.float32), reset=reset,
+                             accept_sparse=self._sparse_rows())  # fmt: skip
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, y
