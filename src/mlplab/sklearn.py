@@ -18,9 +18,10 @@ scikit-learn counts it (``mlplab.train.stopping.NoImprovement``) and its
 with what was measured):
 
 - ``standardize`` (not in scikit-learn) defaults to ``True``: the network scales its
-  inputs to mean 0 and standard deviation 1 per column, learnt on the training rows of
-  the first fit and applied by ``predict`` (``net_.input_scaler``), as scikit-learn's
-  documentation advises doing with a ``StandardScaler``. ``coefs_`` and
+  inputs to mean 0 and standard deviation 1 per column (weighted by ``sample_weight``),
+  learnt on the training rows of the first fit and applied by ``predict``
+  (``net_.input_scaler``), as scikit-learn's documentation advises doing with a
+  ``StandardScaler`` (so the L-BFGS ``ConvergenceWarning`` leaves out that advice). ``coefs_`` and
   ``intercepts_`` keep scikit-learn's meaning, weights on the raw inputs: the scaler is
   folded into the first layer's (copies, not the network's own arrays).
   ``standardize=False`` trains on the inputs as given, exactly as scikit-learn does.
@@ -48,6 +49,10 @@ with what was measured):
   epoch and the largest input; scikit-learn trains on to ``max_iter`` and then raises a
   ``ValueError``. With early stopping both end at ``max_iter`` with NaN validation
   scores and the best weights.
+- As scikit-learn 1.9's code does, only one-output (binary) targets get a stratified
+  early-stopping split (its documentation says every target but multilabel).
+- ``check_estimator``'s sample-weight equivalence check fails for the stochastic solvers
+  and its multilabel ``predict_proba`` check for L-BFGS, as for scikit-learn's own MLPs.
 - Sparse input (``scipy.sparse`` CSR/CSC): ``predict``, ``predict_proba`` and ``score``
   take it for every solver, making ``PREDICT_ROWS`` rows dense at a time; ``fit`` takes it
   with ``solver="lbfgs"`` (whose one batch is every row). Mini-batch ``fit`` and
