@@ -363,3 +363,16 @@ def test_sparse_rows_predict_and_fit_with_lbfgs(iris):
     np.testing.assert_array_equal(adam.predict(Xs), adam.predict(dense))
     with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data is required"):
         MLPClassifier(max_iter=2).fit(Xs, y)
+
+
+def test_a_warm_start_may_switch_early_stopping_on(iris, capsys):
+    X, y = iris
+    clf = quietly(MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0), X, y)
+    assert clf.validation_scores_ is None and clf.best_loss_ == min(clf.loss_curve_)
+    clf.set_params(early_stopping=True, max_iter=300, verbose=True)
+    quietly(clf, X, y)  # a fresh count, on the validation score
+    assert len(clf.validation_scores_) == clf.n_iter_ < 300
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Iteration 1, loss = ") and lines[1].startswith("Validation score:")
+    assert lines[-1].startswith("Validation score did not improve more than tol=")

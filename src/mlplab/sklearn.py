@@ -303,7 +303,11 @@ class _BaseMLP(BaseEstimator):
             )
         if not isinstance(self.standardize, bool | np.bool_):
             raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
-        if self.dtype is not None and np.dtype(self.dtype) not in (np.float32, np.float64):
+        try:
+            known = self.dtype is None or np.dtype(self.dtype) in (np.float32, np.float64)
+        except TypeError:
+            known = False
+        if not known:
             raise ValueError(f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}")
 
     def _new_optimizer(self) -> Any:
@@ -399,8 +403,8 @@ class _BaseMLP(BaseEstimator):
 
     def _initialize(self, T: np.ndarray, output: str) -> None:
         """The fitted attributes of a fresh start (scikit-learn's ``_initialize``)."""
-        for name in ("best_loss_", "loss_curve_", "validation_scores_",
-                     "best_validation_score_", "_optimizer_", "_stopper_"):  # fmt: skip
+        for name in ("best_loss_", "loss_curve_", "validation_scores_", "best_validation_score_",
+                     "_optimizer_", "_stopper_", "_stopper_watches_"):  # fmt: skip
             self.__dict__.pop(name, None)
         self.n_iter_ = 0
         self.t_ = 0
@@ -461,7 +465,10 @@ class _BaseMLP(BaseEstimator):
     def _stopper(self, score: Any) -> NoImprovement:
         """The ``n_iter_no_change`` counter, carried over by warm starts and partial fits."""
         stopper = getattr(self, "_stopper_", None)
-        if stopper is None:
+        watching = "loss" if score is None else "score"
+        if stopper is None or getattr(self, "_stopper_watches_", watching) != watching:
+            # none yet, or it watched the other thing (early_stopping changed between fits)
+            self._stopper_watches_ = watching
             stopper = self._stopper_ = NoImprovement(
                 self.n_iter_no_change, float(self.tol), score=score, keep_state=True
             )
@@ -494,7 +501,7 @@ class _BaseMLP(BaseEstimator):
                 shuffle=self.shuffle, schedule=self._schedule(n),
                 weight_decay=L2(float(self.alpha) / (batch * mean_weight)),
                 seed=int(rs.randint(2**31 - 1)), sample_weight=w,
-                callbacks=[stopper, *([_print_loss] if self.verbose else [])],
+                callbacks=[*([_print_loss] if self.verbose else []), stopper],
             )  # fmt: skip
         except TrainingDivergedError as e:
             history = self._after_divergence(e, X, stopper, epochs)
@@ -533,9 +540,11 @@ class _BaseMLP(BaseEstimator):
 
     def _validation_score(self, net: MLP, Xv: np.ndarray, yv: Any, wv: Any) -> float:
         outputs = net.predict(Xv)
-        if not np.isfinite(outputs).all():
-            return math.nan
-        return float(self._score_outputs(outputs, yv, wv))
+        finite = np.isfinite(outputs).all()
+        score = float(self._score_outputs(outputs, yv, wv)) if finite else math.nan
+        if self.verbose:
+            print(f"Validation score: {score:f}")
+        return score
 
     def _record(self, history: History, stopper: NoImprovement, n: int, incremental: bool) -> None:
         """scikit-learn's fitted attributes after a stochastic run."""
