@@ -7,6 +7,7 @@ the paths are the same: L-BFGS on raw inputs from one ``random_state``, to 1e-8)
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import warnings
@@ -187,6 +188,10 @@ def test_partial_fit_as_scikit_learns(iris):
         fitted = quietly(cls((8,), max_iter=3, random_state=0), X, y)
         fitted.partial_fit(X, y)
         assert (fitted.n_iter_, fitted.t_, len(fitted.loss_curve_)) == (1, 600, 4)
+        twin = copy.deepcopy(fitted)
+        fitted.partial_fit(X, y, sample_weight=np.where(y == 0, 3.0, 1.0))  # weighted, too
+        twin.partial_fit(X, y)
+        assert fitted.t_ == twin.t_ == 750 and fitted.loss_curve_[-1] != twin.loss_curve_[-1]
         with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
             cls(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
         assert not hasattr(cls(solver="lbfgs"), "partial_fit")

@@ -50,7 +50,12 @@ def minimize_lbfgs(
     (0: converged, 1: ``max_iter`` or ``max_fun`` reached, 2: stopped otherwise), its
     ``message`` and the number of evaluations ``n_fun``.
     """
-    from scipy.optimize import minimize
+    try:
+        from scipy.optimize import minimize
+    except ImportError:
+        raise ConfigError(
+            "minimize_lbfgs needs SciPy: pip install scipy (it comes with mlplab[sklearn])"
+        ) from None
 
     max_iter = _positive_int("max_iter", max_iter)
     max_fun = _positive_int("max_fun", max_fun)
