@@ -305,3 +305,9 @@ def test_torch_file_metadata_describes_the_layers_it_holds(tmp_path: Path) -> No
     assert [layer["bias"] for layer in described["linear_layers"]] == [True, False, False]
     assert "0.bias" in names and "2.bias" not in names
     assert described["config"]["bias"] is False  # the mlplab network it was made from
+
+
+def test_a_poisson_network_is_refused_for_export_naming_why(tmp_path):
+    net = MLP([2, 3, 1], output_activation="exp", loss="poisson", seed=0)
+    with pytest.raises(ConfigError, match=r"'exp' to onnx \(onnx export has no counterpart"):
+        to_onnx(net, tmp_path / "p.onnx")

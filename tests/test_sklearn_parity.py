@@ -366,8 +366,27 @@ def test_sparse_rows_predict_and_fit_with_lbfgs(iris):
     assert ours.predict(big).shape == (3000,)  # dense PREDICT_ROWS rows at a time
     adam = quietly(MLPClassifier((8,), max_iter=5, random_state=0), dense, y)
     np.testing.assert_array_equal(adam.predict(Xs), adam.predict(dense))
-    with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data is required"):
-        MLPClassifier(max_iter=2).fit(Xs, y)
+
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_sparse_rows_train_mini_batches_as_their_dense_twins(iris, early_stopping):
+    from scipy import sparse
+
+    X, y = iris
+    Xs = sparse.csr_matrix(np.where(X > 3, X, 0.0))
+    settings = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0, batch_size=32,
+                    early_stopping=early_stopping)  # fmt: skip
+    on_rows = quietly(MLPClassifier(**settings), Xs, y)  # standardised from the stored values
+    on_dense = quietly(MLPClassifier(**settings), Xs.toarray(), y)
+    assert on_rows.n_iter_ == on_dense.n_iter_
+    np.testing.assert_allclose(on_rows.loss_curve_, on_dense.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(on_rows.predict_proba(Xs), on_dense.predict_proba(Xs), atol=1e-10)
+    if early_stopping:
+        return  # partial_fit refuses early stopping, as scikit-learn's does
+    on_rows.partial_fit(Xs, y)
+    on_dense.partial_fit(Xs.toarray(), y)
+    np.testing.assert_allclose(on_rows.predict_proba(Xs), on_dense.predict_proba(Xs), atol=1e-10)
 
 
 def test_a_warm_start_may_switch_early_stopping_on(iris, capsys):

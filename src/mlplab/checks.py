@@ -22,6 +22,7 @@ from mlplab.errors import ConfigError
 __all__ = [
     "fraction",
     "integer",
+    "is_sparse",
     "non_negative_int",
     "non_negative_number",
     "number_in",
@@ -29,6 +30,11 @@ __all__ = [
     "positive_int",
     "positive_number",
 ]
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a ``scipy.sparse`` matrix or array (without importing SciPy)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
 def _is_integer(value: Any) -> bool:

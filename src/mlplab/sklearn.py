@@ -54,10 +54,9 @@ with what was measured):
 - ``check_estimator``'s sample-weight equivalence check fails for the stochastic solvers
   and its multilabel ``predict_proba`` check for L-BFGS, as for scikit-learn's own MLPs.
 - Sparse input (``scipy.sparse`` CSR/CSC): ``predict``, ``predict_proba`` and ``score``
-  take it for every solver, making ``PREDICT_ROWS`` rows dense at a time; ``fit`` takes it
-  with ``solver="lbfgs"`` (whose one batch is every row). Mini-batch ``fit`` and
-  ``partial_fit`` refuse it with scikit-learn's own ``TypeError`` for dense-only
-  estimators: mlplab's training driver does not take sparse rows yet.
+  make ``PREDICT_ROWS`` rows dense at a time; ``fit`` and ``partial_fit`` with sgd or adam
+  make one mini-batch dense at a time (the input scaler's moments come from the stored
+  values); ``solver="lbfgs"``, whose one batch is every row, makes them dense once.
 
 This module imports scikit-learn; ``import mlplab`` does not import it.
 """
@@ -164,13 +163,19 @@ def _check_weights(sample_weight: Any, n: int, dtype: Any) -> np.ndarray | None:
 def _fit_scaler(X: np.ndarray, w: np.ndarray | None) -> InputScaler:
     """The input scaler of ``standardize``: each column's (weighted) mean and deviation."""
     with np.errstate(over="ignore", invalid="ignore"):
-        if w is None:
+        if issparse(X):  # moments from the stored values, never a dense copy
+            weights = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
+            total = weights.sum()
+            mean = np.asarray(weights @ X, dtype=np.float64).ravel() / total
+            square = np.asarray(weights @ X.multiply(X), dtype=np.float64).ravel() / total
+            scale = np.sqrt(np.maximum(square - mean * mean, 0.0))
+        elif w is None:
             mean, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
         else:
             mean = np.average(X, axis=0, weights=w.astype(np.float64))
             scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w.astype(np.float64)))
     if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
-        biggest = np.abs(X).max(axis=0)
+        biggest = _dense_row(abs(X).max(axis=0))
         column = int(biggest.argmax())
         raise ValueError(
             f"the inputs are too large to standardize: up to {biggest[column]:.3g} in absolute "
@@ -178,6 +183,21 @@ def _fit_scaler(X: np.ndarray, w: np.ndarray | None) -> InputScaler:
         )
     scale[~(scale > 0)] = 1.0
     return InputScaler(mean, scale)
+
+
+def _dense_row(a: Any) -> np.ndarray:
+    """A 1-D array of a column reduction, sparse (a 1 x n matrix) or dense."""
+    return np.asarray(a.toarray() if issparse(a) else a).ravel()
+
+
+def _predict_rows(net: MLP, X: Any) -> np.ndarray:
+    """``net.predict(X)``; sparse rows are made dense ``PREDICT_ROWS`` at a time."""
+    if not issparse(X):
+        return net.predict(X.astype(net.dtype, copy=False))
+    X = X.tocsr()
+    parts = [net.predict(X[lo : lo + PREDICT_ROWS].toarray().astype(net.dtype))
+             for lo in range(0, X.shape[0], PREDICT_ROWS)]  # fmt: skip
+    return np.concatenate(parts) if parts else net.predict(X.toarray())
 
 
 PREDICT_ROWS = 1024  # sparse rows made dense at a time by predict
@@ -364,7 +384,8 @@ class _BaseMLP(BaseEstimator):
         self._check_settings()
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        X = self._dense(X)  # sparse only for L-BFGS, whose one batch is every row
+        if self.solver == "lbfgs":
+            X = self._dense(X)  # L-BFGS's one batch is every row; mini-batches stay sparse
         T, output, loss = self._targets(y)
         rs = check_random_state(self.random_state)
         if first_pass:
@@ -376,7 +397,7 @@ class _BaseMLP(BaseEstimator):
             self._check_continues(X, T)
         X = X.astype(self.net_.dtype, copy=False)
         T = T.astype(self.net_.dtype, copy=False)
-        w = _check_weights(sample_weight, len(X), self.net_.dtype)
+        w = _check_weights(sample_weight, X.shape[0], self.net_.dtype)
         standardize = first_pass and bool(self.standardize)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, T, w, standardize)
@@ -385,7 +406,7 @@ class _BaseMLP(BaseEstimator):
         if not all(np.isfinite(v).all() for p in self.net_.params for v in p.values()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
-                f"large values (up to {np.abs(X).max():.3g}) and need to be preprocessed."
+                f"large values (up to {abs(X).max():.3g}) and need to be preprocessed."
             )
         return self
 
@@ -492,7 +513,8 @@ class _BaseMLP(BaseEstimator):
         if standardize:  # on the training rows, weighted
             self.net_.input_scaler = _fit_scaler(X, w)
         stopper = self._stopper(score)
-        n, batch = len(X), self._batch(len(X))
+        n = X.shape[0]
+        batch = self._batch(n)
         epochs = 1 if incremental else int(self.max_iter)
         mean_weight = 1.0 if w is None else float(w.mean())
         try:
@@ -529,7 +551,7 @@ class _BaseMLP(BaseEstimator):
         arrays = (X, T, y) if w is None else (X, T, y, w)
         parts = train_test_split(*arrays, random_state=rs,
                                  test_size=self.validation_fraction, stratify=stratify)  # fmt: skip
-        if len(parts[1]) < 2:
+        if parts[1].shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size "
                 "of your dataset."
@@ -539,7 +561,7 @@ class _BaseMLP(BaseEstimator):
         return Xt, Tt, wt, Xv, yv, wv
 
     def _validation_score(self, net: MLP, Xv: np.ndarray, yv: Any, wv: Any) -> float:
-        outputs = net.predict(Xv)
+        outputs = _predict_rows(net, Xv)
         finite = np.isfinite(outputs).all()
         score = float(self._score_outputs(outputs, yv, wv)) if finite else math.nan
         if self.verbose:
@@ -595,16 +617,12 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           accept_sparse=["csr", "csc"])  # fmt: skip
-        if not issparse(X):
-            return self.net_.predict(X.astype(self.net_.dtype, copy=False))
-        X = X.tocsr()
-        parts = [self.net_.predict(X[lo : lo + PREDICT_ROWS].toarray().astype(self.net_.dtype))
-                 for lo in range(0, X.shape[0], PREDICT_ROWS)]  # fmt: skip
-        return np.concatenate(parts) if parts else self.net_.predict(X.toarray())
+        return _predict_rows(self.net_, X)
 
-    def _sparse_rows(self) -> list[str] | bool:
-        """Sparse inputs ``fit`` takes: L-BFGS (its one batch is every row), not mini-batches."""
-        return ["csr", "csc"] if self.solver == "lbfgs" else False
+    def _sparse_rows(self) -> list[str]:
+        """Sparse inputs ``fit`` and ``partial_fit`` take (mini-batches made dense one at a
+        time by the engine; L-BFGS's one batch is every row)."""
+        return ["csr", "csc"]
 
     @staticmethod
     def _dense(X: Any) -> np.ndarray:
@@ -636,7 +654,7 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
-        tags.input_tags.sparse = self.solver == "lbfgs"
+        tags.input_tags.sparse = True
         return tags
 
 

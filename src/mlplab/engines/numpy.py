@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.checks import is_sparse
 from mlplab.engines import AfterEpoch, Diverged, EpochLogs
 from mlplab.nn.targets import predicted_class
 from mlplab.train.job import TrainJob
@@ -53,6 +54,7 @@ class NumpyRunner:
         self.bounds = [(lo, min(lo + size, job.n)) for lo in range(0, job.n, size)]
         self.epoch_fn = self.full_batch_epoch if job.full_batch else self.minibatch_epoch
         self.sparse = SparseRows(job.X, net) if is_sparse(job.X) else None
+        self.sparse_val: SparseRows | None = None
         self._errstate = np.errstate(over="ignore", invalid="ignore")
 
     def __enter__(self) -> NumpyRunner:
@@ -155,18 +157,15 @@ class NumpyRunner:
     def validate(self, logs: EpochLogs, i: int) -> None:
         """The validation rows' loss and accuracy at the weights after the epoch."""
         job = self.job
-        job.net._forward(job.Xv if not is_sparse(job.Xv) else SparseRows(job.Xv, job.net).all())
+        if self.sparse_val is None and is_sparse(job.Xv):
+            self.sparse_val = SparseRows(job.Xv, job.net)
+        job.net._forward(job.Xv if self.sparse_val is None else self.sparse_val.all())
         logs.val_loss[i] = job.net.objective(self.output, job.Tv, job.val_weight)[0]
         if logs.val_accuracy is not None:
             logs.val_accuracy[i] = (predicted_class(self.output.h) == job.val_labels).mean(axis=-1)
 
     def finish(self) -> None:
         """Nothing to do: the network's arrays were trained in place."""
-
-
-def is_sparse(X: Any) -> bool:
-    """Whether ``X`` is a ``scipy.sparse`` matrix or array (without importing SciPy)."""
-    return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
 class SparseRows:
@@ -179,14 +178,17 @@ class SparseRows:
     def __init__(self, X: Any, net: Any) -> None:
         self.X = X.tocsr()
         self.net = net
+        self._all: Array | None = None
 
     def take(self, idx: Array) -> Array:
         """Rows ``idx``, dense, in the network's dtype, scaled."""
         return self._dense(self.X[idx])
 
     def all(self) -> Array:
-        """Every row, dense (a full batch is one batch)."""
-        return self._dense(self.X)
+        """Every row, dense (a full batch is one batch), made once."""
+        if self._all is None:
+            self._all = self._dense(self.X)
+        return self._all
 
     def _dense(self, rows: Any) -> Array:
         out = rows.toarray().astype(self.net.dtype, copy=False)

@@ -73,6 +73,7 @@ EXPORTABLE: dict[str, ExportForms] = {
     ),
 }  # fmt: skip
 SUPPORTED_ACTIVATIONS = tuple(EXPORTABLE)
+_BUILT_IN = ("exp",)  # built in, without an export form (the Poisson loss's output)
 
 
 def check_exportable(net: MLP, target: str) -> None:
@@ -83,9 +84,12 @@ def check_exportable(net: MLP, target: str) -> None:
         )
     for act in (net.activation, net.output_activation):
         if act.name not in SUPPORTED_ACTIVATIONS:
+            why = "user-registered activations are refused" if act.name not in _BUILT_IN else (
+                f"{target} export has no counterpart for it"
+            )
             raise ConfigError(
-                f"cannot export activation {act.name!r} to {target} (user-registered "
-                f"activations are refused); supported: {', '.join(SUPPORTED_ACTIVATIONS)}"
+                f"cannot export activation {act.name!r} to {target} ({why}); "
+                f"supported: {', '.join(SUPPORTED_ACTIVATIONS)}"
             )
 
 

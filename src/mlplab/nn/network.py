@@ -449,6 +449,12 @@ class MLP:
         pass those to ``fit``, ``predict``, ... which scale what they are given.
         """
         X = self._check_inputs(X, scaled)
+        _check_finite("inputs", X)
+        return X, self.check_targets(T, X.shape[0])
+
+    def check_targets(self, T: Any, n: int) -> Array:
+        """Targets for ``n`` input rows as a 2-D array of this network's dtype, or a
+        ``DataError``; integer class labels become one-hot rows."""
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -456,16 +462,13 @@ class MLP:
         n_out = self.sizes[-1]
         if T.ndim == 1 and n_out == 1:
             T = T[:, None]
-        if T.shape != (X.shape[0], n_out):
+        if T.shape != (n, n_out):
             raise DataError(
-                f"targets have shape {T.shape}; expected ({X.shape[0]}, {n_out}): one row per "
+                f"targets have shape {T.shape}; expected ({n}, {n_out}): one row per "
                 f"input row and {n_out} output(s)"
             )
-        for name, a in (("inputs", X), ("targets", T)):
-            # min and max propagate NaN and show an inf, without a mask the size of the data
-            if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
-                raise DataError(f"{name} contain NaN or infinite values")
-        return X, T
+        _check_finite("targets", T)
+        return T
 
     # --- display --------------------------------------------------------------------
 
@@ -488,6 +491,12 @@ class MLP:
             f"output={self.output_activation.name}, loss={self.loss.name}, "
             f"bias={self.bias}, params={self.n_params})"
         )
+
+
+def _check_finite(name: str, a: Array) -> None:
+    # min and max propagate NaN and show an inf, without a mask the size of the data
+    if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
+        raise DataError(f"{name} contain NaN or infinite values")
 
 
 def _as_given(h: Array, X: Any) -> Array:
