@@ -134,9 +134,15 @@ def test_search_works_opened_from_disk(site):
             page.goto((site / "index.html").as_uri())
             page.get_by_role("link", name="Quickstart").first.click()
             assert page.url.endswith("/quickstart.html")
+            page.wait_for_load_state("load")  # the search box listens once the page's script ran
             page.keyboard.press("/")  # Material's shortcut to the search box
             page.keyboard.type("saturated")
-            page.locator(".md-search-result__item").first.wait_for(timeout=30000)
+            # the worker builds the index first: seconds, more on a loaded machine
+            try:
+                page.locator(".md-search-result__item").first.wait_for(timeout=120_000)
+            except sync_api.TimeoutError:
+                shown = page.locator(".md-search-result").inner_text()
+                raise AssertionError(f"no search result; the box shows {shown!r}") from None
             links = page.locator(".md-search-result__item a").evaluate_all(
                 "links => links.map(a => a.href)"
             )
