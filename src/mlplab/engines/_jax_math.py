@@ -119,6 +119,7 @@ class NetSpec:
     loss: str  # "squared_error", "binary_cross_entropy" or "cross_entropy"
     cancels: bool  # the loss cancels the output activation's derivative: delta = y - t
     mean: bool  # reduction "mean"
+    penalties: tuple[tuple[str, float], ...] = ()  # ("l2" or "l1", alpha), in fit's order
 
 
 def forward(spec: NetSpec, params: Sequence[Array], X: Array) -> list[tuple[Array, Array, Array]]:
@@ -137,6 +138,21 @@ def forward(spec: NetSpec, params: Sequence[Array], X: Array) -> list[tuple[Arra
     return kept
 
 
+def _row_values(loss: str, y: Array, t: Array, z: Array) -> Array:
+    """Each example's loss, ``(n,)``: the terms the loss sums (``Loss.row_values``)."""
+    if loss == "squared_error":
+        d = y - t
+        return 0.5 * (d * d).sum(axis=-1)
+    if loss == "binary_cross_entropy":
+        return (jnp.logaddexp(0, z) - t * z).sum(axis=-1)
+    return (t * (_logsumexp(z) - z)).sum(axis=-1)
+
+
+def _logsumexp(z: Array) -> Array:
+    zmax = z.max(axis=-1, keepdims=True)  # shifted by max(z) to stay finite
+    return jnp.log(jnp.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
+
+
 def _loss_value_and_gradient(loss: str, y: Array, t: Array, z: Array) -> tuple[Array, Array]:
     """Loss summed over the batch, and ``y - t``: as ``mlplab.nn.losses`` computes them."""
     d = y - t
@@ -144,19 +160,21 @@ def _loss_value_and_gradient(loss: str, y: Array, t: Array, z: Array) -> tuple[A
         return 0.5 * jnp.vdot(d, d), d
     if loss == "binary_cross_entropy":
         return (jnp.logaddexp(0, z) - t * z).sum(), d
-    zmax = z.max(axis=-1, keepdims=True)
-    logsumexp = jnp.log(jnp.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
-    return (t * (logsumexp - z)).sum(), d
+    return (t * (_logsumexp(z) - z)).sum(), d
 
 
-def objective(spec: NetSpec, kept: list, T: Array) -> tuple[Array, Array]:
-    """``(loss, delta)`` of the output layer, as ``mlplab.nn.losses.Objective`` gives them."""
+def objective(spec: NetSpec, kept: list, T: Array, weight: Array | None = None) -> tuple:
+    """``(loss, delta)`` of the output layer, as ``mlplab.nn.losses.Objective`` gives them;
+    with a ``weight`` per example, its loss and delta count that many times."""
     _, z, y = kept[-1]
-    loss, delta = _loss_value_and_gradient(spec.loss, y, T, z)
+    if weight is None:
+        loss, delta = _loss_value_and_gradient(spec.loss, y, T, z)
+    else:
+        loss, delta = _row_values(spec.loss, y, T, z) @ weight, (y - T) * weight[:, None]
     if not spec.cancels:
         delta = spec.layers[-1].activation.backward(delta, y, z)  # (y - t) * (y * (1 - y))
     if spec.mean:
-        n = T.shape[-2]
+        n = T.shape[-2] if weight is None else weight.sum()
         loss = loss / n
         delta = delta / n
     return loss, delta
@@ -189,24 +207,36 @@ def _weight_indices(spec: NetSpec) -> list[int]:
     return out
 
 
-def loss_and_grads(spec: NetSpec, params: Sequence[Array], X: Array, T: Array) -> tuple:
+def loss_and_grads(
+    spec: NetSpec, params: Sequence[Array], X: Array, T: Array, weight: Array | None = None
+) -> tuple:
     """One forward and backward pass: ``(loss, grads, y)``."""
     kept = forward(spec, params, X)
-    loss, delta = objective(spec, kept, T)
+    loss, delta = objective(spec, kept, T, weight)
     return loss, backward(spec, params, kept, delta), kept[-1][2]
 
 
-def weight_decay(
-    spec: NetSpec, params: Sequence[Array], grads: list[Array], a: float
-) -> tuple[list[Array], Array]:
-    """L2 as ``mlplab.train.regularization.L2``: ``dW += a * W``; penalty ``a/2 sum ||W||^2``."""
+def penalties(
+    spec: NetSpec, params: Sequence[Array], grads: list[Array], scale: float
+) -> tuple[list[Array], list[Any]]:
+    """The penalties of ``spec.penalties`` in order, as ``mlplab.train.regularization`` adds
+    them: L2 ``dW += a * W``, ``a/2 sum ||W||^2``; L1 ``dW += a * sign(W)``, ``a sum |W|``."""
     grads = list(grads)
-    penalty = 0.0
-    for i in _weight_indices(spec):
-        W = params[i]
-        grads[i] = grads[i] + W * a
-        penalty = penalty + jnp.vdot(W, W)
-    return grads, 0.5 * a * penalty
+    values = []
+    for kind, alpha in spec.penalties:
+        a = alpha * scale
+        penalty = 0.0
+        for i in _weight_indices(spec):
+            W = params[i]
+            if kind == "l2":
+                grads[i] = grads[i] + W * a
+                penalty = penalty + jnp.vdot(W, W)
+            else:
+                s = jnp.sign(W)
+                penalty = penalty + jnp.vdot(s, W)  # sum |W| = sum sign(W) * W
+                grads[i] = grads[i] + s * a
+        values.append(0.5 * a * penalty if kind == "l2" else a * penalty)
+    return grads, values
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,10 @@ class Plan:
     n: int  # training rows
     batch: int  # rows per batch (n: full batch)
     shuffle: bool
-    decay: float  # L2 alpha (0: none)
     accuracy: bool  # record accuracy (the classification losses)
     validation: bool
-    stack: int | None  # networks in the stack (None: one network), per device
-    devices: tuple = ()  # a stack split over these (empty: not split)
+    stacked: bool
+    devices: tuple = ()  # a stack split over these (fewer than 2: not split)
 
     @property
     def full_batch(self) -> bool:
@@ -62,14 +61,17 @@ def _freeze(frozen: Any, old: Any, new: Any) -> Any:
 
 
 def _step(plan: Plan, share: float) -> Callable:
-    """One network's step on one batch; ``share`` scales the decay (the batch's share of n)."""
-    spec, alpha = plan.spec, plan.decay * share
+    """One network's step on one batch; ``share`` scales the penalties (the batch's share of
+    the rows when the loss is summed, else 1), as the NumPy engine scales them."""
+    spec = plan.spec
 
-    def step(params, slots, frozen, div, Xb, Tb, labels, lr, t, epoch):
-        loss, grads, y = jm.loss_and_grads(spec, params, Xb, Tb)
-        if plan.decay:
-            grads, penalty = jm.weight_decay(spec, params, grads, alpha)
-            loss = loss + penalty
+    def step(params, slots, frozen, div, batch, lr, t, epoch):
+        Xb, Tb, labels, weight = batch
+        loss, grads, y = jm.loss_and_grads(spec, params, Xb, Tb, weight)
+        if spec.penalties:
+            grads, values = jm.penalties(spec, params, grads, share)
+            for value in values:
+                loss = loss + value
         bad = ~jnp.isfinite(loss)
         now_frozen = frozen | bad
         new_params, new_slots = jm.optimizer_step(plan.optimizer, params, grads, slots, lr, t)
@@ -78,24 +80,36 @@ def _step(plan: Plan, share: float) -> Callable:
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
         div = (jnp.where(first, epoch, div[0]), jnp.where(first, loss.astype(div[1].dtype), div[1]))
         loss = jnp.where(now_frozen, jnp.nan, loss)
-        correct = (_class_of(y) == labels).sum() if plan.accuracy else jnp.zeros((), jnp.int32)
+        right = (_class_of(y) == labels).sum() if plan.accuracy else 0
+        correct = jnp.asarray(right, jnp.int32)
         return params, slots, now_frozen, div, loss, correct
 
-    if plan.stack is None:
+    if not plan.stacked:
         return step
-    return jax.vmap(step, in_axes=(0, 0, 0, 0, None, None, None, None, None, None))
+    return jax.vmap(step, in_axes=(0, 0, 0, 0, None, None, None, None))
 
 
 def _evaluate(plan: Plan) -> Callable:
     """Validation loss and accuracy of one network (vmapped for a stack)."""
 
-    def evaluate(params, Xv, Tv, labels):
+    def evaluate(params, val):
+        Xv, Tv, labels, weight = val
         kept = jm.forward(plan.spec, params, Xv)
-        loss, _ = jm.objective(plan.spec, kept, Tv)
+        loss, _ = jm.objective(plan.spec, kept, Tv, weight)
         acc = (_class_of(kept[-1][2]) == labels).mean() if plan.accuracy else jnp.zeros(())
         return loss, acc
 
-    return evaluate if plan.stack is None else jax.vmap(evaluate, in_axes=(0, None, None, None))
+    return evaluate if not plan.stacked else jax.vmap(evaluate, in_axes=(0, None))
+
+
+def _rows(data: tuple, idx: Any) -> tuple:
+    """A batch of ``(X, T, labels, weight)`` gathered through the index ``idx``."""
+    return tuple(None if a is None else a[idx] for a in data)
+
+
+def _count(weight: Any, rows: int) -> Any:
+    """How much a batch counts in a mean: its rows, or the sum of their weights."""
+    return rows if weight is None else weight.sum()
 
 
 def _epoch(plan: Plan) -> Callable:
@@ -106,10 +120,9 @@ def _epoch(plan: Plan) -> Callable:
 
         def full(carry, data, lr, order, epoch):
             params, slots, frozen, div, t = carry
-            X, T, labels = data
             t = t + 1
             params, slots, frozen, div, loss, correct = step(
-                params, slots, frozen, div, X, T, labels, lr, t, epoch
+                params, slots, frozen, div, data, lr, t, epoch
             )
             return (params, slots, frozen, div, t), loss, correct / n
 
@@ -119,15 +132,14 @@ def _epoch(plan: Plan) -> Callable:
     step = _step(plan, 1.0 if mean else batch / n)
     last = _step(plan, 1.0 if mean else rest / n) if rest else None
 
-    def one(step_fn, size, carry, data, idx, lr, epoch):
+    def one(step_fn, carry, data, idx, lr, epoch):
         params, slots, frozen, div, t, total, correct = carry
-        X, T, labels = data
+        rows = _rows(data, idx)
         t = t + 1
         params, slots, frozen, div, loss, right = step_fn(
-            params, slots, frozen, div, X[idx], T[idx],
-            None if labels is None else labels[idx], lr, t, epoch,
-        )  # fmt: skip
-        total = total + (loss * size if mean else loss)
+            params, slots, frozen, div, rows, lr, t, epoch
+        )
+        total = total + (loss * _count(rows[3], idx.shape[0]) if mean else loss)
         return params, slots, frozen, div, t, total, correct + right
 
     def minibatch(carry, data, lr, order, epoch):
@@ -135,19 +147,19 @@ def _epoch(plan: Plan) -> Callable:
         zero = jnp.zeros(frozen.shape, params[0].dtype)
         inner = (params, slots, frozen, div, t, zero, jnp.zeros(frozen.shape, jnp.int32))
         batches = order[: whole * batch].reshape(whole, batch)
-        inner, _ = lax.scan(
-            lambda c, idx: (one(step, batch, c, data, idx, lr, epoch), None), inner, batches
-        )
+        inner, _ = lax.scan(lambda c, idx: (one(step, c, data, idx, lr, epoch), None),
+                            inner, batches)  # fmt: skip
         if last is not None:
-            inner = one(last, rest, inner, data, order[whole * batch :], lr, epoch)
+            inner = one(last, inner, data, order[whole * batch :], lr, epoch)
         params, slots, frozen, div, t, total, correct = inner
-        return (params, slots, frozen, div, t), (total / n if mean else total), correct / n
+        loss = total / _count(data[3], n) if mean else total
+        return (params, slots, frozen, div, t), loss, correct / n
 
     return minibatch
 
 
 def _block(plan: Plan) -> Callable:
-    """``(state, data, lrs, orders, epochs, t) -> (state, t, logs)`` over a block of epochs."""
+    """``(state, data, val, lrs, orders, epochs, t) -> (state, t, logs)`` over a block."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
     unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
@@ -158,13 +170,13 @@ def _block(plan: Plan) -> Callable:
 
         def body(carry, xs):
             lr, order, epoch = xs
-            carry, loss, acc = epoch_fn(carry, data, lr, fixed_order if order is None else order,
-                                        epoch)  # fmt: skip
+            order = fixed_order if order is None else order
+            carry, loss, acc = epoch_fn(carry, data, lr, order, epoch)
             logs = {"loss": loss}
             if plan.accuracy:
                 logs["accuracy"] = acc
             if evaluate is not None:
-                logs["val_loss"], val_acc = evaluate(carry[0], *val)
+                logs["val_loss"], val_acc = evaluate(carry[0], val)
                 if plan.accuracy:
                     logs["val_accuracy"] = val_acc
             return carry, logs
@@ -174,7 +186,7 @@ def _block(plan: Plan) -> Callable:
         params, slots, frozen, div, t = carry
         return (params, slots, frozen, div), t, logs
 
-    if plan.stack is None or len(plan.devices) < 2:
+    if not plan.stacked or len(plan.devices) < 2:
         return block
     P = jax.sharding.PartitionSpec
     mesh = jax.sharding.Mesh(np.array(plan.devices), ("s",))

@@ -1,0 +1,241 @@
+"""The compiled engine: the NumPy engine's epochs, compiled by JAX (``jit`` of a ``lax.scan``).
+
+``fit(..., engine="jax")`` runs blocks of epochs as one compiled program each: the seed's
+forward and backward passes (``mlplab.engines._jax_math``), every optimizer, schedule,
+penalty, sample weights, mini-batches in the NumPy engine's seeded order (permutations
+drawn on the host from the same generator) and validation. A stack is ``jax.vmap`` of the
+single network's step, split over the host's devices. Callbacks get each epoch's logs
+replayed after the block; a callback that stops mid-block has the block run again up to
+its epoch, so the weights, the optimizer and the generator end where the NumPy engine
+leaves them. ``compile_seconds`` says what compiling took (kept apart from training).
+
+Importing this module imports JAX (about a second), configured by ``_jax_setup``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mlplab.engines import AfterEpoch, Diverged, EpochLogs, replay
+from mlplab.engines._jax_setup import devices as find_devices
+from mlplab.engines._jax_setup import load_jax
+from mlplab.train.job import TrainJob
+
+jax = load_jax()  # before the modules below import jax: the flags must be set first
+jnp = jax.numpy
+
+from mlplab.engines import _jax_program as program  # noqa: E402
+from mlplab.engines._jax_spec import plan_for  # noqa: E402
+
+Array = np.ndarray
+
+__all__ = ["MAX_BLOCK_VALUES", "JaxEngine", "JaxRunner"]
+
+MAX_BLOCK_VALUES = 2**20  # losses per block at most (a stack's blocks are shorter)
+
+
+class JaxEngine:
+    """Runs epochs compiled by JAX on ``device`` (``"cpu"``, ``"gpu"``; ``None``: JAX's default).
+
+    ``fit(engine="jax")`` takes JAX's default devices; ``fit(engine=JaxEngine("cpu"))`` chooses.
+    """
+
+    name = "jax"
+
+    def __init__(self, device: str | None = None) -> None:
+        self.devices = find_devices(device)  # a ConfigError for an unknown or absent device
+
+    def start(self, job: TrainJob) -> JaxRunner:
+        return JaxRunner(job, self.devices)
+
+
+class JaxRunner:
+    """One ``fit``'s epochs as compiled blocks; the network's arrays updated after each block."""
+
+    def __init__(self, job: TrainJob, devices: list) -> None:
+        self.job = job
+        net = job.net
+        self.stack = net.stack
+        split = devices if self.stack is not None and self.stack >= len(devices) > 1 else []
+        self.plan = plan_for(job, tuple(split))
+        self.padded = _padded(self.stack, len(split))
+        self._placement = _placement(devices[0], split)
+        self._data = self._put((job.X, job.T, job.labels, job.weight), shared=True)
+        val = (job.Xv, job.Tv, job.val_labels, job.val_weight)
+        self._val = self._put(val, shared=True) if job.Xv is not None else None
+        self._state, self._t = self._initial_state()
+        self.compile_seconds = 0.0
+        self._next = 0  # the epoch the next block starts at
+        self._diverged_at = None if self.stack is None else np.full(self.stack, -1, np.int64)
+
+    # --- the runner interface --------------------------------------------------------
+
+    def __enter__(self) -> JaxRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing held open."""
+
+    @property
+    def diverged_at(self) -> Array | None:
+        return self._diverged_at
+
+    def block(self, remaining: int, weights_every: int | None) -> int:
+        """As many epochs as fit one block; one when the schedule reads each epoch's loss;
+        up to the next multiple of ``weights_every`` when a callback reads the weights."""
+        if hasattr(self.job.schedule, "on_epoch_end"):  # the next rate depends on this loss
+            return 1
+        count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
+        if self.stack is not None and count < remaining:  # equal blocks: one compilation
+            count = 2 ** int(math.log2(count))
+        if weights_every:
+            count = min(count, weights_every - self._next % weights_every)
+        return count
+
+    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs:
+        """Run epochs ``[first, stop)`` compiled, then replay each epoch to ``after_epoch``."""
+        rng_state = self.job.rng.bit_generator.state
+        before = (self._state, self._t)
+        logs, diverged = self._run_block(first, stop)
+        if diverged is not None:  # the epochs before it are told, as the NumPy engine tells
+            epoch, loss = diverged
+            told = replay(logs.head(epoch - first), first, after_epoch)
+            if len(told) == epoch - first:
+                self._write_back()
+                raise Diverged(epoch, loss, told)
+            logs = told
+        else:
+            logs = replay(logs, first, after_epoch)
+        if len(logs) < stop - first:  # stopped mid-block: run again up to that epoch
+            self.job.rng.bit_generator.state = rng_state
+            self._state, self._t = before
+            logs, _ = self._run_block(first, first + len(logs))
+        self._next = first + len(logs)
+        self._write_back()
+        return logs
+
+    def finish(self) -> None:
+        """The weights and optimizer state are written back after every block already."""
+
+    # --- blocks --------------------------------------------------------------------
+
+    def _run_block(self, first: int, stop: int) -> tuple[EpochLogs, tuple | None]:
+        """Run the compiled block; its logs and, if one network (or every one of a stack)
+        diverged, ``(epoch, loss)`` of that."""
+        job = self.job
+        epochs = np.arange(first, stop, dtype=np.int32)
+        if job.schedule is not None:
+            lrs = np.array([job.schedule(int(e), job.lr0) for e in epochs], dtype=np.float64)
+            job.optimizer.lr = float(lrs[-1])  # where the NumPy engine leaves it
+        else:
+            lrs = np.full(len(epochs), job.optimizer.lr, dtype=np.float64)
+        orders = None
+        if self.plan.shuffled:
+            orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
+        args = (self._state, self._data, self._val, *self._put((lrs, orders, epochs), True),
+                self._t)  # fmt: skip
+        compiled = program.compile_block(self.plan, args)
+        self.compile_seconds += compiled.compile_seconds
+        compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
+        self._state, self._t, out = compiled.run(*args)
+        return self._logs(out), self._divergence(first)
+
+    def _logs(self, out: dict) -> EpochLogs:
+        """The block's logs as float64 host arrays, the padding networks dropped."""
+        host = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(out).items()}
+        if self.stack is not None:
+            host = {k: v[:, : self.stack] for k, v in host.items()}
+        return EpochLogs(host["loss"], host.get("accuracy"), host.get("val_loss"),
+                         host.get("val_accuracy"))  # fmt: skip
+
+    def _divergence(self, first: int) -> tuple | None:
+        frozen, (epoch, loss) = jax.device_get((self._state[2], self._state[3]))
+        if self.stack is None:
+            return (int(epoch), loss.item()) if frozen else None
+        self._diverged_at = np.asarray(epoch[: self.stack], dtype=np.int64)
+        if frozen[: self.stack].all():
+            last = int(self._diverged_at.argmax())
+            return int(self._diverged_at[last]), np.asarray(loss[: self.stack])
+        return None
+
+    # --- state in and out ----------------------------------------------------------
+
+    def _put(self, arrays: tuple, shared: bool) -> tuple:
+        """Arrays onto the devices: ``shared`` ones whole on each, a stack's split."""
+        where = self._placement[0 if shared else 1]
+        return tuple(None if a is None else jax.device_put(np.asarray(a), where) for a in arrays)
+
+    def _initial_state(self) -> tuple:
+        job, net = self.job, self.job.net
+        params = [v for p in net.params for v in p.values()]
+        slots, held = _slots(job.optimizer, self.plan.optimizer.slots, params)
+        t0 = getattr(job.optimizer, "t", 0) if held else 0  # new state restarts the count
+        lead = () if self.stack is None else (self.padded,)
+        frozen = np.zeros(lead, dtype=bool)
+        div = (np.full(lead, -1, np.int32), np.full(lead, np.nan, net.dtype))
+        pad = self._pad
+        state = (
+            tuple(pad(p) for p in params),
+            tuple(tuple(pad(s) for s in slot) for slot in slots),
+            frozen,
+            div,
+        )
+        stacked = jax.tree.map(lambda a: jax.device_put(a, self._placement[1]), state)
+        return stacked, jax.device_put(np.float64(t0), self._placement[0])
+
+    def _pad(self, a: Array) -> Array:
+        """A stack's array with copies of network 0 added to fill every device equally."""
+        a = np.ascontiguousarray(a)
+        if self.stack is None or self.padded == self.stack:
+            return a
+        extra = np.repeat(a[:1], self.padded - self.stack, axis=0)
+        return np.concatenate([a, extra])
+
+    def _write_back(self) -> None:
+        """The block's weights into ``net.params`` (in place) and the optimizer's state."""
+        params, slots, _, _ = jax.device_get(self._state[:2] + (None, None))
+        net_params = [v for p in self.job.net.params for v in p.values()]
+        cut = slice(None) if self.stack is None else slice(0, self.stack)
+        for target, value in zip(net_params, params, strict=True):
+            np.copyto(target, np.asarray(value)[cut])
+        steps = int(jax.device_get(self._t))
+        optimizer = self.job.optimizer
+        names = self.plan.optimizer.slots
+        if names:
+            state = {f"{name}.{i}": np.asarray(a)[cut] for name, arrays in zip(names, slots,
+                     strict=True) for i, a in enumerate(arrays)}  # fmt: skip
+            state["step"] = np.array(steps)
+            optimizer.load_state_dict(state)
+
+
+def _padded(stack: int | None, devices: int) -> int | None:
+    """The stack's size rounded up to a multiple of the devices it is split over."""
+    if stack is None or devices < 2:
+        return stack
+    return -(-stack // devices) * devices
+
+
+def _placement(device: Any, split: list) -> tuple:
+    """``(shared, stacked)`` shardings: replicated and split along the stack, or one device."""
+    if len(split) < 2:
+        one = jax.sharding.SingleDeviceSharding(device)
+        return one, one
+    mesh = jax.sharding.Mesh(np.array(split), ("s",))
+    P = jax.sharding.PartitionSpec
+    return jax.sharding.NamedSharding(mesh, P()), jax.sharding.NamedSharding(mesh, P("s"))
+
+
+def _slots(optimizer: Any, names: tuple[str, ...], params: list[Array]) -> tuple[list, bool]:
+    """The optimizer's state arrays per slot as it holds them (``True``), or zeros before its
+    first step on these shapes (``False``), as its ``step`` would allocate them."""
+    held = optimizer.state_dict() if names else {}
+    arrays = [[held.get(f"{name}.{i}") for i in range(len(params))] for name in names]
+    fits = all(a is not None and a.shape == p.shape
+               for slot in arrays for a, p in zip(slot, params, strict=True))  # fmt: skip
+    if not fits:
+        return [[np.zeros_like(p) for p in params] for _ in names], False
+    return [[np.asarray(a, dtype=p.dtype) for a, p in zip(slot, params, strict=True)]
+            for slot in arrays], True  # fmt: skip
