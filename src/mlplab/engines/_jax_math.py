@@ -93,7 +93,8 @@ def check_activation(act: JaxActivation) -> None:
     except Exception as e:  # whatever the user's code raised on a tracer
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConfigError(
-            f"activation {act.name!r} cannot run on JAX arrays under engine 'jax' ({reason[:120]}); "
+            f"activation {act.name!r} cannot run on JAX arrays under engine 'jax' "
+            f"({reason[:120]}); "
             "write it with jax.numpy-compatible operations (operators, or functions that "
             "accept any array) or train it with engine='numpy'"
         ) from None

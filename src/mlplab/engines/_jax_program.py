@@ -96,7 +96,9 @@ def _evaluate(plan: Plan) -> Callable:
         Xv, Tv, labels, weight = val
         kept = jm.forward(plan.spec, params, Xv)
         loss, _ = jm.objective(plan.spec, kept, Tv, weight)
-        acc = (_class_of(kept[-1][2]) == labels).mean() if plan.accuracy else jnp.zeros(())
+        acc = jnp.zeros(())
+        if plan.accuracy:
+            acc = (_class_of(kept[-1][2]) == labels).astype(jnp.float64).mean()
         return loss, acc
 
     return evaluate if not plan.stacked else jax.vmap(evaluate, in_axes=(0, None))
@@ -124,7 +126,7 @@ def _epoch(plan: Plan) -> Callable:
             params, slots, frozen, div, loss, correct = step(
                 params, slots, frozen, div, data, lr, t, epoch
             )
-            return (params, slots, frozen, div, t), loss, correct / n
+            return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
 
         return full
     mean = plan.spec.mean
@@ -153,7 +155,7 @@ def _epoch(plan: Plan) -> Callable:
             inner = one(last, inner, data, order[whole * batch :], lr, epoch)
         params, slots, frozen, div, t, total, correct = inner
         loss = total / _count(data[3], n) if mean else total
-        return (params, slots, frozen, div, t), loss, correct / n
+        return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
 
     return minibatch
 

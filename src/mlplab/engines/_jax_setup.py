@@ -12,6 +12,7 @@ What is set, and only if JAX has not been imported yet (afterwards XLA has read 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -59,10 +60,8 @@ def load_jax() -> ModuleType:
     except ImportError:
         raise ConfigError(INSTALL_HINT) from None
     if first and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-        try:
+        with contextlib.suppress(RuntimeError):  # the backend is already up: keep its devices
             jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
-        except RuntimeError:  # the backend is already up: keep its devices
-            pass
     jax.config.update("jax_enable_x64", True)
     directory = cache_dir()
     if directory is not None and jax.config.jax_compilation_cache_dir is None:

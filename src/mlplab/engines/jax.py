@@ -100,22 +100,19 @@ class JaxRunner:
         rng_state = self.job.rng.bit_generator.state
         before = (self._state, self._t)
         logs, diverged = self._run_block(first, stop)
+        self._write_back()  # current at the block's end, where a weights_every reader looks
         if diverged is not None:  # the epochs before it are told, as the NumPy engine tells
-            epoch, loss = diverged
-            told = replay(logs.head(epoch - first), first, after_epoch)
-            if len(told) == epoch - first:
-                self._write_back()
-                raise Diverged(epoch, loss, told)
-            logs = told
-        else:
-            logs = replay(logs, first, after_epoch)
-        if len(logs) < stop - first:  # stopped mid-block: run again up to that epoch
+            logs = logs.head(diverged[0] - first)
+        told = replay(logs, first, after_epoch)
+        if len(told) < len(logs):  # stopped mid-block: run again up to that epoch
             self.job.rng.bit_generator.state = rng_state
             self._state, self._t = before
-            logs, _ = self._run_block(first, first + len(logs))
-        self._next = first + len(logs)
-        self._write_back()
-        return logs
+            told, _ = self._run_block(first, first + len(told))
+            self._write_back()
+        elif diverged is not None:
+            raise Diverged(*diverged, told)
+        self._next = first + len(told)
+        return told
 
     def finish(self) -> None:
         """The weights and optimizer state are written back after every block already."""
@@ -196,7 +193,7 @@ class JaxRunner:
 
     def _write_back(self) -> None:
         """The block's weights into ``net.params`` (in place) and the optimizer's state."""
-        params, slots, _, _ = jax.device_get(self._state[:2] + (None, None))
+        params, slots = jax.device_get(self._state[:2])
         net_params = [v for p in self.job.net.params for v in p.values()]
         cut = slice(None) if self.stack is None else slice(0, self.stack)
         for target, value in zip(net_params, params, strict=True):
