@@ -24,7 +24,7 @@ __all__ = ["DEVICE_KINDS", "cache_dir", "devices", "load_jax"]
 
 DEVICE_KINDS = ("cpu", "gpu")
 CPU_FLAGS = "--xla_cpu_multi_thread_eigen=false"
-INSTALL_HINT = "engine 'jax' needs JAX: pip install 'mlplab[jax]' (or choose engine='numpy')"
+INSTALL_HINT = "engine 'jax' needs JAX: pip install 'mlplab[jax]' (or use engine='numpy')"
 
 _jax: ModuleType | None = None
 

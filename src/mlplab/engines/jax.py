@@ -184,8 +184,9 @@ class JaxRunner:
         return stacked, jax.device_put(np.float64(t0), self._placement[0])
 
     def _pad(self, a: Array) -> Array:
-        """A stack's array with copies of network 0 added to fill every device equally."""
-        a = np.ascontiguousarray(a)
+        """A copy of ``a`` (the device may share its memory, and the network's arrays are
+        written to), a stack's with copies of network 0 added to fill every device equally."""
+        a = np.array(a, order="C", copy=True)
         if self.stack is None or self.padded == self.stack:
             return a
         extra = np.repeat(a[:1], self.padded - self.stack, axis=0)
