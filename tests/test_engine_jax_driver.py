@@ -50,9 +50,11 @@ def test_callbacks_get_the_same_logs_epoch_by_epoch_from_both_engines() -> None:
     X, labels = blobs()
     seen: dict[str, list] = {"numpy": [], "jax": []}
     for engine, logs in seen.items():
+        def note(epoch, epoch_logs, logs=logs):
+            logs.append((epoch, dict(epoch_logs)))
+
         classifier().fit(X, labels, epochs=40, optimizer="adam", lr=0.05, batch_size=16,
-                         validation=0.2, engine=engine,
-                         callbacks=[lambda e, lg, logs=logs: logs.append((e, dict(lg)))])  # fmt: skip
+                         validation=0.2, engine=engine, callbacks=[note])  # fmt: skip
     assert [e for e, _ in seen["jax"]] == list(range(40))
     for (_, a), (_, b) in zip(seen["numpy"], seen["jax"], strict=True):
         assert a.keys() == b.keys() == {"loss", "accuracy", "val_loss", "val_accuracy"}
