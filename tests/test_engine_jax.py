@@ -119,10 +119,11 @@ def test_network_i_of_a_compiled_stack_is_the_numpy_engines_solo_network_i(batch
         assert_close([v[i] for v in flat(stack)], flat(solo), 1e-8)
 
 
-def test_a_stack_split_over_devices_equals_one_unsplit() -> None:
-    from mlplab.engines.jax import JaxEngine
+def test_a_stack_split_over_devices_equals_one_unsplit(monkeypatch) -> None:
+    from mlplab.engines import jax as engine_jax
 
-    engine = JaxEngine("cpu")
+    monkeypatch.setattr(engine_jax, "MIN_SPLIT", 2)
+    engine = engine_jax.JaxEngine("cpu")
     if len(engine.devices) < 2:
         pytest.skip("one CPU device only (XLA_FLAGS set before JAX was imported)")
     X, t = load_dataset("xor")
