@@ -35,6 +35,7 @@ Array = np.ndarray
 __all__ = ["MAX_BLOCK_VALUES", "MIN_SPLIT", "JaxEngine", "JaxRunner"]
 
 MAX_BLOCK_VALUES = 2**20  # losses per block at most (a stack's blocks are shorter)
+MAX_ORDER_VALUES = 2**22  # shuffled batch indices per block at most (16 MiB)
 # Stacks from this size are split over the devices: below it the work of an epoch is too
 # small to pay for starting every device (a block of one epoch of 50 networks: 3.2 ms split
 # over 2 CPU devices, 1.0 ms on one, measured on the project's loaded 2-core machine).
@@ -94,7 +95,9 @@ class JaxRunner:
         if hasattr(self.job.schedule, "on_epoch_end"):  # the next rate depends on this loss
             return 1
         count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
-        if self.stack is not None and count < remaining:  # equal blocks: one compilation
+        if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices
+            count = min(count, max(1, MAX_ORDER_VALUES // self.job.n))
+        if count < remaining:  # whole blocks of 2^k epochs: one program for them all
             count = 2 ** int(math.log2(count))
         if weights_every:
             count = min(count, weights_every - self._next % weights_every)
