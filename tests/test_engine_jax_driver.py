@@ -224,3 +224,14 @@ def test_compilation_is_timed_apart_and_kept_on_disk(tmp_path: Path) -> None:
     assert any(cache.iterdir())  # the compiled program is on disk
     second = float(_python(code, MLPLAB_JAX_CACHE=str(cache)).stdout)
     assert second < first  # read back, not compiled again
+
+
+def test_importing_the_engine_sets_the_cpu_flags_devices_and_float64() -> None:
+    code = ("import os, mlplab.engines.jax as ej, jax\n"
+            "print(os.environ['XLA_FLAGS'], len(jax.devices('cpu')), os.cpu_count(),\n"
+            "      jax.config.jax_enable_x64)")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "PYTHONPATH": str(SRC)}).stdout.split()  # fmt: skip
+    assert out == ["--xla_cpu_multi_thread_eigen=false", out[2], str(os.cpu_count()), "True"]
+    assert out[1] == out[2]  # one CPU device per core

@@ -161,14 +161,13 @@ def _epoch(plan: Plan) -> Callable:
 
 
 def _block(plan: Plan) -> Callable:
-    """``(state, data, val, lrs, orders, epochs, active, t) -> (state, t, logs)``: a block of
-    ``len(active)`` epochs, of which those ``active`` run (the rest are skipped, their logs 0),
-    so that one program serves every block up to its length."""
+    """``(state, data, val, lrs, orders, epochs, t) -> (state, t, logs)`` over a block of
+    ``len(epochs)`` epochs."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
     unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
 
-    def block(state, data, val, lrs, orders, epochs, active, t):
+    def block(state, data, val, lrs, orders, epochs, t):
         params, slots, frozen, div = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
 
@@ -185,15 +184,8 @@ def _block(plan: Plan) -> Callable:
                     logs["val_accuracy"] = val_acc
             return carry, logs
 
-        def skip(carry, xs):
-            shapes = jax.eval_shape(body, carry, xs)[1]
-            return carry, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-
-        def maybe(carry, xs):
-            return lax.cond(xs[0], body, skip, carry, xs[1:])
-
         carry = (params, slots, frozen, div, t)
-        carry, logs = lax.scan(maybe, carry, (active, lrs, orders, epochs), unroll=unroll)
+        carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
         params, slots, frozen, div, t = carry
         return (params, slots, frozen, div), t, logs
 
@@ -204,7 +196,7 @@ def _block(plan: Plan) -> Callable:
     return jax.shard_map(
         block,
         mesh=mesh,
-        in_specs=(P("s"), P(), P(), P(), P(), P(), P(), P()),
+        in_specs=(P("s"), P(), P(), P(), P(), P(), P()),
         out_specs=(P("s"), P(), P(None, "s")),
         check_vma=False,
     )
@@ -212,7 +204,7 @@ def _block(plan: Plan) -> Callable:
 
 @dataclass
 class Program:
-    """A compiled block of up to ``length`` epochs, and what compiling it took."""
+    """A compiled block of ``length`` epochs, and what compiling it took."""
 
     run: Callable
     length: int
@@ -231,6 +223,6 @@ def compile_block(plan: Plan, args: tuple) -> Program:
     if program is None:
         start = time.perf_counter()
         compiled = jax.jit(_block(plan)).lower(*args).compile()
-        program = Program(compiled, len(args[6]), time.perf_counter() - start)
+        program = Program(compiled, len(args[5]), time.perf_counter() - start)
         _COMPILED[key] = program
     return program

@@ -9,12 +9,12 @@ replayed after the block; a callback that stops mid-block has the block run agai
 its epoch, so the weights, the optimizer and the generator end where the NumPy engine
 leaves them. ``compile_seconds`` says what compiling took (kept apart from training).
 
-Importing this module imports JAX (about a second), configured by ``_jax_setup``.
+Importing this module imports JAX (about 2 s on the project's machine), configured by
+``_jax_setup``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,6 @@ from mlplab.engines._jax_setup import load_jax
 from mlplab.train.job import TrainJob
 
 jax = load_jax()  # before the modules below import jax: the flags must be set first
-jnp = jax.numpy
 
 from mlplab.engines import _jax_program as program  # noqa: E402
 from mlplab.engines._jax_spec import plan_for  # noqa: E402
@@ -64,7 +63,8 @@ class JaxRunner:
         self.job = job
         net = job.net
         self.stack = net.stack
-        split = devices if (self.stack or 0) >= max(MIN_SPLIT, len(devices)) > 1 else []
+        big = (self.stack or 0) >= max(MIN_SPLIT, len(devices))
+        split = devices if big and len(devices) > 1 else []
         self.plan = plan_for(job, tuple(split))
         self.padded = _padded(self.stack, len(split))
         self._placement = _placement(devices[0], split)
@@ -97,8 +97,8 @@ class JaxRunner:
         count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices
             count = min(count, max(1, MAX_ORDER_VALUES // self.job.n))
-        if count < remaining:  # whole blocks of 2^k epochs: one program for them all
-            count = 2 ** int(math.log2(count))
+        if count < remaining:  # blocks of one length: one program for them all
+            count = _even_block(remaining, count)
         if weights_every:
             count = min(count, weights_every - self._next % weights_every)
         return count
@@ -132,30 +132,26 @@ class JaxRunner:
         diverged, ``(epoch, loss)`` of that."""
         job = self.job
         count = stop - first
-        length = 1 << (count - 1).bit_length()  # programs of 2^k epochs serve every block
-        epochs = np.arange(first, first + length, dtype=np.int32)
+        epochs = np.arange(first, stop, dtype=np.int32)
         if job.schedule is not None:
             lrs = np.array([job.schedule(int(e), job.lr0) for e in epochs[:count]])
             job.optimizer.lr = float(lrs[-1])  # where the NumPy engine leaves it
         else:
             lrs = np.full(count, job.optimizer.lr)
-        lrs = np.resize(lrs.astype(np.float64), length)
+        lrs = lrs.astype(np.float64)
         orders = None
         if self.plan.shuffled:
-            drawn = [job.rng.permutation(job.n) for _ in range(count)]
-            orders = np.resize(np.stack(drawn).astype(np.int32), (length, job.n))
-        active = np.arange(length) < count
-        host = (lrs, orders, epochs, active)
-        args = (self._state, self._data, self._val, *host, self._t)  # numpy in: no device_put
-        compiled = self._programs.get(length)
+            orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
+        args = (self._state, self._data, self._val, lrs, orders, epochs, self._t)  # numpy in
+        compiled = self._programs.get(count)
         if compiled is None:
-            compiled = self._programs[length] = program.compile_block(self.plan, args)
+            compiled = self._programs[count] = program.compile_block(self.plan, args)
             self.compile_seconds += compiled.compile_seconds
             compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
         self._state, self._t, out = compiled.run(*args)
         # one copy to the host per block: logs, weights, optimizer state, divergence
         out, self._host = jax.device_get((out, (self._state, self._t)))
-        return self._logs(out).head(count), self._divergence()
+        return self._logs(out), self._divergence()
 
     def _logs(self, out: dict) -> EpochLogs:
         """The block's logs as float64 host arrays, the padding networks dropped."""
@@ -224,6 +220,16 @@ class JaxRunner:
                      strict=True) for i, a in enumerate(arrays)}  # fmt: skip
             state["step"] = np.array(steps)
             optimizer.load_state_dict(state)
+
+
+def _even_block(remaining: int, most: int) -> int:
+    """A block length of at most ``most`` dividing ``remaining`` (60000 epochs in blocks of
+    at most 1024: 1000), so one compiled program runs them all; ``most`` if none is near."""
+    fewest = -(-remaining // most)
+    for blocks in range(fewest, 2 * fewest + 1):
+        if remaining % blocks == 0:
+            return remaining // blocks
+    return most
 
 
 def _padded(stack: int | None, devices: int) -> int | None:
