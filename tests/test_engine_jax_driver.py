@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import missing_optional
+from conftest import missing_optional, require
 from helpers import OUTPUT_LOSS_PAIRS, targets_for
 
 from mlplab import MLP, load_dataset
@@ -235,3 +235,17 @@ def test_importing_the_engine_sets_the_cpu_flags_devices_and_float64() -> None:
                          env={**env, "PYTHONPATH": str(SRC)}).stdout.split()  # fmt: skip
     assert out == ["--xla_cpu_multi_thread_eigen=false", out[2], str(os.cpu_count()), "True"]
     assert out[1] == out[2]  # one CPU device per core
+
+
+def test_sparse_inputs_are_refused_in_one_line() -> None:
+    from dataclasses import replace
+
+    sparse = require("scipy.sparse")  # scipy comes with scikit-learn in dev
+    from mlplab.train.job import prepare_job
+
+    X, t = load_dataset("xor")
+    job = prepare_job(MLP([3, 2, 1]), X, t, lr=1.0, optimizer=None, batch_size=None,
+                      shuffle=True, validation=None, schedule=None, weight_decay=0.0, seed=0,
+                      standardize=False, sample_weight=None)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"engine 'jax' trains on dense inputs.*engine='numpy'"):
+        engine_jax.JaxEngine().start(replace(job, X=sparse.csr_matrix(job.X)))

@@ -2,13 +2,15 @@
 
 Everything engine ``jax`` cannot compile is refused here, before any work, in one line
 naming it and the way out (``engine='numpy'``): a user's activation that does not run on
-JAX arrays, a loss or optimizer object of the user's own, a penalty other than L1 or L2.
+JAX arrays, a loss or optimizer object of the user's own, a penalty other than L1 or L2,
+sparse inputs.
 """
 
 from __future__ import annotations
 
 from mlplab.engines import _jax_math as jm
 from mlplab.engines._jax_program import Plan
+from mlplab.engines.numpy import is_sparse
 from mlplab.errors import ConfigError
 from mlplab.nn.losses import LOSSES
 from mlplab.train.job import TrainJob
@@ -24,6 +26,11 @@ _PENALTIES = {L2: "l2", L1: "l1"}
 def plan_for(job: TrainJob, devices: tuple = ()) -> Plan:
     """The plan of ``job``'s training, split over ``devices`` (a stack only)."""
     net = job.net
+    if is_sparse(job.X) or is_sparse(job.Xv):
+        raise ConfigError(
+            "engine 'jax' trains on dense inputs; train sparse rows with engine='numpy' "
+            "(or pass X.toarray())"
+        )
     return Plan(
         spec=net_spec(job),
         optimizer=optimizer_spec(job.optimizer),
