@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from mlplab.datasets import DATASETS
+from mlplab.engines._jax_auto import ENGINE_CHOICES
 from mlplab.experiments.checkpointed import DEFAULT_EVERY
 from mlplab.experiments.config import DEFAULTS
 from mlplab.nn.activations import hidden_activation_names, output_activation_names
@@ -50,6 +51,16 @@ class PositiveIntList(click.ParamType):
         if not sizes or any(s < 1 for s in sizes):
             self.fail(f"expected positive integers separated by commas, got {value!r}", param, ctx)
         return sizes
+
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINE_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Where the epochs run: numpy; jax, compiled (pip install 'mlplab[jax]'); auto: jax "
+    "from 1e6 network-epochs when installed.",
+)
 
 
 json_option = click.option(

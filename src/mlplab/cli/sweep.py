@@ -20,6 +20,7 @@ import click
 
 from mlplab.cli.options import (
     data_options,
+    engine_option,
     json_option,
     max_memory_option,
     optimizer_options,
@@ -197,6 +198,7 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @plot_option("Heatmap of the solved fraction over two axes.")
 @click.option("--plot-axes", default=None, metavar="X,Y", help="Default: the first two varied.")
 @max_memory_option
+@engine_option
 @json_option
 @quiet_option
 def sweep(

@@ -45,6 +45,7 @@ class TrainConfig:
     schedule: str = "constant"
     weight_decay: float = 0.0
     early_stopping: int | None = None
+    engine: str = "numpy"  # where the epochs run: numpy, jax, or auto (ensembles and sweeps)
 
     def optimizer_kwargs(self) -> dict[str, Any]:
         """``MLP.fit``'s mini-batch, optimizer, schedule and weight-decay arguments."""

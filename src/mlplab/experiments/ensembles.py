@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.engines._jax_auto import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import prepare_data
 from mlplab.experiments.stacks import (
@@ -41,6 +42,7 @@ def run_ensemble(
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
+    engine = choose_engine(config.engine, nets, config.epochs)
     with terminal_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
         return train_stack(
             net,
@@ -51,6 +53,7 @@ def run_ensemble(
             callbacks=bars,
             seed=config.seed,
             standardize=config.standardize,
+            engine=engine,
             **config.optimizer_kwargs(),
         )
 
