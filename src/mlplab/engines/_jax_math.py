@@ -1,16 +1,20 @@
-"""The seed's math for one network on JAX arrays: forward, objective, backprop, decay, optimizers.
+"""The seed's math for one network on JAX arrays: the network through ``mlplab.nn.functional``,
+plus the penalties and optimizers of ``mlplab.train`` as pure functions.
 
-The same operations, in the same order, as ``mlplab.nn`` (network, activations, losses) and
-``mlplab.train`` (regularization, optimizers) do them on NumPy arrays, so the two engines agree
-to rounding; the backward pass is the seed's backprop, not ``jax.grad`` (a test checks it
-against ``jax.grad``). Activations and losses are looked up by the names of mlplab's objects;
-a user's registered activation runs its own ``f`` and ``derivative`` if they accept JAX
-arrays (``check_activation``). Everything here is for one network; the engine ``vmap``s it.
+The network's math is not copied here: ``forward``, ``objective`` and ``backward`` run
+``mlplab.nn.functional`` on ``jax.numpy`` (the built-in activations and losses are written
+once, in array-API form), so the two engines run the same lines; the backward pass is the
+seed's backprop, not ``jax.grad`` (a test checks it against ``jax.grad``). A spec names its
+activations and loss, so it compares by value and one compiled program serves every
+network of the same shape. A user's registered activation runs its own ``f`` and
+``derivative`` if they accept JAX arrays (``check_activation``). Everything here is for one
+network; the engine ``vmap``s it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,74 +22,24 @@ import jax
 import jax.numpy as jnp
 
 from mlplab.errors import ConfigError
-from mlplab.nn.activations import ACTIVATIONS, LEAKY_SLOPE, Activation
+from mlplab.nn import functional as F
+from mlplab.nn.activations import ACTIVATIONS, Activation
+from mlplab.nn.losses import LOSSES, Objective
 
 Array = Any  # a jax.Array (or a tracer)
-Fn = Callable[[Array], Array]
 
-__all__ = ["JaxActivation", "LayerSpec", "NetSpec", "OptimizerSpec", "jax_activation"]
-
-
-@dataclass(frozen=True)
-class JaxActivation:
-    """An activation's ``f`` and its derivative (of ``h``, or of ``z``) on JAX arrays."""
-
-    name: str
-    f: Fn
-    derivative: Fn
-    from_output: bool = True
-    softmax: bool = False
-
-    def backward(self, grad_h: Array, h: Array, z: Array) -> Array:
-        """``delta = dL/dh * f'``, as ``Activation.backward`` computes it."""
-        if self.softmax:  # dL/dz_i = y_i * (dL/dy_i - sum_j dL/dy_j * y_j)
-            return (grad_h - (grad_h * h).sum(axis=-1, keepdims=True)) * h
-        return grad_h * self.derivative(h if self.from_output else z)
+__all__ = ["LayerSpec", "NetSpec", "OptimizerSpec", "check_activation"]
 
 
-def _sigmoid(z: Array) -> Array:
-    return 1 / (1 + jnp.exp(-z))  # the seed's 1/(1+np.exp(-z))
-
-
-def _softmax(z: Array) -> Array:
-    e = jnp.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-_BUILT_IN: dict[str, JaxActivation] = {
-    a.name: a
-    for a in [
-        JaxActivation("sigmoid", _sigmoid, lambda h: h * (1 - h)),
-        JaxActivation("tanh", jnp.tanh, lambda h: 1 - h * h),
-        JaxActivation("relu", lambda z: jnp.maximum(z, 0), lambda h: (h > 0).astype(h.dtype)),
-        JaxActivation(
-            "leaky_relu",
-            lambda z: jnp.where(z > 0, z, LEAKY_SLOPE * z),
-            lambda h: jnp.where(h > 0, 1, LEAKY_SLOPE).astype(h.dtype),
-        ),
-        JaxActivation("softplus", lambda z: jnp.logaddexp(0, z), lambda h: -jnp.expm1(-h)),
-        JaxActivation("identity", lambda z: z, jnp.ones_like),
-        JaxActivation("softmax", _softmax, lambda h: h * (1 - h), softmax=True),
-    ]
-}
-
-
-def jax_activation(act: Activation) -> JaxActivation:
-    """The JAX form of one of mlplab's activations, or a ``ConfigError`` saying why not."""
-    if ACTIVATIONS.get(act.name) is act and act.name in _BUILT_IN:
-        return _BUILT_IN[act.name]
-    if type(act) is not Activation:
-        raise ConfigError(
-            f"activation {act.name!r} has its own backward pass, which engine 'jax' cannot "
-            "compile; train it with engine='numpy'"
-        )
-    user = JaxActivation(act.name, act.f, act.derivative, act.from_output)
-    check_activation(user)
-    return user
-
-
-def check_activation(act: JaxActivation) -> None:
+def check_activation(act: Activation) -> None:
     """Refuse an activation whose functions do not run on JAX arrays, in one line."""
+    if act.array_api:
+        return
+    if ACTIVATIONS.get(act.name) is not act or type(act) is not Activation:
+        raise ConfigError(
+            f"activation {act.name!r} is not in the activation table with a plain backward "
+            "pass, which engine 'jax' cannot compile; register it, or train with engine='numpy'"
+        )
     probe = jax.ShapeDtypeStruct((4, 3), jnp.float64)
     try:
         h = jax.eval_shape(act.f, probe)
@@ -94,9 +48,8 @@ def check_activation(act: JaxActivation) -> None:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConfigError(
             f"activation {act.name!r} cannot run on JAX arrays under engine 'jax' "
-            f"({reason[:120]}); "
-            "write it with jax.numpy-compatible operations (operators, or functions that "
-            "accept any array) or train it with engine='numpy'"
+            f"({reason[:120]}); write it with jax.numpy-compatible operations (operators, "
+            "or functions that accept any array) or train it with engine='numpy'"
         ) from None
     if getattr(h, "shape", None) != probe.shape or getattr(d, "shape", None) != probe.shape:
         raise ConfigError(
@@ -106,97 +59,58 @@ def check_activation(act: JaxActivation) -> None:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer's activation and whether it has a bias."""
+    """One layer's activation (its name in ``ACTIVATIONS``) and whether it has a bias."""
 
-    activation: JaxActivation
+    activation: str
     bias: bool
 
 
 @dataclass(frozen=True)
 class NetSpec:
-    """What the compiled step needs to know about a network, all of it static."""
+    """What the compiled step needs to know about a network, all of it static, by name."""
 
     layers: tuple[LayerSpec, ...]
-    loss: str  # "squared_error", "binary_cross_entropy" or "cross_entropy"
-    cancels: bool  # the loss cancels the output activation's derivative: delta = y - t
-    mean: bool  # reduction "mean"
+    loss: str  # a name in LOSSES
+    reduction: str  # "sum" or "mean"
     penalties: tuple[tuple[str, float], ...] = ()  # ("l2" or "l1", alpha), in fit's order
+
+
+@functools.cache
+def functional_spec(spec: NetSpec) -> F.Spec:
+    """The ``mlplab.nn.functional`` description of the network ``spec`` names."""
+    activations = tuple(ACTIVATIONS[layer.activation] for layer in spec.layers)
+    return F.Spec(activations, Objective(activations[-1], LOSSES[spec.loss], spec.reduction))
+
+
+def _layers(spec: NetSpec, params: Sequence[Array]) -> list[dict[str, Array]]:
+    """The flat parameter list as ``MLP.params``' dicts (at trace time: costs nothing)."""
+    layers, i = [], 0
+    for layer in spec.layers:
+        layers.append({"W": params[i], "b": params[i + 1]} if layer.bias else {"W": params[i]})
+        i += 2 if layer.bias else 1
+    return layers
 
 
 def forward(spec: NetSpec, params: Sequence[Array], X: Array) -> list[tuple[Array, Array, Array]]:
     """Every layer's ``(x, z, h)``: its input, ``z = x @ W + b`` and ``h = act(z)``."""
-    kept = []
-    x = X
-    i = 0
-    for layer in spec.layers:
-        z = x @ params[i]
-        if layer.bias:
-            z = z + params[i + 1]
-        h = layer.activation.f(z)
-        kept.append((x, z, h))
-        x = h
-        i += 2 if layer.bias else 1
-    return kept
-
-
-def _row_values(loss: str, y: Array, t: Array, z: Array) -> Array:
-    """Each example's loss, ``(n,)``: the terms the loss sums (``Loss.row_values``)."""
-    if loss == "squared_error":
-        d = y - t
-        return 0.5 * (d * d).sum(axis=-1)
-    if loss == "binary_cross_entropy":
-        return (jnp.logaddexp(0, z) - t * z).sum(axis=-1)
-    return (t * (_logsumexp(z) - z)).sum(axis=-1)
-
-
-def _logsumexp(z: Array) -> Array:
-    zmax = z.max(axis=-1, keepdims=True)  # shifted by max(z) to stay finite
-    return jnp.log(jnp.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
-
-
-def _loss_value_and_gradient(loss: str, y: Array, t: Array, z: Array) -> tuple[Array, Array]:
-    """Loss summed over the batch, and ``y - t``: as ``mlplab.nn.losses`` computes them."""
-    d = y - t
-    if loss == "squared_error":
-        return 0.5 * jnp.vdot(d, d), d
-    if loss == "binary_cross_entropy":
-        return (jnp.logaddexp(0, z) - t * z).sum(), d
-    return (t * (_logsumexp(z) - z)).sum(), d
+    return F.forward(functional_spec(spec), _layers(spec, params), X, jnp)
 
 
 def objective(spec: NetSpec, kept: list, T: Array, weight: Array | None = None) -> tuple:
-    """``(loss, delta)`` of the output layer, as ``mlplab.nn.losses.Objective`` gives them;
-    with a ``weight`` per example, its loss and delta count that many times."""
+    """``(loss, delta)`` of the output layer, as ``mlplab.nn.losses.Objective`` gives them."""
     _, z, y = kept[-1]
-    if weight is None:
-        loss, delta = _loss_value_and_gradient(spec.loss, y, T, z)
-    else:
-        loss, delta = _row_values(spec.loss, y, T, z) @ weight, (y - T) * weight[:, None]
-    if not spec.cancels:
-        delta = spec.layers[-1].activation.backward(delta, y, z)  # (y - t) * (y * (1 - y))
-    if spec.mean:
-        n = T.shape[-2] if weight is None else weight.sum()
-        loss = loss / n
-        delta = delta / n
-    return loss, delta
+    return F.objective(functional_spec(spec), y, z, T, weight, jnp)
 
 
-def backward(spec: NetSpec, params: Sequence[Array], kept: list, delta: Array) -> list[Array]:
-    """The seed's backprop, as ``MLP.backward``: ``dW = x.T @ delta``, then the layer below's
-    ``delta = (delta @ W.T) * act'(h)``. Gradients in the flat order of ``params``."""
-    grads: list[list[Array]] = []
-    index = _weight_indices(spec)
-    for li in range(len(spec.layers) - 1, -1, -1):
-        x, _, _ = kept[li]
-        layer_grads = [x.T @ delta]
-        if spec.layers[li].bias:
-            layer_grads.append(delta.sum(axis=-2))
-        grads.append(layer_grads)
-        if li:
-            grad_h = delta @ params[index[li]].T
-            _, z_below, h_below = kept[li - 1]
-            delta = spec.layers[li - 1].activation.backward(grad_h, h_below, z_below)
-    return [g for layer_grads in reversed(grads) for g in layer_grads]
+def loss_and_grads(
+    spec: NetSpec, params: Sequence[Array], X: Array, T: Array, weight: Array | None = None
+) -> tuple:
+    """One forward and backward pass: ``(loss, grads, y)``, grads in the order of ``params``."""
+    layers = _layers(spec, params)
+    kept = F.forward(functional_spec(spec), layers, X, jnp)
+    loss, delta = objective(spec, kept, T, weight)
+    grads = F.backward(functional_spec(spec), layers, kept, delta, jnp)
+    return loss, [g[name] for g in grads for name in ("W", "b") if name in g], kept[-1][2]
 
 
 def _weight_indices(spec: NetSpec) -> list[int]:
@@ -206,15 +120,6 @@ def _weight_indices(spec: NetSpec) -> list[int]:
         out.append(i)
         i += 2 if layer.bias else 1
     return out
-
-
-def loss_and_grads(
-    spec: NetSpec, params: Sequence[Array], X: Array, T: Array, weight: Array | None = None
-) -> tuple:
-    """One forward and backward pass: ``(loss, grads, y)``."""
-    kept = forward(spec, params, X)
-    loss, delta = objective(spec, kept, T, weight)
-    return loss, backward(spec, params, kept, delta), kept[-1][2]
 
 
 def penalties(

@@ -129,7 +129,7 @@ def _epoch(plan: Plan) -> Callable:
             return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
 
         return full
-    mean = plan.spec.mean
+    mean = plan.spec.reduction == "mean"
     whole, rest = divmod(n, batch)
     step = _step(plan, 1.0 if mean else batch / n)
     last = _step(plan, 1.0 if mean else rest / n) if rest else None

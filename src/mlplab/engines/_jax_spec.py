@@ -8,9 +8,9 @@ sparse inputs.
 
 from __future__ import annotations
 
+from mlplab.checks import is_sparse
 from mlplab.engines import _jax_math as jm
 from mlplab.engines._jax_program import Plan
-from mlplab.engines.numpy import is_sparse
 from mlplab.errors import ConfigError
 from mlplab.nn.losses import LOSSES
 from mlplab.train.job import TrainJob
@@ -52,12 +52,11 @@ def net_spec(job: TrainJob) -> jm.NetSpec:
             f"engine 'jax' computes the built-in losses ({', '.join(LOSSES)}), not {net.loss!r}; "
             "train with engine='numpy'"
         )
-    hidden = jm.jax_activation(net.activation)
-    output = jm.jax_activation(net.output_activation)
+    for act in (net.activation, net.output_activation):
+        jm.check_activation(act)
     depth = len(net.sizes) - 1
-    layers = tuple(
-        jm.LayerSpec(output if i == depth - 1 else hidden, net.bias) for i in range(depth)
-    )
+    names = [net.activation.name] * (depth - 1) + [net.output_activation.name]
+    layers = tuple(jm.LayerSpec(name, net.bias) for name in names)
     penalties = []
     for penalty in job.regularizers:
         kind = _PENALTIES.get(type(penalty))
@@ -70,8 +69,7 @@ def net_spec(job: TrainJob) -> jm.NetSpec:
     return jm.NetSpec(
         layers=layers,
         loss=net.loss.name,
-        cancels=net.objective.cancels,
-        mean=net.reduction == "mean",
+        reduction=net.reduction,
         penalties=tuple(penalties),
     )
 
