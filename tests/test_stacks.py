@@ -69,15 +69,14 @@ def test_every_data_set_trains_as_a_stack():
 
 
 def test_a_long_run_keeps_every_nth_epoch_within_the_memory_bound():
-    params = [np.zeros((K, 2))]
-    record = StackRecord(K, 1000, params, max_values=2000)  # 1000 x 10 values > 2000
+    record = StackRecord(K, 1000, max_values=2000)  # 1000 x 10 values > 2000
     assert record.every == 5
     for epoch in range(1000):
-        record.record(epoch, np.full(K, float(epoch)))
+        record.keep(epoch, np.full(K, float(epoch)))
     assert record.loss.shape == (200, K)
     assert record.loss.size <= 2000
     np.testing.assert_array_equal(record.loss[:, 0], np.arange(0, 1000, 5))
-    np.testing.assert_array_equal(record.extras()["loss_epochs"], np.arange(0, 1000, 5))
+    np.testing.assert_array_equal(record.loss_epochs, np.arange(0, 1000, 5))
 
 
 def test_fit_history_of_a_stack_records_which_epochs():
@@ -122,7 +121,7 @@ def test_the_loss_plot_puts_kept_epochs_where_they_were_recorded():
     from conftest import require
 
     require("matplotlib")
-    from mlplab.plotting import loss_figure
+    from mlplab.plot import loss_figure
     from mlplab.train.fit import History
 
     loss = np.linspace(1, 0.1, 40)[:, None] * np.ones((1, K))

@@ -53,6 +53,17 @@ class Loss:
         """Loss per network and ``y - t``: ``dL/dy`` or, where cancelled, ``dL/dz``."""
         raise NotImplementedError
 
+    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
+        """The loss of each example (row), ``(..., n)``: the terms ``value_and_gradient`` sums."""
+        raise NotImplementedError
+
+    def weighted(
+        self, y: Array, t: Array, z: Array | None, weight: Array
+    ) -> tuple[Array, Array]:
+        """``value_and_gradient`` with example ``i``'s loss and gradient times ``weight[i]``."""
+        _, d = self.value_and_gradient(y, t, z)
+        return self.row_values(y, t, z) @ weight, d * weight[:, None]
+
     def __repr__(self) -> str:
         return f"<loss {self.name}: {self.formula}>"
 
@@ -66,6 +77,10 @@ class SquaredError(Loss):
         d = np.subtract(y, t)  # dL/dy
         return 0.5 * _sum_squares(d), d
 
+    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
+        d = np.subtract(y, t)
+        return 0.5 * (d * d).sum(axis=-1)
+
 
 class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
@@ -77,6 +92,9 @@ class BinaryCrossEntropy(Loss):
         # With y = sigmoid(z): -t log y - (1-t) log(1-y) = softplus(z) - t z, finite for any z.
         value = (np.logaddexp(0, z) - t * z).sum(axis=(-2, -1))
         return value, np.subtract(y, t)
+
+    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
+        return (np.logaddexp(0, z) - t * z).sum(axis=-1)
 
 
 class CrossEntropy(Loss):
@@ -91,6 +109,11 @@ class CrossEntropy(Loss):
         logsumexp = np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
         value = (t * (logsumexp - z)).sum(axis=(-2, -1))
         return value, np.subtract(y, t)
+
+    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
+        zmax = z.max(axis=-1, keepdims=True)
+        logsumexp = np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
+        return (t * (logsumexp - z)).sum(axis=-1)
 
 
 LOSSES: dict[str, Loss] = {
@@ -111,7 +134,9 @@ class Objective:
     """Output activation and loss together: ``(loss, delta)`` from ``y``, ``z`` and ``t``.
 
     ``delta`` is ``dL/dz`` of the output layer, the seed's ``-y_delta``. With
-    ``reduction="mean"`` both are divided by the number of examples.
+    ``reduction="mean"`` both are divided by the number of examples. With a ``weight``
+    per example, each example's loss and delta count ``weight`` times, and the mean
+    divides by the weights' sum.
     """
 
     def __init__(self, activation: Activation, loss: Loss, reduction: str) -> None:
@@ -130,13 +155,18 @@ class Objective:
         self.cancels = loss.cancels == activation.name
         self.needs_z = loss.outputs is not None or activation.needs_z
 
-    def __call__(self, output: Dense, t: Array) -> tuple[Array, Array]:
+    def __call__(
+        self, output: Dense, t: Array, weight: Array | None = None
+    ) -> tuple[Array, Array]:
         """``(loss per network, delta)`` for the output layer's last forward pass."""
-        loss, delta = self.loss.value_and_gradient(output.h, t, output.z)
+        if weight is None:
+            loss, delta = self.loss.value_and_gradient(output.h, t, output.z)
+        else:
+            loss, delta = self.loss.weighted(output.h, t, output.z, weight)
         if not self.cancels:
             delta = output.activation_backward(delta)  # the seed's (y - t) * (y * (1 - y))
         if self.reduction == "mean":
-            n = t.shape[-2]
+            n = t.shape[-2] if weight is None else weight.sum()
             loss = loss / n
             delta /= n
         return loss, delta
