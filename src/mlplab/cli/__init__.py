@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlplabError as e:
         click.echo(f"mlplab: error: {e}", err=True)
         return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+    except KeyboardInterrupt as e:
+        click.echo(f"Interrupted: {e}" if str(e) else "Interrupted.", err=True)
         return 130
     return code if isinstance(code, int) else 0  # a command's `raise click.exceptions.Exit(n)`

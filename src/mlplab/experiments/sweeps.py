@@ -18,6 +18,7 @@ from typing import Any
 from mlplab.errors import ConfigError
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import ensemble_data, run_ensemble, stack_bytes
+from mlplab.experiments.limits import check_network
 from mlplab.experiments.stacks import check_memory, memory_limit
 from mlplab.nn.network import MLP
 
@@ -71,6 +72,7 @@ def check_cells(cells: list[Cell], max_memory: float | None) -> None:
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     for config, nets in cells:
         sizes = config.sizes(X.shape[1], t.shape[1])
+        check_network(config, sizes)
         MLP(sizes, **config.network_kwargs())  # raises on clashing settings
         check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
 
@@ -89,7 +91,12 @@ def run_cell(config: TrainConfig, nets: int) -> dict[str, Any]:
 
 
 def _local(cells: list[Cell], workers: int) -> Iterator[tuple[int, dict]]:
-    from joblib import Parallel, delayed
+    try:
+        from joblib import Parallel, delayed
+    except ImportError:
+        raise ConfigError(
+            "sweep needs joblib for its worker processes: pip install 'mlplab[experiments]'"
+        ) from None
 
     def indexed(i: int, config: TrainConfig, nets: int) -> tuple[int, dict]:
         return i, run_cell(config, nets)
