@@ -61,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = cli.main(args=args, prog_name="mlplab", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
-    except click.Abort:
-        click.echo("Aborted.", err=True)
+    except click.Abort as e:  # click's word for Ctrl-C; a checkpointed run says what it kept
+        cause = str(e.__cause__) if isinstance(e.__cause__, KeyboardInterrupt) else ""
+        click.echo(f"Interrupted: {cause}" if cause else "Aborted.", err=True)
         return 130
     except click.ClickException as e:
         e.show()

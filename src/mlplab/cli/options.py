@@ -48,7 +48,12 @@ class PositiveIntList(click.ParamType):
         except ValueError:
             sizes = ()
         if not sizes or any(s < 1 for s in sizes):
-            self.fail(f"expected positive integers separated by commas, got {value!r}", param, ctx)
+            hint = ""
+            if all(part.strip().isdigit() for part in str(value).split("x")) and "x" in str(value):
+                hint = f" (layers are separated by commas here: try {str(value).replace('x', ',')})"
+            self.fail(
+                f"expected positive integers separated by commas, got {value!r}{hint}", param, ctx
+            )
         return sizes
 
 
@@ -237,7 +242,8 @@ def split_options(command: Callable) -> Callable:
                 type=click.IntRange(min=1),
                 default=DEFAULTS.early_stopping,
                 metavar="PATIENCE",
-                help="Stop after this many epochs without a better validation loss.",
+                help="Stop after this many epochs without a better validation loss (the "
+                "training loss without --validation, as the run then says).",
             ),
         ],
     )

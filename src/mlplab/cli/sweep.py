@@ -26,6 +26,7 @@ from mlplab.cli.options import (
     plot_option,
     quiet_option,
 )
+from mlplab.cli.outputs import check_outputs
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments.config import DEFAULTS, TrainConfig
@@ -60,11 +61,10 @@ def parse_list(option: str, text: str, convert: Callable[[str], Any], expected: 
             raise ConfigError(f"{option}: empty item in {text!r}; expected {expected}")
         try:
             values.append(convert(part))
-        except (ValueError, MlplabError) as e:
-            detail = f": {e}" if isinstance(e, MlplabError) else ""
-            raise ConfigError(
-                f"{option}: bad value {part!r}{detail}; expected {expected}"
-            ) from None
+        except MlplabError as e:  # its message already says what was expected
+            raise ConfigError(f"{option}: {e}") from None
+        except ValueError:
+            raise ConfigError(f"{option}: bad value {part!r}; expected {expected}") from None
     return values
 
 
@@ -146,7 +146,8 @@ def _choice(names: Sequence[str]) -> click.Choice:
 )
 @click.option(
     "--hidden", default=hidden_label(DEFAULTS.hidden), show_default=True,
-    help="Comma list; 8x8 is two layers of 8.",
+    help="Comma list of cells, layers joined by x: 2,8x8 is two cells, one layer of 2 and two "
+    "of 8 (train's --hidden 8,8 is one network of two layers).",
 )  # fmt: skip
 @click.option(
     "--activation", default=DEFAULTS.activation, show_default=True,
@@ -218,7 +219,7 @@ def sweep(
             "--activation", options.pop("activation"), _activation, "names like sigmoid,tanh"
         ),
         "lr": parse_list("--lr", options.pop("lr"), _lr, "positive numbers like 0.5,1"),
-        "init": parse_list("--init", options.pop("init"), _init, f"of: {', '.join(INITS)}"),
+        "init": parse_list("--init", options.pop("init"), _init, f"names of: {', '.join(INITS)}"),
         "epochs": parse_list(
             "--epochs", options.pop("epochs"), _non_negative_int, "whole numbers like 1000,5000"
         ),
@@ -227,6 +228,8 @@ def sweep(
     if workers == 0:
         raise ConfigError("--workers 0: expected a positive number of processes, or -1 for all")
     axes = _plot_axes(plot_axes, lists)
+    check_outputs({"--out": out_path}, {"--plot": plot_path}, {"data file (--data)":
+                                                               options.get("data")})
     cells = make_cells(TrainConfig.from_options(options), lists)
     check_cells(cells, max_memory)
     show = not quiet and sys.stderr.isatty()

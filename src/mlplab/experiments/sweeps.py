@@ -73,8 +73,8 @@ def check_cells(cells: list[Cell], max_memory: float | None) -> None:
     for config, nets in cells:
         sizes = config.sizes(X.shape[1], t.shape[1])
         check_network(config, sizes)
+        check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)  # before building
         MLP(sizes, **config.network_kwargs())  # raises on clashing settings
-        check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
 
 
 def run_cell(config: TrainConfig, nets: int) -> dict[str, Any]:
