@@ -33,6 +33,7 @@ from mlplab.experiments.config import DEFAULTS, TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS
 from mlplab.experiments.sweeps import (
     AXES,
+    CellsLost,
     check_cells,
     hidden_label,
     make_cells,
@@ -134,6 +135,18 @@ def _plot_axes(text: str | None, lists: dict[str, list]) -> tuple[str, str]:
             f"--plot-axes {text!r}: expected two different axes of: {', '.join(AXES)}"
         )
     return axes[0], axes[1]
+
+
+def _keep_finished(
+    rows: list[dict[str, Any]], out_path: str | None, as_json: bool, config: TrainConfig
+) -> None:
+    """Write and show the cells that finished before some were lost."""
+    if out_path and rows:
+        write_csv(rows, out_path)
+    if as_json:
+        click.echo(json.dumps({"cells": rows, "config": config.to_dict(), "complete": False}))
+    elif rows:
+        click.echo(_table(rows))
 
 
 def _choice(names: Sequence[str]) -> click.Choice:
@@ -238,6 +251,7 @@ def sweep(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(cells), desc="cells", unit="cell", file=sys.stderr, leave=False)
+    lost = None
     try:
         rows = run_cells(
             cells,
@@ -246,9 +260,15 @@ def sweep(
             dask_timeout=dask_timeout,
             progress=None if bar is None else lambda: bar.update(1),
         )
+    except CellsLost as e:  # keep what finished, then say what was lost
+        rows, lost = e.rows, e
     finally:
         if bar is not None:
             bar.close()
+    if lost is not None:
+        _keep_finished(rows, out_path, as_json, cells[0][0])
+        raise ConfigError(f"{lost}" + (f"; the {len(rows)} finished are in {out_path}"
+                                        if out_path and rows else ""))
     if out_path:
         write_csv(rows, out_path)
     if plot_path:
