@@ -194,7 +194,7 @@ def test_softmax_on_one_output_is_refused_naming_sigmoid(capsys) -> None:
 def test_early_stopping_without_validation_says_what_it_watches(capsys) -> None:
     assert main(["train", "--dataset", "moons", "--early-stopping", "3", *QUICK]) == 0
     assert "--early-stopping 3 without --validation watches the training loss" in (
-        capsys.readouterr().err
+        capsys.readouterr().out
     )
     assert main(["train", "--help"]) == 0
     assert "training loss without --validation" in " ".join(capsys.readouterr().out.split())
@@ -252,7 +252,9 @@ def test_the_loss_units_are_named(capsys) -> None:
     assert main(["train", "--dataset", "moons", *QUICK]) == 0
     out = capsys.readouterr().out
     assert "train: 200 examples, mean loss per example" in out
-    assert "final loss" in out and "(summed over the 200 training examples)" in out
+    assert "final loss" in out and "(mean over the 200 training examples)" in out
+    assert main(["train", "--dataset", "moons", "--reduction", "sum", *QUICK]) == 0
+    assert "(summed over the 200 training examples)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -338,3 +340,45 @@ def test_ctrl_c_names_the_checkpoint_to_resume_from(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert code == 130
     assert f"Interrupted: the checkpoint {ck} holds epoch 100; continue with --resume {ck}" in err
+
+
+# --- 5. defaults that depend on the task -----------------------------------------------------
+
+
+def test_the_seeds_gates_keep_the_seeds_60000_full_batch_epochs(capsys) -> None:
+    assert main(["train", "--json", "-q"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["config"]["epochs"] == 60000 and doc["config"]["reduction"] == "sum"
+    assert doc["config"]["early_stopping"] is None and doc["notes"] == []
+
+
+def test_other_data_gets_a_budget_with_early_stopping_and_says_so(capsys) -> None:
+    assert main(["train", "--dataset", "moons", "-q"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "5000 epochs" in out[0]
+    assert out[1] == (
+        "defaults for moons: --epochs 5000 (full-batch), --early-stopping 50 (on the training "
+        "loss), --reduction mean (give the option to choose)"
+    )
+    assert main(["train", "--dataset", "moons", "--batch-size", "20", "--validation", "0.2",
+                 "--json", "-q"]) == 0  # fmt: skip
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert (config["epochs"], config["early_stopping"]) == (300, 50)
+
+
+def test_a_csv_on_very_different_scales_learns_with_no_tuning(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=400), rng.normal(size=400) * 1000 + 5000
+    y = (a + (b - 5000) / 1000 > 0).astype(int)
+    path = tmp_path / "easy.csv"
+    rows = "".join(f"{u},{v},{w}\n" for u, v, w in zip(a, b, y, strict=True))
+    path.write_text("a,b,label\n" + rows)
+    assert main(["train", "--data", str(path), "--target", "label", "--test", "0.25",
+                 "--json", "-q"]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["config"]["standardize"] is True
+    assert doc["scores"]["test"]["accuracy"] >= 0.95
+    assert main(["train", "--data", str(path), "--target", "label", "--no-standardize",
+                 "--epochs", "10", "--json", "-q"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["config"]["standardize"] is False

@@ -151,7 +151,8 @@ def _initial_weights_and_steps() -> list[Callable]:
             type=click.IntRange(min=0),
             default=DEFAULTS.epochs,
             show_default=True,
-            help="Full-batch passes over the data.",
+            help="Passes over the data (train's default: the seed's 60000 for a gate, else "
+            "a budget with early stopping, said when it starts).",
         ),
         click.option(
             "--lr",
@@ -208,10 +209,10 @@ def data_options(command: Callable) -> Callable:
                 help="Noise of a 2-D --dataset.",
             ),
             click.option(
-                "--standardize",
-                is_flag=True,
+                "--standardize/--no-standardize",
                 default=DEFAULTS.standardize,
-                help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it).",
+                help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it; "
+                "train's default for a --data file).",
             ),
         ],
     )

@@ -22,6 +22,7 @@ from mlplab.errors import ConfigError
 from mlplab.experiments.checkpointed import RunFiles
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import class_names, predicted_classes
+from mlplab.experiments.defaults import task_defaults
 from mlplab.experiments.runs import run_training, split_scores
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
@@ -107,7 +108,12 @@ def train(
         {"data file (--data)": config.data},
     )  # fmt: skip
     more_epochs = _resume_settings(config) if files.resume else None
-    _notes(config, as_json)
+    notes = []
+    if not files.resume:
+        given = _given()
+        config, chosen = task_defaults(config, given, checkpointing=files.active)
+        notes = [chosen] if chosen else []  # a chosen early stopping names what it watches
+        notes += _notes(config) if "early_stopping" in given else []
     if files.active:
         config, holdout, net, history, X, t, seconds = files.train(
             config, holdout=holdout, quiet=quiet, say=None if as_json else _say,
@@ -120,27 +126,35 @@ def train(
     scores = split_scores(net, X, t, holdout=holdout)
     if as_json:
         _write_outputs(net, history, config, save_path, plot_path)
-        click.echo(json.dumps(_document(config, history, X, t, y, holdout, seconds, scores,
-                                        classes)))  # fmt: skip
+        doc = _document(config, history, X, t, y, holdout, seconds, scores, classes)
+        click.echo(json.dumps({**doc, "notes": notes}))
         return
-    _report(config, net, history, X, t, y, holdout, seconds, scores, classes)
+    _report(config, net, history, X, t, y, holdout, seconds, scores, classes, notes)
     _write_outputs(net, history, config, save_path, plot_path)
     for path, what in ((save_path, "model"), (plot_path, "loss plot")):
         if path:
             click.echo(f"{what} written to {path}")
 
 
+def _given() -> set[str]:
+    """The options given on the command line (not defaulted)."""
+    ctx = click.get_current_context()
+    source = click.core.ParameterSource.COMMANDLINE
+    return {name for name in ctx.params if ctx.get_parameter_source(name) == source}
+
+
 def _say(text: str) -> None:
     click.echo(text, err=True)
 
 
-def _notes(config: TrainConfig, as_json: bool) -> None:
-    """Say what the run chose for the user where it is not what the option's name suggests."""
-    if config.early_stopping and not config.validation and not as_json:
-        _say(
+def _notes(config: TrainConfig) -> list[str]:
+    """What the run does where it is not what the option's name suggests."""
+    if config.early_stopping and not config.validation:
+        return [
             f"note: --early-stopping {config.early_stopping} without --validation watches the "
             "training loss"
-        )
+        ]
+    return []
 
 
 def _write_outputs(
@@ -196,8 +210,11 @@ def _report(
     seconds: float,
     scores: dict[str, Any],
     classes: list[str] | None,
+    notes: list[str],
 ) -> None:
     click.echo(_title(config, net.sizes))
+    for note in notes:
+        click.echo(note)
     click.echo()
     if len(X) <= MAX_TABLE_ROWS:
         gate = not config.data and DATASETS[config.dataset].gate
