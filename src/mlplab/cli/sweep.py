@@ -48,7 +48,9 @@ from mlplab.nn.activations import (
 from mlplab.nn.init import INITS
 from mlplab.nn.losses import LOSSES, REDUCTIONS
 
-__all__ = ["parse_list", "sweep"]
+__all__ = ["SWEEP_EPOCHS", "parse_list", "sweep"]
+
+SWEEP_EPOCHS = 5000  # per cell, unless told: the seed's 60000 for every cell took minutes
 
 
 def parse_list(option: str, text: str, convert: Callable[[str], Any], expected: str) -> list:
@@ -174,8 +176,9 @@ def _choice(names: Sequence[str]) -> click.Choice:
     help=f"Comma list of: {', '.join(INITS)}.",
 )  # fmt: skip
 @click.option(
-    "--epochs", default=str(DEFAULTS.epochs), show_default=True, help="Comma list of epochs."
-)
+    "--epochs", default=str(SWEEP_EPOCHS), show_default=True,
+    help="Comma list of epochs (the default keeps a sweep of many cells within a minute).",
+)  # fmt: skip
 @click.option(
     "--nets", default=str(DEFAULT_NETS), show_default=True, help="Comma list: networks per cell."
 )
