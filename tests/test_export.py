@@ -55,6 +55,17 @@ def test_supported_activations_are_every_builtin() -> None:
     assert set(HIDDEN) | set(OUTPUTS) == set(SUPPORTED_ACTIVATIONS)
 
 
+def test_one_table_of_exportable_activations_serves_every_format() -> None:
+    from mlplab import codegen
+    from mlplab.export import _common
+
+    assert codegen.SUPPORTED_ACTIVATIONS is SUPPORTED_ACTIVATIONS
+    assert tuple(_common.EXPORTABLE) == SUPPORTED_ACTIVATIONS
+    for name, forms in _common.EXPORTABLE.items():
+        assert "{z}" in forms.numpy, name
+        assert forms.torch[0].startswith("nn."), name
+
+
 def test_torch_file_has_sequential_names_and_layouts(tmp_path: Path) -> None:
     from safetensors.numpy import load_file
 

@@ -57,6 +57,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlplab.nn.network import MLP
 from mlplab.nn.scaling import InputScaler, folded_params
+from mlplab.nn.targets import predicted_class
 from mlplab.train.fit import History
 from mlplab.train.schedules import Adaptive, InverseTime
 from mlplab.train.stopping import EarlyStopping
@@ -470,8 +471,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         y = self._forward(X)
         if len(self.classes_) == 1:
             return np.repeat(self.classes_, len(y))
-        codes = (y[:, 0] > 0.5).astype(int) if y.shape[1] == 1 else y.argmax(axis=1)
-        return self.classes_[codes]
+        return self.classes_[predicted_class(y)]
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):

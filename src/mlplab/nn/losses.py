@@ -13,7 +13,7 @@ directly, and the loss is computed from ``z`` in a form that cannot overflow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,11 +30,11 @@ __all__ = ["LOSSES", "REDUCTIONS", "Loss", "Objective", "get_loss"]
 REDUCTIONS = ("sum", "mean")
 
 
-def _sum_squares(d: Array) -> Array:
+def _sum_squares(d: Array, xp: Any = np) -> Array:
     """``sum(d^2)`` over the last two axes: a float, or one per network of a stack."""
     if d.ndim == 2:
-        return np.vdot(d, d)
-    return np.einsum("...ij,...ij->...", d, d)
+        return xp.vdot(d, d)
+    return xp.einsum("...ij,...ij->...", d, d)
 
 
 class Loss:
@@ -49,20 +49,25 @@ class Loss:
     outputs: tuple[str, ...] | None = None
     cancels: str
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
-        """Loss per network and ``y - t``: ``dL/dy`` or, where cancelled, ``dL/dz``."""
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        """Loss per network and ``y - t``: ``dL/dy`` or, where cancelled, ``dL/dz``.
+
+        ``xp`` is the array module (``numpy``, or ``jax.numpy`` in the compiled engine).
+        """
         raise NotImplementedError
 
-    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
         """The loss of each example (row), ``(..., n)``: the terms ``value_and_gradient`` sums."""
         raise NotImplementedError
 
     def weighted(
-        self, y: Array, t: Array, z: Array | None, weight: Array
+        self, y: Array, t: Array, z: Array | None, weight: Array, xp: Any = np
     ) -> tuple[Array, Array]:
         """``value_and_gradient`` with example ``i``'s loss and gradient times ``weight[i]``."""
-        _, d = self.value_and_gradient(y, t, z)
-        return self.row_values(y, t, z) @ weight, d * weight[:, None]
+        _, d = self.value_and_gradient(y, t, z, xp)
+        return self.row_values(y, t, z, xp) @ weight, d * weight[:, None]
 
     def __repr__(self) -> str:
         return f"<loss {self.name}: {self.formula}>"
@@ -73,12 +78,14 @@ class SquaredError(Loss):
     formula = "L = 1/2 * sum((y - t)^2)"
     cancels = "identity"
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
-        d = np.subtract(y, t)  # dL/dy
-        return 0.5 * _sum_squares(d), d
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        d = y - t  # dL/dy
+        return 0.5 * _sum_squares(d, xp), d
 
-    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
-        d = np.subtract(y, t)
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
+        d = y - t
         return 0.5 * (d * d).sum(axis=-1)
 
 
@@ -88,13 +95,14 @@ class BinaryCrossEntropy(Loss):
     outputs = ("sigmoid",)
     cancels = "sigmoid"
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
-        # With y = sigmoid(z): -t log y - (1-t) log(1-y) = softplus(z) - t z, finite for any z.
-        value = (np.logaddexp(0, z) - t * z).sum(axis=(-2, -1))
-        return value, np.subtract(y, t)
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        return self.row_values(y, t, z, xp).sum(axis=-1), y - t
 
-    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
-        return (np.logaddexp(0, z) - t * z).sum(axis=-1)
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
+        # With y = sigmoid(z): -t log y - (1-t) log(1-y) = softplus(z) - t z, finite for any z.
+        return (xp.logaddexp(0, z) - t * z).sum(axis=-1)
 
 
 class CrossEntropy(Loss):
@@ -103,16 +111,15 @@ class CrossEntropy(Loss):
     outputs = ("softmax",)
     cancels = "softmax"
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        return self.row_values(y, t, z, xp).sum(axis=-1), y - t
+
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
         # With y = softmax(z): -log y_i = logsumexp(z) - z_i, shifted by max(z) to stay finite.
         zmax = z.max(axis=-1, keepdims=True)
-        logsumexp = np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
-        value = (t * (logsumexp - z)).sum(axis=(-2, -1))
-        return value, np.subtract(y, t)
-
-    def row_values(self, y: Array, t: Array, z: Array | None) -> Array:
-        zmax = z.max(axis=-1, keepdims=True)
-        logsumexp = np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
+        logsumexp = xp.log(xp.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
         return (t * (logsumexp - z)).sum(axis=-1)
 
 

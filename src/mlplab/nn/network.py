@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import integer
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
@@ -480,9 +481,7 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
 def _check_stack(stack: Any) -> int | None:
     if stack is None:
         return None
-    if isinstance(stack, bool) or not isinstance(stack, int | np.integer) or stack < 1:
-        raise ConfigError(f"stack must be a positive integer or None, got {stack!r}")
-    return int(stack)
+    return integer("stack", stack, minimum=1, expected="a positive integer or None")
 
 
 def _check_dtype(dtype: Any) -> type:

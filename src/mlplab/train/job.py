@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import integer
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import predicted_class
@@ -130,13 +131,8 @@ def prepare_job(
 def _check_batch_size(batch_size: Any, n: int) -> int:
     if batch_size is None:
         return n
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or (batch_size < 1)
-    ):
-        raise ConfigError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    return min(int(batch_size), n)
+    return min(integer("batch_size", batch_size, minimum=1,
+                       expected="a positive integer or None"), n)  # fmt: skip
 
 
 def _check_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:

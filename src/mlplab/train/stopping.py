@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import non_negative_number, positive_int
 from mlplab.errors import ConfigError
 from mlplab.train.callbacks import Callback
 
@@ -40,10 +41,8 @@ class EarlyStopping(Callback):
         monitor: str = "val_loss",
         restore_best: bool = True,
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 1:
-            raise ConfigError(f"patience must be a positive integer, got {patience!r}")
-        if not (isinstance(min_delta, int | float) and min_delta >= 0):
-            raise ConfigError(f"min_delta must be a non-negative number, got {min_delta!r}")
+        patience = positive_int("patience", patience)
+        min_delta = non_negative_number("min_delta", min_delta)
         if monitor not in ("val_loss", "loss"):
             raise ConfigError(f"monitor must be 'val_loss' or 'loss', got {monitor!r}")
         self.patience = int(patience)
