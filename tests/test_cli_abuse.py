@@ -382,3 +382,18 @@ def test_a_csv_on_very_different_scales_learns_with_no_tuning(tmp_path, capsys) 
     assert main(["train", "--data", str(path), "--target", "label", "--no-standardize",
                  "--epochs", "10", "--json", "-q"]) == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["config"]["standardize"] is False
+
+
+def test_plot_without_matplotlib_is_one_line_before_training(capsys, monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    code = main(["train", "--plot", "loss.png", *QUICK])
+    _one_line_error(capsys, code, r"--plot needs matplotlib: pip install 'mlplab\[plot\]'")

@@ -19,7 +19,10 @@ __all__ = ["check_outputs", "plot_formats"]
 
 def plot_formats() -> list[str]:
     """The file extensions matplotlib can write (png, pdf, svg, ...)."""
-    from matplotlib.backend_bases import FigureCanvasBase
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise ConfigError("--plot needs matplotlib: pip install 'mlplab[plot]'") from None
 
     return sorted(FigureCanvasBase.get_supported_filetypes())
 
