@@ -183,6 +183,18 @@ def _identity_into(z: Array, out: Array) -> Array:
     return out
 
 
+def _exp(z: Any, xp: Any = np) -> Any:
+    return xp.exp(z)
+
+
+def _exp_derivative(h: Any, xp: Any = np) -> Any:
+    return h  # (e^z)' = e^z = h
+
+
+def _exp_into(z: Array, out: Array) -> Array:
+    return np.exp(z, out)
+
+
 def _softmax(z: Any, xp: Any = np) -> Any:
     e = xp.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -246,6 +258,16 @@ ACTIVATIONS: dict[str, Activation] = {
             _identity_derivative,
             output=True,
             f_into=_identity_into,
+            array_api=True,
+        ),
+        # the Poisson loss's log link: y = e^z, an output only (y' = y)
+        Activation(
+            "exp",
+            _exp,
+            _exp_derivative,
+            hidden=False,
+            output=True,
+            f_into=_exp_into,
             array_api=True,
         ),
         _Softmax(
