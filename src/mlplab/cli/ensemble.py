@@ -21,6 +21,7 @@ from mlplab.cli.options import (
     plot_option,
     quiet_option,
 )
+from mlplab.cli.outputs import check_outputs
 from mlplab.engines._jax_auto import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
@@ -58,6 +59,7 @@ def ensemble(
 ) -> None:
     """Train many seeds of a network at once; report how many solve the task, and when."""
     config = TrainConfig.from_options(options)
+    check_outputs({}, {"--plot": plot_path})
     outcome = run_ensemble(config, nets, max_memory=max_memory, quiet=quiet)
     if plot_path:
         from mlplab.plot import plot_loss

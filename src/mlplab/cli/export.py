@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import keyword
 from pathlib import Path
 
 import click
 
+from mlplab.cli.outputs import check_outputs
 from mlplab.export import FORMATS, to_onnx, torch_snippet, write_numpy, write_torch
 from mlplab.nn.network import MLP
 
@@ -26,6 +28,7 @@ __all__ = ["export"]
 )
 def export(model: str, fmt: str, out: str) -> None:
     """Write a saved model as a PyTorch state dict, an ONNX graph or a NumPy program."""
+    check_outputs({"--out": out}, inputs={"model": model})
     net = MLP.load(model)
     if fmt == "torch":
         write_torch(net, out)
@@ -36,4 +39,15 @@ def export(model: str, fmt: str, out: str) -> None:
         click.echo(f"wrote {out}: ONNX, input 'input' (batch, {net.sizes[0]}), output 'output'")
     else:
         write_numpy(net, out)
-        click.echo(f"wrote {out}: NumPy only; `from {Path(out).stem} import predict`")
+        click.echo(f"wrote {out}: NumPy only; {_how_to_import(out)}")
+
+
+def _how_to_import(out: str) -> str:
+    """How to get ``predict`` from the written file: an import if its name is a module name."""
+    stem = Path(out).stem
+    if stem.isidentifier() and not keyword.iskeyword(stem) and Path(out).suffix == ".py":
+        return f"`from {stem} import predict`"
+    return (
+        f"{Path(out).name!r} is not an importable module name; use "
+        f"`runpy.run_path({out!r})[\"predict\"]`"
+    )

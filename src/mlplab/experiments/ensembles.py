@@ -12,6 +12,7 @@ import numpy as np
 from mlplab.engines._jax_auto import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import prepare_data
+from mlplab.experiments.limits import check_network
 from mlplab.experiments.stacks import (
     StackOutcome,
     check_memory,
@@ -39,6 +40,7 @@ def run_ensemble(
     """
     X, t = ensemble_data(config)
     sizes = config.sizes(X.shape[1], t.shape[1])
+    check_network(config, sizes)
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
