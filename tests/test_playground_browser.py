@@ -84,7 +84,7 @@ def units(page) -> int:
 def test_play_learns_the_circle_then_the_diagram_and_data_follow_the_controls(page, tmp_path):
     from playwright.sync_api import expect
 
-    assert page.get_by_label("Data").input_value() == "circle"
+    assert page.get_by_label("Data", exact=True).input_value() == "circle"
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(
         "Number(document.querySelector('[data-testid=test-loss]').textContent) < 0.1 && "
@@ -114,7 +114,7 @@ def test_play_learns_the_circle_then_the_diagram_and_data_follow_the_controls(pa
     page.get_by_role("button", name="Rewind").click()
     expect(page.get_by_test_id("epoch")).to_have_text("0")
 
-    page.get_by_label("Data").select_option("spiral")
+    page.get_by_label("Data", exact=True).select_option("spiral")
     page.wait_for_url(re.compile(r"dataset=spiral"))
     expect(page.get_by_test_id("epoch")).to_have_text("0")
     page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
@@ -150,7 +150,7 @@ def test_the_url_reproduces_a_set_up(browser, server):
 
 
 def test_multi_class_sets_colour_each_class(page):
-    page.get_by_label("Data").select_option("gaussians3")
+    page.get_by_label("Data", exact=True).select_option("gaussians3")
     page.wait_for_url(re.compile(r"dataset=gaussians3"))
     page.get_by_role("button", name="Play").click()
     page.wait_for_function("Number(document.querySelector('[data-testid=epoch]').textContent) > 50")
@@ -178,7 +178,7 @@ def test_csv_upload_and_a_bad_file(page, tmp_path):
     good.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
     page.get_by_label("Upload CSV").set_input_files(str(good))
     page.wait_for_url(re.compile(r"dataset=upload"))
-    assert page.get_by_label("Data").input_value() == "upload"
+    assert page.get_by_label("Data", exact=True).input_value() == "upload"
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2,0\n3,oops,1\n5,6,0\n7,8,1\n")
     page.get_by_label("Upload CSV").set_input_files(str(bad))

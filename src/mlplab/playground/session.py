@@ -25,7 +25,8 @@ from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.nn.network import MLP
 from mlplab.playground.features import FEATURES, feature_matrix
-from mlplab.playground.schema import LIMITS, UPLOAD, Settings
+from mlplab.playground.regression import REGRESSION_SETS
+from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
 from mlplab.playground.upload import check_classes, parse_points
 
 Array = np.ndarray
@@ -36,7 +37,7 @@ GRID = 48  # the decision boundary's resolution
 NEURON_STRIDE = 3  # each unit's heatmap: every 3rd point, 16 x 16, at the same centres
 DATA_KEYS = ("dataset", "noise", "train_ratio", "points", "data_seed", "problem")
 NETWORK_KEYS = ("features", "hidden", "activation", "problem", "seed")
-CHECK_CLOCK_EVERY = 8  # steps between looks at the clock
+MAX_PENDING = 10_000  # Step presses waiting to be trained
 
 
 def encode_grid(values: Array, lo: float, hi: float) -> str:
@@ -58,6 +59,7 @@ class Session:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.playing = False
+        self.pending = 0  # epochs asked for by Step and not yet trained
         self.uploaded: tuple[Array, Array] | None = None
         self._load_data()
         self._build_network()
@@ -75,6 +77,31 @@ class Session:
         except DataError:
             self.settings = old
             raise
+
+    def apply_link(self, fields: dict[str, str]) -> list[str]:
+        """Apply a link's valid fields over the defaults; returns a note per field ignored."""
+        settings, ignored = settings_from_link(fields)
+        if settings.dataset == UPLOAD and self.uploaded is None:
+            ignored.append("dataset=upload (uploaded points are not part of a link)")
+            settings = settings.model_copy(update={"dataset": self.settings.dataset})
+        if settings.dataset in REGRESSION_SETS and settings.problem != "regression":
+            settings = settings.model_copy(update={"problem": "regression"})
+        try:
+            self.configure(settings)
+        except DataError as e:
+            ignored.append(f"dataset={settings.dataset} ({e})")
+            self.configure(settings.model_copy(update={"dataset": self.settings.dataset}))
+        return ignored
+
+    @property
+    def busy(self) -> bool:
+        """Playing, or Step presses still to train."""
+        return self.playing or self.pending > 0
+
+    def ask_step(self) -> None:
+        """Step pressed: pause, and one more epoch to train (``train_for`` trains it)."""
+        self.playing = False
+        self.pending = min(self.pending + 1, MAX_PENDING)
 
     def upload(self, text: str, name: str = "the file") -> None:
         """Use a user's CSV points (``x1,x2,label``) as the data set ``upload``."""
@@ -103,7 +130,14 @@ class Session:
 
     def _load_data(self) -> None:
         s = self.settings
-        if s.dataset == UPLOAD:
+        if s.dataset in REGRESSION_SETS:
+            if s.problem != "regression":
+                raise DataError(
+                    f"{s.dataset} is a regression data set: choose the problem type regression"
+                )
+            points, labels = REGRESSION_SETS[s.dataset](s.points, s.noise, s.data_seed)
+            classes = 2
+        elif s.dataset == UPLOAD:
             if self.uploaded is None:
                 raise DataError("no uploaded points yet: choose a CSV file first")
             points, labels = self.uploaded
@@ -170,23 +204,38 @@ class Session:
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
         self._rng = np.random.default_rng(self.settings.seed)
-        self._order: Array | None = None  # this epoch's batch order, and the data in it
-        self._X = self._T = self.inputs["train"]
-        self._pos = 0
+        self.pending = 0
 
     # --- training -------------------------------------------------------------------
 
     def step(self) -> None:
         """One epoch: every training point once, in batches."""
-        self._train_steps(deadline=math.inf, one_epoch=True)
+        self.train_for(math.inf, max_epochs=1)
 
-    def train_for(self, seconds: float) -> int:
-        """Train as fast as possible for about ``seconds``; returns the epochs completed."""
-        before = self.epoch
-        self._train_steps(deadline=time.perf_counter() + seconds, one_epoch=False)
-        return self.epoch - before
+    def train_for(self, seconds: float, max_epochs: int | None = None) -> int:
+        """Train whole epochs for about ``seconds`` (at least one; at most ``max_epochs``).
 
-    def _train_steps(self, deadline: float, one_epoch: bool) -> None:
+        While Step presses are pending, only those epochs are trained. Returns the
+        epochs completed; a diverged run raises ``TrainingDivergedError`` and pauses.
+        """
+        if max_epochs is None and not self.playing and self.pending:
+            max_epochs = self.pending
+        deadline = time.perf_counter() + seconds
+        snapshot, before = self._p.copy(), self.epoch
+        limit = math.inf if max_epochs is None else max_epochs
+        with np.errstate(over="ignore", invalid="ignore"):
+            while self.epoch - before < limit:
+                self._epoch()
+                if time.perf_counter() >= deadline:
+                    break
+        done = self.epoch - before
+        self.pending = max(0, self.pending - done) if max_epochs is not None else self.pending
+        if not np.isfinite(self._p).all():
+            self._diverged(snapshot, before)
+        return done
+
+    def _epoch(self) -> None:
+        """One epoch of mini-batch SGD on the mean loss, with L1/L2 on the weights."""
         X, T = self.inputs["train"], self.targets["train"]
         n = len(X)
         b = min(self.settings.batch_size, n)
@@ -195,45 +244,32 @@ class Session:
         W, gW = p[: self._n_weights], g[: self._n_weights]
         scratch = np.empty_like(W)
         backward = self.net.loss_and_backward
-        snapshot, epoch_before = p.copy(), self.epoch
-        k = 0
-        with np.errstate(over="ignore", invalid="ignore"):
-            while True:
-                if self._order is None:  # a new epoch: a new batch order
-                    self._order = self._rng.permutation(n)
-                    self._X, self._T = X[self._order], T[self._order]
-                    self._pos = 0
-                s = self._pos
-                backward(self._X[s : s + b], self._T[s : s + b])
-                if rate > 0 and kind != "none":
-                    if kind == "L2":  # d/dW of rate/2 * W^2
-                        np.multiply(W, rate, scratch)
-                    else:  # d/dW of rate * |W|
-                        np.sign(W, scratch)
-                        scratch *= rate
-                    gW += scratch
-                g *= lr  # the step of SGD(lr): W -= lr * dW
-                p -= g
-                self._pos = s + b
-                if self._pos >= n:
-                    self._order = None
-                    self.epoch += 1
-                    if one_epoch:
-                        break
-                k += 1
-                if k % CHECK_CLOCK_EVERY == 0 and time.perf_counter() >= deadline:
-                    break
-        if not np.isfinite(p).all():
-            diverged_at, self.epoch, self._order = self.epoch, epoch_before, None
-            p[...] = snapshot
-            self.playing = False
-            raise TrainingDivergedError(
-                f"training diverged by epoch {diverged_at}: the weights became infinite or "
-                f"NaN; paused at epoch {epoch_before}, the weights from then kept. "
-                f"Lower the learning rate.",
-                epoch=diverged_at,
-                history=None,
-            )
+        order = self._rng.permutation(n)
+        Xo, To = X[order], T[order]
+        for s in range(0, n, b):
+            backward(Xo[s : s + b], To[s : s + b])
+            if rate > 0 and kind != "none":
+                if kind == "L2":  # d/dW of rate/2 * W^2
+                    np.multiply(W, rate, scratch)
+                else:  # d/dW of rate * |W|
+                    np.sign(W, scratch)
+                    scratch *= rate
+                gW += scratch
+            g *= lr  # the step of SGD(lr): W -= lr * dW
+            p -= g
+        self.epoch += 1
+
+    def _diverged(self, snapshot: Array, epoch_before: int) -> None:
+        diverged_at, self.epoch = self.epoch, epoch_before
+        self._p[...] = snapshot
+        self.playing, self.pending = False, 0
+        raise TrainingDivergedError(
+            f"training diverged by epoch {diverged_at}: the weights became infinite or "
+            f"NaN; paused at epoch {epoch_before}, the weights from then kept. "
+            f"Lower the learning rate.",
+            epoch=diverged_at,
+            history=None,
+        )
 
     # --- editing --------------------------------------------------------------------
 
@@ -336,11 +372,13 @@ class Session:
             for name in mine:
                 mine[name][...] = theirs[name]
         copy.fit(X, t, epochs=epochs, lr=lr)
+        predictions = copy.predict(X)
         return {
             "type": "code",
             "source": source,
             "epochs": epochs,
-            "predictions": copy.predict(X).tolist(),
+            "predictions": predictions.tolist(),
+            "printed": str(predictions),  # as the program's print(predict(X)) shows it
         }
 
 

@@ -14,6 +14,12 @@ export function diverging(v) {
   return [0, 1, 2].map((i) => Math.round(MID[i] + (end[i] - MID[i]) * a));
 }
 
+// A background shade: the colour part way to the neutral grey, so points drawn in the
+// full colour stay visible over the most confident regions.
+export function soft(rgb, strength = 0.62) {
+  return [0, 1, 2].map((i) => Math.round(MID[i] + (rgb[i] - MID[i]) * strength));
+}
+
 export function css(rgb) {
   return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
 }
