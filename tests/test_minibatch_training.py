@@ -10,6 +10,7 @@ import pytest
 
 from mlplab import MLP, ConfigError, DataError, TrainingDivergedError, load_dataset
 from mlplab.nn.targets import as_targets
+from mlplab.train.callbacks import Callback
 from mlplab.train.schedules import InverseTime, StepDecay, get_schedule
 from mlplab.train.stopping import EarlyStopping
 
@@ -250,12 +251,13 @@ def test_float32_end_to_end(blobs):
     assert all(layer.h.dtype == np.float32 for layer in net.layers)
 
 
-def test_callbacks_may_ask_for_the_epoch_metrics(blobs):
+def test_callbacks_get_the_epoch_metrics(blobs):
     X, T = blobs
     plain, rich = [], []
 
-    def with_metrics(epoch, loss, metrics):
-        rich.append(dict(metrics))
+    class WithMetrics(Callback):
+        def on_epoch_end(self, epoch, logs):
+            rich.append(dict(logs))
 
     _classifier().fit(
         X,
@@ -264,10 +266,21 @@ def test_callbacks_may_ask_for_the_epoch_metrics(blobs):
         lr=0.5,
         validation=0.2,
         batch_size=32,
-        callbacks=[lambda e, loss: plain.append(e), with_metrics],
+        callbacks=[lambda e, logs: plain.append(e), WithMetrics()],
     )
     assert plain == [0, 1]
-    assert sorted(rich[0]) == ["accuracy", "val_accuracy", "val_loss"]
+    assert sorted(rich[0]) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+def test_a_callback_may_stop_training(blobs):
+    X, T = blobs
+    history = _classifier().fit(X, T, epochs=50, lr=0.5, callbacks=[lambda e, logs: e == 6])
+    assert history.epochs == 7 and len(history.loss) == 7
+
+
+def test_a_callback_is_refused_without_on_epoch_end_or_a_call():
+    with pytest.raises(ConfigError, match="on_epoch_end"):
+        MLP([2, 2, 1]).fit(np.zeros((4, 2)), np.zeros(4), epochs=1, callbacks=[42])
 
 
 def test_regression_records_no_accuracy():
@@ -298,3 +311,15 @@ def test_bad_fit_options_are_refused(blobs, kwargs, message):
     X, T = blobs
     with pytest.raises(ConfigError, match=message):
         _classifier().fit(X, T, epochs=1, **kwargs)
+
+
+def test_a_callback_stopping_at_the_last_epoch_of_a_block_ends_the_run():
+    # a stack's blocks hold MAX_BLOCK_VALUES // K epochs: stop exactly at a block's end
+    from mlplab.engines.numpy import MAX_BLOCK_VALUES
+
+    K = 2**19
+    block = MAX_BLOCK_VALUES // K  # 2 epochs a block
+    X = np.zeros((1, 1))
+    net = MLP([1, 1], bias=False, seed=0, stack=K)
+    history = net.fit(X, np.zeros(1), epochs=6, callbacks=[lambda e, logs: e == block - 1])
+    assert history.epochs == block

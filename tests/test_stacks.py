@@ -69,15 +69,14 @@ def test_every_data_set_trains_as_a_stack():
 
 
 def test_a_long_run_keeps_every_nth_epoch_within_the_memory_bound():
-    params = [np.zeros((K, 2))]
-    record = StackRecord(K, 1000, params, max_values=2000)  # 1000 x 10 values > 2000
+    record = StackRecord(K, 1000, max_values=2000)  # 1000 x 10 values > 2000
     assert record.every == 5
     for epoch in range(1000):
-        record.record(epoch, np.full(K, float(epoch)))
+        record.keep(epoch, np.full(K, float(epoch)))
     assert record.loss.shape == (200, K)
     assert record.loss.size <= 2000
     np.testing.assert_array_equal(record.loss[:, 0], np.arange(0, 1000, 5))
-    np.testing.assert_array_equal(record.extras()["loss_epochs"], np.arange(0, 1000, 5))
+    np.testing.assert_array_equal(record.loss_epochs, np.arange(0, 1000, 5))
 
 
 def test_fit_history_of_a_stack_records_which_epochs():

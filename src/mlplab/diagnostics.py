@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
+from mlplab.train.history import Event
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
@@ -42,29 +43,6 @@ SATURATING: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
     "sigmoid": (lambda h: h * (1 - h), 0.25),
     "tanh": (lambda h: 1 - h * h, 1.0),
 }
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something seen during training, from epoch ``start`` to ``end`` (inclusive)."""
-
-    kind: str
-    start: int
-    end: int
-    message: str
-    layer: int | None = None
-
-    def __str__(self) -> str:
-        return f"epochs {self.start}-{self.end}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "start": self.start,
-            "end": self.end,
-            "message": self.message,
-            "layer": self.layer,
-        }
 
 
 def _runs(flags: np.ndarray, gap: int = 0) -> Iterator[tuple[int, int]]:
@@ -188,9 +166,9 @@ class Diagnostics:
         self.samples: list[_Sample] = []
         self.events: list[Event] = []
 
-    def __call__(self, epoch: int, loss: float) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if epoch % self.every == 0:
-            self.samples.append(self._sample(epoch, loss))
+            self.samples.append(self._sample(epoch, logs["loss"]))
 
     def _sample(self, epoch: int, loss: float) -> _Sample:
         hidden = self.net.layers[:-1]

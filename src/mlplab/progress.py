@@ -35,7 +35,8 @@ class ProgressBar:
 
         return tqdm(total=self.epochs, desc=self.desc, unit="epoch", file=self.file)
 
-    def __call__(self, epoch: int, loss: Any) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        loss = logs["loss"]
         if (epoch + 1) % self.every:
             return
         if self._bar is None:

@@ -151,9 +151,9 @@ def _minimize_lbfgs(
     return History(losses, int(result.nit), time.perf_counter() - start)
 
 
-def _print_loss(epoch: int, loss: float) -> None:
+def _print_loss(epoch: int, logs: dict) -> None:
     """``verbose=True``: scikit-learn's line per epoch (a shell prints; the library never)."""
-    print(f"Iteration {epoch + 1}, loss = {float(loss):.8f}")
+    print(f"Iteration {epoch + 1}, loss = {float(logs['loss']):.8f}")
 
 
 class _BaseMLP(BaseEstimator):

@@ -25,7 +25,7 @@ from mlplab.cli.options import (
 from mlplab.cli.progress import epoch_progress
 from mlplab.experiments import StackOutcome, check_memory, estimate_bytes, memory_limit, train_stack
 from mlplab.nn.network import MLP
-from mlplab.train.fit import CLASSIFICATION_LOSSES
+from mlplab.train.job import CLASSIFICATION_LOSSES
 from mlplab.train.optimizers import OPTIMIZERS
 
 __all__ = ["ensemble", "ensemble_data", "max_memory_option", "run_ensemble", "stack_bytes"]

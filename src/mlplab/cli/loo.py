@@ -38,7 +38,7 @@ class _HeldOutWatch:
         self.train_curve: list[float] = []
         self.held_curve: list[float] = []
 
-    def __call__(self, epoch: int, loss: Any) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if epoch + 1 in self.record:  # after this epoch's update
             X, t = self.train
             self.train_curve.append(float(np.mean(self.net.evaluate(X, t))) / len(X))

@@ -24,12 +24,11 @@ def epoch_progress(epochs: int, *, quiet: bool, desc: str = "training") -> Itera
     every = max(1, epochs // 200)  # ~200 refreshes, whatever the length
     with tqdm(total=epochs, desc=desc, unit="epoch", file=sys.stderr, leave=False) as bar:
 
-        def advance(epoch: int, loss: float, metrics: dict | None = None) -> None:
+        def advance(epoch: int, logs: dict) -> None:
             if (epoch + 1) % every == 0:
                 bar.update(every)
-                shown = {"loss": loss, **(metrics or {})}
                 postfix = {
-                    k.replace("accuracy", "acc"): float(np.mean(v)) for k, v in shown.items()
+                    k.replace("accuracy", "acc"): float(np.mean(v)) for k, v in logs.items()
                 }
                 bar.set_postfix({k: f"{v:.3g}" for k, v in postfix.items()}, refresh=False)
 

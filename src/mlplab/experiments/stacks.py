@@ -66,7 +66,7 @@ class SolveWatch:
         self.net, self.X, self.t, self.every = net, X, t, every
         self.first = np.full(net.stack or 1, -1, dtype=np.int64)
 
-    def __call__(self, epoch: int, loss: Any) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if epoch % self.every:
             return
         y = self.net.layers[-1].h

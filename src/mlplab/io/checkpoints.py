@@ -199,8 +199,13 @@ class CheckpointCallback:
             return self._before.copy()
         return np.concatenate([self._before, np.asarray(self._losses, dtype=np.float64)])
 
-    def __call__(self, epoch: int, loss: Any) -> None:
-        self._losses.append(np.array(loss, dtype=np.float64))
+    @property
+    def weights_every(self) -> int:
+        """Saves the network's weights every ``every`` epochs of the run."""
+        return self.every
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        self._losses.append(np.array(logs["loss"], dtype=np.float64))
         if self.epoch % self.every == 0:
             self.save()
 

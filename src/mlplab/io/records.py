@@ -61,10 +61,10 @@ def make_record(
 
 def versions() -> dict[str, str]:
     """The versions that can change floating-point results: mlplab, NumPy, Python, machine."""
-    import mlplab
+    from mlplab import __version__
 
     return {
-        "mlplab": mlplab.__version__,
+        "mlplab": __version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -7,12 +7,19 @@ its derivative in terms of the pre-activation ``z`` (``from_output=False``).
 
 ``ACTIVATIONS`` is the name table that the network, the CLI's choices and the
 error messages are all generated from.
+
+The built-ins' ``f`` and ``derivative`` are written once in array-API style: each
+takes the array module as ``xp`` (``numpy`` by default, ``jax.numpy`` in the compiled
+engine), so both engines run the same lines (``array_api=True``). The ``*_into``
+versions are the NumPy engine's measured optimisation: the same operations written
+into kept buffers, tested equal to the plain form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +45,8 @@ class Activation:
     ``derivative`` takes ``h`` when ``from_output`` is true (the seed's
     ``h * (1 - h)``), else ``z``. The network calls ``forward`` and ``backward``;
     built-ins also give ``*_into`` versions that write into a buffer, so a
-    training loop allocates nothing.
+    training loop allocates nothing. With ``array_api``, ``f`` and ``derivative``
+    also take ``xp=`` (the array module) and run on any array library's arrays.
     """
 
     name: str
@@ -49,6 +57,12 @@ class Activation:
     output: bool = False
     f_into: Callable[[Array, Array], Array] | None = None
     derivative_into: Callable[[Array, Array], Array] | None = None
+    array_api: bool = False
+
+    def delta(self, grad_h: Any, h: Any, z: Any, xp: Any = np) -> Any:
+        """``delta = dL/dh * f'`` without writing into anything (any array module ``xp``)."""
+        at = h if self.from_output else z
+        return grad_h * (self.derivative(at, xp=xp) if self.array_api else self.derivative(at))
 
     @property
     def needs_z(self) -> bool:
@@ -74,8 +88,50 @@ class Activation:
 _ONES = {np.dtype(t).char: np.ones((), dtype=t) for t in (np.float32, np.float64)}
 
 
-def _sigmoid(z: Array) -> Array:
-    return 1 / (1 + np.exp(-z))
+# --- the math, once, for any array module xp ------------------------------------------
+
+
+def _sigmoid(z: Any, xp: Any = np) -> Any:
+    return 1 / (1 + xp.exp(-z))  # the seed's 1/(1+np.exp(-z))
+
+
+def _sigmoid_derivative(h: Any, xp: Any = np) -> Any:
+    return h * (1 - h)  # the seed's h*(1-h)
+
+
+def _tanh(z: Any, xp: Any = np) -> Any:
+    return xp.tanh(z)
+
+
+def _tanh_derivative(h: Any, xp: Any = np) -> Any:
+    return 1 - h * h
+
+
+def _relu(z: Any, xp: Any = np) -> Any:
+    return xp.maximum(z, 0)
+
+
+def _relu_derivative(h: Any, xp: Any = np) -> Any:
+    return (h > 0).astype(h.dtype)
+
+
+def _leaky_relu_derivative(h: Any, xp: Any = np) -> Any:
+    return xp.where(h > 0, 1, LEAKY_SLOPE).astype(h.dtype)
+
+
+def _softplus_derivative(h: Any, xp: Any = np) -> Any:
+    return -xp.expm1(-h)  # softplus' = sigmoid(z) = 1 - e^(-h), since e^h = 1 + e^z
+
+
+def _identity(z: Any, xp: Any = np) -> Any:
+    return z
+
+
+def _identity_derivative(h: Any, xp: Any = np) -> Any:
+    return xp.ones_like(h)
+
+
+# --- the same, into kept buffers (the NumPy engine's) -----------------------------------
 
 
 def _sigmoid_into(z: Array, out: Array) -> Array:
@@ -108,12 +164,12 @@ def _relu_derivative_into(h: Array, out: Array) -> Array:
 LEAKY_SLOPE = 0.01
 
 
-def _leaky_relu(z: Array) -> Array:
-    return np.where(z > 0, z, LEAKY_SLOPE * z)
+def _leaky_relu(z: Any, xp: Any = np) -> Any:
+    return xp.where(z > 0, z, LEAKY_SLOPE * z)
 
 
-def _softplus(z: Array) -> Array:
-    return np.logaddexp(0, z)  # log(1 + e^z) without overflow
+def _softplus(z: Any, xp: Any = np) -> Any:
+    return xp.logaddexp(0, z)  # log(1 + e^z) without overflow
 
 
 def _softplus_into(z: Array, out: Array) -> Array:
@@ -126,8 +182,8 @@ def _identity_into(z: Array, out: Array) -> Array:
     return out
 
 
-def _softmax(z: Array) -> Array:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
+def _softmax(z: Any, xp: Any = np) -> Any:
+    e = xp.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -147,6 +203,9 @@ class _Softmax(Activation):
         grad_h *= h
         return grad_h
 
+    def delta(self, grad_h: Any, h: Any, z: Any, xp: Any = np) -> Any:
+        return (grad_h - (grad_h * h).sum(axis=-1, keepdims=True)) * h
+
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
@@ -154,40 +213,48 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "sigmoid",
             _sigmoid,
-            lambda h: h * (1 - h),
+            _sigmoid_derivative,
             output=True,
             f_into=_sigmoid_into,
             derivative_into=_sigmoid_derivative_into,
+            array_api=True,
         ),
         Activation(
             "tanh",
-            np.tanh,
-            lambda h: 1 - h * h,
+            _tanh,
+            _tanh_derivative,
             f_into=np.tanh,
             derivative_into=_tanh_derivative_into,
+            array_api=True,
         ),
         Activation(
             "relu",
-            lambda z: np.maximum(z, 0),
-            lambda h: (h > 0).astype(h.dtype),
+            _relu,
+            _relu_derivative,
             f_into=_relu_into,
             derivative_into=_relu_derivative_into,
+            array_api=True,
+        ),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, array_api=True),
+        Activation(
+            "softplus", _softplus, _softplus_derivative, f_into=_softplus_into, array_api=True
         ),
         Activation(
-            "leaky_relu",
-            _leaky_relu,
-            lambda h: np.where(h > 0, 1, LEAKY_SLOPE).astype(h.dtype),
+            "identity",
+            _identity,
+            _identity_derivative,
+            output=True,
+            f_into=_identity_into,
+            array_api=True,
         ),
-        # softplus' = sigmoid(z) = 1 - e^(-h), since e^h = 1 + e^z.
-        Activation("softplus", _softplus, lambda h: -np.expm1(-h), f_into=_softplus_into),
-        Activation("identity", lambda z: z, np.ones_like, output=True, f_into=_identity_into),
         _Softmax(
             "softmax",
             _softmax,
-            lambda h: h * (1 - h),
+            _sigmoid_derivative,  # the diagonal of its Jacobian; delta() uses the whole
             hidden=False,
             output=True,
             f_into=_softmax_into,
+            array_api=True,
         ),
     ]
 }

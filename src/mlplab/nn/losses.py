@@ -13,7 +13,7 @@ directly, and the loss is computed from ``z`` in a form that cannot overflow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,11 +30,11 @@ __all__ = ["LOSSES", "REDUCTIONS", "Loss", "Objective", "get_loss"]
 REDUCTIONS = ("sum", "mean")
 
 
-def _sum_squares(d: Array) -> Array:
+def _sum_squares(d: Array, xp: Any = np) -> Array:
     """``sum(d^2)`` over the last two axes: a float, or one per network of a stack."""
     if d.ndim == 2:
-        return np.vdot(d, d)
-    return np.einsum("...ij,...ij->...", d, d)
+        return xp.vdot(d, d)
+    return xp.einsum("...ij,...ij->...", d, d)
 
 
 class Loss:
@@ -49,9 +49,25 @@ class Loss:
     outputs: tuple[str, ...] | None = None
     cancels: str
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
-        """Loss per network and ``y - t``: ``dL/dy`` or, where cancelled, ``dL/dz``."""
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        """Loss per network and ``y - t``: ``dL/dy`` or, where cancelled, ``dL/dz``.
+
+        ``xp`` is the array module (``numpy``, or ``jax.numpy`` in the compiled engine).
+        """
         raise NotImplementedError
+
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
+        """The loss of each example (row), ``(..., n)``: the terms ``value_and_gradient`` sums."""
+        raise NotImplementedError
+
+    def weighted(
+        self, y: Array, t: Array, z: Array | None, weight: Array, xp: Any = np
+    ) -> tuple[Array, Array]:
+        """``value_and_gradient`` with example ``i``'s loss and gradient times ``weight[i]``."""
+        _, d = self.value_and_gradient(y, t, z, xp)
+        return self.row_values(y, t, z, xp) @ weight, d * weight[:, None]
 
     def __repr__(self) -> str:
         return f"<loss {self.name}: {self.formula}>"
@@ -62,9 +78,15 @@ class SquaredError(Loss):
     formula = "L = 1/2 * sum((y - t)^2)"
     cancels = "identity"
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
-        d = np.subtract(y, t)  # dL/dy
-        return 0.5 * _sum_squares(d), d
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        d = y - t  # dL/dy
+        return 0.5 * _sum_squares(d, xp), d
+
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
+        d = y - t
+        return 0.5 * (d * d).sum(axis=-1)
 
 
 class BinaryCrossEntropy(Loss):
@@ -73,10 +95,14 @@ class BinaryCrossEntropy(Loss):
     outputs = ("sigmoid",)
     cancels = "sigmoid"
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        return self.row_values(y, t, z, xp).sum(axis=-1), y - t
+
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
         # With y = sigmoid(z): -t log y - (1-t) log(1-y) = softplus(z) - t z, finite for any z.
-        value = (np.logaddexp(0, z) - t * z).sum(axis=(-2, -1))
-        return value, np.subtract(y, t)
+        return (xp.logaddexp(0, z) - t * z).sum(axis=-1)
 
 
 class CrossEntropy(Loss):
@@ -85,12 +111,16 @@ class CrossEntropy(Loss):
     outputs = ("softmax",)
     cancels = "softmax"
 
-    def value_and_gradient(self, y: Array, t: Array, z: Array | None) -> tuple[Array, Array]:
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        return self.row_values(y, t, z, xp).sum(axis=-1), y - t
+
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
         # With y = softmax(z): -log y_i = logsumexp(z) - z_i, shifted by max(z) to stay finite.
         zmax = z.max(axis=-1, keepdims=True)
-        logsumexp = np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
-        value = (t * (logsumexp - z)).sum(axis=(-2, -1))
-        return value, np.subtract(y, t)
+        logsumexp = xp.log(xp.exp(z - zmax).sum(axis=-1, keepdims=True)) + zmax
+        return (t * (logsumexp - z)).sum(axis=-1)
 
 
 LOSSES: dict[str, Loss] = {
@@ -111,7 +141,9 @@ class Objective:
     """Output activation and loss together: ``(loss, delta)`` from ``y``, ``z`` and ``t``.
 
     ``delta`` is ``dL/dz`` of the output layer, the seed's ``-y_delta``. With
-    ``reduction="mean"`` both are divided by the number of examples.
+    ``reduction="mean"`` both are divided by the number of examples. With a ``weight``
+    per example, each example's loss and delta count ``weight`` times, and the mean
+    divides by the weights' sum.
     """
 
     def __init__(self, activation: Activation, loss: Loss, reduction: str) -> None:
@@ -130,13 +162,18 @@ class Objective:
         self.cancels = loss.cancels == activation.name
         self.needs_z = loss.outputs is not None or activation.needs_z
 
-    def __call__(self, output: Dense, t: Array) -> tuple[Array, Array]:
+    def __call__(
+        self, output: Dense, t: Array, weight: Array | None = None
+    ) -> tuple[Array, Array]:
         """``(loss per network, delta)`` for the output layer's last forward pass."""
-        loss, delta = self.loss.value_and_gradient(output.h, t, output.z)
+        if weight is None:
+            loss, delta = self.loss.value_and_gradient(output.h, t, output.z)
+        else:
+            loss, delta = self.loss.weighted(output.h, t, output.z, weight)
         if not self.cancels:
             delta = output.activation_backward(delta)  # the seed's (y - t) * (y * (1 - y))
         if self.reduction == "mean":
-            n = t.shape[-2]
+            n = t.shape[-2] if weight is None else weight.sum()
             loss = loss / n
             delta /= n
         return loss, delta

@@ -49,7 +49,8 @@ from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
 
 if TYPE_CHECKING:
-    from mlplab.train.fit import Callback, History
+    from mlplab.train.callbacks import Callback
+    from mlplab.train.history import History
     from mlplab.train.optimizers import Optimizer
 
 Array = np.ndarray
@@ -289,10 +290,13 @@ class MLP:
             delta = below.activation_backward(grad_h)  # times act'(h): h * (1 - h)
         self.layers[0].backward(delta, grad_input=False)
 
-    def loss_and_backward(self, X: Array, T: Array) -> Array:
-        """One forward and backward pass; the loss is returned, gradients left in ``grads``."""
+    def loss_and_backward(self, X: Array, T: Array, weight: Array | None = None) -> Array:
+        """One forward and backward pass; the loss is returned, gradients left in ``grads``.
+
+        ``weight`` (one per row, optional) weighs each example's loss and gradient.
+        """
         self._forward(X)
-        loss, delta = self.objective(self.layers[-1], T)  # delta = dL/dz, the seed's -y_delta
+        loss, delta = self.objective(self.layers[-1], T, weight)  # dL/dz, the seed's -y_delta
         self.backward(delta)
         return loss
 
@@ -354,10 +358,13 @@ class MLP:
         ``mlplab.train.fit.fit``): ``batch_size`` (``None``: the whole set),
         ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
         ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
-        ``weight_decay`` (L2), ``seed`` (of the shuffling) and ``standardize``
-        (fit ``input_scaler`` on the training rows first). ``optimizer`` is a
-        name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T``
-        may be integer class labels when the network has several outputs.
+        ``weight_decay`` (L2 as a number, or ``L1``/``L2`` objects), ``seed`` (of the
+        shuffling), ``standardize`` (fit ``input_scaler`` on the training rows first),
+        ``sample_weight`` (one weight per example) and ``engine`` (where the epochs run:
+        ``"numpy"``, the default, or ``"jax"``). ``optimizer`` is a name from
+        ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T`` may be integer
+        class labels when the network has several outputs. ``callbacks`` get
+        ``on_epoch_end(epoch, logs)`` after every epoch (see ``mlplab.train.callbacks``).
         """
         from mlplab.train.fit import fit
 

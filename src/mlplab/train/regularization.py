@@ -1,12 +1,17 @@
-"""L2 weight decay as a term of the loss: ``L + alpha/2 * sum ||W||^2`` (biases not penalised).
+"""Weight penalties as terms of the loss, on the weight matrices only (biases not penalised).
 
-Its gradient ``alpha * W`` is added to ``dW`` after the backward pass, so
-forward, backward and the optimizers stay as they are.
+``L2(alpha)``: ``L + alpha/2 * sum ||W||^2``, gradient ``alpha * W`` (weight decay).
+``L1(alpha)``: ``L + alpha * sum |W|``, gradient ``alpha * sign(W)``.
+
+Each adds its gradient to ``dW`` after the backward pass, so forward, backward and
+the optimizers stay as they are. ``fit(weight_decay=...)`` takes a number (L2), one
+of these objects, or a sequence of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,34 +19,82 @@ from mlplab.errors import ConfigError
 
 Array = np.ndarray
 
-__all__ = ["L2"]
+__all__ = ["L1", "L2", "Regularizer", "get_regularizers"]
 
 
-class L2:
-    """``alpha/2 * sum ||W||^2`` over the weight matrices, gradient ``alpha * W``."""
+def _sum_over_matrix(a: Array, b: Array) -> Array:
+    """``sum(a * b)`` over the last two axes: a float, or one per network of a stack."""
+    return np.vdot(a, b) if a.ndim == 2 else np.einsum("...ij,...ij->...", a, b)
+
+
+class Regularizer:
+    """A penalty on the weight matrices: ``__call__`` adds its gradient, returns its value."""
+
+    name = "penalty"
 
     def __init__(self, alpha: float) -> None:
         if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not alpha >= 0:
-            raise ConfigError(f"weight decay must be a non-negative number, got {alpha!r}")
+            raise ConfigError(f"{self.name} must be a non-negative number, got {alpha!r}")
         self.alpha = float(alpha)
         self._scratch: list[Array] = []
 
+    def _work(self, weights: Sequence[Array]) -> list[Array]:
+        if len(self._scratch) != len(weights) or any(
+            s.shape != W.shape for s, W in zip(self._scratch, weights, strict=True)
+        ):
+            self._scratch = [np.empty_like(W) for W in weights]
+        return self._scratch
+
     def __call__(self, weights: Sequence[Array], grads: Sequence[Array], scale: float) -> Array:
-        """Add ``scale * alpha * W`` to each ``dW``; return ``scale * alpha/2 * sum ||W||^2``.
+        """Add ``scale * dPenalty/dW`` to each ``dW``; return ``scale * penalty``.
 
         ``scale`` is the share of the data set in the batch when the loss is summed
         over examples (so the batches of an epoch add up to one penalty), else 1.
         """
-        if len(self._scratch) != len(weights):
-            self._scratch = [np.empty_like(W) for W in weights]
-        a = self.alpha * scale
-        penalty = 0.0
-        for W, dW, s in zip(weights, grads, self._scratch, strict=True):
-            dW += np.multiply(W, a, out=s)
-            penalty = penalty + (
-                np.vdot(W, W) if W.ndim == 2 else np.einsum("...ij,...ij->...", W, W)
-            )
-        return 0.5 * a * penalty
+        raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"L2(alpha={self.alpha})"
+        return f"{type(self).__name__}(alpha={self.alpha})"
+
+
+class L2(Regularizer):
+    """``alpha/2 * sum ||W||^2`` over the weight matrices, gradient ``alpha * W``."""
+
+    name = "weight decay"
+
+    def __call__(self, weights: Sequence[Array], grads: Sequence[Array], scale: float) -> Array:
+        a = self.alpha * scale
+        penalty = 0.0
+        for W, dW, s in zip(weights, grads, self._work(weights), strict=True):
+            dW += np.multiply(W, a, out=s)
+            penalty = penalty + _sum_over_matrix(W, W)
+        return 0.5 * a * penalty
+
+
+class L1(Regularizer):
+    """``alpha * sum |W|`` over the weight matrices, gradient ``alpha * sign(W)``."""
+
+    name = "L1 penalty"
+
+    def __call__(self, weights: Sequence[Array], grads: Sequence[Array], scale: float) -> Array:
+        a = self.alpha * scale
+        penalty = 0.0
+        for W, dW, s in zip(weights, grads, self._work(weights), strict=True):
+            np.sign(W, out=s)
+            penalty = penalty + _sum_over_matrix(s, W)  # sum |W| = sum sign(W) * W
+            dW += np.multiply(s, a, out=s)
+        return a * penalty
+
+
+def get_regularizers(weight_decay: Any) -> list[Regularizer]:
+    """The penalties of ``fit(weight_decay=...)``: a number (L2), an object, or several."""
+    if weight_decay is None or (
+        isinstance(weight_decay, int | float) and not isinstance(weight_decay, bool)
+        and weight_decay == 0
+    ):
+        return []
+    if isinstance(weight_decay, Regularizer):
+        return [weight_decay]
+    if isinstance(weight_decay, Sequence) and not isinstance(weight_decay, str):
+        return [r for item in weight_decay for r in get_regularizers(item)]
+    return [L2(weight_decay)]

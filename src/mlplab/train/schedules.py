@@ -3,9 +3,9 @@
 ``SCHEDULES`` maps a name to a class; ``get_schedule`` turns a name, an object
 or ``None`` (constant) into a schedule. A schedule only reads the epoch and the
 initial rate, so it works with any optimizer that has an ``lr`` attribute.
-A schedule may also have ``update(loss) -> bool``: the training loop then calls it
-after every epoch with that epoch's training loss, and stops when it returns
-``True`` (``Adaptive``, which watches the loss, uses this).
+A schedule that reads the loss is also a ``fit`` callback: ``Adaptive`` reads each
+epoch's training loss in ``on_epoch_end`` and stops training when the rate cannot
+go lower.
 """
 
 from __future__ import annotations
@@ -106,6 +106,10 @@ class Adaptive:
         if epoch == 0:  # a new run: start again from lr0
             self.lr, self.best, self.stalled = float(lr0), math.inf, 0
         return self.lr
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> bool:
+        """As a ``fit`` callback: ``update`` with the epoch's training loss."""
+        return self.update(float(logs["loss"]))
 
     def update(self, loss: float) -> bool:
         """Record an epoch's training loss; ``True`` means stop (the rate cannot go lower)."""

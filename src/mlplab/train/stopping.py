@@ -1,24 +1,31 @@
 """Early stopping: watch a loss after every epoch and stop when it stops improving.
 
-The training loop calls ``update(epoch, value, params)`` once per epoch; it keeps
-a copy of the best weights, and ``restore(params)`` puts them back at the end.
+A ``fit`` callback like any other: after every epoch it reads the watched loss from
+the logs (``update``), keeps a copy of the best weights, and at the end of training
+puts them back (``restore``) and notes the best epoch in the ``History``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.errors import ConfigError
+from mlplab.train.callbacks import Callback
+
+if TYPE_CHECKING:
+    from mlplab.nn.network import MLP
+    from mlplab.train.history import History
 
 Array = np.ndarray
 
 __all__ = ["EarlyStopping"]
 
 
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop after ``patience`` epochs without the loss improving by more than ``min_delta``.
 
     ``monitor`` is ``"val_loss"`` (the default; the training loss when no validation
@@ -43,7 +50,24 @@ class EarlyStopping:
         self.min_delta = float(min_delta)
         self.monitor = monitor
         self.restore_best = restore_best
+        # the best weights are copied when seen, so they must be current after every epoch
+        self.weights_every = 1 if restore_best else None
+        self._params: list[Array] = []
         self.reset()
+
+    def on_train_begin(self, net: MLP) -> None:
+        self.reset()
+        self._params = [v for p in net.params for v in p.values()]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> bool:
+        """Stop when the watched loss (``val_loss`` if recorded, else ``loss``) stalls."""
+        value = logs.get("val_loss", logs["loss"]) if self.monitor == "val_loss" else logs["loss"]
+        return self.update(epoch, float(value), self._params)
+
+    def on_train_end(self, history: History) -> None:
+        """Put the best epoch's weights back and note that epoch in the history."""
+        self.restore(self._params)
+        history.best_epoch = self.best_epoch
 
     def reset(self) -> None:
         self.best = math.inf

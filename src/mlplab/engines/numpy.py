@@ -1,0 +1,212 @@
+"""The NumPy engine: the seed's ``for j in range(60000)`` with its pieces named.
+
+An epoch is a forward and backward pass (``MLP.loss_and_backward``), the
+regularization terms, a finite-loss check, the epoch's loss and accuracy noted, and
+an optimizer step; with mini-batches the same over batches drawn through a shuffled
+index (the data are never copied per epoch). ``full_batch_epoch`` and
+``minibatch_epoch`` are those two kinds. After the epoch, the validation rows are
+measured. This is the readable reference: bit-for-bit the seed's arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mlplab.engines import AfterEpoch, Diverged, EpochLogs
+from mlplab.nn.targets import predicted_class
+from mlplab.train.job import TrainJob
+
+Array = np.ndarray
+
+__all__ = ["MAX_BLOCK_VALUES", "NumpyEngine", "NumpyRunner"]
+
+MAX_BLOCK_VALUES = 2**20  # a stack's losses per block at most (8 MiB per recorded metric)
+
+
+class NumpyEngine:
+    """Runs epochs with NumPy, in the network's own arrays."""
+
+    name = "numpy"
+
+    def start(self, job: TrainJob) -> NumpyRunner:
+        return NumpyRunner(job)
+
+
+class NumpyRunner:
+    """One ``fit``'s epochs on NumPy: the network and optimizer are updated in place."""
+
+    def __init__(self, job: TrainJob) -> None:
+        self.job = job
+        net = job.net
+        self.params = [v for p in net.params for v in p.values()]
+        self.grads = [v for g in net.grads for v in g.values()]
+        self.weights = [p["W"] for p in net.params]  # what the penalties look at
+        self.weight_grads = [g["W"] for g in net.grads]
+        self.output = net.layers[-1]
+        self.freezer = _Freezer(net.stack, self.params) if job.stacked else None
+        self.mean = net.reduction == "mean"
+        self.order = np.arange(job.n)
+        size = job.batch_size
+        self.bounds = [(lo, min(lo + size, job.n)) for lo in range(0, job.n, size)]
+        self.epoch_fn = self.full_batch_epoch if job.full_batch else self.minibatch_epoch
+        self._errstate = np.errstate(over="ignore", invalid="ignore")
+
+    def __enter__(self) -> NumpyRunner:
+        # overflow and inf - inf are caught by the finite-loss check, which names the epoch
+        self._errstate.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._errstate.__exit__(*exc)
+
+    @property
+    def diverged_at(self) -> Array | None:
+        return None if self.freezer is None else self.freezer.diverged_at
+
+    def block(self, remaining: int, weights_every: int | None) -> int:
+        """All the epochs at once (the network is current after every epoch), in blocks
+        of at most ``MAX_BLOCK_VALUES`` losses for a stack."""
+        return min(remaining, max(1, MAX_BLOCK_VALUES // (self.job.net.stack or 1)))
+
+    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs:
+        """Run epochs ``[first, stop)``; what each recorded, row by row.
+
+        ``after_epoch(epoch, logs)`` is called after each epoch, here and now; when it
+        returns ``True`` the block ends there.
+        """
+        job = self.job
+        logs = _new_logs(job, stop - first)
+        optimizer, schedule, epoch_fn = job.optimizer, job.schedule, self.epoch_fn
+        for i, epoch in enumerate(range(first, stop)):
+            if schedule is not None:
+                optimizer.lr = schedule(epoch, job.lr0)
+            try:
+                loss, right = epoch_fn(epoch)
+            except Diverged as e:
+                e.logs = logs.head(i)
+                raise
+            logs.loss[i] = loss
+            if right is not None:
+                logs.accuracy[i] = right
+            if job.Xv is not None:
+                self.validate(logs, i)
+            if after_epoch is not None and after_epoch(epoch, logs.at(i)):
+                return logs.head(i + 1)
+        return logs
+
+    def full_batch_epoch(self, epoch: int) -> tuple[Any, Any]:
+        """One step on all rows; ``(loss, accuracy)`` at the weights before it (the seed's)."""
+        job = self.job
+        loss = self.job.net.loss_and_backward(job.X, job.T, job.weight)
+        for penalty in job.regularizers:
+            loss = loss + penalty(self.weights, self.weight_grads, 1.0)
+        loss = self.checked(epoch, loss)
+        right = None
+        if job.labels is not None:
+            right = (predicted_class(self.output.h) == job.labels).mean(axis=-1)
+        self.step()
+        return loss, right
+
+    def minibatch_epoch(self, epoch: int) -> tuple[Any, Any]:
+        """One step per batch of a fresh shuffle; the batches' loss and accuracy, combined."""
+        job = self.job
+        if job.shuffle:
+            # a fresh permutation each epoch (not a shuffle of the last one), so an
+            # epoch's order depends only on the generator's state: resumable
+            self.order = job.rng.permutation(job.n)
+        total = 0.0
+        correct = 0
+        for lo, hi in self.bounds:
+            idx = self.order[lo:hi]
+            # a batch gathered through the shuffled index; take() without out= is the
+            # fastest gather (with out= it goes through a temporary)
+            weight = None if job.weight is None else job.weight.take(idx)
+            loss = job.net.loss_and_backward(job.X.take(idx, axis=0), job.T.take(idx, axis=0),
+                                             weight)  # fmt: skip
+            share = 1.0 if self.mean else (hi - lo) / job.n
+            for penalty in job.regularizers:
+                loss = loss + penalty(self.weights, self.weight_grads, share)
+            loss = self.checked(epoch, loss)
+            total = total + (loss * _count(weight, hi - lo) if self.mean else loss)
+            if job.labels is not None:
+                correct = correct + (predicted_class(self.output.h) == job.labels[idx]).sum(axis=-1)
+            self.step()
+        right = None if job.labels is None else correct / job.n
+        return (total / _count(job.weight, job.n) if self.mean else total), right
+
+    def checked(self, epoch: int, loss: Any) -> Any:
+        """The loss if finite; a stack freezes its diverged networks, one network stops."""
+        if self.freezer is not None:
+            return self.freezer.check(epoch, loss)
+        if not math.isfinite(loss):
+            raise Diverged(epoch, loss, EpochLogs(np.empty(0)))
+        return loss
+
+    def step(self) -> None:
+        self.job.optimizer.step(self.params, self.grads)
+        if self.freezer is not None:
+            self.freezer.after_step()
+
+    def validate(self, logs: EpochLogs, i: int) -> None:
+        """The validation rows' loss and accuracy at the weights after the epoch."""
+        job = self.job
+        job.net._forward(job.Xv)
+        logs.val_loss[i] = job.net.objective(self.output, job.Tv, job.val_weight)[0]
+        if logs.val_accuracy is not None:
+            logs.val_accuracy[i] = (predicted_class(self.output.h) == job.val_labels).mean(axis=-1)
+
+    def finish(self) -> None:
+        """Nothing to do: the network's arrays were trained in place."""
+
+
+def _count(weight: Array | None, rows: int) -> Any:
+    """How much a batch counts in a mean: its rows, or the sum of their weights."""
+    return rows if weight is None else weight.sum()
+
+
+def _new_logs(job: TrainJob, count: int) -> EpochLogs:
+    shape = (count,) if job.net.stack is None else (count, job.net.stack)
+    accuracy = job.labels is not None
+    validation = job.Xv is not None
+    return EpochLogs(
+        np.empty(shape),
+        np.empty(shape) if accuracy else None,
+        np.empty(shape) if validation else None,
+        np.empty(shape) if validation and accuracy else None,
+    )
+
+
+class _Freezer:
+    """A stack's diverged networks: frozen at the weights that gave their first non-finite loss.
+
+    From that epoch on, their weights are put back after every step and their losses read
+    NaN; the others go on. When every network has diverged, training stops.
+    """
+
+    def __init__(self, stack: int, params: list[Array]) -> None:
+        self.params = params
+        self.diverged_at = np.full(stack, -1, dtype=np.int64)
+        self._frozen: Array | None = None
+        self._saved: list[Array] = []
+
+    def check(self, epoch: int, loss: Array) -> Array:
+        """The loss with NaN for the frozen networks, freezing those newly non-finite."""
+        if np.isfinite(loss).all():
+            return loss
+        new = ~np.isfinite(loss) & (self.diverged_at < 0)
+        if new.any():
+            self.diverged_at[new] = epoch
+            self._frozen = self.diverged_at >= 0
+            self._saved = [p[self._frozen].copy() for p in self.params]
+            if self._frozen.all():
+                raise Diverged(epoch, loss, EpochLogs(np.empty(0)))
+        return np.where(self._frozen, np.nan, loss)
+
+    def after_step(self) -> None:
+        """Put the frozen networks' weights back after an optimizer step."""
+        if self._frozen is not None:
+            for p, saved in zip(self.params, self._saved, strict=True):
+                p[self._frozen] = saved

@@ -1,0 +1,186 @@
+"""``TrainJob``: everything one ``fit`` trains with, checked and prepared once.
+
+``prepare_job`` does what the driver does before the first epoch: checks the
+settings, splits off validation rows, fits the input scaler, draws the optimizer,
+schedule and regularization from their names. An engine reads the job and runs
+epochs; nothing in it changes while they run but the network and optimizer state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlplab.errors import ConfigError, DataError
+from mlplab.nn.scaling import InputScaler
+from mlplab.nn.targets import predicted_class
+from mlplab.train.optimizers import Optimizer, get_optimizer
+from mlplab.train.regularization import Regularizer, get_regularizers
+from mlplab.train.schedules import Schedule, get_schedule
+
+if TYPE_CHECKING:
+    from mlplab.nn.network import MLP
+
+Array = np.ndarray
+
+__all__ = ["TrainJob", "prepare_job"]
+
+CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
+
+
+@dataclass
+class TrainJob:
+    """The data and settings of one ``fit``, ready for an engine.
+
+    ``X``, ``Xv`` are scaled (through ``net.input_scaler``); ``labels`` and ``val_labels``
+    are the target classes when accuracy is recorded, else ``None``; ``weight`` and
+    ``val_weight`` the per-example weights (``None``: every example counts once).
+    """
+
+    net: MLP
+    X: Array
+    T: Array
+    Xv: Array | None
+    Tv: Array | None
+    weight: Array | None
+    val_weight: Array | None
+    optimizer: Optimizer
+    schedule: Schedule | None
+    lr0: float
+    regularizers: list[Regularizer]
+    batch_size: int
+    shuffle: bool
+    rng: np.random.Generator
+    labels: Array | None
+    val_labels: Array | None
+
+    @property
+    def n(self) -> int:
+        return len(self.X)
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size == self.n
+
+    @property
+    def stacked(self) -> bool:
+        return self.net.stack is not None
+
+
+def prepare_job(
+    net: MLP,
+    X: Any,
+    T: Any,
+    *,
+    lr: float,
+    optimizer: str | Optimizer | None,
+    batch_size: int | None,
+    shuffle: bool,
+    validation: Any,
+    schedule: str | Schedule | None,
+    weight_decay: Any,
+    seed: int | np.random.Generator | None,
+    standardize: bool,
+    sample_weight: Any,
+) -> TrainJob:
+    """Check every setting and the data; split, scale and weigh the rows."""
+    rng = (
+        seed
+        if isinstance(seed, np.random.Generator)
+        else np.random.default_rng(net.seed if seed is None else seed)
+    )
+    if not isinstance(standardize, bool | np.bool_):
+        raise ConfigError(f"standardize must be True or False, got {standardize!r}")
+    X, T = net.check_data(X, T, scaled=False)  # check and split the raw rows
+    weight = _check_weights(sample_weight, len(X), net.dtype)
+    X, T, weight, Xv, Tv, val_weight = _validation_data(net, X, T, weight, validation, rng)
+    if standardize:
+        net.input_scaler = InputScaler.fit(X)
+    if net.input_scaler is not None:
+        X = net.input_scaler.transform(X)
+        Xv = None if Xv is None else net.input_scaler.transform(Xv)
+    optimizer = get_optimizer(optimizer, lr)
+    schedule = get_schedule(schedule)
+    if schedule is not None and not hasattr(optimizer, "lr"):
+        raise ConfigError(f"a schedule needs an optimizer with an lr attribute, got {optimizer!r}")
+    track_accuracy = net.loss.name in CLASSIFICATION_LOSSES
+    return TrainJob(
+        net=net,
+        X=X,
+        T=T,
+        Xv=Xv,
+        Tv=Tv,
+        weight=weight,
+        val_weight=val_weight,
+        optimizer=optimizer,
+        schedule=schedule,
+        lr0=getattr(optimizer, "lr", lr),
+        regularizers=get_regularizers(weight_decay),
+        batch_size=_check_batch_size(batch_size, len(X)),
+        shuffle=bool(shuffle),
+        rng=rng,
+        labels=predicted_class(T) if track_accuracy else None,
+        val_labels=predicted_class(Tv) if track_accuracy and Tv is not None else None,
+    )
+
+
+def _check_batch_size(batch_size: Any, n: int) -> int:
+    if batch_size is None:
+        return n
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or (batch_size < 1)
+    ):
+        raise ConfigError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return min(int(batch_size), n)
+
+
+def _check_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
+    """Per-example weights as a 1-D array of ``n`` finite non-negative values, or ``None``."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"sample_weight must be numeric, one weight per example: {e}") from None
+    if w.shape != (n,):
+        raise DataError(f"sample_weight has shape {w.shape}; expected ({n},): one per example")
+    if n and not (np.isfinite(w).all() and w.min() >= 0):
+        raise DataError("sample_weight must be finite and non-negative")
+    if n and not w.sum() > 0:
+        raise DataError("sample_weight sums to 0: at least one example must count")
+    return w
+
+
+def _validation_data(
+    net: MLP, X: Array, T: Array, weight: Array | None, validation: Any, rng: np.random.Generator
+) -> tuple[Array, Array, Array | None, Array | None, Array | None, Array | None]:
+    """``(X, T, weight, Xv, Tv, val_weight)``: the given validation pair (unweighted), or a
+    seeded share split off the data with its weights (all unscaled)."""
+    if validation is None:
+        return X, T, weight, None, None, None
+    if isinstance(validation, tuple | list) and len(validation) == 2:
+        Xv, Tv = net.check_data(validation[0], validation[1], scaled=False)
+        return X, T, weight, Xv, Tv, None
+    if isinstance(validation, float) and 0 < validation < 1:
+        n_val = round(validation * len(X))
+        if not 1 <= n_val < len(X):
+            raise ConfigError(
+                f"validation={validation} leaves {n_val} of {len(X)} examples for validation; "
+                "need at least one for each side"
+            )
+        order = rng.permutation(len(X))
+        val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+        split = _rows(weight, train), _rows(weight, val)
+        return X[train], T[train], split[0], X[val], T[val], split[1]
+    raise ConfigError(
+        f"validation must be (X, T), a fraction in (0, 1) or None, got {validation!r}"
+    )
+
+
+def _rows(weight: Array | None, rows: Sequence[int] | Array) -> Array | None:
+    return None if weight is None else weight[rows]

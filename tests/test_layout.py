@@ -1,0 +1,181 @@
+"""The package's shape: layers that import only downward, no import cycles, small modules.
+
+Layers, lowest first (a module may import its own layer and those below):
+
+    0  errors, checks                      what everything may raise and check
+    1  nn/, datasets, splits               the seed's math and the data, NumPy only
+    2  train/, engines/, gradcheck         the driver and where epochs run
+    3  io/, diagnostics, summary, progress files, and reading a network or a run
+    4  experiments/, export/, plot, sklearn, codegen   what is built on training
+    5  cli/, playground/, the mlplab package itself    what a person uses
+
+Imports are read from the source (module level, inside functions and under
+``TYPE_CHECKING`` alike). The upward calls allowed are the user-facing conveniences
+named in ``ALLOWED_UPWARD``, each a lazy import inside that one function.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "mlplab"
+
+LAYERS = {
+    "mlplab.errors": 0,
+    "mlplab.checks": 0,
+    "mlplab.nn": 1,
+    "mlplab.datasets": 1,
+    "mlplab.splits": 1,
+    "mlplab.train": 2,
+    "mlplab.engines": 2,
+    "mlplab.gradcheck": 2,
+    "mlplab.io": 3,
+    "mlplab.diagnostics": 3,
+    "mlplab.summary": 3,
+    "mlplab.progress": 3,
+    "mlplab.experiments": 4,
+    "mlplab.export": 4,
+    "mlplab.plot": 4,
+    "mlplab.plotting": 4,
+    "mlplab.sklearn": 4,
+    "mlplab.codegen": 4,
+    "mlplab.cli": 5,
+    "mlplab.playground": 5,
+    "mlplab": 5,
+    "mlplab.__main__": 5,
+}
+
+# (module, function) -> the modules it may import lazily, above its layer
+ALLOWED_UPWARD = {
+    # the types in MLP.fit's signature, under TYPE_CHECKING
+    ("mlplab.nn.network", None): {"mlplab.train.optimizers", "mlplab.train.callbacks",
+                                  "mlplab.train.history"},
+    ("mlplab.nn.network", "fit"): {"mlplab.train.fit"},
+    ("mlplab.nn.network", "save"): {"mlplab.io.models"},
+    ("mlplab.nn.network", "load"): {"mlplab.io.models"},
+    ("mlplab.nn.network", "from_torch"): {"mlplab.export"},
+    ("mlplab.nn.network", "summary"): {"mlplab.summary"},
+    ("mlplab.nn.network", "_repr_html_"): {"mlplab.summary"},
+    ("mlplab.train.history", "plot"): {"mlplab.plot"},
+}
+
+MAX_TOP_LEVEL_MODULES = 14
+MAX_FUNCTION_LINES = 80
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> int:
+    while module not in LAYERS:
+        module = module.rpartition(".")[0]
+    return LAYERS[module]
+
+
+def sources() -> dict[str, ast.Module]:
+    return {module_name(p): ast.parse(p.read_text(), str(p)) for p in sorted(SRC.rglob("*.py"))}
+
+
+def imports(module: str, tree: ast.Module):
+    """``(imported module, enclosing function or None, at module level at run time)``."""
+    package = module if (SRC.parent / module.replace(".", "/") / "__init__.py").exists() else (
+        module.rpartition(".")[0]
+    )
+
+    def visit(node: ast.AST, function: str | None, runtime: bool):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                yield from visit(child, function or child.name, False)
+            elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                yield from visit(child, function, False)
+            elif isinstance(child, ast.Import):
+                for alias in child.names:
+                    yield alias.name, function, runtime
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    up = package.split(".")[: len(package.split(".")) - child.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                for alias in child.names:
+                    if base == "mlplab" and alias.name == "__version__":
+                        continue  # a constant of the package, which is always imported first
+                    candidate = f"{base}.{alias.name}"
+                    known = (SRC.parent / (candidate.replace(".", "/") + ".py")).exists() or (
+                        SRC.parent / candidate.replace(".", "/") / "__init__.py"
+                    ).exists()
+                    yield (candidate if known else base), function, runtime
+            else:
+                yield from visit(child, function, runtime)
+
+    yield from visit(tree, None, True)
+
+
+@pytest.fixture(scope="module")
+def trees() -> dict[str, ast.Module]:
+    return sources()
+
+
+def test_every_module_has_a_layer(trees):
+    for module in trees:
+        assert layer_of(module) >= 0, module
+
+
+def test_imports_go_downward_except_the_named_conveniences(trees):
+    upward = []
+    for module, tree in trees.items():
+        for target, function, _ in imports(module, tree):
+            if not target.startswith("mlplab") or layer_of(target) <= layer_of(module):
+                continue
+            if target in ALLOWED_UPWARD.get((module, function), ()):
+                continue
+            upward.append(f"{module} ({function or 'module level'}) imports {target}")
+    assert not upward, "imports against the layering:\n" + "\n".join(upward)
+
+
+def test_the_allowed_upward_calls_exist(trees):
+    for (module, function), targets in ALLOWED_UPWARD.items():
+        found = {t for t, f, _ in imports(module, trees[module]) if f == function}
+        assert targets <= found, (module, function)
+
+
+def test_no_import_cycle_at_run_time(trees):
+    graph = {
+        module: {t for t, _, runtime in imports(module, tree) if runtime and t in trees}
+        for module, tree in trees.items()
+    }
+    state: dict[str, int] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in graph[module]:
+            if state.get(target) == 1:
+                cycle = [*path[path.index(target) :], target] if target in path else [target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in graph:
+        if module not in state:
+            visit(module, [module])
+
+
+def test_the_package_top_holds_few_modules():
+    top = sorted(p.name for p in SRC.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+def test_no_function_is_longer_than_a_screen(trees):
+    long = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({lines})")
+    assert not long, "functions over 80 lines:\n" + "\n".join(long)
