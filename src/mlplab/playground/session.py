@@ -4,12 +4,12 @@ The page never does arithmetic: this module trains with mlplab and turns the
 network's state into compact frames (plain JSON-ready dicts). It knows nothing
 of the web; ``app`` carries its frames over a WebSocket.
 
-Training is mini-batch gradient descent on the mean loss, with L1/L2
-regularisation added to the weights' gradients before each step (the weights
-only, not the biases; the losses shown are the data loss without that term).
-The network's parameters and gradients are views into one flat buffer each, so
-one step is two NumPy operations whatever the depth: ``g *= lr; p -= g``, the
-same numbers as ``SGD(lr)``.
+Training goes through the library: a few epochs of ``MLP.fit`` per call
+(mini-batch SGD on the mean loss, the batch order drawn from the session's own
+generator, L1 or L2 as ``mlplab.train.regularization`` objects on the weights
+only; the losses shown are the data loss without that term), as many calls as
+fit in the time a frame allows. The network's parameters are views into one flat
+buffer, so a snapshot, a rewind or a divergence check is one array operation.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from mlplab.playground.features import FEATURES, feature_matrix
 from mlplab.playground.regression import REGRESSION_SETS
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
 from mlplab.playground.upload import check_classes, parse_points
+from mlplab.train.optimizers import SGD
+from mlplab.train.regularization import L1, L2
 
 Array = np.ndarray
 
@@ -38,6 +40,8 @@ NEURON_STRIDE = 3  # each unit's heatmap: every 3rd point, 16 x 16, at the same 
 DATA_KEYS = ("dataset", "noise", "train_ratio", "points", "data_seed", "problem")
 NETWORK_KEYS = ("features", "hidden", "activation", "problem", "seed")
 MAX_PENDING = 10_000  # Step presses waiting to be trained
+MAX_EPOCHS_PER_FIT = 1000  # epochs in one call of fit, however fast they run
+REGULARIZERS = {"L1": L1, "L2": L2}
 
 
 def encode_grid(values: Array, lo: float, hi: float) -> str:
@@ -204,6 +208,7 @@ class Session:
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
         self._rng = np.random.default_rng(self.settings.seed)
+        self._epoch_seconds = 1e-3  # a running estimate, to size the calls of fit
         self.pending = 0
 
     # --- training -------------------------------------------------------------------
@@ -220,44 +225,44 @@ class Session:
         """
         if max_epochs is None and not self.playing and self.pending:
             max_epochs = self.pending
-        deadline = time.perf_counter() + seconds
+        start = time.perf_counter()
+        deadline = start + seconds
         snapshot, before = self._p.copy(), self.epoch
         limit = math.inf if max_epochs is None else max_epochs
-        with np.errstate(over="ignore", invalid="ignore"):
+        try:
             while self.epoch - before < limit:
-                self._epoch()
+                now = time.perf_counter()
+                fits = max(1.0, (deadline - now) / self._epoch_seconds)
+                k = int(min(limit - (self.epoch - before), fits, MAX_EPOCHS_PER_FIT))
+                self._fit(k)
+                spent = (time.perf_counter() - now) / k
+                self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * spent
                 if time.perf_counter() >= deadline:
                     break
-        done = self.epoch - before
-        self.pending = max(0, self.pending - done) if max_epochs is not None else self.pending
+        except TrainingDivergedError:
+            self._diverged(snapshot, before)
         if not np.isfinite(self._p).all():
             self._diverged(snapshot, before)
+        done = self.epoch - before
+        if max_epochs is not None:
+            self.pending = max(0, self.pending - done)
         return done
 
-    def _epoch(self) -> None:
-        """One epoch of mini-batch SGD on the mean loss, with L1/L2 on the weights."""
-        X, T = self.inputs["train"], self.targets["train"]
-        n = len(X)
-        b = min(self.settings.batch_size, n)
-        lr, rate, kind = self.settings.lr, self.settings.reg_rate, self.settings.regularization
-        p, g = self._p, self._g
-        W, gW = p[: self._n_weights], g[: self._n_weights]
-        scratch = np.empty_like(W)
-        backward = self.net.loss_and_backward
-        order = self._rng.permutation(n)
-        Xo, To = X[order], T[order]
-        for s in range(0, n, b):
-            backward(Xo[s : s + b], To[s : s + b])
-            if rate > 0 and kind != "none":
-                if kind == "L2":  # d/dW of rate/2 * W^2
-                    np.multiply(W, rate, scratch)
-                else:  # d/dW of rate * |W|
-                    np.sign(W, scratch)
-                    scratch *= rate
-                gW += scratch
-            g *= lr  # the step of SGD(lr): W -= lr * dW
-            p -= g
-        self.epoch += 1
+    def _fit(self, epochs: int) -> None:
+        """``epochs`` of mini-batch SGD through ``MLP.fit``, L1/L2 on the weights only."""
+        s = self.settings
+        penalty = REGULARIZERS.get(s.regularization)
+        decay = penalty(s.reg_rate) if penalty is not None and s.reg_rate > 0 else 0.0
+        self.net.fit(
+            self.inputs["train"],
+            self.targets["train"],
+            epochs=epochs,
+            optimizer=FlatSGD(s.lr, self._p, self._g),
+            batch_size=s.batch_size,
+            weight_decay=decay,
+            seed=self._rng,  # one generator: each epoch's batch order follows the last
+        )
+        self.epoch += epochs
 
     def _diverged(self, snapshot: Array, epoch_before: int) -> None:
         diverged_at, self.epoch = self.epoch, epoch_before
@@ -380,6 +385,25 @@ class Session:
             "predictions": predictions.tolist(),
             "printed": str(predictions),  # as the program's print(predict(X)) shows it
         }
+
+
+class FlatSGD(SGD):
+    """``SGD(lr)``, stepping all parameters at once through the flat buffers they view.
+
+    The same numbers as ``SGD(lr)`` (``p -= lr * g``), in one operation instead of one
+    per array: on the playground's small layers that is most of a step's cost.
+    """
+
+    def __init__(self, lr: float, params: Array, grads: Array) -> None:
+        super().__init__(lr)
+        self.flat, self.flat_grads = params, grads
+        self.work = np.empty_like(params)
+
+    def step(self, params: Any, grads: Any) -> None:
+        if self.lr == 1.0:
+            self.flat -= self.flat_grads  # SGD's lr == 1 path: p -= g
+        else:
+            self.flat -= np.multiply(self.flat_grads, self.lr, out=self.work)
 
 
 def _architecture(net: MLP) -> dict[str, Any]:
