@@ -91,10 +91,11 @@ class HostCheck:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        hosts = [v.decode("latin-1") for k, v in scope["headers"] if k == b"host"]
+        host = hosts[0] if len(hosts) == 1 else ""
         if host_allowed(host, self.allowed):
             return await self.app(scope, receive, send)
-        reason = f"Host {host or '(none)'} is not a name this server answers to"
+        reason = f"Host {' and '.join(hosts) or '(none)'} is not a name this server answers to"
         if scope["type"] == "http":
             return await PlainTextResponse(reason, status_code=400)(scope, receive, send)
         await _deny(WebSocket(scope, receive, send), 403, reason + " (see --allow-host)")
