@@ -75,8 +75,10 @@ function pointColour(state, label, range) {
 
 // `view`: { showTest, discretize, unit: null or { plane, name } }
 export function drawBoundary(canvas, state, frame, view) {
-  const ctx = canvas.getContext("2d");
+  // drawn on the CPU: the same pixels every time, however often they are read back
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const { left, top, size } = PLOT;
+  ctx.reset?.();  // no line width or text alignment left over from the last drawing
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const image = view.unit
     ? heatmap(view.unit.plane, state.unit_grid, view.discretize)
@@ -85,6 +87,7 @@ export function drawBoundary(canvas, state, frame, view) {
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(image, left, top, size, size);
   ctx.strokeStyle = "#999";
+  ctx.lineWidth = 1;
   ctx.strokeRect(left - 0.5, top - 0.5, size + 1, size + 1);
   ticks(ctx, state.domain[0], state.domain[1]);
   const [lo, hi] = state.domain;
