@@ -490,9 +490,10 @@ def test_screenshots_of_the_largest_network_a_regression_set_and_a_phone(browser
     folder = Path(SHOTS) if SHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     shots = [
-        ("playground-largest-network.png", LARGEST, 1280, 800, False),
+        ("playground-largest-network.png", LARGEST + "&dataset=spiral&features=x1%2Cx2%2Csinx1"
+         "%2Csinx2&noise=0.1", 1280, 800, True),
         ("playground-regression.png", "#dataset=multigaussian&problem=regression&hidden=8%2C8%2C4"
-         "&features=x1%2Cx2%2Cx1sq%2Cx2sq&show_test=true", 1280, 800, True),
+         "&features=x1%2Cx2%2Cx1sq%2Cx2sq", 1280, 800, True),
         ("playground-phone.png", LARGEST, 390, 844, False),
     ]  # fmt: skip
     for name, fragment, width, height, train in shots:

@@ -28,6 +28,7 @@ from mlplab.playground.features import FEATURES, feature_matrix
 from mlplab.playground.regression import REGRESSION_SETS
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
 from mlplab.playground.upload import check_classes, parse_points
+from mlplab.train.callbacks import Callback
 from mlplab.train.optimizers import SGD
 from mlplab.train.regularization import L1, L2
 
@@ -40,7 +41,7 @@ NEURON_STRIDE = 3  # each unit's heatmap: every 3rd point, 16 x 16, at the same 
 DATA_KEYS = ("dataset", "noise", "train_ratio", "points", "data_seed", "problem")
 NETWORK_KEYS = ("features", "hidden", "activation", "problem", "seed")
 MAX_PENDING = 10_000  # Step presses waiting to be trained
-MAX_EPOCHS_PER_FIT = 1000  # epochs in one call of fit, however fast they run
+MAX_EPOCHS_PER_FIT = 10_000  # epochs in one call of fit (a slice stops it sooner)
 REGULARIZERS = {"L1": L1, "L2": L2}
 
 
@@ -225,20 +226,10 @@ class Session:
         """
         if max_epochs is None and not self.playing and self.pending:
             max_epochs = self.pending
-        start = time.perf_counter()
-        deadline = start + seconds
         snapshot, before = self._p.copy(), self.epoch
-        limit = math.inf if max_epochs is None else max_epochs
+        limit = MAX_EPOCHS_PER_FIT if max_epochs is None else min(max_epochs, MAX_EPOCHS_PER_FIT)
         try:
-            while self.epoch - before < limit:
-                now = time.perf_counter()
-                fits = max(1.0, (deadline - now) / self._epoch_seconds)
-                k = int(min(limit - (self.epoch - before), fits, MAX_EPOCHS_PER_FIT))
-                self._fit(k)
-                spent = (time.perf_counter() - now) / k
-                self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * spent
-                if time.perf_counter() >= deadline:
-                    break
+            self._fit(limit, _Deadline(time.perf_counter() + seconds, self))
         except TrainingDivergedError:
             self._diverged(snapshot, before)
         if not np.isfinite(self._p).all():
@@ -248,21 +239,25 @@ class Session:
             self.pending = max(0, self.pending - done)
         return done
 
-    def _fit(self, epochs: int) -> None:
-        """``epochs`` of mini-batch SGD through ``MLP.fit``, L1/L2 on the weights only."""
+    def _fit(self, epochs: int, stopper: _Deadline) -> None:
+        """Up to ``epochs`` of mini-batch SGD through ``MLP.fit``, L1/L2 on the weights only;
+        ``stopper`` ends it at its deadline and counts the epochs."""
         s = self.settings
         penalty = REGULARIZERS.get(s.regularization)
         decay = penalty(s.reg_rate) if penalty is not None and s.reg_rate > 0 else 0.0
-        self.net.fit(
-            self.inputs["train"],
-            self.targets["train"],
-            epochs=epochs,
-            optimizer=FlatSGD(s.lr, self._p, self._g),
-            batch_size=s.batch_size,
-            weight_decay=decay,
-            seed=self._rng,  # one generator: each epoch's batch order follows the last
-        )
-        self.epoch += epochs
+        try:
+            self.net.fit(
+                self.inputs["train"],
+                self.targets["train"],
+                epochs=epochs,
+                optimizer=FlatSGD(s.lr, self._p, self._g),
+                batch_size=s.batch_size,
+                weight_decay=decay,
+                seed=self._rng,  # one generator: each epoch's batch order follows the last
+                callbacks=[stopper],
+            )
+        finally:
+            self.epoch += stopper.epochs
 
     def _diverged(self, snapshot: Array, epoch_before: int) -> None:
         diverged_at, self.epoch = self.epoch, epoch_before
@@ -385,6 +380,21 @@ class Session:
             "predictions": predictions.tolist(),
             "printed": str(predictions),  # as the program's print(predict(X)) shows it
         }
+
+
+class _Deadline(Callback):
+    """Stops ``fit`` after the epoch that brings the deadline within half an epoch."""
+
+    def __init__(self, deadline: float, session: Session) -> None:
+        self.deadline, self.session, self.epochs = deadline, session, 0
+        self.last = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> bool:
+        now = time.perf_counter()
+        s = self.session
+        s._epoch_seconds = 0.7 * s._epoch_seconds + 0.3 * (now - self.last)
+        self.last, self.epochs = now, self.epochs + 1
+        return now + 0.5 * s._epoch_seconds >= self.deadline
 
 
 class FlatSGD(SGD):

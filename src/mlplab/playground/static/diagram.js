@@ -166,10 +166,11 @@ export class Diagram {
     this.weights = frame.weights;
     this.planes.units = bytes(frame.units);
     this.paint(this.units.filter((u) => u.layer > 0), this.planes.units);
+    const thick = this.g.unit / 40;  // links as thick as the units are large
     for (const link of this.links) {
       const w = frame.weights[link.layer].W[link.i][link.j];
       link.path.setAttribute("stroke", css(diverging(w >= 0 ? 1 : -1)));
-      link.path.setAttribute("stroke-width", Math.min(8, 0.5 + Math.abs(w) * 2).toFixed(2));
+      link.path.setAttribute("stroke-width", (thick * Math.min(8, 0.5 + Math.abs(w) * 2)).toFixed(2));
       link.path.setAttribute("stroke-opacity", "0.8");
       link.path.dataset.weight = String(w);
       link.title.textContent = `${link.name}: ${w}`;
