@@ -369,12 +369,47 @@ def test_points_stay_visible_and_the_boundary_is_smooth(page):
         const cx = Math.round(28 + 0.75 * 286), cy = 6 + 143;
         let step = 0;
         for (let x = 30; x < 312; x++) step = Math.max(step, dist(px(x, 40), px(x + 1, 40)));
+        // a slanted edge: the logits rise along (1, -1/2); the probabilities saturate (0 or 1)
+        const z = (p) => Math.max(-12, Math.min(12, 2 * ((p % n) - 0.5 * Math.floor(p / n) - 12)));
+        const logits = new Uint8Array(n * n).map((_, p) => Math.round(((z(p) + 12) / 24) * 255));
+        const saturated = new Uint8Array(n * n).map((_, p) => (z(p) > 0 ? 255 : 0));
+        const text = (a) => btoa(String.fromCharCode(...a));
+        const edge = { ...frame, output: text(saturated), output_z: text(logits) };
+        edge.z_range = [-12, 12];
+        const none = { x: [], label: [] };
+        const empty = { ...state, points: { train: none, test: none } };
+        drawBoundary(c, empty, edge, { showTest: false, discretize: true, unit: null });
+        const e = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const rows = [], turns = [];
+        for (let y = 20; y < 280; y++) {
+            let x = 30;
+            while (x < 312 && e[(y * c.width + x) * 4 + 2] < 150) x++;  // blue is high in b
+            rows.push(y);
+            turns.push(x);
+        }
+        // how far the edge strays from the straight line fitted through it
+        const m = rows.length, my = rows.reduce((a, b) => a + b) / m;
+        const mx = turns.reduce((a, b) => a + b) / m;
+        let sxy = 0, syy = 0;
+        for (let i = 0; i < m; i++) {
+            sxy += (rows[i] - my) * (turns[i] - mx);
+            syy += (rows[i] - my) ** 2;
+        }
+        const slope = sxy / syy;
+        let stray = 0;
+        for (let i = 0; i < m; i++) {
+            stray = Math.max(stray, Math.abs(turns[i] - (mx + slope * (rows[i] - my))));
+        }
         return { point: dist(px(cx, cy), px(cx + 12, cy)),
-                 full: dist(px(40, 40), px(300, 40)), step };
+                 full: dist(px(40, 40), px(300, 40)), step, stray, slope };
     }"""
     )
     assert result["point"] > 60  # a blue point on the bluest region still stands out
-    assert result["step"] < 0.25 * result["full"]  # a sharp edge is drawn as a gradient
+    # a sharp edge between two cells is drawn as a gradient over the pixels between their
+    # centres (a blocky, nearest-cell drawing jumps the full distance at once)
+    assert result["step"] < 0.4 * result["full"]
+    # a slanted edge is a straight line, not a staircase of the grid's 6-pixel cells
+    assert result["slope"] == pytest.approx(0.5, abs=0.05) and result["stray"] <= 1.0, result
 
 
 def test_controls_that_do_not_apply_are_disabled(page):

@@ -53,6 +53,10 @@ def test_frame_carries_epoch_losses_output_units_and_weights():
     y = session.net.predict(feature_matrix(grid_points(session), ["x1", "x2"]))
     output = decode_grid(frame["output"], *frame["output_range"])
     np.testing.assert_allclose(output, y[:, 0], atol=0.5 / 255 + 1e-12)
+    # and the output unit's input (its logit), which the page interpolates before the sigmoid
+    logit = decode_grid(frame["output_z"], *frame["z_range"])
+    expected_z = np.clip(np.log(y[:, 0] / (1 - y[:, 0])), *frame["z_range"])
+    np.testing.assert_allclose(logit, expected_z, atol=24 / 255 / 2 + 1e-4)
     # every unit's heatmap: hidden layers then the output, every NEURON_STRIDE-th point
     outs = session.net.forward(feature_matrix(grid_points(session, NEURON_STRIDE), ["x1", "x2"]))
     g = frame["unit_grid"]

@@ -40,6 +40,7 @@ GRID = 48  # the decision boundary's resolution
 NEURON_STRIDE = 3  # each unit's heatmap: every 3rd point, 16 x 16, at the same centres
 DATA_KEYS = ("dataset", "noise", "train_ratio", "points", "data_seed", "problem")
 NETWORK_KEYS = ("features", "hidden", "activation", "problem", "seed")
+Z = 12.0  # output units' inputs are sent clipped to [-Z, Z] (sigmoid 6e-6 to 1 - 6e-6)
 MAX_PENDING = 10_000  # Step presses waiting to be trained
 MAX_EPOCHS_PER_FIT = 10_000  # epochs in one call of fit (a slice stops it sooner)
 REGULARIZERS = {"L1": L1, "L2": L2}
@@ -314,7 +315,10 @@ class Session:
                 for name, value in theirs.items():
                     mine[name][...] = value
             y = self._viewer.predict(self._grid)
-        outputs = [layer.h for layer in self._viewer.layers]  # each layer's output, read now
+            outputs = [layer.h for layer in self._viewer.layers]  # each layer's output, now
+            last = self._viewer.params[-1]
+            below = outputs[-2] if len(outputs) > 1 else self._grid
+            z = below @ last["W"] + last["b"]  # the output units' input, before their sigmoid
         lo, hi = self.output_range()
         k = NEURON_STRIDE
         units = np.concatenate(
@@ -329,6 +333,8 @@ class Session:
             "grid": GRID,
             "output": encode_grid(y.T, lo, hi),
             "output_range": [lo, hi],
+            "output_z": None if self.settings.problem == "regression" else encode_grid(z.T, -Z, Z),
+            "z_range": [-Z, Z],
             "unit_grid": GRID // k,
             "units": encode_grid(np.moveaxis(units, 2, 0), -1.0, 1.0),
             "weights": [

@@ -2,7 +2,7 @@
 // thickened by magnitude. Built once per architecture (and window width), then
 // updated per frame. It shrinks to the width it is given: a laptop shows the
 // largest network (6 layers of 8) whole, a phone a smaller copy of it.
-import { bytes, css, diverging } from "./colors.js";
+import { bytes, css, diverging, upscale } from "./colors.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -88,7 +88,7 @@ export class Diagram {
   unit(l, i) {
     const { unit } = this.g;
     const c = document.createElement("canvas");
-    c.width = c.height = this.state.unit_grid;
+    c.width = c.height = unit;  // drawn at its size, smoothly, from the unit's grid
     c.className = "unit";
     Object.assign(c.style, { left: `${this.x(l)}px`, top: `${this.y(i)}px`, width: `${unit}px`, height: `${unit}px` });
     c.setAttribute("data-testid", `unit-${l}-${i}`);
@@ -152,13 +152,7 @@ export class Diagram {
   paint(units, planes) {
     const g = this.state.unit_grid, size = g * g;
     units.forEach((u, k) => {
-      const ctx = u.canvas.getContext("2d");
-      const img = ctx.createImageData(g, g);
-      for (let p = 0; p < size; p++) {
-        const rgb = diverging((planes[k * size + p] / 255) * 2 - 1);
-        img.data.set([rgb[0], rgb[1], rgb[2], 255], p * 4);
-      }
-      ctx.putImageData(img, 0, 0);
+      upscale(u.canvas.getContext("2d"), planes.subarray(k * size, (k + 1) * size), g, u.canvas.width);
     });
   }
 

@@ -5,35 +5,64 @@ import { CLASS_COLORS, bytes, css, diverging, soft } from "./colors.js";
 // The square the plane is drawn in, inside the canvas: room for ticks left and below.
 const PLOT = { left: 28, top: 6, size: 286 };
 
-// One pixel's colour from the planes (one per output) at pixel p.
-function colour(planes, p, size, k, discretize) {
+// One pixel's colour from the outputs there (`values`: one per output, in [0, 1]).
+function colour(values, k, discretize) {
   if (k === 1) {
-    let v = (planes[p] / 255) * 2 - 1;
+    let v = values[0] * 2 - 1;
     if (discretize) v = v >= 0 ? 1 : -1;
     return soft(diverging(v));
   }
   if (discretize) {  // the most likely class, at full strength
     let best = 0;
-    for (let c = 1; c < k; c++) if (planes[c * size + p] > planes[best * size + p]) best = c;
+    for (let c = 1; c < k; c++) if (values[c] > values[best]) best = c;
     return soft(CLASS_COLORS[best % CLASS_COLORS.length]);
   }
   const rgb = [0, 0, 0];
   for (let c = 0; c < k; c++) {  // one colour per class, weighted by its probability
-    const w = planes[c * size + p] / 255;
     const col = CLASS_COLORS[c % CLASS_COLORS.length];
-    for (let i = 0; i < 3; i++) rgb[i] += w * col[i];
+    for (let i = 0; i < 3; i++) rgb[i] += values[c] * col[i];
   }
   return soft(rgb);
 }
 
-function heatmap(planes, n, discretize) {
-  const off = new OffscreenCanvas(n, n);
+// Interpolated logits (bytes / 255 over [lo, hi]) to the probabilities they give.
+function probabilities(lo, hi) {
+  return (values, k) => {
+    let top = -Infinity;
+    for (let c = 0; c < k; c++) { values[c] = lo + values[c] * (hi - lo); top = Math.max(top, values[c]); }
+    if (k === 1) { values[0] = 1 / (1 + Math.exp(-values[0])); return; }
+    let sum = 0;
+    for (let c = 0; c < k; c++) { values[c] = Math.exp(values[c] - top); sum += values[c]; }
+    for (let c = 0; c < k; c++) values[c] /= sum;
+  };
+}
+
+// The n x n planes of bytes drawn at `size` x `size` pixels: the values are interpolated
+// (bilinearly) before they are coloured, so an edge between classes is a smooth line,
+// not the staircase of the grid's cells. A classifier's planes are its output units'
+// inputs (logits), which vary smoothly where the probabilities saturate; `decode` turns
+// them into probabilities after the interpolation.
+function heatmap(planes, n, size, discretize, decode = null) {
+  const off = new OffscreenCanvas(size, size);
   const ctx = off.getContext("2d");
-  const img = ctx.createImageData(n, n);
-  const size = n * n, k = planes.length / size;
-  for (let p = 0; p < size; p++) {
-    const rgb = colour(planes, p, size, k, discretize);
-    img.data.set([rgb[0], rgb[1], rgb[2], 255], p * 4);
+  const img = ctx.createImageData(size, size);
+  const cells = n * n, k = planes.length / cells;
+  const values = new Float64Array(k);
+  const at = (t) => Math.min(n - 1, Math.max(0, ((t + 0.5) * n) / size - 0.5));
+  for (let py = 0; py < size; py++) {
+    const y = at(py), y0 = Math.floor(y), y1 = Math.min(n - 1, y0 + 1), fy = y - y0;
+    for (let px = 0; px < size; px++) {
+      const x = at(px), x0 = Math.floor(x), x1 = Math.min(n - 1, x0 + 1), fx = x - x0;
+      for (let c = 0; c < k; c++) {
+        const o = c * cells;
+        const top = planes[o + y0 * n + x0] * (1 - fx) + planes[o + y0 * n + x1] * fx;
+        const bottom = planes[o + y1 * n + x0] * (1 - fx) + planes[o + y1 * n + x1] * fx;
+        values[c] = (top * (1 - fy) + bottom * fy) / 255;
+      }
+      if (decode) decode(values, k);
+      const rgb = colour(values, k, discretize);
+      img.data.set([rgb[0], rgb[1], rgb[2], 255], (py * size + px) * 4);
+    }
   }
   ctx.putImageData(img, 0, 0);
   return off;
@@ -80,12 +109,13 @@ export function drawBoundary(canvas, state, frame, view) {
   const { left, top, size } = PLOT;
   ctx.reset?.();  // no line width or text alignment left over from the last drawing
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const image = view.unit
-    ? heatmap(view.unit.plane, state.unit_grid, view.discretize)
-    : heatmap(bytes(frame.output), frame.grid, view.discretize);
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(image, left, top, size, size);
+  let image;
+  if (view.unit) image = heatmap(view.unit.plane, state.unit_grid, size, view.discretize);
+  else if (frame.output_z) {
+    const decode = probabilities(frame.z_range[0], frame.z_range[1]);
+    image = heatmap(bytes(frame.output_z), frame.grid, size, view.discretize, decode);
+  } else image = heatmap(bytes(frame.output), frame.grid, size, view.discretize);
+  ctx.drawImage(image, left, top);
   ctx.strokeStyle = "#999";
   ctx.lineWidth = 1;
   ctx.strokeRect(left - 0.5, top - 0.5, size + 1, size + 1);
