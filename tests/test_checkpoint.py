@@ -238,10 +238,10 @@ def test_resume_of_a_finished_run_and_cli_errors(tmp_path: Path, capsys) -> None
 def test_settings_a_checkpointed_run_cannot_honour_are_refused(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlplab.cli import runs
+    from mlplab.experiments import checkpointed
 
     # as if --lr were a newer setting the checkpointed loop does not wire in yet
-    monkeypatch.setattr(runs, "CHECKPOINTABLE", runs.CHECKPOINTABLE - {"lr"})
+    monkeypatch.setattr(checkpointed, "CHECKPOINTABLE", checkpointed.CHECKPOINTABLE - {"lr"})
     args = ["train", "-q", "--epochs", "5", "--checkpoint", str(tmp_path / "ck")]
     assert main([*args, "--lr", "0.5"]) == 1
     assert "--checkpoint and --resume do not support --lr yet" in capsys.readouterr().err

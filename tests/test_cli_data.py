@@ -6,7 +6,6 @@ import csv
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -156,29 +155,6 @@ def test_real_command_in_a_subprocess(scaled_csv):
     assert json.loads(out.stdout)["epochs"] == 5
 
 
-def test_progress_bar_shows_accuracy_and_validation(monkeypatch):
-    import io
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    from mlplab.cli.progress import epoch_progress
-
-    screen = Terminal()
-    monkeypatch.setattr(sys, "stderr", screen)
-    X, T = load_dataset("gaussians3", n=90, seed=0)
-    net = MLP([2, 8, 3], "tanh", "softmax", "cross_entropy", "mean", init="glorot", seed=0)
-
-    def slow(epoch, loss):  # past tqdm's 0.1 s refresh interval, however fast the machine
-        time.sleep(0.002)
-
-    with epoch_progress(200, quiet=False) as callbacks:
-        net.fit(X, T, epochs=200, lr=0.5, validation=0.2, callbacks=[*callbacks, slow])
-    shown = screen.getvalue()
-    assert "acc=" in shown
-    assert "val_loss=" in shown
-    assert "val_acc=" in shown
 
 
 @pytest.fixture

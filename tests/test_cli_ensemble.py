@@ -111,13 +111,3 @@ def test_a_schedule_that_reads_one_loss_is_refused_for_a_stack(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a stack" in err
 
-
-def test_the_memory_estimate_counts_batch_arrays_and_optimizer_state():
-    from mlplab.cli.ensemble import stack_bytes
-    from mlplab.cli.options import TrainConfig
-
-    sizes = [2, 8, 1]
-    plain = stack_bytes(TrainConfig(dataset="moons"), sizes, 200, 1000)
-    batched = stack_bytes(TrainConfig(dataset="moons", batch_size=20), sizes, 200, 1000)
-    adam = stack_bytes(TrainConfig(dataset="moons", optimizer="adam"), sizes, 200, 1000)
-    assert plain < batched and plain < adam

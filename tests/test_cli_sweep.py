@@ -113,33 +113,8 @@ def test_an_unreachable_scheduler_is_one_line(capsys):
     assert err.count("\n") == 1
 
 
-def test_progress_advances_once_per_cell():
-    from mlplab.cli.options import TrainConfig
-    from mlplab.cli.sweep import make_cells, run_cells
-
-    lists = {"hidden": [(2,), (3,)], "activation": ["tanh"], "lr": [1.0], "init": ["seed"]}
-    cells = make_cells(TrainConfig(), {**lists, "epochs": [20], "nets": [8, 9]})
-    ticks = []
-    rows = run_cells(cells, workers=1, progress=lambda: ticks.append(1))
-    assert len(ticks) == len(cells) == 4
-    assert [(r["hidden"], r["nets"]) for r in rows] == [([2], 8), ([2], 9), ([3], 8), ([3], 9)]
 
 
-def test_heatmap_shows_the_solved_fraction_averaged_over_other_axes():
-    require("matplotlib")
-    from mlplab.plotting import sweep_figure
-
-    rows = [
-        {"hidden": [2], "activation": "tanh", "lr": 1.0, "solved_fraction": 0.2},
-        {"hidden": [2], "activation": "tanh", "lr": 2.0, "solved_fraction": 0.4},
-        {"hidden": [4], "activation": "tanh", "lr": 1.0, "solved_fraction": 1.0},
-        {"hidden": [2], "activation": "relu", "lr": 1.0, "solved_fraction": 0.0},
-    ]
-    fig = sweep_figure(rows, "hidden", "activation")
-    image = fig.axes[0].images[0].get_array()
-    assert image[0, 0] == pytest.approx(0.3)  # tanh, 2: the mean over both lr
-    assert image[0, 1] == 1.0 and image[1, 0] == 0.0
-    assert image.mask[1, 1]  # relu, 4: no cell
 
 
 def test_data_and_optimizer_options_reach_every_cell(capsys):

@@ -90,8 +90,7 @@ def test_importing_mlplab_and_its_commands_loads_no_heavy_peer():
 
 
 def test_the_estimate_counts_what_fit_keeps_every_epoch():
-    from mlplab.cli.ensemble import stack_bytes
-    from mlplab.cli.options import TrainConfig
+    from mlplab.experiments import TrainConfig, stack_bytes
 
     plain = stack_bytes(TrainConfig(epochs=60000), [3, 4, 1], 4, 1000)
     bce = stack_bytes(TrainConfig(epochs=60000, loss="binary_cross_entropy"), [3, 4, 1], 4, 1000)
@@ -131,3 +130,39 @@ def test_adam_state_counts_in_the_memory_estimate():
     plain = estimate_bytes([3, 4, 1], 4, 1000, "float64")
     adam = estimate_bytes([3, 4, 1], 4, 1000, "float64", optimizer_copies=3)
     assert adam - plain == 1000 * 2 * (4 * 4 + 5 * 1) * 8
+
+
+def test_the_memory_estimate_counts_batch_arrays_and_optimizer_state():
+    from mlplab.experiments import TrainConfig, stack_bytes
+
+    sizes = [2, 8, 1]
+    plain = stack_bytes(TrainConfig(dataset="moons"), sizes, 200, 1000)
+    batched = stack_bytes(TrainConfig(dataset="moons", batch_size=20), sizes, 200, 1000)
+    adam = stack_bytes(TrainConfig(dataset="moons", optimizer="adam"), sizes, 200, 1000)
+    assert plain < batched and plain < adam
+
+
+def test_progress_advances_once_per_cell():
+    from mlplab.experiments import TrainConfig, make_cells, run_cells
+
+    lists = {"hidden": [(2,), (3,)], "activation": ["tanh"], "lr": [1.0], "init": ["seed"]}
+    cells = make_cells(TrainConfig(), {**lists, "epochs": [20], "nets": [8, 9]})
+    ticks = []
+    rows = run_cells(cells, workers=1, progress=lambda: ticks.append(1))
+    assert len(ticks) == len(cells) == 4
+    assert [(r["hidden"], r["nets"]) for r in rows] == [([2], 8), ([2], 9), ([3], 8), ([3], 9)]
+
+
+def test_the_experiments_run_without_the_command_line():
+    # what a Dask worker does with a sweep cell: import mlplab.experiments, run it
+    code = (
+        "import sys\n"
+        "from mlplab.experiments import TrainConfig, run_cell\n"
+        "row = run_cell(TrainConfig(epochs=50), 4)\n"
+        "assert row['nets'] == 4 and row['epochs'] == 50, row\n"
+        "loaded = [m for m in sys.modules if m == 'click' or m.startswith('mlplab.cli')]\n"
+        "print(','.join(loaded))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

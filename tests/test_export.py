@@ -55,6 +55,17 @@ def test_supported_activations_are_every_builtin() -> None:
     assert set(HIDDEN) | set(OUTPUTS) == set(SUPPORTED_ACTIVATIONS)
 
 
+def test_one_table_of_exportable_activations_serves_every_format() -> None:
+    from mlplab import codegen
+    from mlplab.export import _common
+
+    assert codegen.SUPPORTED_ACTIVATIONS is SUPPORTED_ACTIVATIONS
+    assert tuple(_common.EXPORTABLE) == SUPPORTED_ACTIVATIONS
+    for name, forms in _common.EXPORTABLE.items():
+        assert "{z}" in forms.numpy, name
+        assert forms.torch[0].startswith("nn."), name
+
+
 def test_torch_file_has_sequential_names_and_layouts(tmp_path: Path) -> None:
     from safetensors.numpy import load_file
 
@@ -294,3 +305,9 @@ def test_torch_file_metadata_describes_the_layers_it_holds(tmp_path: Path) -> No
     assert [layer["bias"] for layer in described["linear_layers"]] == [True, False, False]
     assert "0.bias" in names and "2.bias" not in names
     assert described["config"]["bias"] is False  # the mlplab network it was made from
+
+
+def test_a_poisson_network_is_refused_for_export_naming_why(tmp_path):
+    net = MLP([2, 3, 1], output_activation="exp", loss="poisson", seed=0)
+    with pytest.raises(ConfigError, match=r"'exp' to onnx \(onnx export has no counterpart"):
+        to_onnx(net, tmp_path / "p.onnx")

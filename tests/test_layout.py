@@ -39,7 +39,6 @@ LAYERS = {
     "mlplab.experiments": 4,
     "mlplab.export": 4,
     "mlplab.plot": 4,
-    "mlplab.plotting": 4,
     "mlplab.sklearn": 4,
     "mlplab.codegen": 4,
     "mlplab.cli": 5,

@@ -127,3 +127,30 @@ def test_an_empty_figure_for_your_own_pictures():
     fig = figure(3, 2)
     assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (3, 2)
     assert hasattr(fig, "_repr_png_")
+
+
+def test_heatmap_shows_the_solved_fraction_averaged_over_other_axes():
+    require("matplotlib")
+    from mlplab.plot import sweep_figure
+
+    rows = [
+        {"hidden": [2], "activation": "tanh", "lr": 1.0, "solved_fraction": 0.2},
+        {"hidden": [2], "activation": "tanh", "lr": 2.0, "solved_fraction": 0.4},
+        {"hidden": [4], "activation": "tanh", "lr": 1.0, "solved_fraction": 1.0},
+        {"hidden": [2], "activation": "relu", "lr": 1.0, "solved_fraction": 0.0},
+    ]
+    fig = sweep_figure(rows, "hidden", "activation")
+    image = fig.axes[0].images[0].get_array()
+    assert image[0, 0] == pytest.approx(0.3)  # tanh, 2: the mean over both lr
+    assert image[0, 1] == 1.0 and image[1, 0] == 0.0
+    assert image.mask[1, 1]  # relu, 4: no cell
+
+
+def test_importing_the_plot_module_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, mlplab.plot; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

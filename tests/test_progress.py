@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sys
+import time
 
 from mlplab import MLP, load_dataset
 from mlplab.progress import ProgressBar
@@ -26,3 +28,26 @@ def test_a_stack_shows_its_mean_loss_and_zero_epochs_draw_nothing():
     empty = io.StringIO()
     MLP([3, 4, 1]).fit(X, t, epochs=0, callbacks=[ProgressBar(0, file=empty)])
     assert empty.getvalue() == ""
+
+
+def test_progress_bar_shows_accuracy_and_validation(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    from mlplab.progress import terminal_progress
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    X, T = load_dataset("gaussians3", n=90, seed=0)
+    net = MLP([2, 8, 3], "tanh", "softmax", "cross_entropy", "mean", init="glorot", seed=0)
+
+    def slow(epoch, logs):  # past tqdm's 0.1 s refresh interval, however fast the machine
+        time.sleep(0.002)
+
+    with terminal_progress(200, quiet=False) as callbacks:
+        net.fit(X, T, epochs=200, lr=0.5, validation=0.2, callbacks=[*callbacks, slow])
+    shown = screen.getvalue()
+    assert "acc=" in shown
+    assert "val_loss=" in shown
+    assert "val_acc=" in shown

@@ -121,7 +121,7 @@ def test_the_loss_plot_puts_kept_epochs_where_they_were_recorded():
     from conftest import require
 
     require("matplotlib")
-    from mlplab.plotting import loss_figure
+    from mlplab.plot import loss_figure
     from mlplab.train.fit import History
 
     loss = np.linspace(1, 0.1, 40)[:, None] * np.ones((1, K))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlplab.checks import fraction, integer, one_of
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
@@ -50,10 +51,8 @@ class Dataset:
         self, n: int = 200, noise: float = 0.0, seed: int | None = 0
     ) -> tuple[Array, Array]:
         if not (self.gate or self.fixed):
-            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
-                raise ConfigError(f"n must be an integer of at least 2 points, got {n!r}")
-            if not (isinstance(noise, int | float) and 0 <= noise <= 1):
-                raise ConfigError(f"noise must be a number in [0, 1], got {noise!r}")
+            integer("n", n, minimum=2, expected="an integer of at least 2 points")
+            fraction("noise", noise, include_one=True)
         return self.make(n, noise, seed)
 
 
@@ -182,6 +181,4 @@ def load_dataset(
     name: str, n: int = 200, noise: float = 0.0, seed: int | None = 0
 ) -> tuple[Array, Array]:
     """``(X, t)`` for a named data set, or a ``ConfigError`` listing the names."""
-    if name not in DATASETS:
-        raise ConfigError(f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}")
-    return DATASETS[name](n, noise, seed)
+    return DATASETS[one_of("data set", name, DATASETS)](n, noise, seed)

@@ -23,12 +23,13 @@ callback does one comparison. Use the callback::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import positive_int
 from mlplab.errors import ConfigError
 from mlplab.train.history import Event
 
@@ -38,11 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SATURATING", "Diagnostics", "Event", "loss_events"]
 
-# activation -> (its derivative from the output h, the derivative's largest value)
-SATURATING: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
-    "sigmoid": (lambda h: h * (1 - h), 0.25),
-    "tanh": (lambda h: 1 - h * h, 1.0),
-}
+# saturating activation -> its derivative's largest value (the derivative itself is the
+# activation's own, ``Activation.derivative``, taken from the output h)
+SATURATING: dict[str, float] = {"sigmoid": 0.25, "tanh": 1.0}
 
 
 def _runs(flags: np.ndarray, gap: int = 0) -> Iterator[tuple[int, int]]:
@@ -157,10 +156,8 @@ class Diagnostics:
     ) -> None:
         if net.stack is not None:
             raise ConfigError("diagnostics watch one network; train a stack without them")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError(f"every must be a positive integer, got {every!r}")
         self.net = net
-        self.every = every
+        self.every = positive_int("every", every)
         self.pinned, self.share, self.vanishing, self.persist = pinned, share, vanishing, persist
         self.loss_options = loss_options
         self.samples: list[_Sample] = []
@@ -175,11 +172,10 @@ class Diagnostics:
         saturated: list[int | None] = []
         dead: list[int | None] = []
         for layer in hidden:
-            name = layer.activation.name
-            h = layer.h
-            if name in SATURATING:
-                derivative, top = SATURATING[name]
-                flat = derivative(h) < self.pinned * top  # (n, units)
+            activation = layer.activation
+            name, h = activation.name, layer.h
+            if name in SATURATING and activation.from_output:
+                flat = activation.derivative(h) < self.pinned * SATURATING[name]  # (n, units)
                 saturated.append(int(np.sum(flat.mean(axis=0) >= self.share)))
             else:
                 saturated.append(None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlplab.checks import fraction
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
@@ -29,8 +30,7 @@ class Split:
 def split(n: int, validation: float = 0.0, test: float = 0.0, seed: int | None = 0) -> Split:
     """Cut ``n`` shuffled row indices into train, validation and test shares."""
     for name, share in (("validation", validation), ("test", test)):
-        if not (isinstance(share, int | float) and 0 <= share < 1):
-            raise ConfigError(f"{name} share must be a number in [0, 1), got {share!r}")
+        fraction(f"{name} share", share)
     n_val, n_test = round(validation * n), round(test * n)
     if (validation and not n_val) or (test and not n_test) or n_val + n_test >= n:
         raise ConfigError(

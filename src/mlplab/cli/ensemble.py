@@ -10,87 +10,20 @@ import json
 from typing import Any
 
 import click
-import numpy as np
 
-from mlplab.cli.data import prepare_data
 from mlplab.cli.options import (
-    TrainConfig,
     data_options,
     json_option,
+    max_memory_option,
     network_options,
     optimizer_options,
     plot_option,
     quiet_option,
 )
-from mlplab.cli.progress import epoch_progress
-from mlplab.experiments import StackOutcome, check_memory, estimate_bytes, memory_limit, train_stack
-from mlplab.nn.network import MLP
-from mlplab.train.job import CLASSIFICATION_LOSSES
-from mlplab.train.optimizers import OPTIMIZERS
+from mlplab.experiments.config import TrainConfig
+from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 
-__all__ = ["ensemble", "ensemble_data", "max_memory_option", "run_ensemble", "stack_bytes"]
-
-
-def run_ensemble(
-    config: TrainConfig, nets: int, *, max_memory: float | None = None, quiet: bool = True
-) -> StackOutcome:
-    """Train ``nets`` seeds of the configured network as one stack (refusing one too large)."""
-    X, t = ensemble_data(config)
-    sizes = config.sizes(X.shape[1], t.shape[1])
-    limit = memory_limit() if max_memory is None else max_memory * 2**30
-    check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
-    net = MLP(sizes, **config.network_kwargs(), stack=nets)
-    with epoch_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
-        return train_stack(
-            net,
-            X,
-            t,
-            epochs=config.epochs,
-            lr=config.lr,
-            callbacks=bars,
-            seed=config.seed,
-            standardize=config.standardize,
-            **config.optimizer_kwargs(),
-        )
-
-
-def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Every row of the configured data (a built-in set or ``--data``), inputs as read."""
-    data = prepare_data(config)
-    return data.X, data.t
-
-
-def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
-    """``estimate_bytes`` for this configuration, with the per-epoch accuracy where fit keeps it."""
-    per_epoch = config.epochs if config.loss in CLASSIFICATION_LOSSES else 0
-    copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
-    rows = n_examples  # work arrays for every row (the solve watch predicts them all) ...
-    if config.batch_size is not None:  # ... and for a batch and a shorter last batch
-        rows += 2 * min(config.batch_size, n_examples)
-    return estimate_bytes(
-        sizes, rows, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
-    )
-
-
-def max_memory_option(command: Any) -> Any:
-    return click.option(
-        "--max-memory",
-        type=click.FloatRange(min=0, min_open=True),
-        default=None,
-        metavar="GIB",
-        help="Refuse stacks estimated to need more (default: half the physical memory).",
-    )(command)
-
-
-def describe(config: TrainConfig, nets: int) -> str:
-    hidden = "-".join(str(h) for h in config.hidden)
-    batches = "full batch" if config.batch_size is None else f"batches of {config.batch_size}"
-    return (
-        f"{config.data or config.dataset}: {nets} networks, hidden {hidden} {config.activation}/"
-        f"{config.output_activation}, {config.loss} ({config.reduction}), {config.epochs} epochs, "
-        f"{config.optimizer} lr {config.lr:g} ({batches}), init {config.init}, "
-        f"seeds {config.seed}..{config.seed + nets - 1}"
-    )
+__all__ = ["ensemble"]
 
 
 def _g(x: float | None) -> str:
@@ -104,7 +37,7 @@ def _g(x: float | None) -> str:
 @click.option(
     "--nets",
     type=click.IntRange(min=1),
-    default=1000,
+    default=DEFAULT_NETS,
     show_default=True,
     help="Networks to train: seeds S, S+1, ..., one stack.",
 )
@@ -124,7 +57,7 @@ def ensemble(
     config = TrainConfig.from_options(options)
     outcome = run_ensemble(config, nets, max_memory=max_memory, quiet=quiet)
     if plot_path:
-        from mlplab.plotting import plot_loss
+        from mlplab.plot import plot_loss
 
         hidden = "-".join(str(h) for h in config.hidden)
         title = f"{config.data or config.dataset}: {nets} seeds, hidden {hidden}"

@@ -1,14 +1,19 @@
-"""Options shared by the commands that build and train a network, and their typed config."""
+"""Options shared by the commands that build and train a network.
+
+Every default is read from ``TrainConfig``'s fields (``mlplab.experiments.config``), the
+run's one schema; ``TrainConfig.from_options`` turns a command's options back into one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import click
 
 from mlplab.datasets import DATASETS
+from mlplab.experiments.checkpointed import DEFAULT_EVERY
+from mlplab.experiments.config import DEFAULTS
 from mlplab.nn.activations import hidden_activation_names, output_activation_names
 from mlplab.nn.init import INITS
 from mlplab.nn.losses import LOSSES, REDUCTIONS
@@ -17,13 +22,15 @@ from mlplab.train.schedules import SCHEDULES
 
 __all__ = [
     "PositiveIntList",
-    "TrainConfig",
     "data_options",
     "fitting_options",
     "json_option",
+    "max_memory_option",
     "network_options",
     "optimizer_options",
+    "plot_option",
     "quiet_option",
+    "run_options",
     "split_options",
 ]
 
@@ -43,77 +50,6 @@ class PositiveIntList(click.ParamType):
         if not sizes or any(s < 1 for s in sizes):
             self.fail(f"expected positive integers separated by commas, got {value!r}", param, ctx)
         return sizes
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run from the command line."""
-
-    dataset: str = "xor"
-    hidden: tuple[int, ...] = (4,)
-    activation: str = "sigmoid"
-    output_activation: str = "sigmoid"
-    loss: str = "squared_error"
-    reduction: str = "sum"
-    bias: bool | None = None  # None: bias vectors unless the data carry the seed's 1-column
-    init: str = "seed"
-    seed: int = 0
-    epochs: int = 60000
-    lr: float = 1.0
-    dtype: str = "float64"
-    # data and fitting beyond the seed's full batch (fitting_options; all off by default)
-    data: str | None = None
-    target: str | None = None
-    points: int = 200
-    noise: float = 0.0
-    validation: float = 0.0
-    test: float = 0.0
-    standardize: bool = False
-    batch_size: int | None = None
-    optimizer: str = "sgd"
-    schedule: str = "constant"
-    weight_decay: float = 0.0
-    early_stopping: int | None = None
-
-    def optimizer_kwargs(self) -> dict[str, Any]:
-        """``MLP.fit``'s mini-batch, optimizer, schedule and weight-decay arguments."""
-        return {
-            "batch_size": self.batch_size,
-            "optimizer": self.optimizer,
-            "schedule": self.schedule,
-            "weight_decay": self.weight_decay,
-        }
-
-    def network_kwargs(self) -> dict[str, Any]:
-        return {
-            "activation": self.activation,
-            "output_activation": self.output_activation,
-            "loss": self.loss,
-            "reduction": self.reduction,
-            "bias": self.uses_bias,
-            "init": self.init,
-            "seed": self.seed,
-            "dtype": self.dtype,
-        }
-
-    @property
-    def uses_bias(self) -> bool:
-        if self.bias is not None:
-            return self.bias
-        return bool(self.data) or not DATASETS[self.dataset].gate
-
-    def sizes(self, n_inputs: int, n_outputs: int) -> list[int]:
-        return [n_inputs, *self.hidden, n_outputs]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> TrainConfig:
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in options.items() if k in names})
 
 
 json_option = click.option(
@@ -136,87 +72,96 @@ def _choice(names: list[str]) -> click.Choice:
 
 def network_options(command: Callable) -> Callable:
     """Add the network and training options (defaults: the seed's run) to a click command."""
-    defaults = TrainConfig()
-    decorators = [
+    return _decorate(command, [*_architecture(), *_initial_weights_and_steps()])
+
+
+def _architecture() -> list[Callable]:
+    """The data set, layers, activations and loss."""
+    return [
         click.option(
             "--dataset",
             type=_choice(list(DATASETS)),
-            default=defaults.dataset,
+            default=DEFAULTS.dataset,
             show_default=True,
             help="Data set to learn.",
         ),
         click.option(
             "--hidden",
             type=PositiveIntList(),
-            default="4",
+            default=",".join(map(str, DEFAULTS.hidden)),
             show_default=True,
             help="Hidden layer sizes, comma separated: 8,8 is two layers.",
         ),
         click.option(
             "--activation",
             type=_choice(hidden_activation_names()),
-            default=defaults.activation,
+            default=DEFAULTS.activation,
             show_default=True,
             help="Hidden layers' activation.",
         ),
         click.option(
             "--output-activation",
             type=_choice(output_activation_names()),
-            default=defaults.output_activation,
+            default=DEFAULTS.output_activation,
             show_default=True,
         ),
         click.option(
-            "--loss", type=_choice(list(LOSSES)), default=defaults.loss, show_default=True
+            "--loss", type=_choice(list(LOSSES)), default=DEFAULTS.loss, show_default=True
         ),
         click.option(
             "--reduction",
             type=_choice(list(REDUCTIONS)),
-            default=defaults.reduction,
+            default=DEFAULTS.reduction,
             show_default=True,
             help="Sum the loss over examples (the seed) or average.",
         ),
         click.option(
             "--bias/--no-bias",
-            default=defaults.bias,
+            default=DEFAULTS.bias,
             show_default=True,
             help="Bias vectors per layer (the seed uses a constant-1 input instead).",
         ),
+    ]
+
+
+def _initial_weights_and_steps() -> list[Callable]:
+    """The initial weights, their seed, the epochs, the step size and the dtype."""
+    return [
         click.option(
             "--init",
             type=_choice(list(INITS)),
-            default=defaults.init,
+            default=DEFAULTS.init,
             show_default=True,
             help="'seed' replays the 11 lines after np.random.seed.",
         ),
         click.option(
             "--seed",
             type=click.IntRange(0, 2**32 - 1),
-            default=defaults.seed,
+            default=DEFAULTS.seed,
             show_default=True,
             help="Random seed of the initial weights.",
         ),
         click.option(
             "--epochs",
             type=click.IntRange(min=0),
-            default=defaults.epochs,
+            default=DEFAULTS.epochs,
             show_default=True,
             help="Full-batch passes over the data.",
         ),
         click.option(
             "--lr",
             type=click.FloatRange(min=0, min_open=True),
-            default=defaults.lr,
+            default=DEFAULTS.lr,
             show_default=True,
             help="Learning rate (step size).",
         ),
         click.option(
             "--dtype",
             type=click.Choice(["float64", "float32"]),
-            default=defaults.dtype,
+            default=DEFAULTS.dtype,
             show_default=True,
         ),
     ]
-    return _decorate(command, decorators)
 
 
 def _decorate(command: Callable, decorators: list[Callable]) -> Callable:
@@ -233,33 +178,34 @@ def data_options(command: Callable) -> Callable:
             click.option(
                 "--data",
                 type=click.Path(dir_okay=False),
-                default=None,
+                default=DEFAULTS.data,
                 metavar="FILE.csv|FILE.npz",
                 help="Train on your own data instead of --dataset.",
             ),
             click.option(
                 "--target",
-                default=None,
+                default=DEFAULTS.target,
                 metavar="COLUMN",
                 help="The target column of --data (for .npz: the array name, default y).",
             ),
             click.option(
                 "--points",
                 type=click.IntRange(min=2),
-                default=200,
+                default=DEFAULTS.points,
                 show_default=True,
                 help="Points drawn for a 2-D --dataset.",
             ),
             click.option(
                 "--noise",
                 type=click.FloatRange(0, 1),
-                default=0.0,
+                default=DEFAULTS.noise,
                 show_default=True,
                 help="Noise of a 2-D --dataset.",
             ),
             click.option(
                 "--standardize",
                 is_flag=True,
+                default=DEFAULTS.standardize,
                 help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it).",
             ),
         ],
@@ -275,21 +221,21 @@ def split_options(command: Callable) -> Callable:
             click.option(
                 "--validation",
                 type=share,
-                default=0.0,
+                default=DEFAULTS.validation,
                 show_default=True,
                 help="Share of rows held out for validation (seeded by --seed).",
             ),
             click.option(
                 "--test",
                 type=share,
-                default=0.0,
+                default=DEFAULTS.test,
                 show_default=True,
                 help="Share of rows held out for the final test.",
             ),
             click.option(
                 "--early-stopping",
                 type=click.IntRange(min=1),
-                default=None,
+                default=DEFAULTS.early_stopping,
                 metavar="PATIENCE",
                 help="Stop after this many epochs without a better validation loss.",
             ),
@@ -305,23 +251,26 @@ def optimizer_options(command: Callable) -> Callable:
             click.option(
                 "--batch-size",
                 type=click.IntRange(min=1),
-                default=None,
+                default=DEFAULTS.batch_size,
                 help="Mini-batch size, reshuffled each epoch [default: full batch].",
             ),
             click.option(
-                "--optimizer", type=_choice(list(OPTIMIZERS)), default="sgd", show_default=True
+                "--optimizer",
+                type=_choice(list(OPTIMIZERS)),
+                default=DEFAULTS.optimizer,
+                show_default=True,
             ),
             click.option(
                 "--schedule",
                 type=_choice(list(SCHEDULES)),
-                default="constant",
+                default=DEFAULTS.schedule,
                 show_default=True,
                 help="Learning-rate schedule.",
             ),
             click.option(
                 "--weight-decay",
                 type=click.FloatRange(min=0),
-                default=0.0,
+                default=DEFAULTS.weight_decay,
                 show_default=True,
                 help="L2 penalty alpha/2 * sum(W^2).",
             ),
@@ -332,3 +281,54 @@ def optimizer_options(command: Callable) -> Callable:
 def fitting_options(command: Callable) -> Callable:
     """Add the options for users' data, splits, mini-batches and optimizers to a command."""
     return data_options(split_options(optimizer_options(command)))
+
+
+def max_memory_option(command: Callable) -> Callable:
+    """``--max-memory GIB``: refuse stacks estimated to need more."""
+    return click.option(
+        "--max-memory",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        metavar="GIB",
+        help="Refuse stacks estimated to need more (default: half the physical memory).",
+    )(command)
+
+
+def run_options(command: Callable) -> Callable:
+    """Add ``--checkpoint``, ``--checkpoint-every``, ``--resume`` and ``--record`` to a command."""
+    return _decorate(
+        command,
+        [
+            click.option(
+                "--checkpoint",
+                "checkpoint",
+                type=click.Path(dir_okay=False),
+                default=None,
+                metavar="FILE",
+                help="Save weights, optimizer and RNG state, history and epoch here as "
+                "training goes.",
+            ),
+            click.option(
+                "--checkpoint-every",
+                type=click.IntRange(min=1),
+                default=None,
+                metavar="N",
+                help=f"Epochs between checkpoints (default {DEFAULT_EVERY}; the end is always "
+                "saved).",
+            ),
+            click.option(
+                "--resume",
+                type=click.Path(dir_okay=False),
+                default=None,
+                metavar="FILE",
+                help="Continue the run saved in this checkpoint (and keep checkpointing to it).",
+            ),
+            click.option(
+                "--record",
+                type=click.Path(dir_okay=False),
+                default=None,
+                metavar="FILE.json",
+                help="Write a run record for `mlplab replay`.",
+            ),
+        ],
+    )

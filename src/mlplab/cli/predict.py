@@ -7,9 +7,9 @@ import json
 import click
 import numpy as np
 
-from mlplab.cli.data import class_names, predicted_classes
 from mlplab.cli.options import json_option
 from mlplab.errors import DataError
+from mlplab.experiments.data import class_names, predicted_classes
 from mlplab.nn.network import MLP
 
 __all__ = ["predict"]

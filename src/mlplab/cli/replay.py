@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from mlplab.cli.options import TrainConfig, json_option, quiet_option
-from mlplab.cli.runs import config_from_dict
+from mlplab.cli.options import json_option, quiet_option
 from mlplab.errors import ConfigError
+from mlplab.experiments.config import TrainConfig, config_from_dict
+from mlplab.experiments.runs import run_training
 from mlplab.io.records import compare, load_record, versions
 
 __all__ = ["replay"]
@@ -25,8 +26,6 @@ def replay(record: str, as_json: bool, quiet: bool) -> None:
     Prints "identical", or the first block of epochs whose losses differ and by how
     much; exits 1 when the run diverged.
     """
-    from mlplab.cli.train import run_training
-
     saved = load_record(record)
     config, holdout = _settings(saved["run"], record)
     net, history, *_ = run_training(config, holdout=holdout, quiet=quiet)

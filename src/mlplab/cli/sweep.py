@@ -5,33 +5,39 @@ Comma lists for ``--hidden`` (``8x8`` is two layers of 8), ``--activation``,
 ``nets`` networks (seeds S, S+1, ...) as one stack and reports what
 ``mlplab ensemble`` does. Cells run in worker processes here (joblib), or on a
 Dask cluster with ``--dask tcp://HOST:PORT``; a cell's result depends only on
-its settings, so both give the same table.
+its settings, so both give the same table. The running is ``mlplab.experiments.sweeps``';
+this module parses the lists and shows the table.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 
-from mlplab.cli.ensemble import ensemble_data, max_memory_option, run_ensemble, stack_bytes
 from mlplab.cli.options import (
-    TrainConfig,
     data_options,
     json_option,
+    max_memory_option,
     optimizer_options,
     plot_option,
     quiet_option,
 )
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
-from mlplab.experiments import check_memory, memory_limit
+from mlplab.experiments.config import DEFAULTS, TrainConfig
+from mlplab.experiments.ensembles import DEFAULT_NETS
+from mlplab.experiments.sweeps import (
+    AXES,
+    check_cells,
+    hidden_label,
+    make_cells,
+    run_cells,
+    write_csv,
+)
 from mlplab.nn.activations import (
     get_activation,
     hidden_activation_names,
@@ -39,23 +45,8 @@ from mlplab.nn.activations import (
 )
 from mlplab.nn.init import INITS
 from mlplab.nn.losses import LOSSES, REDUCTIONS
-from mlplab.nn.network import MLP
 
-__all__ = ["AXES", "Cell", "make_cells", "parse_list", "run_cell", "run_cells", "sweep"]
-
-AXES = ("hidden", "activation", "lr", "init", "epochs", "nets")
-Cell = tuple[TrainConfig, int]  # settings and number of networks
-CSV_COLUMNS = [
-    *AXES,
-    "solved_fraction",
-    "epochs_to_solve_median",
-    "epochs_to_solve_p90",
-    "final_loss_p10",
-    "final_loss_p50",
-    "final_loss_p90",
-    "diverged",
-    "seconds",
-]
+__all__ = ["parse_list", "sweep"]
 
 
 def parse_list(option: str, text: str, convert: Callable[[str], Any], expected: str) -> list:
@@ -112,120 +103,6 @@ def _init(text: str) -> str:
     return text.lower()
 
 
-def hidden_label(hidden: Sequence[int]) -> str:
-    return "x".join(str(h) for h in hidden)
-
-
-def make_cells(base: TrainConfig, lists: dict[str, list]) -> list[Cell]:
-    """Every combination of the listed values, in order, as (config, nets)."""
-    cells = []
-    for values in itertools.product(*(lists[axis] for axis in AXES)):
-        settings = dict(zip(AXES, values, strict=True))
-        nets = settings.pop("nets")
-        cells.append((TrainConfig(**{**base.to_dict(), **settings}), nets))
-    return cells
-
-
-def _check_cells(cells: list[Cell], max_memory: float | None) -> None:
-    """Refuse, before any training, a cell whose settings clash or whose stack is too large."""
-    X, t = ensemble_data(cells[0][0])  # the same data in every cell
-    limit = memory_limit() if max_memory is None else max_memory * 2**30
-    for config, nets in cells:
-        sizes = config.sizes(X.shape[1], t.shape[1])
-        MLP(sizes, **config.network_kwargs())  # raises on clashing settings
-        check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
-
-
-def run_cell(config: TrainConfig, nets: int) -> dict[str, Any]:
-    """Train one cell (in whichever process runs it) and return its JSON-ready row."""
-    outcome = run_ensemble(config, nets, max_memory=float("inf"), quiet=True)
-    return {
-        "hidden": list(config.hidden),
-        "activation": config.activation,
-        "lr": config.lr,
-        "init": config.init,
-        "epochs": config.epochs,
-        **outcome.summary(),
-    }
-
-
-def _local(cells: list[Cell], workers: int) -> Iterator[tuple[int, dict]]:
-    from joblib import Parallel, delayed
-
-    def indexed(i: int, config: TrainConfig, nets: int) -> tuple[int, dict]:
-        return i, run_cell(config, nets)
-
-    parallel = Parallel(n_jobs=workers, return_as="generator_unordered")
-    yield from parallel(delayed(indexed)(i, c, n) for i, (c, n) in enumerate(cells))
-
-
-def _dask(cells: list[Cell], address: str, timeout: float) -> Iterator[tuple[int, dict]]:
-    if not address.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
-        raise ConfigError(f"--dask {address!r}: expected a scheduler address like tcp://HOST:8786")
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise ConfigError(
-            "--dask needs dask.distributed: pip install 'mlplab[experiments]'"
-        ) from None
-    try:
-        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-    except (OSError, TimeoutError) as e:
-        raise ConfigError(f"cannot reach the Dask scheduler at {address}: {e}") from None
-    try:
-        futures = [client.submit(run_cell, c, n, pure=False) for c, n in cells]
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future, row in as_completed(futures, loop=client.loop, with_results=True):
-            yield index[future.key], row
-    finally:
-        client.close()
-
-
-def run_cells(
-    cells: list[Cell],
-    *,
-    workers: int = -1,
-    dask: str | None = None,
-    dask_timeout: float = 10.0,
-    progress: Callable[[], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Run every cell (joblib workers here, or a Dask cluster); rows in the cells' order."""
-    rows: list[dict[str, Any] | None] = [None] * len(cells)
-    results = _local(cells, workers) if dask is None else _dask(cells, dask, dask_timeout)
-    for i, row in results:
-        rows[i] = row
-        if progress is not None:
-            progress()
-    return rows  # type: ignore[return-value]
-
-
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        steps, loss = r["epochs_to_solve"], r["final_loss"]
-        writer.writerow(
-            [
-                hidden_label(r["hidden"]),
-                r["activation"],
-                r["lr"],
-                r["init"],
-                r["epochs"],
-                r["nets"],
-                r["solved_fraction"],
-                steps["median"],
-                steps["p90"],
-                loss["p10"],
-                loss["p50"],
-                loss["p90"],
-                r["diverged"],
-                f"{r['seconds']:.3f}",
-            ]
-        )
-    return buffer.getvalue().encode()
-
-
 def _table(rows: list[dict[str, Any]]) -> str:
     header = (
         f"{'hidden':>6} {'activation':>10} {'lr':>6} {'init':>7} {'epochs':>7} {'nets':>6} "
@@ -264,29 +141,43 @@ def _choice(names: Sequence[str]) -> click.Choice:
 
 
 @click.command()
-@click.option("--dataset", type=_choice(list(DATASETS)), default="xor", show_default=True)
 @click.option(
-    "--hidden", default="4", show_default=True, help="Comma list; 8x8 is two layers of 8."
+    "--dataset", type=_choice(list(DATASETS)), default=DEFAULTS.dataset, show_default=True
 )
 @click.option(
-    "--activation", default="sigmoid", show_default=True,
+    "--hidden", default=hidden_label(DEFAULTS.hidden), show_default=True,
+    help="Comma list; 8x8 is two layers of 8.",
+)  # fmt: skip
+@click.option(
+    "--activation", default=DEFAULTS.activation, show_default=True,
     help=f"Comma list of: {', '.join(hidden_activation_names())}.",
 )  # fmt: skip
-@click.option("--lr", default="1", show_default=True, help="Comma list of learning rates.")
 @click.option(
-    "--init", default="seed", show_default=True, help=f"Comma list of: {', '.join(INITS)}."
+    "--lr", default=f"{DEFAULTS.lr:g}", show_default=True, help="Comma list of learning rates."
 )
-@click.option("--epochs", default="60000", show_default=True, help="Comma list of epochs.")
-@click.option("--nets", default="1000", show_default=True, help="Comma list: networks per cell.")
 @click.option(
-    "--output-activation", type=_choice(output_activation_names()), default="sigmoid",
-    show_default=True,
+    "--init", default=DEFAULTS.init, show_default=True,
+    help=f"Comma list of: {', '.join(INITS)}.",
 )  # fmt: skip
-@click.option("--loss", type=_choice(list(LOSSES)), default="squared_error", show_default=True)
-@click.option("--reduction", type=_choice(list(REDUCTIONS)), default="sum", show_default=True)
-@click.option("--bias/--no-bias", default=None, help="Default: bias unless the data has one.")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
-@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64")
+@click.option(
+    "--epochs", default=str(DEFAULTS.epochs), show_default=True, help="Comma list of epochs."
+)
+@click.option(
+    "--nets", default=str(DEFAULT_NETS), show_default=True, help="Comma list: networks per cell."
+)
+@click.option(
+    "--output-activation", type=_choice(output_activation_names()),
+    default=DEFAULTS.output_activation, show_default=True,
+)  # fmt: skip
+@click.option("--loss", type=_choice(list(LOSSES)), default=DEFAULTS.loss, show_default=True)
+@click.option(
+    "--reduction", type=_choice(list(REDUCTIONS)), default=DEFAULTS.reduction, show_default=True
+)
+@click.option(
+    "--bias/--no-bias", default=DEFAULTS.bias, help="Default: bias unless the data has one."
+)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=DEFAULTS.seed, show_default=True)
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default=DEFAULTS.dtype)
 @data_options
 @optimizer_options
 @click.option(
@@ -337,7 +228,7 @@ def sweep(
         raise ConfigError("--workers 0: expected a positive number of processes, or -1 for all")
     axes = _plot_axes(plot_axes, lists)
     cells = make_cells(TrainConfig.from_options(options), lists)
-    _check_cells(cells, max_memory)
+    check_cells(cells, max_memory)
     show = not quiet and sys.stderr.isatty()
     bar = None
     if show:
@@ -356,11 +247,9 @@ def sweep(
         if bar is not None:
             bar.close()
     if out_path:
-        from mlplab.io.models import atomic_write_bytes
-
-        atomic_write_bytes(out_path, _csv(rows))
+        write_csv(rows, out_path)
     if plot_path:
-        from mlplab.plotting import save_figure, sweep_figure
+        from mlplab.plot import save_figure, sweep_figure
 
         title = f"{cells[0][0].data or cells[0][0].dataset}: fraction of seeds that solved it"
         save_figure(sweep_figure(rows, *axes, title=title), plot_path)

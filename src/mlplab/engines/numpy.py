@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.checks import is_sparse
 from mlplab.engines import AfterEpoch, Diverged, EpochLogs
 from mlplab.nn.targets import predicted_class
 from mlplab.train.job import TrainJob
@@ -52,6 +53,8 @@ class NumpyRunner:
         size = job.batch_size
         self.bounds = [(lo, min(lo + size, job.n)) for lo in range(0, job.n, size)]
         self.epoch_fn = self.full_batch_epoch if job.full_batch else self.minibatch_epoch
+        self.sparse = SparseRows(job.X, net) if is_sparse(job.X) else None
+        self.sparse_val: SparseRows | None = None
         self._errstate = np.errstate(over="ignore", invalid="ignore")
 
     def __enter__(self) -> NumpyRunner:
@@ -100,7 +103,8 @@ class NumpyRunner:
     def full_batch_epoch(self, epoch: int) -> tuple[Any, Any]:
         """One step on all rows; ``(loss, accuracy)`` at the weights before it (the seed's)."""
         job = self.job
-        loss = self.job.net.loss_and_backward(job.X, job.T, job.weight)
+        X = job.X if self.sparse is None else self.sparse.all()
+        loss = self.job.net.loss_and_backward(X, job.T, job.weight)
         for penalty in job.regularizers:
             loss = loss + penalty(self.weights, self.weight_grads, 1.0)
         loss = self.checked(epoch, loss)
@@ -124,8 +128,8 @@ class NumpyRunner:
             # a batch gathered through the shuffled index; take() without out= is the
             # fastest gather (with out= it goes through a temporary)
             weight = None if job.weight is None else job.weight.take(idx)
-            loss = job.net.loss_and_backward(job.X.take(idx, axis=0), job.T.take(idx, axis=0),
-                                             weight)  # fmt: skip
+            X = job.X.take(idx, axis=0) if self.sparse is None else self.sparse.take(idx)
+            loss = job.net.loss_and_backward(X, job.T.take(idx, axis=0), weight)
             share = 1.0 if self.mean else (hi - lo) / job.n
             for penalty in job.regularizers:
                 loss = loss + penalty(self.weights, self.weight_grads, share)
@@ -153,13 +157,43 @@ class NumpyRunner:
     def validate(self, logs: EpochLogs, i: int) -> None:
         """The validation rows' loss and accuracy at the weights after the epoch."""
         job = self.job
-        job.net._forward(job.Xv)
+        if self.sparse_val is None and is_sparse(job.Xv):
+            self.sparse_val = SparseRows(job.Xv, job.net)
+        job.net._forward(job.Xv if self.sparse_val is None else self.sparse_val.all())
         logs.val_loss[i] = job.net.objective(self.output, job.Tv, job.val_weight)[0]
         if logs.val_accuracy is not None:
             logs.val_accuracy[i] = (predicted_class(self.output.h) == job.val_labels).mean(axis=-1)
 
     def finish(self) -> None:
         """Nothing to do: the network's arrays were trained in place."""
+
+
+class SparseRows:
+    """The rows of a ``scipy.sparse`` ``X``, made dense one batch at a time.
+
+    A sparse matrix cannot be centred without making it dense, so its rows stay raw in
+    the job and each batch is scaled here, through the network's ``input_scaler``.
+    """
+
+    def __init__(self, X: Any, net: Any) -> None:
+        self.X = X.tocsr()
+        self.net = net
+        self._all: Array | None = None
+
+    def take(self, idx: Array) -> Array:
+        """Rows ``idx``, dense, in the network's dtype, scaled."""
+        return self._dense(self.X[idx])
+
+    def all(self) -> Array:
+        """Every row, dense (a full batch is one batch), made once."""
+        if self._all is None:
+            self._all = self._dense(self.X)
+        return self._all
+
+    def _dense(self, rows: Any) -> Array:
+        out = rows.toarray().astype(self.net.dtype, copy=False)
+        scaler = self.net.input_scaler
+        return out if scaler is None else scaler.transform(out)
 
 
 def _count(weight: Array | None, rows: int) -> Any:

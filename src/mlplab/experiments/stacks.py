@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
+from mlplab.nn.targets import correct
 from mlplab.train.stack_record import MAX_LOSS_VALUES
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
-    from mlplab.train.fit import Callback, History
+    from mlplab.train.callbacks import Callback
+    from mlplab.train.history import History
 
 Array = np.ndarray
 
@@ -46,11 +48,7 @@ def solved(y: Array, t: Array) -> Array:
     """
     y = np.asarray(y)
     finite = np.isfinite(y).all(axis=(-2, -1))
-    if t.shape[-1] == 1:
-        right = ((y > 0.5) == (t > 0.5)).all(axis=(-2, -1))
-    else:
-        right = (y.argmax(axis=-1) == t.argmax(axis=-1)).all(axis=-1)
-    return right & finite
+    return correct(y, t).all(axis=-1) & finite
 
 
 class SolveWatch:

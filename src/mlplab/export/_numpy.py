@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import non_negative_int, positive_number
 from mlplab.errors import ConfigError
-from mlplab.nn.activations import LEAKY_SLOPE
+from mlplab.export._common import EXPORTABLE, SUPPORTED_ACTIVATIONS
 from mlplab.nn.scaling import folded_params
 
 if TYPE_CHECKING:
@@ -41,40 +42,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SUPPORTED_ACTIVATIONS", "TrainSpec", "numpy_source"]
 
-# activation -> (forward expression of z, derivative from the output h, as a factor)
-_FORWARD = {
-    "sigmoid": "1/(1+np.exp(-({z})))",
-    "tanh": "np.tanh({z})",
-    "relu": "np.maximum({z}, 0)",
-    "leaky_relu": "leaky_relu({z})",
-    "softplus": "np.logaddexp(0, {z})",
-    "identity": "{z}",
-    "softmax": "softmax({z})",
-}
-_DERIVATIVE = {
-    "sigmoid": "({h}*(1-{h}))",
-    "tanh": "(1-{h}*{h})",
-    "relu": "({h} > 0)",
-    "leaky_relu": f"np.where({{h}} > 0, 1, {LEAKY_SLOPE!r}).astype({{h}}.dtype)",
-    "softplus": "(-np.expm1(-{h}))",
-    "identity": None,  # a factor of 1
-}
-_HELPERS = {
-    "leaky_relu": (f"def leaky_relu(z):\n    return np.where(z > 0, z, {LEAKY_SLOPE!r} * z)\n"),
-    "softmax": (
-        "def softmax(z):\n"
-        "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
-        "    return e / e.sum(axis=1, keepdims=True)\n"
-    ),
-}
 # output activation and loss pairs whose delta is y - t (see mlplab.nn.losses)
 _CANCELLING = {
     ("identity", "squared_error"),
     ("sigmoid", "binary_cross_entropy"),
     ("softmax", "cross_entropy"),
 }
-
-SUPPORTED_ACTIVATIONS = tuple(_FORWARD)
 
 
 @dataclass(frozen=True)
@@ -100,7 +73,8 @@ def numpy_source(net: MLP, *, train: TrainSpec | None = None) -> str:
         "import numpy as np",
         "",
     ]
-    helpers = [_HELPERS[a] for a in dict.fromkeys(acts) if a in _HELPERS]
+    helpers = [EXPORTABLE[a].numpy_helper for a in dict.fromkeys(acts)]
+    helpers = [h for h in helpers if h]
     for helper in helpers:
         lines += ["", helper]
     if helpers:
@@ -141,7 +115,7 @@ def _forward_lines(params: list[dict[str, Any]], hs: list[str], acts: list[str])
     lines = []
     for i, (param, act) in enumerate(zip(params, acts, strict=True), start=1):
         z = f"np.dot({hs[i - 1]}, W{i})" + (f" + b{i}" if "b" in param else "")
-        lines.append(f"{hs[i]} = {_FORWARD[act].format(z=z)}")
+        lines.append(f"{hs[i]} = {EXPORTABLE[act].numpy.format(z=z)}")
     return lines
 
 
@@ -152,14 +126,14 @@ def _backward_lines(net: MLP, hs: list[str], acts: list[str], n: int, lr: float)
     elif out_act == "softmax":  # squared error through softmax: a Jacobian-vector product
         delta = "(y - t - ((y - t) * y).sum(axis=1, keepdims=True)) * y"
     else:
-        factor = _DERIVATIVE[out_act]
+        factor = EXPORTABLE[out_act].numpy_derivative
         delta = "(y - t)" + (f" * {factor.format(h='y')}" if factor else "")
     if net.reduction == "mean":
         delta = f"{delta} / {n}"
     deltas = [f"{h}_delta" for h in hs]
     lines = [f"{deltas[-1]} = {delta}"]
     for i in range(len(net.params) - 1, 0, -1):  # delta of the layer below: delta @ W.T * act'
-        factor = _DERIVATIVE[acts[i - 1]]
+        factor = EXPORTABLE[acts[i - 1]].numpy_derivative
         grad_h = f"np.dot({deltas[i + 1]}, W{i + 1}.T)"
         lines.append(f"{deltas[i]} = {grad_h}" + (f" * {factor.format(h=hs[i])}" if factor else ""))
     step = "" if lr == 1.0 else f"{lr!r} * "
@@ -197,7 +171,7 @@ def _check(net: MLP) -> None:
     if net.stack is not None:
         raise ConfigError("cannot generate code for a stack of networks; take one network out")
     for act in (net.activation, net.output_activation):
-        if act.name not in _FORWARD:
+        if act.name not in EXPORTABLE:
             raise ConfigError(
                 f"no NumPy source for activation {act.name!r}; code generation supports: "
                 f"{', '.join(SUPPORTED_ACTIVATIONS)}"
@@ -214,10 +188,7 @@ def _check_train(net: MLP, spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, int
             "cannot generate a training program for a network with an input scaler; "
             "generate predict-only code (no train=...) or set net.input_scaler = None"
         )
-    epochs, lr = spec.epochs, spec.lr
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ConfigError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not (np.isfinite(lr) and lr > 0):
-        raise ConfigError(f"learning rate must be a positive number, got {lr!r}")
+    epochs = non_negative_int("epochs", spec.epochs)
+    lr = positive_number("learning rate", spec.lr)
     X, t = net.check_data(spec.X, spec.t)
-    return X, t, int(epochs), float(lr)
+    return X, t, epochs, lr

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.export._common import check_exportable, layer_activations
-from mlplab.nn.activations import LEAKY_SLOPE
+from mlplab.export._common import EXPORTABLE, check_exportable, layer_activations
 from mlplab.nn.scaling import folded_params
 
 if TYPE_CHECKING:
@@ -78,13 +77,11 @@ def build_model(net: MLP, onnx: Any) -> Any:
 def _activation_nodes(act: str, z: str, h: str, name: str, dtype: np.dtype) -> list[Any]:
     from onnx import helper, numpy_helper
 
-    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "identity": "Identity"}
-    if act in simple:
-        return [helper.make_node(simple[act], [z], [h], name=name)]
-    if act == "leaky_relu":
-        return [helper.make_node("LeakyRelu", [z], [h], name=name, alpha=LEAKY_SLOPE)]
-    if act == "softmax":
-        return [helper.make_node("Softmax", [z], [h], name=name, axis=-1)]
+    forms = EXPORTABLE.get(act)
+    op = None if forms is None else forms.onnx
+    if op is not None:
+        kind, attributes = op
+        return [helper.make_node(kind, [z], [h], name=name, **attributes)]
     if act == "softplus":  # relu(z) + log(1 + exp(-|z|)), finite for any z
         one = numpy_helper.from_array(np.ones((), dtype))
         nodes = [helper.make_node("Constant", [], [f"{name}_one"], name=f"{name}_one", value=one)]

@@ -11,7 +11,6 @@ writing the safetensors file needs no torch.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,23 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.export._common import check_exportable, layer_activations
+from mlplab.export._common import EXPORTABLE, check_exportable, layer_activations
 from mlplab.nn.activations import LEAKY_SLOPE
 from mlplab.nn.scaling import folded_params
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
 
-# mlplab activation -> the torch.nn module that computes it: (source text, constructor)
-TORCH_MODULES: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "sigmoid": ("nn.Sigmoid()", lambda nn: nn.Sigmoid()),
-    "tanh": ("nn.Tanh()", lambda nn: nn.Tanh()),
-    "relu": ("nn.ReLU()", lambda nn: nn.ReLU()),
-    "leaky_relu": (f"nn.LeakyReLU({LEAKY_SLOPE!r})", lambda nn: nn.LeakyReLU(LEAKY_SLOPE)),
-    "softplus": ("nn.Softplus()", lambda nn: nn.Softplus()),
-    "identity": ("nn.Identity()", lambda nn: nn.Identity()),
-    "softmax": ("nn.Softmax(dim=-1)", lambda nn: nn.Softmax(dim=-1)),
-}
 _TORCH_DTYPES = {"float32": "float", "float64": "double"}
 
 
@@ -84,7 +73,7 @@ def torch_snippet(net: MLP, path: str | Path) -> str:
     check_exportable(net, "torch")
     body = "\n".join(
         f"    nn.Linear({n_in}, {n_out}{'' if bias else ', bias=False'}),\n"
-        f"    {TORCH_MODULES[act][0]},"
+        f"    {EXPORTABLE[act].torch[0]},"
         for n_in, n_out, act, bias in _layers(net)
     )
     dtype = _TORCH_DTYPES[np.dtype(net.dtype).name]
@@ -107,7 +96,7 @@ def to_torch(net: MLP) -> Any:
 
     modules = []
     for n_in, n_out, act, bias in _layers(net):
-        modules += [nn.Linear(n_in, n_out, bias=bias), TORCH_MODULES[act][1](nn)]
+        modules += [nn.Linear(n_in, n_out, bias=bias), EXPORTABLE[act].torch[1](nn)]
     model = nn.Sequential(*modules).to(getattr(torch, np.dtype(net.dtype).name))
     tensors = {k: torch.from_numpy(v.copy()) for k, v in state_dict(net).items()}
     model.load_state_dict(tensors)
@@ -186,7 +175,7 @@ def from_torch(sequential: Any, *, loss: str | None = None, reduction: str = "su
 def _parse_sequential(modules: list[Any], nn: Any) -> list[tuple[Any, str]]:
     """``[(linear, activation name), ...]`` or a ``ConfigError`` naming the bad entry."""
     expected = "nn.Linear or one of " + ", ".join(
-        source.split("(")[0] for source, _ in TORCH_MODULES.values()
+        forms.torch[0].split("(")[0] for forms in EXPORTABLE.values()
     )
     layers: list[tuple[Any, str]] = []
     after_linear = False
@@ -213,28 +202,22 @@ def _parse_sequential(modules: list[Any], nn: Any) -> list[tuple[Any, str]]:
 
 
 def _activation_name(module: Any, nn: Any) -> str | None:
-    simple = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.Identity: "identity"}
-    if type(module) in simple:
-        return simple[type(module)]
-    if type(module) is nn.LeakyReLU:
-        if module.negative_slope != LEAKY_SLOPE:
-            raise ConfigError(
-                f"LeakyReLU with slope {module.negative_slope}; mlplab's leaky_relu has slope "
-                f"{LEAKY_SLOPE}"
-            )
-        return "leaky_relu"
-    if type(module) is nn.Softplus:
-        if module.beta != 1 or module.threshold < 20:
-            raise ConfigError(
-                f"Softplus(beta={module.beta}, threshold={module.threshold}); mlplab's "
-                "softplus is log(1 + e^z): beta 1 and threshold 20 or more"
-            )
-        return "softplus"
-    if type(module) is nn.Softmax:
-        if module.dim not in (-1, 1):
-            raise ConfigError(f"Softmax over dim {module.dim}; expected dim=-1 (the features)")
-        return "softmax"
-    return None
+    """The mlplab activation a torch module computes (``None``: not one of ``EXPORTABLE``)."""
+    names = {type(forms.torch[1](nn)): name for name, forms in EXPORTABLE.items()}
+    name = names.get(type(module))
+    if name == "leaky_relu" and module.negative_slope != LEAKY_SLOPE:
+        raise ConfigError(
+            f"LeakyReLU with slope {module.negative_slope}; mlplab's leaky_relu has slope "
+            f"{LEAKY_SLOPE}"
+        )
+    if name == "softplus" and (module.beta != 1 or module.threshold < 20):
+        raise ConfigError(
+            f"Softplus(beta={module.beta}, threshold={module.threshold}); mlplab's "
+            "softplus is log(1 + e^z): beta 1 and threshold 20 or more"
+        )
+    if name == "softmax" and module.dim not in (-1, 1):
+        raise ConfigError(f"Softmax over dim {module.dim}; expected dim=-1 (the features)")
+    return name
 
 
 def _import_torch() -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.checks import one_of
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
@@ -182,6 +183,18 @@ def _identity_into(z: Array, out: Array) -> Array:
     return out
 
 
+def _exp(z: Any, xp: Any = np) -> Any:
+    return xp.exp(z)
+
+
+def _exp_derivative(h: Any, xp: Any = np) -> Any:
+    return h  # (e^z)' = e^z = h
+
+
+def _exp_into(z: Array, out: Array) -> Array:
+    return np.exp(z, out)
+
+
 def _softmax(z: Any, xp: Any = np) -> Any:
     e = xp.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -247,6 +260,16 @@ ACTIVATIONS: dict[str, Activation] = {
             f_into=_identity_into,
             array_api=True,
         ),
+        # the Poisson loss's log link: y = e^z, an output only (y' = y)
+        Activation(
+            "exp",
+            _exp,
+            _exp_derivative,
+            hidden=False,
+            output=True,
+            f_into=_exp_into,
+            array_api=True,
+        ),
         _Softmax(
             "softmax",
             _softmax,
@@ -275,12 +298,7 @@ def get_activation(name: str | Activation, *, where: str = "hidden") -> Activati
     if isinstance(name, Activation):
         return name
     valid = hidden_activation_names() if where == "hidden" else output_activation_names()
-    act = ACTIVATIONS.get(name)
-    if act is None or name not in valid:
-        raise ConfigError(
-            f"unknown {where} activation {name!r}; expected one of: {', '.join(valid)}"
-        )
-    return act
+    return ACTIVATIONS[one_of(f"{where} activation", name, valid)]
 
 
 # --- user activations (exercise 3) ---------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mlplab.errors import ConfigError
+from mlplab.checks import integer, one_of
 
 Shapes = Sequence[tuple[int, int]]
 Weights = list[np.ndarray]
@@ -51,8 +51,7 @@ INITS: dict[str, InitFn] = {"seed": _seed, "uniform": _uniform, "glorot": _gloro
 
 def init_weights(name: str, shapes: Shapes, seed: int | None, dtype: np.dtype) -> Weights:
     """Draw one weight matrix per ``(fan_in, fan_out)`` in ``shapes`` with init ``name``."""
-    if name not in INITS:
-        raise ConfigError(f"unknown init {name!r}; expected one of: {', '.join(INITS)}")
-    if seed is not None and (not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32):
-        raise ConfigError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    one_of("init", name, INITS)
+    if seed is not None:
+        integer("seed", seed, minimum=0, maximum=2**32 - 1, expected="an integer in [0, 2**32)")
     return [w.astype(dtype, copy=False) for w in INITS[name](shapes, seed)]

@@ -5,10 +5,11 @@ The seed's loss is ``L = 1/2 * sum((y - t)^2)`` summed over the examples, so
 the seed's ``y_delta`` with its sign flipped (the seed stores ``-dL/dz`` so that
 its update can read ``W += ...``).
 
-Three pairs of output activation and loss cancel the activation's derivative:
-identity with squared error, sigmoid with binary cross-entropy and softmax with
-cross-entropy all give ``delta = y - t``. For those pairs the delta is taken
-directly, and the loss is computed from ``z`` in a form that cannot overflow.
+Four pairs of output activation and loss cancel the activation's derivative:
+identity with squared error, sigmoid with binary cross-entropy, softmax with
+cross-entropy and exp with the Poisson deviance all give ``delta = y - t``. For
+those pairs the delta is taken directly, and the loss is computed from ``z`` in a
+form that cannot overflow.
 """
 
 from __future__ import annotations
@@ -123,8 +124,27 @@ class CrossEntropy(Loss):
         return (t * (logsumexp - z)).sum(axis=-1)
 
 
+class Poisson(Loss):
+    """Half the Poisson deviance (scikit-learn's ``loss="poisson"``), for counts ``t >= 0``."""
+
+    name = "poisson"
+    formula = "L = sum(t log(t / y) - t + y)"
+    outputs = ("exp",)
+    cancels = "exp"
+
+    def value_and_gradient(
+        self, y: Array, t: Array, z: Array | None, xp: Any = np
+    ) -> tuple[Array, Array]:
+        return self.row_values(y, t, z, xp).sum(axis=-1), y - t
+
+    def row_values(self, y: Array, t: Array, z: Array | None, xp: Any = np) -> Array:
+        # With y = e^z: t log(t / y) = t log t - t z, and t log t is 0 where t = 0.
+        t_log_t = xp.where(t > 0, t * xp.log(xp.where(t > 0, t, 1)), 0)
+        return (t_log_t - t * z - t + y).sum(axis=-1)
+
+
 LOSSES: dict[str, Loss] = {
-    loss.name: loss for loss in (SquaredError(), BinaryCrossEntropy(), CrossEntropy())
+    loss.name: loss for loss in (SquaredError(), BinaryCrossEntropy(), CrossEntropy(), Poisson())
 }
 
 

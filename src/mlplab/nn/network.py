@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import integer
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
@@ -418,6 +419,12 @@ class MLP:
         pass those to ``fit``, ``predict``, ... which scale what they are given.
         """
         X = self._check_inputs(X, scaled)
+        _check_finite("inputs", X)
+        return X, self.check_targets(T, X.shape[0])
+
+    def check_targets(self, T: Any, n: int) -> Array:
+        """Targets for ``n`` input rows as a 2-D array of this network's dtype, or a
+        ``DataError``; integer class labels become one-hot rows."""
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -425,16 +432,13 @@ class MLP:
         n_out = self.sizes[-1]
         if T.ndim == 1 and n_out == 1:
             T = T[:, None]
-        if T.shape != (X.shape[0], n_out):
+        if T.shape != (n, n_out):
             raise DataError(
-                f"targets have shape {T.shape}; expected ({X.shape[0]}, {n_out}): one row per "
+                f"targets have shape {T.shape}; expected ({n}, {n_out}): one row per "
                 f"input row and {n_out} output(s)"
             )
-        for name, a in (("inputs", X), ("targets", T)):
-            # min and max propagate NaN and show an inf, without a mask the size of the data
-            if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
-                raise DataError(f"{name} contain NaN or infinite values")
-        return X, T
+        _check_finite("targets", T)
+        return T
 
     # --- display --------------------------------------------------------------------
 
@@ -459,6 +463,12 @@ class MLP:
         )
 
 
+def _check_finite(name: str, a: Array) -> None:
+    # min and max propagate NaN and show an inf, without a mask the size of the data
+    if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
+        raise DataError(f"{name} contain NaN or infinite values")
+
+
 def _as_given(h: Array, X: Any) -> Array:
     """A copy of output ``h``, 1-D per example again if the inputs ``X`` were one 1-D example."""
     return (h[..., 0, :] if np.ndim(X) == 1 else h).copy()
@@ -480,9 +490,7 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
 def _check_stack(stack: Any) -> int | None:
     if stack is None:
         return None
-    if isinstance(stack, bool) or not isinstance(stack, int | np.integer) or stack < 1:
-        raise ConfigError(f"stack must be a positive integer or None, got {stack!r}")
-    return int(stack)
+    return integer("stack", stack, minimum=1, expected="a positive integer or None")
 
 
 def _check_dtype(dtype: Any) -> type:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import is_sparse
 from mlplab.errors import DataError
 
 if TYPE_CHECKING:
@@ -53,12 +54,18 @@ class InputScaler:
     @classmethod
     def fit(cls, X: Any) -> InputScaler:
         """Each column's mean and standard deviation over ``X``'s rows (1 if constant)."""
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or len(X) == 0:
+        if not is_sparse(X):
+            X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] == 0:
             raise DataError(f"standardisation needs a (n, features) array, got shape {X.shape}")
-        scale = X.std(axis=0)
+        if is_sparse(X):  # moments from the stored values, never a dense copy
+            mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+            square = np.asarray(X.multiply(X).mean(axis=0), dtype=np.float64).ravel()
+            scale = np.sqrt(np.maximum(square - mean * mean, 0.0))
+        else:
+            mean, scale = X.mean(axis=0), X.std(axis=0)
         scale[~(scale > 0)] = 1.0
-        return cls(X.mean(axis=0), scale)
+        return cls(mean, scale)
 
     @property
     def n_inputs(self) -> int:

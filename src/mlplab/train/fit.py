@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import non_negative_int
 from mlplab.engines import Diverged, Engine, EpochLogs, get_engine
 from mlplab.errors import ConfigError, TrainingDivergedError
 from mlplab.train.callbacks import Callback, CallbackList
@@ -52,7 +53,7 @@ def fit(
     engine: str | Engine | None = None,
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
-    epochs = _check_epochs(epochs)
+    epochs = non_negative_int("epochs", epochs)
     job = prepare_job(
         net, X, T, lr=lr, optimizer=optimizer, batch_size=batch_size, shuffle=shuffle,
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
@@ -161,12 +162,6 @@ def _divergence_error(
             f"weights from before that step were kept. Try a smaller learning rate."
         )
     return TrainingDivergedError(message, epoch=e.epoch, history=history)
-
-
-def _check_epochs(epochs: Any) -> int:
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ConfigError(f"epochs must be a non-negative integer, got {epochs!r}")
-    return int(epochs)
 
 
 def _early_stopping(early_stopping: Any) -> EarlyStopping | None:

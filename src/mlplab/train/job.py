@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import integer, is_sparse
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import predicted_class
@@ -35,7 +36,8 @@ CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
 class TrainJob:
     """The data and settings of one ``fit``, ready for an engine.
 
-    ``X``, ``Xv`` are scaled (through ``net.input_scaler``); ``labels`` and ``val_labels``
+    ``X``, ``Xv`` are scaled (through ``net.input_scaler``), or raw ``scipy.sparse`` rows
+    that the engine makes dense and scales one batch at a time; ``labels`` and ``val_labels``
     are the target classes when accuracy is recorded, else ``None``; ``weight`` and
     ``val_weight`` the per-example weights (``None``: every example counts once).
     """
@@ -59,7 +61,7 @@ class TrainJob:
 
     @property
     def n(self) -> int:
-        return len(self.X)
+        return self.X.shape[0]
 
     @property
     def full_batch(self) -> bool:
@@ -94,14 +96,14 @@ def prepare_job(
     )
     if not isinstance(standardize, bool | np.bool_):
         raise ConfigError(f"standardize must be True or False, got {standardize!r}")
-    X, T = net.check_data(X, T, scaled=False)  # check and split the raw rows
-    weight = _check_weights(sample_weight, len(X), net.dtype)
+    X, T = _checked_rows(net, X, T)  # check and split the raw rows
+    weight = _check_weights(sample_weight, X.shape[0], net.dtype)
     X, T, weight, Xv, Tv, val_weight = _validation_data(net, X, T, weight, validation, rng)
     if standardize:
         net.input_scaler = InputScaler.fit(X)
-    if net.input_scaler is not None:
-        X = net.input_scaler.transform(X)
-        Xv = None if Xv is None else net.input_scaler.transform(Xv)
+    if net.input_scaler is not None:  # sparse rows stay raw: the engine scales each batch
+        X = X if is_sparse(X) else net.input_scaler.transform(X)
+        Xv = Xv if Xv is None or is_sparse(Xv) else net.input_scaler.transform(Xv)
     optimizer = get_optimizer(optimizer, lr)
     schedule = get_schedule(schedule)
     if schedule is not None and not hasattr(optimizer, "lr"):
@@ -119,7 +121,7 @@ def prepare_job(
         schedule=schedule,
         lr0=getattr(optimizer, "lr", lr),
         regularizers=get_regularizers(weight_decay),
-        batch_size=_check_batch_size(batch_size, len(X)),
+        batch_size=_check_batch_size(batch_size, X.shape[0]),
         shuffle=bool(shuffle),
         rng=rng,
         labels=predicted_class(T) if track_accuracy else None,
@@ -127,16 +129,29 @@ def prepare_job(
     )
 
 
+def _checked_rows(net: MLP, X: Any, T: Any) -> tuple[Any, Array]:
+    """``net.check_data(X, T, scaled=False)``, or the same checks on sparse rows, which stay
+    sparse (CSR, in the network's dtype)."""
+    if not is_sparse(X):
+        return net.check_data(X, T, scaled=False)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+        raise DataError(
+            f"inputs have shape {X.shape}; expected (n, {net.sizes[0]}): the network takes "
+            f"{net.sizes[0]} inputs"
+        )
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"inputs must be numeric, got sparse rows of {X.dtype}")
+    X = X.tocsr().astype(net.dtype)
+    if X.nnz and not np.isfinite(X.data).all():
+        raise DataError("inputs contain NaN or infinite values")
+    return X, net.check_targets(T, X.shape[0])
+
+
 def _check_batch_size(batch_size: Any, n: int) -> int:
     if batch_size is None:
         return n
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or (batch_size < 1)
-    ):
-        raise ConfigError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    return min(int(batch_size), n)
+    return min(integer("batch_size", batch_size, minimum=1,
+                       expected="a positive integer or None"), n)  # fmt: skip
 
 
 def _check_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
@@ -164,16 +179,17 @@ def _validation_data(
     if validation is None:
         return X, T, weight, None, None, None
     if isinstance(validation, tuple | list) and len(validation) == 2:
-        Xv, Tv = net.check_data(validation[0], validation[1], scaled=False)
+        Xv, Tv = _checked_rows(net, validation[0], validation[1])
         return X, T, weight, Xv, Tv, None
     if isinstance(validation, float) and 0 < validation < 1:
-        n_val = round(validation * len(X))
-        if not 1 <= n_val < len(X):
+        n = X.shape[0]
+        n_val = round(validation * n)
+        if not 1 <= n_val < n:
             raise ConfigError(
-                f"validation={validation} leaves {n_val} of {len(X)} examples for validation; "
+                f"validation={validation} leaves {n_val} of {n} examples for validation; "
                 "need at least one for each side"
             )
-        order = rng.permutation(len(X))
+        order = rng.permutation(n)
         val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
         split = _rows(weight, train), _rows(weight, val)
         return X[train], T[train], split[0], X[val], T[val], split[1]

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from mlplab.checks import number_in, positive_number
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
@@ -42,9 +43,7 @@ class SGD:
     """
 
     def __init__(self, lr: float = 1.0) -> None:
-        if not (isinstance(lr, int | float) and np.isfinite(lr) and lr > 0):
-            raise ConfigError(f"learning rate must be a positive number, got {lr!r}")
-        self.lr = float(lr)
+        self.lr = positive_number("learning rate", lr)
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         lr = self.lr
@@ -74,9 +73,7 @@ class SGD:
 
 
 def _check_rate(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
-    if not (isinstance(value, int | float) and low <= value < high):
-        raise ConfigError(f"{name} must be a number in [{low:g}, {high:g}), got {value!r}")
-    return float(value)
+    return number_in(name, value, low, high)
 
 
 class _Stateful:
@@ -208,8 +205,7 @@ class Adam(_Stateful):
         super().__init__(lr)
         self.beta1 = _check_rate("beta1", beta1)
         self.beta2 = _check_rate("beta2", beta2)
-        if not (isinstance(eps, int | float) and eps > 0):
-            raise ConfigError(f"eps must be a positive number, got {eps!r}")
+        positive_number("eps", eps)
         self.eps = float(eps)
 
     def _settings(self) -> dict[str, float]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.errors import ConfigError
+from mlplab.checks import non_negative_number
 
 Array = np.ndarray
 
@@ -33,9 +33,7 @@ class Regularizer:
     name = "penalty"
 
     def __init__(self, alpha: float) -> None:
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not alpha >= 0:
-            raise ConfigError(f"{self.name} must be a non-negative number, got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = non_negative_number(self.name, alpha)
         self._scratch: list[Array] = []
 
     def _work(self, weights: Sequence[Array]) -> list[Array]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from mlplab.checks import non_negative_number, positive_int, positive_number
 from mlplab.errors import ConfigError
 
 __all__ = [
@@ -32,15 +33,6 @@ class Schedule(Protocol):
     def __call__(self, epoch: int, lr0: float) -> float: ...
 
 
-def _positive(name: str, value: float, *, integer: bool = False) -> float:
-    kind = int if integer else int | float
-    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        raise ConfigError(
-            f"{name} must be a positive {'integer' if integer else 'number'}, got {value!r}"
-        )
-    return value
-
-
 class Constant:
     """``lr = lr0``."""
 
@@ -55,8 +47,8 @@ class StepDecay:
     """``lr = lr0 * gamma ** (epoch // step)``: multiply by ``gamma`` every ``step`` epochs."""
 
     def __init__(self, step: int = 10, gamma: float = 0.5) -> None:
-        self.step = int(_positive("step", step, integer=True))
-        self.gamma = float(_positive("gamma", gamma))
+        self.step = positive_int("step", step)
+        self.gamma = positive_number("gamma", gamma)
 
     def __call__(self, epoch: int, lr0: float) -> float:
         return lr0 * self.gamma ** (epoch // self.step)
@@ -70,8 +62,8 @@ class InverseTime:
     ``invscaling``."""
 
     def __init__(self, decay: float = 0.1, power: float = 1.0) -> None:
-        self.decay = float(_positive("decay", decay))
-        self.power = float(_positive("power", power))
+        self.decay = positive_number("decay", decay)
+        self.power = positive_number("power", power)
 
     def __call__(self, epoch: int, lr0: float) -> float:
         return lr0 / (1 + self.decay * epoch) ** self.power
@@ -92,14 +84,12 @@ class Adaptive:
     def __init__(
         self, tol: float = 1e-4, patience: int = 10, factor: float = 5.0, min_lr: float = 1e-6
     ) -> None:
-        if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
-            raise ConfigError(f"tol must be a non-negative number, got {tol!r}")
-        self.tol = float(tol)
-        self.patience = int(_positive("patience", patience, integer=True))
-        self.factor = float(_positive("factor", factor))
+        self.tol = non_negative_number("tol", tol)
+        self.patience = positive_int("patience", patience)
+        self.factor = positive_number("factor", factor)
         if self.factor <= 1:
             raise ConfigError(f"factor must be greater than 1, got {factor!r}")
-        self.min_lr = float(_positive("min_lr", min_lr))
+        self.min_lr = positive_number("min_lr", min_lr)
         self.lr = math.nan
 
     def __call__(self, epoch: int, lr0: float) -> float:

@@ -1,4 +1,4 @@
-"""Where ``mlplab train`` gets its data: a built-in set or a user's file, split.
+"""Where a training run gets its data: a built-in set or a user's file, split.
 
 ``prepare_data`` reads the configured source and cuts the seeded train/validation/
 test split. A target column of class names keeps the names (``classes``); the model
@@ -18,10 +18,11 @@ import numpy as np
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError, ModelFileError
 from mlplab.io.datafiles import read_table
+from mlplab.nn.targets import predicted_class
 from mlplab.splits import Split, split
 
 if TYPE_CHECKING:
-    from mlplab.cli.options import TrainConfig
+    from mlplab.experiments.config import TrainConfig
     from mlplab.nn.network import MLP
 
 __all__ = ["CLASSES_KEY", "PreparedData", "class_names", "predicted_classes", "prepare_data"]
@@ -111,5 +112,4 @@ def class_names(net: MLP, source: str) -> list[str] | None:
 
 def predicted_classes(y: np.ndarray, names: list[str]) -> list[str]:
     """Each row's predicted class name: the largest output, or ``y > 0.5`` for one output."""
-    codes = y.argmax(axis=-1) if y.shape[-1] > 1 else (y[..., 0] > 0.5).astype(int)
-    return [names[int(c)] for c in np.atleast_1d(codes)]
+    return [names[int(c)] for c in np.atleast_1d(predicted_class(y))]

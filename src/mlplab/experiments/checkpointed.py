@@ -1,0 +1,170 @@
+"""Training runs that survive and can be replayed: checkpoints, resuming, run records.
+
+The training itself is ``run_training``'s; ``RunFiles`` only adds a
+``CheckpointCallback`` to it, starts it from a checkpoint, or writes a record after it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mlplab.errors import ConfigError, ModelFileError
+from mlplab.experiments.config import DEFAULTS, TrainConfig, config_from_dict, is_int
+from mlplab.experiments.data import PreparedData
+from mlplab.experiments.runs import fit_network, new_network, run_training, training_rows
+from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint
+from mlplab.io.records import make_record, write_record
+from mlplab.nn.network import MLP
+from mlplab.train.history import History
+from mlplab.train.optimizers import Optimizer, get_optimizer
+
+__all__ = ["CHECKPOINTABLE", "DEFAULT_EVERY", "RunFiles", "RunResult"]
+
+DEFAULT_EVERY = 1000
+# the settings a checkpointed run honours: full-batch SGD on a built-in data set. A setting
+# added to TrainConfig later is refused with --checkpoint/--resume until it is wired in here,
+# rather than silently ignored.
+CHECKPOINTABLE = frozenset(
+    {"dataset", "hidden", "activation", "output_activation", "loss", "reduction", "bias",
+     "init", "seed", "epochs", "lr", "dtype", "data", "target", "points", "noise",
+     "validation", "test", "standardize", "batch_size", "optimizer", "weight_decay"}
+)  # fmt: skip
+# not yet: a schedule counts epochs from 0 in each fit() call, and early stopping's best
+# weights are not part of a checkpoint, so a resumed run would not be the same run
+
+# what a run gives: its config and holdout (a resumed run's come from the checkpoint),
+# the network, its history, all rows X and t, and the seconds it trained
+RunResult = tuple[TrainConfig, int | None, MLP, History, np.ndarray, np.ndarray, float]
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files a training run keeps: its checkpoint, the one it resumes from, its record."""
+
+    checkpoint: str | None = None
+    every: int | None = None
+    resume: str | None = None
+    record: str | None = None
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> RunFiles:
+        """From the ``checkpoint``, ``checkpoint_every``, ``resume`` and ``record`` options."""
+        return cls(
+            options.get("checkpoint"),
+            options.get("checkpoint_every"),
+            options.get("resume"),
+            options.get("record"),
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.checkpoint, self.every, self.resume, self.record))
+
+    def check(self) -> None:
+        """Refuse an interval without a file to checkpoint to."""
+        if self.every is not None and not (self.checkpoint or self.resume):
+            raise ConfigError("--checkpoint-every needs --checkpoint FILE (or --resume FILE)")
+
+    def train(self, config: TrainConfig, *, holdout: int | None, quiet: bool) -> RunResult:
+        """Train (or resume) with checkpoints and a record; returns what ``train`` shows."""
+        self.check()
+        if self.resume:
+            result = self._resume(quiet)
+        elif self.checkpoint:
+            result = self._fresh(config, holdout, quiet)
+        else:
+            net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+            result = (config, holdout, net, history, X, t, seconds)
+        config, holdout, net, history = result[:4]
+        if self.record:
+            write_record(self.record, make_record(_run(config, holdout), history.loss, net))
+        return result
+
+    def _fresh(self, config: TrainConfig, holdout: int | None, quiet: bool) -> RunResult:
+        _refuse_unsupported(config)
+        data, rows = training_rows(config, holdout)
+        net = new_network(config, data)
+        optimizer = get_optimizer(config.optimizer, config.lr)
+        rng = np.random.default_rng(config.seed)  # the run's stream for mini-batch shuffling
+        every = self.every or DEFAULT_EVERY
+        run = {**_run(config, holdout), "every": every}
+        saver = CheckpointCallback(self.checkpoint, net, optimizer, every=every, rng=rng, run=run)
+        return _fit(config, holdout, net, optimizer, saver, data, rows, quiet)
+
+    def _resume(self, quiet: bool) -> RunResult:
+        saved = load_checkpoint(self.resume)
+        try:
+            config = config_from_dict(saved.run.get("config"), self.resume)
+        except ConfigError as e:
+            raise ModelFileError(str(e)) from None
+        holdout, every = saved.run.get("holdout"), saved.run.get("every", DEFAULT_EVERY)
+        if not (holdout is None or is_int(holdout)) or not (is_int(every) and every >= 1):
+            raise ModelFileError(f"{self.resume}: the checkpoint's holdout or interval is invalid")
+        every = self.every or every
+        _refuse_unsupported(config)
+        if saved.epoch > config.epochs:
+            raise ModelFileError(
+                f"{self.resume}: {saved.epoch} epochs done, more than the run's {config.epochs}"
+            )
+        data, rows = training_rows(config, holdout)
+        if list(saved.net.sizes) != config.sizes(data.X.shape[1], data.t.shape[1]):
+            raise ModelFileError(f"{self.resume}: the network does not fit the run's data")
+        saved.net.training_metadata.update(new_network(config, data).training_metadata)
+        optimizer = get_optimizer(config.optimizer, config.lr)
+        saved.restore_optimizer(optimizer)
+        run = {**_run(config, holdout), "every": every}
+        saver = CheckpointCallback(
+            self.checkpoint or self.resume,
+            saved.net,
+            optimizer,
+            every=every,
+            start_epoch=saved.epoch,
+            losses=saved.losses,
+            rng=saved.rng,
+            run=run,
+        )
+        return _fit(config, holdout, saved.net, optimizer, saver, data, rows, quiet)
+
+
+def _fit(
+    config: TrainConfig,
+    holdout: int | None,
+    net: MLP,
+    optimizer: Optimizer,
+    saver: CheckpointCallback,
+    data: PreparedData,
+    rows: np.ndarray,
+    quiet: bool,
+) -> RunResult:
+    """Train the epochs left, checkpointing through ``saver``; the history is the whole run's.
+
+    Mini-batches are shuffled from ``saver.rng``, the run's generator, which the
+    checkpoint saves and restores: a resumed run shuffles as the original would have.
+    """
+    remaining = config.epochs - saver.epoch
+    start = time.perf_counter()
+    fit_network(net, config, data, rows, epochs=remaining, quiet=quiet, optimizer=optimizer,
+                callbacks=[saver], seed=saver.rng)  # fmt: skip
+    saver.save()  # the end, whatever the interval
+    seconds = time.perf_counter() - start
+    history = History(saver.losses, config.epochs, seconds)
+    return config, holdout, net, history, data.X, data.t, seconds
+
+
+def _run(config: TrainConfig, holdout: int | None) -> dict[str, Any]:
+    return {"command": "train", "config": config.to_dict(), "holdout": holdout}
+
+
+def _refuse_unsupported(config: TrainConfig) -> None:
+    changed = sorted(
+        name
+        for name in TrainConfig.__dataclass_fields__
+        if name not in CHECKPOINTABLE and getattr(config, name) != getattr(DEFAULTS, name)
+    )
+    if changed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in changed)
+        raise ConfigError(f"--checkpoint and --resume do not support {flags} yet")

@@ -1,0 +1,85 @@
+"""Ensembles: many seeds of one configured network trained at once, as one stack.
+
+Networks ``seed, seed+1, ..., seed+nets-1`` train as one stack (``train_stack``);
+the outcome says which solved the task, when, and how low their loss went. A stack
+estimated not to fit in memory is refused before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlplab.experiments.config import TrainConfig
+from mlplab.experiments.data import prepare_data
+from mlplab.experiments.stacks import (
+    StackOutcome,
+    check_memory,
+    estimate_bytes,
+    memory_limit,
+    train_stack,
+)
+from mlplab.nn.network import MLP
+from mlplab.progress import terminal_progress
+from mlplab.train.job import CLASSIFICATION_LOSSES
+from mlplab.train.optimizers import OPTIMIZERS
+
+__all__ = ["DEFAULT_NETS", "describe", "ensemble_data", "run_ensemble", "stack_bytes"]
+
+DEFAULT_NETS = 1000  # networks in an ensemble (and in a sweep's cell) unless told
+
+
+def run_ensemble(
+    config: TrainConfig, nets: int, *, max_memory: float | None = None, quiet: bool = True
+) -> StackOutcome:
+    """Train ``nets`` seeds of the configured network as one stack (refusing one too large).
+
+    ``max_memory`` is in GiB (default: half the physical memory). Unless ``quiet``, a
+    progress bar is drawn on stderr when it is a terminal.
+    """
+    X, t = ensemble_data(config)
+    sizes = config.sizes(X.shape[1], t.shape[1])
+    limit = memory_limit() if max_memory is None else max_memory * 2**30
+    check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
+    net = MLP(sizes, **config.network_kwargs(), stack=nets)
+    with terminal_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
+        return train_stack(
+            net,
+            X,
+            t,
+            epochs=config.epochs,
+            lr=config.lr,
+            callbacks=bars,
+            seed=config.seed,
+            standardize=config.standardize,
+            **config.optimizer_kwargs(),
+        )
+
+
+def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of the configured data (a built-in set or ``data``), inputs as read."""
+    data = prepare_data(config)
+    return data.X, data.t
+
+
+def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
+    """``estimate_bytes`` for this configuration, with the per-epoch accuracy where fit keeps it."""
+    per_epoch = config.epochs if config.loss in CLASSIFICATION_LOSSES else 0
+    copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
+    rows = n_examples  # work arrays for every row (the solve watch predicts them all) ...
+    if config.batch_size is not None:  # ... and for a batch and a shorter last batch
+        rows += 2 * min(config.batch_size, n_examples)
+    return estimate_bytes(
+        sizes, rows, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
+    )
+
+
+def describe(config: TrainConfig, nets: int) -> str:
+    """One line naming the ensemble: data, networks, architecture, training, seeds."""
+    hidden = "-".join(str(h) for h in config.hidden)
+    batches = "full batch" if config.batch_size is None else f"batches of {config.batch_size}"
+    return (
+        f"{config.data or config.dataset}: {nets} networks, hidden {hidden} {config.activation}/"
+        f"{config.output_activation}, {config.loss} ({config.reduction}), {config.epochs} epochs, "
+        f"{config.optimizer} lr {config.lr:g} ({batches}), init {config.init}, "
+        f"seeds {config.seed}..{config.seed + nets - 1}"
+    )
