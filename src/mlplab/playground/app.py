@@ -2,10 +2,10 @@
 
 Each tab's connection owns a ``Session``. While it plays (or has Step presses to
 train), the connection's task alternates a slice of training with one frame.
-The training and the frame's making run in a worker thread, so the event loop
-is free to serve pages and other tabs' frames; the slice is a fair share of the
-frame interval among the busy tabs, so a tab that floods Step presses gets no
-more than any other. A session is dropped when its tab goes away.
+The training and the frame's making run in one worker thread that serves the
+tabs in turn, so the event loop is free to serve pages and other tabs' frames;
+the slice is a fair share of the frame interval among the busy tabs, so a tab
+that floods Step presses gets no more than any other. A session is dropped when its tab goes away.
 
 Only the page's own origin may drive a session: a WebSocket whose ``Origin``
 is another site is refused, and ``Host`` must be one this server answers to
@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,6 +109,9 @@ class Hub:
         self.fps = fps
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
+        # one thread trains every tab in turn: the event loop stays free, and the tabs'
+        # slices queue fairly instead of fighting over the interpreter's lock
+        self.trainer = ThreadPoolExecutor(1, thread_name_prefix="mlplab-playground")
 
     def playing(self) -> int:
         """Tabs training now: playing, or with Step presses to train."""
@@ -116,8 +120,9 @@ class Hub:
     def slice(self, frame_cost: float) -> float:
         """Seconds of training before the next frame, shared fairly by the busy tabs.
 
-        ``frame_cost`` is the wall time the last frame took to make and send; on a
-        busy machine it grows, and training yields that time to the frames.
+        ``frame_cost`` is the time the last frames took to make; on a busy machine it
+        grows, and training yields that time to the frames (a slice too short for an
+        epoch is saved up by the session for a later frame).
         """
         return max(MIN_SLICE, 1.0 / self.fps / max(1, self.playing()) - frame_cost)
 
@@ -165,12 +170,11 @@ class Hub:
             if not session.busy:
                 continue
             seconds = max(MIN_SLICE, budget - (time.perf_counter() - start))
-            text, error, cost = await asyncio.to_thread(_advance, session, seconds)
+            loop = asyncio.get_running_loop()
+            text, error, cost = await loop.run_in_executor(self.trainer, _advance, session, seconds)
             if error:
                 await _send(websocket, {"type": "error", "message": error})
-            before_send = time.perf_counter()
             await websocket.send_text(text)
-            cost += time.perf_counter() - before_send
             frame_cost = 0.8 * frame_cost + 0.2 * cost
             rest = 1.0 / self.fps - (time.perf_counter() - start)
             await asyncio.sleep(max(0.0, rest) if self.playing() <= 1 else 0)

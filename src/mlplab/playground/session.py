@@ -210,7 +210,8 @@ class Session:
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
         self._rng = np.random.default_rng(self.settings.seed)
-        self._epoch_seconds = 1e-3  # a running estimate, to size the calls of fit
+        self._epoch_seconds = 1e-3  # a running estimate of one epoch's time
+        self._credit = 0.0  # seconds of training saved up from slices shorter than an epoch
         self.pending = 0
 
     # --- training -------------------------------------------------------------------
@@ -220,13 +221,20 @@ class Session:
         self.train_for(math.inf, max_epochs=1)
 
     def train_for(self, seconds: float, max_epochs: int | None = None) -> int:
-        """Train whole epochs for about ``seconds`` (at least one; at most ``max_epochs``).
+        """Train whole epochs for about ``seconds`` (at most ``max_epochs``).
 
+        A slice too short for half an epoch is saved up for the next call (so many tabs
+        sharing the machine each still get their frames), else at least one epoch runs.
         While Step presses are pending, only those epochs are trained. Returns the
         epochs completed; a diverged run raises ``TrainingDivergedError`` and pauses.
         """
         if max_epochs is None and not self.playing and self.pending:
             max_epochs = self.pending
+        seconds += self._credit
+        if seconds < 0.5 * self._epoch_seconds:
+            self._credit = seconds
+            return 0
+        self._credit = 0.0
         snapshot, before = self._p.copy(), self.epoch
         limit = MAX_EPOCHS_PER_FIT if max_epochs is None else min(max_epochs, MAX_EPOCHS_PER_FIT)
         try:
