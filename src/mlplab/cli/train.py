@@ -189,6 +189,7 @@ def _document(
         "final_loss": history.final_loss,
         "epochs": config.epochs,
         "seconds": seconds,
+        "compile_seconds": float(history.extra.get("compile_seconds", 0.0)),
         "config": config.to_dict(),
         "events": [event.to_dict() for event in history.events],
         "scores": scores,
