@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import missing_optional
 
@@ -60,3 +61,14 @@ def test_an_unknown_engine_is_one_line_and_exit_2(capsys) -> None:
     assert main(["ensemble", "--engine", "torch", "-q"]) == 2
     err = capsys.readouterr().err
     assert "'torch' is not one of 'numpy', 'jax', 'auto'" in err
+
+
+def test_train_on_the_compiled_engine_gives_the_seed_run_and_reports_compiling(capsys):
+    runs = {}
+    for engine in ("numpy", "jax"):
+        assert main(["train", "--engine", engine, "--json", "-q"]) == 0
+        runs[engine] = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(runs["jax"]["predictions"], runs["numpy"]["predictions"],
+                               atol=1e-9)  # fmt: skip
+    assert runs["jax"]["compile_seconds"] > 0 and runs["numpy"]["compile_seconds"] == 0
+    assert runs["jax"]["config"]["engine"] == "jax"

@@ -249,3 +249,12 @@ def test_sparse_inputs_are_refused_in_one_line() -> None:
                       standardize=False, sample_weight=None)  # fmt: skip
     with pytest.raises(ConfigError, match=r"engine 'jax' trains on dense inputs.*engine='numpy'"):
         engine_jax.JaxEngine().start(replace(job, X=sparse.csr_matrix(job.X)))
+
+
+def test_compile_seconds_are_reported_apart_from_the_training_time():
+    from mlplab import MLP, load_dataset
+
+    X, t = load_dataset("xor")
+    history = MLP([3, 4, 1], bias=False, init="seed", seed=0).fit(X, t, epochs=50, engine="jax")
+    assert history.extra["compile_seconds"] >= 0 and history.seconds >= 0
+    assert "compile_seconds" not in MLP([3, 4, 1], seed=0).fit(X, t, epochs=5).extra

@@ -68,6 +68,16 @@ engine_option = click.option(
 )
 
 
+train_engine_option = click.option(
+    "--engine",
+    type=click.Choice(("numpy", "jax")),
+    default=DEFAULTS.engine,
+    show_default=True,
+    help="Where the epochs run: numpy (the seed's arithmetic, bit for bit) or jax, compiled "
+    "(pip install 'mlplab[jax]'; the same results to rounding, diagnostics of the loss only).",
+)
+
+
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document on stdout."
 )

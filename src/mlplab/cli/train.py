@@ -15,6 +15,7 @@ from mlplab.cli.options import (
     plot_option,
     quiet_option,
     run_options,
+    train_engine_option,
 )
 from mlplab.cli.outputs import check_outputs
 from mlplab.datasets import DATASETS
@@ -86,6 +87,7 @@ def _table(
     metavar="FILE",
     help="Save the trained model (safetensors).",
 )
+@train_engine_option
 @json_option
 @quiet_option
 @run_options
@@ -189,6 +191,7 @@ def _document(
         "final_loss": history.final_loss,
         "epochs": config.epochs,
         "seconds": seconds,
+        "compile_seconds": float(history.extra.get("compile_seconds", 0.0)),
         "config": config.to_dict(),
         "events": [event.to_dict() for event in history.events],
         "scores": scores,

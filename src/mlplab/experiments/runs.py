@@ -85,7 +85,8 @@ def fit_network(
     """
     inputs = data.X
     val = data.parts.validation
-    watch = Diagnostics(net, every=max(1, epochs // 200))  # ~200 looks, whatever the length
+    # ~200 looks, whatever the length; a compiled engine keeps no layer values to look at
+    watch = Diagnostics(net, every=max(1, epochs // 200), units=config.engine == "numpy")
     with terminal_progress(epochs, quiet=quiet) as bars:
         return net.fit(
             inputs[rows],
@@ -101,6 +102,7 @@ def fit_network(
             weight_decay=config.weight_decay,
             seed=config.seed if seed is None else seed,
             standardize=config.standardize,
+            engine=config.engine,
         )
 
 

@@ -102,7 +102,8 @@ class StackOutcome:
     def summary(self) -> dict[str, Any]:
         """JSON-ready: ``nets``, ``solved_fraction``, ``epochs_to_solve`` (median, p90, over
         the networks that solved it; null if none did), ``final_loss`` (p10, p50, p90 over
-        those that did not diverge), ``diverged`` and ``seconds``."""
+        those that did not diverge), ``diverged``, ``seconds`` (training) and
+        ``compile_seconds`` (a compiled engine's compiling, apart; 0 on NumPy)."""
         steps = self.epochs_to_solve[self.solved]
         finite = self.final_loss[np.isfinite(self.final_loss)]
         p10, p50, p90 = np.percentile(finite, [10, 50, 90]) if finite.size else (np.nan,) * 3
@@ -117,6 +118,7 @@ class StackOutcome:
             "final_loss": {"p10": _num(p10), "p50": _num(p50), "p90": _num(p90)},
             "diverged": int(self.diverged.sum()),
             "seconds": self.seconds,
+            "compile_seconds": float(self.history.extra.get("compile_seconds", 0.0)),
         }
 
 

@@ -50,6 +50,7 @@ CSV_COLUMNS = [
     "final_loss_p90",
     "diverged",
     "seconds",
+    "compile_seconds",
 ]
 
 
