@@ -22,7 +22,7 @@ from mlplab.cli.options import (
     quiet_option,
 )
 from mlplab.cli.outputs import check_outputs
-from mlplab.engines._jax_auto import choose_engine
+from mlplab.engines import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 

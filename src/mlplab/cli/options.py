@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from mlplab.datasets import DATASETS
-from mlplab.engines._jax_auto import ENGINE_CHOICES
+from mlplab.engines import ENGINE_CHOICES
 from mlplab.experiments.checkpointed import DEFAULT_EVERY
 from mlplab.experiments.config import DEFAULTS
 from mlplab.nn.activations import hidden_activation_names, output_activation_names

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlplab.engines._jax_auto import choose_engine
+from mlplab.engines import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import prepare_data
 from mlplab.experiments.limits import check_network
