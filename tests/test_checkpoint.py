@@ -16,7 +16,7 @@ import pytest
 import mlplab
 from mlplab import MLP, SGD, Adam, ConfigError, ModelFileError, load_dataset
 from mlplab.cli import main
-from mlplab.io import models as serialization
+from mlplab.io import files
 from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint, save_checkpoint
 
 
@@ -112,22 +112,14 @@ def test_a_newer_checkpoint_version_is_refused_naming_both(tmp_path: Path) -> No
 # --- interrupted saves ----------------------------------------------------------------------
 
 
-class _HalfWrite:
-    """A file object that writes the first ``cut`` bytes, then fails like a full disk."""
+def _half_write(real_write, cut: float):
+    """An ``os.write`` that writes the first ``cut`` of the bytes, then fails like a full disk."""
 
-    def __init__(self, f, cut: float) -> None:
-        self.f, self.cut = f, cut
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.f.close()
-
-    def write(self, data: bytes) -> int:
-        self.f.write(data[: int(len(data) * self.cut)])
-        self.f.flush()
+    def write(fd: int, data) -> int:
+        real_write(fd, bytes(data)[: int(len(data) * cut)])
         raise OSError(28, "No space left on device")
+
+    return write
 
 
 @pytest.mark.parametrize("failure", ["write:0", "write:0.5", "write:0.99", "fsync", "replace"])
@@ -142,18 +134,17 @@ def test_a_save_interrupted_anywhere_leaves_the_old_checkpoint(
     before = path.read_bytes()
     net.fit(X, t, epochs=50, optimizer=SGD(1.0), callbacks=[saver])  # 150 epochs, unsaved
     kind, _, cut = failure.partition(":")
-    real_fdopen = os.fdopen
+    real_write = os.write
 
     def fail(*args) -> None:
         raise OSError(5, "Input/output error")
 
     with monkeypatch.context() as m:
         if kind == "write":
-            half = lambda fd, mode: _HalfWrite(real_fdopen(fd, mode), float(cut))  # noqa: E731
-            m.setattr(serialization.os, "fdopen", half)
+            m.setattr(files.os, "write", _half_write(real_write, float(cut)))
         else:
-            m.setattr(serialization.os, kind, fail)
-        with pytest.raises(OSError):
+            m.setattr(files.os, kind, fail)
+        with pytest.raises(ModelFileError, match=r"cannot write .*ck: .*; the previous file is"):
             saver.save()
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["ck"]  # no temporary left behind

@@ -168,3 +168,8 @@ def test_work_arrays_are_kept_per_input_shape_and_bounded():
     for n in range(20, 20 + Dense.MAX_SHAPES + 1):
         net.predict(rng.random((n, 3)))
     assert len(layer._work) <= Dense.MAX_SHAPES
+
+
+def test_softmax_over_one_output_is_refused_naming_sigmoid():
+    with pytest.raises(mlplab.ConfigError, match=r"softmax with one output.*use sigmoid"):
+        mlplab.MLP([2, 3, 1], output_activation="softmax", loss="cross_entropy")

@@ -175,3 +175,55 @@ def test_a_session_is_dropped_when_its_tab_goes_away(app, client):
     while hub.sessions and time.monotonic() < deadline:
         time.sleep(0.02)
     assert hub.sessions == set()
+
+
+def test_a_link_message_applies_its_valid_fields_and_names_the_rest(client):
+    with open_session(client) as ws:
+        receive(ws, "frame")
+        ws.send_json({"type": "link", "fields": {"dataset": "spiral", "lr": "1e309"}})
+        state = receive(ws, "state")
+        assert state["settings"]["dataset"] == "spiral" and state["settings"]["lr"] == 0.03
+        error = receive(ws, "error")["message"]
+        assert error == (
+            "ignored in the link: lr=1e309 (the learning rate must be above 0 and at most 10); "
+            "the rest applied"
+        )
+
+
+def test_steps_are_trained_and_shown_by_the_next_frame(client):
+    with open_session(client) as ws:
+        receive(ws, "frame")
+        for _ in range(5):
+            ws.send_json({"type": "step"})
+        epochs = 0
+        while epochs < 5:
+            frame = receive(ws, "frame")
+            assert not frame["playing"] and frame["epoch"] >= epochs
+            epochs = frame["epoch"]
+        assert epochs == 5
+
+
+def test_a_websocket_by_another_host_name_is_refused_and_logged_once(app, caplog):
+    with TestClient(app, base_url="http://evil.example:8000") as other:
+        headers = {"origin": "http://evil.example:8000"}  # a rebound name: same-origin to it
+        with (
+            caplog.at_level("WARNING", logger="mlplab.playground"),
+            pytest.raises(WebSocketDenialResponse) as refused,
+            other.websocket_connect("ws://evil.example:8000/ws", headers=headers),
+        ):
+            pass
+    assert refused.value.status_code == 403
+    assert "Host evil.example:8000 is not a name this server answers to" in refused.value.text
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "refused a WebSocket" in lines[0] and "evil.example" in lines[0]
+
+
+def test_host_names_with_ports_and_ipv6():
+    from mlplab.playground.app import host_allowed
+
+    allowed = ["127.0.0.1", "localhost", "[::1]", "lab.example"]
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "LAB.example:80"):
+        assert host_allowed(host, allowed), host
+    for host in ("evil.com:8000", "", "127.0.0.2:8000", "lab.example.evil.com"):
+        assert not host_allowed(host, allowed), host
+    assert host_allowed("anything:1", ["*"])

@@ -59,3 +59,30 @@ def test_open_points_a_browser_at_the_address(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert len(opened) == 1 and re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
     assert f"mlplab playground: {opened[0]}" in out and "stopped" in out
+
+
+def test_a_busy_port_is_one_line_and_a_non_zero_exit():
+    require("uvicorn")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "mlplab", "playground", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == (
+        f"mlplab: error: port {port} on 127.0.0.1 is already in use: stop what holds it or "
+        "choose another with --port (--port 0 picks a free one)\n"
+    )
+
+
+def test_allow_host_is_an_option(capsys):
+    assert main(["playground", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--allow-host NAME" in out and "DNS-rebinding" in out

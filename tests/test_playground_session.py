@@ -53,6 +53,10 @@ def test_frame_carries_epoch_losses_output_units_and_weights():
     y = session.net.predict(feature_matrix(grid_points(session), ["x1", "x2"]))
     output = decode_grid(frame["output"], *frame["output_range"])
     np.testing.assert_allclose(output, y[:, 0], atol=0.5 / 255 + 1e-12)
+    # and the output unit's input (its logit), which the page interpolates before the sigmoid
+    logit = decode_grid(frame["output_z"], *frame["z_range"])
+    expected_z = np.clip(np.log(y[:, 0] / (1 - y[:, 0])), *frame["z_range"])
+    np.testing.assert_allclose(logit, expected_z, atol=24 / 255 / 2 + 1e-4)
     # every unit's heatmap: hidden layers then the output, every NEURON_STRIDE-th point
     outs = session.net.forward(feature_matrix(grid_points(session, NEURON_STRIDE), ["x1", "x2"]))
     g = frame["unit_grid"]
@@ -228,19 +232,19 @@ def test_choosing_upload_before_uploading_is_refused_and_changes_nothing():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"hidden": [8] * 7}, "hidden: Tuple should have at most 6 items"),
-        ({"hidden": [9]}, "hidden.0: Input should be less than or equal to 8"),
-        ({"hidden": [0]}, "hidden.0: Input should be greater than or equal to 1"),
-        ({"points": 100000}, "points: Input should be less than or equal to 1000"),
-        ({"lr": 0}, "lr: Input should be greater than 0"),
-        ({"lr": 1e9}, "lr: Input should be less than or equal to 10"),
-        ({"reg_rate": -1}, "reg_rate: Input should be greater than or equal to 0"),
-        ({"activation": "softmax"}, "activation: Input should be"),
-        ({"dataset": "mnist"}, "dataset: Input should be"),
-        ({"features": []}, "features: Tuple should have at least 1 item"),
-        ({"features": ["x1", "x1"]}, "features must not repeat"),
-        ({"batch_size": 0}, "batch_size: Input should be greater than or equal to 1"),
-        ({"nonsense": 1}, "nonsense: Extra inputs are not permitted"),
+        ({"hidden": [8] * 7}, "a network may have at most 6 hidden layers"),
+        ({"hidden": [9]}, "a hidden layer must have between 1 and 8 neurons"),
+        ({"hidden": [0]}, "a hidden layer must have between 1 and 8 neurons"),
+        ({"points": 100000}, "the number of points must be between 10 and 1000"),
+        ({"lr": 0}, "the learning rate must be above 0 and at most 10"),
+        ({"lr": 1e9}, "the learning rate must be above 0 and at most 10"),
+        ({"reg_rate": -1}, "the regularization rate must be between 0 and 10"),
+        ({"activation": "softmax"}, "the activation must be one of 'sigmoid', 'tanh'"),
+        ({"dataset": "mnist"}, "the data set must be one of 'circle'"),
+        ({"features": []}, "choose at least one input feature"),
+        ({"features": ["x1", "x1"]}, "a feature may be chosen only once"),
+        ({"batch_size": 0}, "the batch size must be between 1 and 1000"),
+        ({"nonsense": 1}, "'nonsense' is not a setting the page knows"),
     ],
 )
 def test_settings_out_of_range_are_refused(settings, message):
@@ -253,18 +257,26 @@ def test_settings_out_of_range_are_refused(settings, message):
     [
         ("not json", "message is not valid JSON"),
         (b"\x00\x01", "messages must be JSON text, not binary"),
-        ('{"type": "launch"}', "does not match any of the expected tags"),
-        ("[1, 2]", "valid dictionary"),
-        ('{"type": "play", "extra": 1}', "Extra inputs are not permitted"),
+        ('{"type": "launch"}', "unknown message type 'launch'; expected 'config'"),
+        ("[1, 2]", "a message must be a JSON object with a type"),
+        ('{"type": "play", "extra": 1}', "'extra' is not part of a play message"),
         (
             '{"type": "set_weight", "layer": 0, "source": 0, "target": 0, "value": 1e300}',
-            "value: Input should be less than or equal to 100",
+            "a weight must be between -100 and 100",
         ),
-        ('{"type": "code", "epochs": 10000000}', "epochs: Input should be less than or equal"),
+        ('{"type": "code", "epochs": 10000000}', "the program's epochs must be between 0 and"),
         (
             '{"type": "upload", "csv": "' + "1" * (LIMITS["message_bytes"] + 1) + '"}',
             "message too large",
         ),
+        # 1e309 is infinite in JSON: refused like 1e300, not taken as 0 or inf
+        (
+            '{"type": "set_weight", "layer": 0, "source": 0, "target": 0, "value": 1e309}',
+            "a weight must be between -100 and 100",
+        ),
+        ("[" * 60000 + "]" * 60000, "message is nested too deeply"),
+        ('{"type": "config"}', "the settings are missing"),
+        ('{"type": "link", "fields": {"lr": 3}}', "the link's field lr must be text"),
     ],
 )
 def test_bad_messages_are_refused_with_a_reason(raw, message):
@@ -272,7 +284,7 @@ def test_bad_messages_are_refused_with_a_reason(raw, message):
         parse_message(raw)
 
 
-def test_show_code_program_prints_the_predictions_the_session_reports(tmp_path):
+def test_show_code_program_prints_what_the_page_shows(tmp_path):
     session = Session(Settings(hidden=(3,), points=40))
     session.train_for(0.05)
     code = session.code(epochs=50)
@@ -282,6 +294,9 @@ def test_show_code_program_prints_the_predictions_the_session_reports(tmp_path):
     printed = [float(v) for v in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", run.stdout)]
     np.testing.assert_allclose(printed, np.ravel(code["predictions"]), rtol=1e-6, atol=1e-8)
     assert len(printed) == len(session.points["train"])
+    # the page shows NumPy's printout of the array, as the program prints it
+    assert code["printed"].startswith("[[") and code["printed"].count("\n") == len(printed) - 1
+    assert re.sub(r"\d", "0", code["printed"]) == re.sub(r"\d", "0", run.stdout.strip())
 
 
 def test_an_overflowing_loss_is_sent_as_null_not_as_invalid_json():
@@ -315,3 +330,109 @@ def test_state_carries_points_and_each_input_s_heatmap():
     # scaled to [-1, 1]: x1 grows to the right, x2^2 is largest at the top and bottom edges
     assert x1[0, 0] < 0 < x1[0, -1] and x1[0, -1] == pytest.approx(1, abs=0.01)
     assert x2sq[0, g // 2] == pytest.approx(1, abs=0.01) and x2sq[g // 2, 0] < 0.05
+
+
+def test_the_session_trains_through_the_library_fit():
+    session = Session(Settings(hidden=(3,), batch_size=25))
+    session.step()
+    session.train_for(0.05)
+    # MLP.fit counts every epoch it ran in the network's training metadata
+    assert session.net.training_metadata["epochs"] == session.epoch > 1
+
+
+@pytest.mark.parametrize("kind", ["L1", "L2"])
+def test_mini_batch_regularisation_matches_sgd_with_the_penalty_batch_by_batch(kind):
+    settings = Settings(hidden=(4,), lr=0.1, batch_size=9, regularization=kind, reg_rate=0.02)
+    session = Session(settings)
+    net = MLP(**session.net.config())
+    X, T = session.inputs["train"], session.targets["train"]
+    order = np.random.default_rng(settings.seed).permutation(len(X))
+    for s in range(0, len(X), 9):
+        net.loss_and_backward(X[order][s : s + 9], T[order][s : s + 9])
+        for p, g in zip(net.params, net.grads, strict=True):
+            g["W"] += 0.02 * (p["W"] if kind == "L2" else np.sign(p["W"]))
+            p["W"] -= 0.1 * g["W"]
+            p["b"] -= 0.1 * g["b"]
+    session.step()
+    for mine, theirs in zip(net.params, session.net.params, strict=True):
+        np.testing.assert_allclose(theirs["W"], mine["W"], rtol=0, atol=1e-14)
+        np.testing.assert_allclose(theirs["b"], mine["b"], rtol=0, atol=1e-14)
+
+
+def test_step_presses_queue_as_epochs_and_pause_playing():
+    session = Session()
+    session.playing = True
+    for _ in range(3):
+        session.ask_step()
+    assert not session.playing and session.pending == 3 and session.busy
+    session.train_for(10.0)  # only the three epochs asked for, however long it may take
+    assert session.epoch == 3 and session.pending == 0 and not session.busy
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("plane", lambda x, y: (x + y) / 10),
+        ("multigaussian", None),
+    ],
+)
+def test_regression_sets_are_tensorflow_playground_s_and_train(name, expected):
+    session = Session(Settings(dataset=name, problem="regression", hidden=(6, 4), lr=0.03))
+    assert session.net.output_activation.name == "identity" and session.domain == (-6.0, 6.0)
+    x, v = session.points["train"], session.labels["train"]
+    if expected is not None:
+        np.testing.assert_allclose(v, expected(x[:, 0], x[:, 1]))
+    else:  # +-1 at the six centres, falling to 0 two units away
+        assert v.min() >= -1 and v.max() <= 1 and (np.abs(v) < 1e-12).mean() > 0.3
+        centres = [(-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1)]
+        for cx, cy, sign in centres:
+            near = np.hypot(x[:, 0] - cx, x[:, 1] - cy) < 0.5
+            assert near.any() and (np.sign(v[near]) == sign).all()
+    before = session.losses()[1]
+    for _ in range(40):
+        session.train_for(0.05)
+    assert session.losses()[1] < 0.5 * before
+    with pytest.raises(DataError, match=f"{name} is a regression data set"):
+        session.configure(session.settings.model_copy(update={"problem": "classification"}))
+    assert session.settings.problem == "regression"
+
+
+def test_a_link_keeps_its_valid_fields_and_names_the_ignored_ones():
+    session = Session()
+    fields = {"dataset": "moons", "lr": "abc", "hidden": "3,9", "activation": "relu",
+              "wings": "2", "features": "x1,x2,x1x2", "show_test": "true"}  # fmt: skip
+    ignored = session.apply_link(fields)
+    s = session.settings
+    assert (s.dataset, s.activation, s.features, s.show_test) == (
+        "moons",
+        "relu",
+        ("x1", "x2", "x1x2"),
+        True,
+    )
+    assert s.lr == Settings().lr and s.hidden == Settings().hidden  # the defaults stand
+    assert ignored == [
+        "lr=abc (the learning rate must be above 0 and at most 10)",
+        "hidden=3,9 (a hidden layer must have between 1 and 8 neurons)",
+        "wings (not a setting)",
+    ]
+    assert session.apply_link({"dataset": "upload"}) == [
+        "dataset=upload (uploaded points are not part of a link)"
+    ]
+    assert session.settings.dataset == "moons"  # the data set shown stays
+    session.apply_link({"dataset": "plane"})  # a regression set brings its problem type
+    assert session.settings.problem == "regression"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\x00\x01safetensors\x00" + "x" * 50, "bad.csv: not a text CSV file (it holds binary"),
+        ("1,2,0\n3,4\r5,6\n", "bad.csv: not a CSV file of x1,x2,label rows (new-line"),
+        ("1,2,0\nab\ufffd\ufffd,1,1\n", "bad.csv: not a text CSV file"),
+    ],
+)
+def test_files_that_are_not_csv_text_get_one_readable_line(text, message):
+    session = Session()
+    with pytest.raises(DataError, match=re.escape(message)) as refused:
+        session.upload(text, "bad.csv")
+    assert "\n" not in str(refused.value)

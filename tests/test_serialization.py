@@ -51,7 +51,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(trained, monkeypatch
 
     monkeypatch.setattr(os, "fsync", fail)
     net.params[0]["W"] += 1
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(mlplab.ModelFileError, match="disk full; the previous file is intact"):
         net.save(path)
     assert path.read_bytes() == before
     assert os.listdir(path.parent) == [path.name]

@@ -65,7 +65,7 @@ def test_parameters_are_scikit_learns(estimators):
     theirs = set(Theirs().get_params())
     ours = set(estimators.MLPClassifier().get_params())
     assert theirs - ours == set()
-    assert ours - theirs == {"init", "dtype", "standardize"}
+    assert ours - theirs == {"init", "dtype", "standardize", "engine"}
 
 
 def test_pipeline_grid_search_and_cross_val_score(estimators, digits):
@@ -319,3 +319,22 @@ def test_lbfgs_reports_its_loss_and_honours_max_fun(estimators, digits):
     with pytest.warns(ConvergenceWarning, match="EVALUATIONS EXCEEDS LIMIT"):
         few.fit(X, y.astype(float))
     assert few.n_iter_ <= 5  # stopped by evaluations, not iterations
+
+
+def test_engine_jax_fits_as_engine_numpy():
+    require("jax")
+    from sklearn.datasets import load_iris
+
+    from mlplab.sklearn import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    settings = dict(hidden_layer_sizes=(8,), max_iter=30, random_state=0, batch_size=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter ends both fits early
+        on_numpy = MLPClassifier(**settings).fit(X, y)
+        on_jax = MLPClassifier(engine="jax", **settings).fit(X, y)
+    assert on_jax.get_params()["engine"] == "jax" and on_numpy.n_iter_ == on_jax.n_iter_
+    np.testing.assert_allclose(on_jax.loss_curve_, on_numpy.loss_curve_, rtol=1e-8)
+    np.testing.assert_allclose(on_jax.predict_proba(X), on_numpy.predict_proba(X), atol=1e-8)
+    with pytest.raises(ValueError, match="unknown engine 'gpu'"):
+        MLPClassifier(engine="gpu", max_iter=1).fit(X, y)

@@ -141,6 +141,9 @@ class Diagnostics:
         largest layer's.
     persist
         Consecutive samples a unit or gradient condition must last to be reported.
+    units
+        Look at the units and gradients at all; ``False`` watches the loss curve only
+        (under a compiled engine, which keeps no layer values to look at).
     """
 
     def __init__(
@@ -152,6 +155,7 @@ class Diagnostics:
         share: float = 0.95,
         vanishing: float = 1e-3,
         persist: int = 2,
+        units: bool = True,
         **loss_options: Any,
     ) -> None:
         if net.stack is not None:
@@ -160,11 +164,12 @@ class Diagnostics:
         self.every = positive_int("every", every)
         self.pinned, self.share, self.vanishing, self.persist = pinned, share, vanishing, persist
         self.loss_options = loss_options
+        self.units = bool(units)
         self.samples: list[_Sample] = []
         self.events: list[Event] = []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        if epoch % self.every == 0:
+        if self.units and epoch % self.every == 0:
             self.samples.append(self._sample(epoch, logs["loss"]))
 
     def _sample(self, epoch: int, loss: float) -> _Sample:
@@ -188,7 +193,7 @@ class Diagnostics:
     def on_train_end(self, history: History) -> None:
         """Sample the last epoch, run every detector, and store the events in ``history``."""
         last = history.epochs - 1
-        if last >= 0 and (not self.samples or self.samples[-1].epoch != last):
+        if self.units and last >= 0 and (not self.samples or self.samples[-1].epoch != last):
             self.samples.append(self._sample(last, history.loss[last]))
         events = loss_events(history.loss, **self.loss_options) + self.unit_events()
         self.events = sorted(events, key=lambda e: (e.start, e.kind))

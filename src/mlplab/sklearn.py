@@ -25,6 +25,9 @@ with what was measured):
   ``intercepts_`` keep scikit-learn's meaning, weights on the raw inputs: the scaler is
   folded into the first layer's (copies, not the network's own arrays).
   ``standardize=False`` trains on the inputs as given, exactly as scikit-learn does.
+- ``engine`` (not in scikit-learn), default ``"numpy"``: where the sgd and adam epochs
+  run; ``"jax"`` compiles them (``mlplab.engines``; ``pip install 'mlplab[jax]'``), with
+  the same results to rounding. L-BFGS always runs on NumPy.
 - ``init`` (not in scikit-learn) defaults to ``"sklearn"``, scikit-learn's start; any
   name from ``mlplab.INITS`` draws the weights that way and zero biases.
 - ``dtype`` (not in scikit-learn), default ``None``: the input's (float32 stays
@@ -248,6 +251,7 @@ class _BaseMLP(BaseEstimator):
         init: str = "sklearn",
         dtype: str | None = None,
         standardize: bool = True,
+        engine: str = "numpy",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -275,6 +279,7 @@ class _BaseMLP(BaseEstimator):
         self.init = init
         self.dtype = dtype
         self.standardize = standardize
+        self.engine = engine
 
     # --- settings --------------------------------------------------------------------
 
@@ -522,7 +527,7 @@ class _BaseMLP(BaseEstimator):
                 X, T, epochs=epochs, optimizer=self._optimizer_, batch_size=batch,
                 shuffle=self.shuffle, schedule=self._schedule(n),
                 weight_decay=L2(float(self.alpha) / (batch * mean_weight)),
-                seed=int(rs.randint(2**31 - 1)), sample_weight=w,
+                seed=int(rs.randint(2**31 - 1)), sample_weight=w, engine=self.engine,
                 callbacks=[*([_print_loss] if self.verbose else []), stopper],
             )  # fmt: skip
         except TrainingDivergedError as e:
@@ -781,6 +786,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         init: str = "sklearn",
         dtype: str | None = None,
         standardize: bool = True,
+        engine: str = "numpy",
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -790,7 +796,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, init=init,
-            dtype=dtype, standardize=standardize,
+            dtype=dtype, standardize=standardize, engine=engine,
         )  # fmt: skip
         self.loss = loss
 

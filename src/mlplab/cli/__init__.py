@@ -61,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = cli.main(args=args, prog_name="mlplab", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
-    except click.Abort:
-        click.echo("Aborted.", err=True)
+    except click.Abort as e:  # click's word for Ctrl-C; a checkpointed run says what it kept
+        cause = str(e.__cause__) if isinstance(e.__cause__, KeyboardInterrupt) else ""
+        click.echo(f"Interrupted: {cause}" if cause else "Aborted.", err=True)
         return 130
     except click.ClickException as e:
         e.show()
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlplabError as e:
         click.echo(f"mlplab: error: {e}", err=True)
         return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+    except KeyboardInterrupt as e:
+        click.echo(f"Interrupted: {e}" if str(e) else "Interrupted.", err=True)
         return 130
     return code if isinstance(code, int) else 0  # a command's `raise click.exceptions.Exit(n)`

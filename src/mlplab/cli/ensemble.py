@@ -13,6 +13,7 @@ import click
 
 from mlplab.cli.options import (
     data_options,
+    engine_option,
     json_option,
     max_memory_option,
     network_options,
@@ -20,6 +21,8 @@ from mlplab.cli.options import (
     plot_option,
     quiet_option,
 )
+from mlplab.cli.outputs import check_outputs
+from mlplab.engines import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 
@@ -43,6 +46,7 @@ def _g(x: float | None) -> str:
 )
 @plot_option("Median loss and the 10-90 % band against epochs.")
 @max_memory_option
+@engine_option
 @json_option
 @quiet_option
 def ensemble(
@@ -55,6 +59,7 @@ def ensemble(
 ) -> None:
     """Train many seeds of a network at once; report how many solve the task, and when."""
     config = TrainConfig.from_options(options)
+    check_outputs({}, {"--plot": plot_path})
     outcome = run_ensemble(config, nets, max_memory=max_memory, quiet=quiet)
     if plot_path:
         from mlplab.plot import plot_loss
@@ -83,6 +88,8 @@ def ensemble(
     if summary["diverged"]:
         click.echo(f"diverged          {summary['diverged']} (frozen where their loss blew up)")
     seconds = summary["seconds"]
-    click.echo(f"time              {seconds:.2f} s ({nets / max(seconds, 1e-9):.0f} networks/s)")
+    engine = choose_engine(config.engine, nets, config.epochs)
+    click.echo(f"time              {seconds:.2f} s ({nets / max(seconds, 1e-9):.0f} networks/s, "
+               f"engine {engine})")  # fmt: skip
     if plot_path:
         click.echo(f"\nplot written to {plot_path}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import keyword
 from pathlib import Path
 
 import click
 import numpy as np
 
+from mlplab.cli.outputs import check_outputs
 from mlplab.errors import ConfigError
 from mlplab.export import (
     EXPORT_DTYPES,
@@ -42,6 +44,7 @@ __all__ = ["export"]
 )
 def export(model: str, fmt: str, out: str, dtype: str | None) -> None:
     """Write a saved model as a PyTorch state dict, an ONNX graph or a NumPy program."""
+    check_outputs({"--out": out}, inputs={"model": model})
     net = MLP.load(model)
     if fmt == "torch":
         write_torch(net, out, dtype=dtype)
@@ -57,4 +60,15 @@ def export(model: str, fmt: str, out: str, dtype: str | None) -> None:
         if dtype is not None:
             raise ConfigError("--dtype applies to --format torch and onnx only")
         write_numpy(net, out)
-        click.echo(f"wrote {out}: NumPy only; `from {Path(out).stem} import predict`")
+        click.echo(f"wrote {out}: NumPy only; {_how_to_import(out)}")
+
+
+def _how_to_import(out: str) -> str:
+    """How to get ``predict`` from the written file: an import if its name is a module name."""
+    stem = Path(out).stem
+    if stem.isidentifier() and not keyword.iskeyword(stem) and Path(out).suffix == ".py":
+        return f"`from {stem} import predict`"
+    return (
+        f"{Path(out).name!r} is not an importable module name; use "
+        f"`runpy.run_path({out!r})[\"predict\"]`"
+    )

@@ -14,6 +14,7 @@ import click
 import numpy as np
 
 from mlplab.cli.options import json_option, network_options, plot_option, quiet_option
+from mlplab.cli.outputs import check_outputs
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.loo import leave_one_out
 
@@ -37,6 +38,7 @@ DEFAULT_SEEDS = 20
 def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options: Any) -> None:
     """Leave one row out, train on the rest over many seeds, test the missing row."""
     config = TrainConfig.from_options(options)
+    check_outputs({}, {"--plot": plot_path})
     result = leave_one_out(config, seeds, quiet=quiet)
     if plot_path:
         from mlplab.plot import loo_figure, save_figure

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from mlplab.datasets import DATASETS
+from mlplab.engines import ENGINE_CHOICES
 from mlplab.experiments.checkpointed import DEFAULT_EVERY
 from mlplab.experiments.config import DEFAULTS
 from mlplab.nn.activations import hidden_activation_names, output_activation_names
@@ -48,8 +49,33 @@ class PositiveIntList(click.ParamType):
         except ValueError:
             sizes = ()
         if not sizes or any(s < 1 for s in sizes):
-            self.fail(f"expected positive integers separated by commas, got {value!r}", param, ctx)
+            hint = ""
+            if all(part.strip().isdigit() for part in str(value).split("x")) and "x" in str(value):
+                hint = f" (layers are separated by commas here: try {str(value).replace('x', ',')})"
+            self.fail(
+                f"expected positive integers separated by commas, got {value!r}{hint}", param, ctx
+            )
         return sizes
+
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINE_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Where the epochs run: numpy; jax, compiled (pip install 'mlplab[jax]'); auto: jax "
+    "from 1e6 network-epochs when installed.",
+)
+
+
+train_engine_option = click.option(
+    "--engine",
+    type=click.Choice(("numpy", "jax")),
+    default=DEFAULTS.engine,
+    show_default=True,
+    help="Where the epochs run: numpy (the seed's arithmetic, bit for bit) or jax, compiled "
+    "(pip install 'mlplab[jax]'; the same results to rounding, diagnostics of the loss only).",
+)
 
 
 json_option = click.option(
@@ -146,7 +172,8 @@ def _initial_weights_and_steps() -> list[Callable]:
             type=click.IntRange(min=0),
             default=DEFAULTS.epochs,
             show_default=True,
-            help="Full-batch passes over the data.",
+            help="Passes over the data (train's default: the seed's 60000 for a gate, else "
+            "a budget with early stopping, said when it starts).",
         ),
         click.option(
             "--lr",
@@ -203,10 +230,10 @@ def data_options(command: Callable) -> Callable:
                 help="Noise of a 2-D --dataset.",
             ),
             click.option(
-                "--standardize",
-                is_flag=True,
+                "--standardize/--no-standardize",
                 default=DEFAULTS.standardize,
-                help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it).",
+                help="Scale inputs to mean 0, sd 1 on the training rows (the model keeps it; "
+                "train's default for a --data file).",
             ),
         ],
     )
@@ -237,7 +264,8 @@ def split_options(command: Callable) -> Callable:
                 type=click.IntRange(min=1),
                 default=DEFAULTS.early_stopping,
                 metavar="PATIENCE",
-                help="Stop after this many epochs without a better validation loss.",
+                help="Stop after this many epochs without a better validation loss (the "
+                "training loss without --validation, as the run then says).",
             ),
         ],
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
 import webbrowser
 
 import click
@@ -10,16 +13,28 @@ from mlplab.errors import ConfigError
 
 __all__ = ["playground"]
 
+WILDCARDS = ("0.0.0.0", "::", "")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name browsers may reach this server by (repeatable); needed past loopback.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
-def playground(host: str, port: int, open_browser: bool) -> None:
+def playground(host: str, port: int, allow_hosts: tuple[str, ...], open_browser: bool) -> None:
     """Watch a network learn in the browser: every tab trains its own mlplab network.
 
     Binds to 127.0.0.1 unless told otherwise; only pages served by this server
-    may drive it. Stop with Ctrl-C.
+    may drive it. Bound beyond loopback (``--host 0.0.0.0``), it answers only to
+    the local names and those given with ``--allow-host`` (a page reached by any
+    other name, as in a DNS-rebinding attack, is refused). Stop with Ctrl-C.
     """
     try:
         import uvicorn
@@ -29,30 +44,68 @@ def playground(host: str, port: int, open_browser: bool) -> None:
         raise ConfigError(
             f"the playground needs the web extra ({e.name} is missing): pip install 'mlplab[web]'"
         ) from None
-    name = f"[{host}]" if ":" in host else host
-    hosts = ["*"] if host in ("0.0.0.0", "::") else [*LOCAL_HOSTS, host]
+    named = [h.strip("[]") for h in allow_hosts]
+    hosts = [*LOCAL_HOSTS, *named, *([] if host in WILDCARDS else [host])]
+    shown = named[0] if named else ("127.0.0.1" if host in WILDCARDS else host)
+    _quiet_refusals()
+    sock = _bind(host, port)
     config = uvicorn.Config(
         create_app(allowed_hosts=hosts),
-        host=host,
-        port=port,
         log_level="warning",
         ws_max_size=1 << 20,
         lifespan="off",
     )
-    _serve(uvicorn.Server(config), name, open_browser)
+    _serve(uvicorn.Server(config), sock, f"[{shown}]" if ":" in shown else shown, open_browser)
 
 
-def _serve(server: object, name: str, open_browser: bool) -> None:
-    """Serve, printing the address once bound (``--port 0`` picks a free port)."""
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or a one-line ``ConfigError`` (a port taken, a bad address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use: stop what holds it or choose "
+                f"another with --port (--port 0 picks a free one)"
+            ) from None
+        raise ConfigError(f"cannot listen on {host} port {port}: {e.strerror or e}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _HandshakeNoise(logging.Filter):
+    """Drop uvicorn's error after a refused handshake: the playground logs its own line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing handshake" not in record.getMessage()
+
+
+def _quiet_refusals() -> None:
+    logging.getLogger("uvicorn.error").addFilter(_HandshakeNoise())
+    ours = logging.getLogger("mlplab.playground")
+    if not ours.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("mlplab playground: %(message)s"))
+        ours.addHandler(handler)
+        ours.setLevel(logging.INFO)
+        ours.propagate = False
+
+
+def _serve(server: object, sock: socket.socket, name: str, open_browser: bool) -> None:
+    """Serve on ``sock``, printing the address to open once serving."""
     import asyncio
 
     async def serve() -> None:
-        task = asyncio.create_task(server.serve())  # type: ignore[attr-defined]
+        task = asyncio.create_task(server.serve(sockets=[sock]))  # type: ignore[attr-defined]
         while not server.started:  # type: ignore[attr-defined]
             if task.done():
                 return await task
             await asyncio.sleep(0.05)
-        sock = server.servers[0].sockets[0]  # type: ignore[attr-defined]
         url = f"http://{name}:{sock.getsockname()[1]}/"
         click.echo(f"mlplab playground: {url}  (Ctrl-C to stop)")
         if open_browser:
@@ -63,3 +116,5 @@ def _serve(server: object, name: str, open_browser: bool) -> None:
         asyncio.run(serve())
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down and passes the signal on
         click.echo("mlplab playground: stopped")
+    finally:
+        sock.close()

@@ -17,9 +17,38 @@ __all__ = ["predict"]
 
 def _row(text: str) -> list[float]:
     try:
-        return [float(v) for v in text.split(",")]
+        row = [float(v) for v in text.split(",")]
     except ValueError:
         raise DataError(f"--input {text!r}: expected numbers separated by commas") from None
+    bad = next((v for v in row if not np.isfinite(v)), None)
+    if bad is not None:
+        raise DataError(f"--input {text!r}: {bad} is not a finite number")
+    return row
+
+
+def _inputs(net: MLP, inputs: tuple[str, ...]) -> np.ndarray:
+    """The --input rows as the model's dtype, every value checked to fit it."""
+    rows = [_row(text) for text in inputs]
+    width = net.sizes[0]
+    limit = float(np.finfo(net.dtype).max)
+    for text, row in zip(inputs, rows, strict=True):
+        if len(row) != width:
+            raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
+        too_big = next((v for v in row if abs(v) > limit), None)
+        if too_big is not None:
+            raise DataError(
+                f"--input {text!r}: {too_big:g} does not fit the model's {np.dtype(net.dtype)} "
+                f"inputs (at most {limit:.4g})"
+            )
+    return np.array(rows)
+
+
+def _class_labels(net: MLP, model: str) -> list[str] | None:
+    """The class names saved with the model or, for a multi-class model, its class numbers."""
+    names = class_names(net, model)
+    if names is None and net.sizes[-1] > 1 and net.output_activation.name == "softmax":
+        names = [str(i) for i in range(net.sizes[-1])]
+    return names
 
 
 @click.command()
@@ -36,20 +65,27 @@ def _row(text: str) -> list[float]:
 def predict(model: str, inputs: tuple[str, ...], as_json: bool) -> None:
     """Print a saved model's predictions for each --input."""
     net = MLP.load(model)
-    rows = [_row(text) for text in inputs]
-    width = net.sizes[0]
-    for text, row in zip(inputs, rows, strict=True):
-        if len(row) != width:
-            raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
-    y = net.predict(np.array(rows))  # the model's input scaler, if any, applies itself
-    names = class_names(net, model)
-    predicted = None if names is None else predicted_classes(y, names)
+    X = _inputs(net, inputs)
+    with np.errstate(all="ignore"):
+        y = net.predict(X)  # the model's input scaler, if any, applies itself
+    if not np.all(np.isfinite(y)):
+        raise DataError(
+            f"the model's outputs are not finite for these inputs (too large for its "
+            f"{np.dtype(net.dtype)} weights?)"
+        )
+    names = _class_labels(net, model)
+    stacked = net.stack is not None
+    per_net = list(y) if stacked else [y]  # a stack predicts (networks, rows, outputs)
+    predicted = None if names is None else [predicted_classes(p, names) for p in per_net]
     if as_json:
-        doc = {"inputs": rows, "predictions": y.tolist()}
+        doc = {"inputs": X.tolist(), "predictions": y.tolist()}
         if names is not None:
-            doc.update(classes=names, predicted_classes=predicted)
+            doc.update(classes=names, predicted_classes=predicted if stacked else predicted[0])
         click.echo(json.dumps(doc))
         return
-    for i, (text, pred) in enumerate(zip(inputs, y, strict=True)):
-        named = "" if predicted is None else f"  {predicted[i]}"
-        click.echo(f"{text} -> {' '.join(f'{v:.6f}' for v in np.atleast_1d(pred))}{named}")
+    for k, outputs in enumerate(per_net):
+        label = f"network {k}: " if stacked else ""
+        for i, (text, pred) in enumerate(zip(inputs, outputs, strict=True)):
+            named = "" if predicted is None else f"  {predicted[k][i]}"
+            values = " ".join(f"{v:.6f}" for v in np.atleast_1d(pred))
+            click.echo(f"{label}{text} -> {values}{named}")

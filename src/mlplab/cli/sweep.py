@@ -20,18 +20,21 @@ import click
 
 from mlplab.cli.options import (
     data_options,
+    engine_option,
     json_option,
     max_memory_option,
     optimizer_options,
     plot_option,
     quiet_option,
 )
+from mlplab.cli.outputs import check_outputs
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments.config import DEFAULTS, TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS
 from mlplab.experiments.sweeps import (
     AXES,
+    CellsLost,
     check_cells,
     hidden_label,
     make_cells,
@@ -46,7 +49,9 @@ from mlplab.nn.activations import (
 from mlplab.nn.init import INITS
 from mlplab.nn.losses import LOSSES, REDUCTIONS
 
-__all__ = ["parse_list", "sweep"]
+__all__ = ["SWEEP_EPOCHS", "parse_list", "sweep"]
+
+SWEEP_EPOCHS = 5000  # per cell, unless told: the seed's 60000 for every cell took minutes
 
 
 def parse_list(option: str, text: str, convert: Callable[[str], Any], expected: str) -> list:
@@ -60,11 +65,10 @@ def parse_list(option: str, text: str, convert: Callable[[str], Any], expected: 
             raise ConfigError(f"{option}: empty item in {text!r}; expected {expected}")
         try:
             values.append(convert(part))
-        except (ValueError, MlplabError) as e:
-            detail = f": {e}" if isinstance(e, MlplabError) else ""
-            raise ConfigError(
-                f"{option}: bad value {part!r}{detail}; expected {expected}"
-            ) from None
+        except MlplabError as e:  # its message already says what was expected
+            raise ConfigError(f"{option}: {e}") from None
+        except ValueError:
+            raise ConfigError(f"{option}: bad value {part!r}; expected {expected}") from None
     return values
 
 
@@ -136,6 +140,18 @@ def _plot_axes(text: str | None, lists: dict[str, list]) -> tuple[str, str]:
     return axes[0], axes[1]
 
 
+def _keep_finished(
+    rows: list[dict[str, Any]], out_path: str | None, as_json: bool, config: TrainConfig
+) -> None:
+    """Write and show the cells that finished before some were lost."""
+    if out_path and rows:
+        write_csv(rows, out_path)
+    if as_json:
+        click.echo(json.dumps({"cells": rows, "config": config.to_dict(), "complete": False}))
+    elif rows:
+        click.echo(_table(rows))
+
+
 def _choice(names: Sequence[str]) -> click.Choice:
     return click.Choice(list(names), case_sensitive=False)
 
@@ -146,7 +162,8 @@ def _choice(names: Sequence[str]) -> click.Choice:
 )
 @click.option(
     "--hidden", default=hidden_label(DEFAULTS.hidden), show_default=True,
-    help="Comma list; 8x8 is two layers of 8.",
+    help="Comma list of cells, layers joined by x: 2,8x8 is two cells, one layer of 2 and two "
+    "of 8 (train's --hidden 8,8 is one network of two layers).",
 )  # fmt: skip
 @click.option(
     "--activation", default=DEFAULTS.activation, show_default=True,
@@ -160,8 +177,9 @@ def _choice(names: Sequence[str]) -> click.Choice:
     help=f"Comma list of: {', '.join(INITS)}.",
 )  # fmt: skip
 @click.option(
-    "--epochs", default=str(DEFAULTS.epochs), show_default=True, help="Comma list of epochs."
-)
+    "--epochs", default=str(SWEEP_EPOCHS), show_default=True,
+    help="Comma list of epochs (the default keeps a sweep of many cells within a minute).",
+)  # fmt: skip
 @click.option(
     "--nets", default=str(DEFAULT_NETS), show_default=True, help="Comma list: networks per cell."
 )
@@ -197,6 +215,7 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @plot_option("Heatmap of the solved fraction over two axes.")
 @click.option("--plot-axes", default=None, metavar="X,Y", help="Default: the first two varied.")
 @max_memory_option
+@engine_option
 @json_option
 @quiet_option
 def sweep(
@@ -218,7 +237,7 @@ def sweep(
             "--activation", options.pop("activation"), _activation, "names like sigmoid,tanh"
         ),
         "lr": parse_list("--lr", options.pop("lr"), _lr, "positive numbers like 0.5,1"),
-        "init": parse_list("--init", options.pop("init"), _init, f"of: {', '.join(INITS)}"),
+        "init": parse_list("--init", options.pop("init"), _init, f"names of: {', '.join(INITS)}"),
         "epochs": parse_list(
             "--epochs", options.pop("epochs"), _non_negative_int, "whole numbers like 1000,5000"
         ),
@@ -227,6 +246,8 @@ def sweep(
     if workers == 0:
         raise ConfigError("--workers 0: expected a positive number of processes, or -1 for all")
     axes = _plot_axes(plot_axes, lists)
+    check_outputs({"--out": out_path}, {"--plot": plot_path}, {"data file (--data)":
+                                                               options.get("data")})
     cells = make_cells(TrainConfig.from_options(options), lists)
     check_cells(cells, max_memory)
     show = not quiet and sys.stderr.isatty()
@@ -235,6 +256,7 @@ def sweep(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(cells), desc="cells", unit="cell", file=sys.stderr, leave=False)
+    lost = None
     try:
         rows = run_cells(
             cells,
@@ -243,9 +265,15 @@ def sweep(
             dask_timeout=dask_timeout,
             progress=None if bar is None else lambda: bar.update(1),
         )
+    except CellsLost as e:  # keep what finished, then say what was lost
+        rows, lost = e.rows, e
     finally:
         if bar is not None:
             bar.close()
+    if lost is not None:
+        _keep_finished(rows, out_path, as_json, cells[0][0])
+        raise ConfigError(f"{lost}" + (f"; the {len(rows)} finished are in {out_path}"
+                                        if out_path and rows else ""))
     if out_path:
         write_csv(rows, out_path)
     if plot_path:

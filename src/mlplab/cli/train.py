@@ -15,13 +15,17 @@ from mlplab.cli.options import (
     plot_option,
     quiet_option,
     run_options,
+    train_engine_option,
 )
+from mlplab.cli.outputs import check_outputs
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError
-from mlplab.experiments.checkpointed import RunFiles, RunResult
+from mlplab.experiments.checkpointed import RunFiles
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import class_names, predicted_classes
+from mlplab.experiments.defaults import task_defaults
 from mlplab.experiments.runs import run_training, split_scores
+from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
 from mlplab.train.history import History
 
@@ -30,7 +34,7 @@ __all__ = ["train"]
 # options that --resume may be combined with; the rest come from the checkpoint
 RESUMABLE = frozenset(
     {"as_json", "quiet", "save_path", "plot_path", "checkpoint", "checkpoint_every", "record",
-     "resume"}
+     "resume", "epochs"}
 )  # fmt: skip
 MAX_TABLE_ROWS = 16
 
@@ -83,6 +87,7 @@ def _table(
     metavar="FILE",
     help="Save the trained model (safetensors).",
 )
+@train_engine_option
 @json_option
 @quiet_option
 @run_options
@@ -95,10 +100,69 @@ def train(
     **options: Any,
 ) -> None:
     """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR."""
-    config, holdout, net, history, X, t, seconds = _run(options, holdout, quiet)
+    config = TrainConfig.from_options(options)
+    files = RunFiles.from_options(options)  # --checkpoint, --resume, --record
+    files.check()
+    check_outputs(
+        {"--save": save_path, "--checkpoint" if files.checkpoint else "--resume":
+         files.checkpoint or files.resume, "--record": files.record},
+        {"--plot": plot_path},
+        {"data file (--data)": config.data},
+    )  # fmt: skip
+    more_epochs = _resume_settings(config) if files.resume else None
+    notes = []
+    if not files.resume:
+        given = _given()
+        config, chosen = task_defaults(config, given, checkpointing=files.active)
+        notes = [chosen] if chosen else []  # a chosen early stopping names what it watches
+        notes += _notes(config) if "early_stopping" in given else []
+    if files.active:
+        config, holdout, net, history, X, t, seconds = files.train(
+            config, holdout=holdout, quiet=quiet, say=None if as_json else _say,
+            epochs=more_epochs,
+        )  # fmt: skip
+    else:
+        net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
     y = net.predict(X)
     classes = class_names(net, "the trained model")
-    scores = split_scores(net, X, t) if len(X) > MAX_TABLE_ROWS else {}
+    scores = split_scores(net, X, t, holdout=holdout)
+    if as_json:
+        _write_outputs(net, history, config, save_path, plot_path)
+        doc = _document(config, history, X, t, y, holdout, seconds, scores, classes)
+        click.echo(json.dumps({**doc, "notes": notes}))
+        return
+    _report(config, net, history, X, t, y, holdout, seconds, scores, classes, notes)
+    _write_outputs(net, history, config, save_path, plot_path)
+    for path, what in ((save_path, "model"), (plot_path, "loss plot")):
+        if path:
+            click.echo(f"{what} written to {path}")
+
+
+def _given() -> set[str]:
+    """The options given on the command line (not defaulted)."""
+    ctx = click.get_current_context()
+    source = click.core.ParameterSource.COMMANDLINE
+    return {name for name in ctx.params if ctx.get_parameter_source(name) == source}
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _notes(config: TrainConfig) -> list[str]:
+    """What the run does where it is not what the option's name suggests."""
+    if config.early_stopping and not config.validation:
+        return [
+            f"note: --early-stopping {config.early_stopping} without --validation watches the "
+            "training loss"
+        ]
+    return []
+
+
+def _write_outputs(
+    net: MLP, history: History, config: TrainConfig, save_path: str | None, plot_path: str | None
+) -> None:
+    """Write the model and the plot (after the results are shown: a failed write loses none)."""
     if save_path:
         metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
         net.save(save_path, metadata=metadata)
@@ -106,69 +170,72 @@ def train(
         from mlplab.plot import plot_loss
 
         plot_loss(history, plot_path, title=_title(config, net.sizes))
-    if as_json:
-        doc = {
-            "predictions": y.tolist(),
-            "targets": t.tolist(),
-            "inputs": X.tolist(),
-            "holdout": holdout,
-            "final_loss": history.final_loss,
-            "epochs": config.epochs,
-            "seconds": seconds,
-            "config": config.to_dict(),
-            "events": [event.to_dict() for event in history.events],
-            "scores": scores,
-            "epochs_run": history.epochs,
-        }
-        if classes is not None:
-            doc.update(classes=classes, predicted_classes=predicted_classes(y, classes))
-        click.echo(json.dumps(doc))
-        return
-    _report(config, net.sizes, holdout, history, (X, t, y), classes, scores, seconds)
-    for path, what in ((save_path, "model"), (plot_path, "loss plot")):
-        if path:
-            click.echo(f"{what} written to {path}")
 
 
-def _run(options: dict[str, Any], holdout: int | None, quiet: bool) -> RunResult:
-    """The configured run, with its files (--checkpoint, --resume, --record) if any."""
-    config = TrainConfig.from_options(options)
-    files = RunFiles.from_options(options)
-    files.check()
-    if files.resume:
-        _refuse_settings_with_resume()
-    if files.active:
-        return files.train(config, holdout=holdout, quiet=quiet)
-    net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
-    return config, holdout, net, history, X, t, seconds
+def _document(
+    config: TrainConfig,
+    history: History,
+    X: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    holdout: int | None,
+    seconds: float,
+    scores: dict[str, Any],
+    classes: list[str] | None,
+) -> dict[str, Any]:
+    doc = {
+        "predictions": y.tolist(),
+        "targets": t.tolist(),
+        "inputs": X.tolist(),
+        "holdout": holdout,
+        "final_loss": history.final_loss,
+        "epochs": config.epochs,
+        "seconds": seconds,
+        "compile_seconds": float(history.extra.get("compile_seconds", 0.0)),
+        "config": config.to_dict(),
+        "events": [event.to_dict() for event in history.events],
+        "scores": scores,
+        "epochs_run": history.epochs,
+    }
+    if classes is not None:
+        doc.update(classes=classes, predicted_classes=predicted_classes(y, classes))
+    return doc
 
 
 def _report(
     config: TrainConfig,
-    sizes: tuple[int, ...],
-    holdout: int | None,
+    net: MLP,
     history: History,
-    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
-    classes: list[str] | None,
-    scores: dict[str, dict[str, float]],
+    X: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    holdout: int | None,
     seconds: float,
+    scores: dict[str, Any],
+    classes: list[str] | None,
+    notes: list[str],
 ) -> None:
-    """What the run gave, as text: the rows (or each part's scores), the loss, the events."""
-    X, t, y = rows
-    click.echo(_title(config, sizes))
+    click.echo(_title(config, net.sizes))
+    for note in notes:
+        click.echo(note)
     click.echo()
     if len(X) <= MAX_TABLE_ROWS:
         gate = not config.data and DATASETS[config.dataset].gate
         click.echo(_table(X, t, y, holdout, classes, bias_column=gate))
-    else:
+    if len(X) > MAX_TABLE_ROWS or set(scores) - {"train"}:
         for name, score in scores.items():
             click.echo(
-                f"{name:>10}: {score['rows']} examples, loss {score['loss']:.4g}, "
-                f"accuracy {score['accuracy']:.1%}"
+                f"{name:>10}: {score['rows']} examples, mean loss per example "
+                f"{score['loss']:.4g}, accuracy {score['accuracy']:.1%}"
             )
     click.echo()
     stopped = f" (stopped after {history.epochs} epochs)" if history.epochs < config.epochs else ""
-    click.echo(f"final loss {history.final_loss:.6g}   time {seconds:.2f} s{stopped}")
+    rows = scores["train"]["rows"] if "train" in scores else len(X)
+    unit = "summed" if config.reduction == "sum" else "mean"
+    click.echo(
+        f"final loss {history.final_loss:.6g} ({unit} over the {rows} training examples)   "
+        f"time {seconds:.2f} s{stopped}"
+    )
     if holdout is not None:
         right = bool(correct(y[holdout], t[holdout]))
         verdict = "right" if right else "wrong"
@@ -193,8 +260,9 @@ def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:
     )
 
 
-def _refuse_settings_with_resume() -> None:
-    """Refuse settings given on the command line with --resume (the checkpoint has its own)."""
+def _resume_settings(config: TrainConfig) -> int | None:
+    """Refuse settings given with --resume (the checkpoint has its own), except --epochs,
+    which continues the run further: returns the epochs given, or ``None``."""
     ctx = click.get_current_context()
     given = [
         name
@@ -206,5 +274,7 @@ def _refuse_settings_with_resume() -> None:
         flags = ", ".join("--" + name.replace("_", "-") for name in sorted(given))
         raise ConfigError(
             f"--resume continues the run saved in the checkpoint with its own settings; "
-            f"drop {flags}"
+            f"drop {flags} (a larger --epochs may continue it further)"
         )
+    source = ctx.get_parameter_source("epochs")
+    return config.epochs if source == click.core.ParameterSource.COMMANDLINE else None

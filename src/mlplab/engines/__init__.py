@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from mlplab.engines._jax_auto import AUTO_MIN_WORK, ENGINE_CHOICES, choose_engine
 from mlplab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -37,8 +38,19 @@ if TYPE_CHECKING:
 
 Array = np.ndarray
 
-__all__ = ["ENGINES", "AfterEpoch", "Diverged", "Engine", "EpochLogs", "Runner", "get_engine",
-           "replay"]  # fmt: skip
+__all__ = [
+    "AUTO_MIN_WORK",
+    "ENGINES",
+    "ENGINE_CHOICES",
+    "AfterEpoch",
+    "Diverged",
+    "Engine",
+    "EpochLogs",
+    "Runner",
+    "choose_engine",
+    "get_engine",
+    "replay",
+]  # fmt: skip
 
 
 @dataclass

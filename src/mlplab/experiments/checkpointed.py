@@ -7,7 +7,8 @@ The training itself is ``run_training``'s; ``RunFiles`` only adds a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from mlplab.nn.network import MLP
 from mlplab.train.history import History
 from mlplab.train.optimizers import Optimizer, get_optimizer
 
-__all__ = ["CHECKPOINTABLE", "DEFAULT_EVERY", "RunFiles", "RunResult"]
+__all__ = ["CHECKPOINTABLE", "DEFAULT_EVERY", "RunFiles", "RunInterrupted", "RunResult"]
 
 DEFAULT_EVERY = 1000
 # the settings a checkpointed run honours: full-batch SGD on a built-in data set. A setting
@@ -69,11 +70,23 @@ class RunFiles:
         if self.every is not None and not (self.checkpoint or self.resume):
             raise ConfigError("--checkpoint-every needs --checkpoint FILE (or --resume FILE)")
 
-    def train(self, config: TrainConfig, *, holdout: int | None, quiet: bool) -> RunResult:
-        """Train (or resume) with checkpoints and a record; returns what ``train`` shows."""
+    def train(
+        self,
+        config: TrainConfig,
+        *,
+        holdout: int | None,
+        quiet: bool,
+        say: Callable[[str], None] | None = None,
+        epochs: int | None = None,
+    ) -> RunResult:
+        """Train (or resume) with checkpoints and a record; returns what ``train`` shows.
+
+        ``epochs`` with ``resume``: continue the saved run to this many epochs in all.
+        ``say`` is told from which epoch a run resumes.
+        """
         self.check()
         if self.resume:
-            result = self._resume(quiet)
+            result = self._resume(quiet, say, epochs)
         elif self.checkpoint:
             result = self._fresh(config, holdout, quiet)
         else:
@@ -95,12 +108,21 @@ class RunFiles:
         saver = CheckpointCallback(self.checkpoint, net, optimizer, every=every, rng=rng, run=run)
         return _fit(config, holdout, net, optimizer, saver, data, rows, quiet)
 
-    def _resume(self, quiet: bool) -> RunResult:
+    def _resume(
+        self, quiet: bool, say: Callable[[str], None] | None, epochs: int | None
+    ) -> RunResult:
         saved = load_checkpoint(self.resume)
         try:
             config = config_from_dict(saved.run.get("config"), self.resume)
         except ConfigError as e:
             raise ModelFileError(str(e)) from None
+        if epochs is not None:
+            if epochs < saved.epoch:
+                raise ConfigError(
+                    f"--epochs {epochs}: the checkpoint {self.resume} has already run "
+                    f"{saved.epoch} epochs; give at least that many"
+                )
+            config = replace(config, epochs=epochs)
         holdout, every = saved.run.get("holdout"), saved.run.get("every", DEFAULT_EVERY)
         if not (holdout is None or is_int(holdout)) or not (is_int(every) and every >= 1):
             raise ModelFileError(f"{self.resume}: the checkpoint's holdout or interval is invalid")
@@ -110,6 +132,8 @@ class RunFiles:
             raise ModelFileError(
                 f"{self.resume}: {saved.epoch} epochs done, more than the run's {config.epochs}"
             )
+        if say is not None:
+            say(f"resuming {self.resume} from epoch {saved.epoch} of {config.epochs}")
         data, rows = training_rows(config, holdout)
         if list(saved.net.sizes) != config.sizes(data.X.shape[1], data.t.shape[1]):
             raise ModelFileError(f"{self.resume}: the network does not fit the run's data")
@@ -127,6 +151,8 @@ class RunFiles:
             rng=saved.rng,
             run=run,
         )
+        if self.checkpoint in (None, self.resume):
+            saver.saved_epoch = saved.epoch  # the file it writes holds that epoch now
         return _fit(config, holdout, saved.net, optimizer, saver, data, rows, quiet)
 
 
@@ -147,12 +173,28 @@ def _fit(
     """
     remaining = config.epochs - saver.epoch
     start = time.perf_counter()
-    fit_network(net, config, data, rows, epochs=remaining, quiet=quiet, optimizer=optimizer,
-                callbacks=[saver], seed=saver.rng)  # fmt: skip
+    try:
+        fit_network(net, config, data, rows, epochs=remaining, quiet=quiet,
+                    optimizer=optimizer, callbacks=[saver], seed=saver.rng)  # fmt: skip
+    except KeyboardInterrupt:
+        raise RunInterrupted(_interrupted(saver)) from None
     saver.save()  # the end, whatever the interval
     seconds = time.perf_counter() - start
     history = History(saver.losses, config.epochs, seconds)
     return config, holdout, net, history, data.X, data.t, seconds
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a checkpointed run; the message names the checkpoint to resume from."""
+
+
+def _interrupted(saver: CheckpointCallback) -> str:
+    if saver.saved_epoch is None:
+        return f"no checkpoint was written yet to {saver.path}"
+    return (
+        f"the checkpoint {saver.path} holds epoch {saver.saved_epoch}; continue with "
+        f"--resume {saver.path}"
+    )
 
 
 def _run(config: TrainConfig, holdout: int | None) -> dict[str, Any]:

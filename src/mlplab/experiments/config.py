@@ -12,6 +12,7 @@ from typing import Any
 
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError
+from mlplab.experiments.limits import check_settings
 
 __all__ = ["TrainConfig", "config_from_dict"]
 
@@ -45,6 +46,10 @@ class TrainConfig:
     schedule: str = "constant"
     weight_decay: float = 0.0
     early_stopping: int | None = None
+    engine: str = "numpy"  # where the epochs run: numpy, jax, or auto (ensembles and sweeps)
+
+    def __post_init__(self) -> None:
+        check_settings(self)  # the same bounds whether from options, a record or a checkpoint
 
     def optimizer_kwargs(self) -> dict[str, Any]:
         """``MLP.fit``'s mini-batch, optimizer, schedule and weight-decay arguments."""
@@ -107,7 +112,10 @@ def config_from_dict(settings: Any, source: str) -> TrainConfig:
             raise ConfigError(f"{source}: setting {name} has the wrong type: {value!r}")
     if "hidden" in settings:
         settings = {**settings, "hidden": tuple(settings["hidden"])}
-    return TrainConfig.from_options(settings)
+    try:
+        return TrainConfig.from_options(settings)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: the saved settings are out of range: {e}") from None
 
 
 def _same_kind(value: Any, default: Any) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.engines import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import prepare_data
+from mlplab.experiments.limits import check_network
 from mlplab.experiments.stacks import (
     StackOutcome,
     check_memory,
@@ -38,9 +40,11 @@ def run_ensemble(
     """
     X, t = ensemble_data(config)
     sizes = config.sizes(X.shape[1], t.shape[1])
+    check_network(config, sizes)
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
+    engine = choose_engine(config.engine, nets, config.epochs)
     with terminal_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
         return train_stack(
             net,
@@ -51,6 +55,7 @@ def run_ensemble(
             callbacks=bars,
             seed=config.seed,
             standardize=config.standardize,
+            engine=engine,
             **config.optimizer_kwargs(),
         )
 

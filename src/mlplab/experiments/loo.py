@@ -14,6 +14,7 @@ import numpy as np
 
 from mlplab.datasets import load_dataset
 from mlplab.experiments.config import TrainConfig
+from mlplab.experiments.limits import check_network, check_run_memory
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
 from mlplab.progress import terminal_progress
@@ -53,6 +54,9 @@ def leave_one_out(config: TrainConfig, seeds: int, *, quiet: bool = True) -> dic
     recorded at ``record_epochs``.
     """
     X, t = load_dataset(config.dataset)
+    sizes = config.sizes(X.shape[1], t.shape[1])
+    check_network(config, sizes)
+    check_run_memory(config, sizes, len(X), nets=seeds)
     record = record_epochs(config.epochs)
     rows = []
     for row in range(len(X)):

@@ -15,6 +15,7 @@ import numpy as np
 from mlplab.diagnostics import Diagnostics
 from mlplab.errors import ConfigError
 from mlplab.experiments.data import CLASSES_KEY, PreparedData, prepare_data
+from mlplab.experiments.limits import check_network, check_run_memory
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import accuracy
 from mlplab.progress import terminal_progress
@@ -49,8 +50,14 @@ def training_rows(config: TrainConfig, holdout: int | None) -> tuple[PreparedDat
 
 
 def new_network(config: TrainConfig, data: PreparedData) -> MLP:
-    """The configured network, carrying the data's split and class names."""
-    net = MLP(config.sizes(data.X.shape[1], data.t.shape[1]), **config.network_kwargs())
+    """The configured network, carrying the data's split and class names.
+
+    Its size and the run's memory are checked first (``check_run_memory``).
+    """
+    sizes = config.sizes(data.X.shape[1], data.t.shape[1])
+    check_network(config, sizes)
+    check_run_memory(config, sizes, len(data.X))
+    net = MLP(sizes, **config.network_kwargs())
     if data.classes is not None:
         net.training_metadata[CLASSES_KEY] = list(data.classes)
     net.training_metadata["split"] = {
@@ -78,7 +85,8 @@ def fit_network(
     """
     inputs = data.X
     val = data.parts.validation
-    watch = Diagnostics(net, every=max(1, epochs // 200))  # ~200 looks, whatever the length
+    # ~200 looks, whatever the length; a compiled engine keeps no layer values to look at
+    watch = Diagnostics(net, every=max(1, epochs // 200), units=config.engine == "numpy")
     with terminal_progress(epochs, quiet=quiet) as bars:
         return net.fit(
             inputs[rows],
@@ -94,6 +102,7 @@ def fit_network(
             weight_decay=config.weight_decay,
             seed=config.seed if seed is None else seed,
             standardize=config.standardize,
+            engine=config.engine,
         )
 
 
@@ -112,10 +121,17 @@ def run_training(
     return net, history, data.X, data.t, time.perf_counter() - start
 
 
-def split_scores(net: MLP, X: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:
-    """Loss per example and accuracy on each part of the split the network was trained with."""
+def split_scores(
+    net: MLP, X: np.ndarray, t: np.ndarray, holdout: int | None = None
+) -> dict[str, dict[str, float]]:
+    """Mean loss per example and accuracy on each part of the network's split.
+
+    ``holdout``, a row trained without, is scored on its own ("held out"), not as training.
+    """
     split = net.training_metadata.get("split", {})
     held = {name: np.asarray(split.get(name, []), dtype=int) for name in ("validation", "test")}
+    if holdout is not None:
+        held["held out"] = np.array([holdout])
     train = np.setdiff1d(np.arange(len(X)), np.concatenate(list(held.values())))
     scores = {}
     for name, rows in (("train", train), *held.items()):

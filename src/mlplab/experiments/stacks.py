@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 WATCHES = 10000  # how many times per run SolveWatch looks at the outputs, at most
+# under a compiled engine each look ends a compiled block (about 1 ms each), so fewer
+WATCHES_COMPILED = 500
 
 
 def solved(y: Array, t: Array) -> Array:
@@ -57,18 +59,25 @@ class SolveWatch:
     Full batch, it looks at the outputs the epoch's loss was taken at (before that
     epoch's update, so epoch ``j`` means after ``j`` updates). With mini-batches the
     last output is one batch's, so it predicts every row ``X`` after the epoch
-    instead, and counts ``j + 1`` epochs. It looks every ``every`` epochs.
+    instead, and counts ``j + 1`` epochs. It looks every ``every`` epochs. With
+    ``after_update`` (an engine that does not leave the outputs in the network's layers,
+    such as ``jax``) it predicts every row after epochs ``every - 1, 2 * every - 1, ...``,
+    where the engine's blocks end (``weights_every``).
     """
 
-    def __init__(self, net: MLP, X: Array, t: Array, every: int) -> None:
+    def __init__(
+        self, net: MLP, X: Array, t: Array, every: int, after_update: bool = False
+    ) -> None:
         self.net, self.X, self.t, self.every = net, X, t, every
         self.first = np.full(net.stack or 1, -1, dtype=np.int64)
+        self.after_update = after_update
+        self.weights_every = every if after_update else None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        if epoch % self.every:
+        if (epoch + self.after_update) % self.every:
             return
-        y = self.net.layers[-1].h
-        if y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
+        y = None if self.after_update else self.net.layers[-1].h
+        if y is None or y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
             y, epoch = self.net.predict(self.X), epoch + 1
         now = solved(y, self.t) & (self.first < 0)
         self.first[now] = epoch
@@ -93,7 +102,8 @@ class StackOutcome:
     def summary(self) -> dict[str, Any]:
         """JSON-ready: ``nets``, ``solved_fraction``, ``epochs_to_solve`` (median, p90, over
         the networks that solved it; null if none did), ``final_loss`` (p10, p50, p90 over
-        those that did not diverge), ``diverged`` and ``seconds``."""
+        those that did not diverge), ``diverged``, ``seconds`` (training) and
+        ``compile_seconds`` (a compiled engine's compiling, apart; 0 on NumPy)."""
         steps = self.epochs_to_solve[self.solved]
         finite = self.final_loss[np.isfinite(self.final_loss)]
         p10, p50, p90 = np.percentile(finite, [10, 50, 90]) if finite.size else (np.nan,) * 3
@@ -108,6 +118,7 @@ class StackOutcome:
             "final_loss": {"p10": _num(p10), "p50": _num(p50), "p90": _num(p90)},
             "diverged": int(self.diverged.sum()),
             "seconds": self.seconds,
+            "compile_seconds": float(self.history.extra.get("compile_seconds", 0.0)),
         }
 
 
@@ -131,14 +142,16 @@ def train_stack(
     ``weight_decay``, ``seed``); with mini-batches every network of the stack sees
     the same batches, in the order drawn from ``seed`` (default: the stack's seed).
     Epochs-to-solve are watched every ``max(1, epochs // 10000)`` epochs (the
-    ``resolution`` of the summary); a network solved only by the last update counts
+    ``resolution`` of the summary; ``epochs // 500`` under ``engine="jax"``); a network
+    solved only by the last update counts
     ``epochs``.
     """
     if net.stack is None:
         raise ConfigError("train_stack needs a stack of networks: MLP(..., stack=K)")
     X, t = net.check_data(X, t, scaled=False)  # fit, predict and evaluate scale them
-    every = max(1, epochs // WATCHES)
-    watch = SolveWatch(net, X, t, every)
+    after_update = fit_options.get("engine") not in (None, "numpy")  # outputs not in layers
+    every = max(1, epochs // (WATCHES_COMPILED if after_update else WATCHES))
+    watch = SolveWatch(net, X, t, every, after_update)
     history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch], **fit_options)
     diverged = history.extra["diverged_at"] >= 0
     with np.errstate(invalid="ignore"):  # the diverged networks' outputs

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlplab.errors import ConfigError
+from mlplab.errors import ConfigError, MlplabError
+from mlplab.experiments.cluster import dask_results
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import ensemble_data, run_ensemble, stack_bytes
+from mlplab.experiments.limits import check_network
 from mlplab.experiments.stacks import check_memory, memory_limit
 from mlplab.nn.network import MLP
 
@@ -25,7 +27,9 @@ __all__ = [
     "AXES",
     "CSV_COLUMNS",
     "Cell",
+    "CellsLost",
     "check_cells",
+    "describe_cell",
     "hidden_label",
     "make_cells",
     "run_cell",
@@ -46,8 +50,8 @@ CSV_COLUMNS = [
     "final_loss_p90",
     "diverged",
     "seconds",
+    "compile_seconds",
 ]
-SCHEDULER_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://")
 
 
 def hidden_label(hidden: Sequence[int]) -> str:
@@ -71,8 +75,9 @@ def check_cells(cells: list[Cell], max_memory: float | None) -> None:
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     for config, nets in cells:
         sizes = config.sizes(X.shape[1], t.shape[1])
+        check_network(config, sizes)
+        check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)  # before building
         MLP(sizes, **config.network_kwargs())  # raises on clashing settings
-        check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
 
 
 def run_cell(config: TrainConfig, nets: int) -> dict[str, Any]:
@@ -89,7 +94,12 @@ def run_cell(config: TrainConfig, nets: int) -> dict[str, Any]:
 
 
 def _local(cells: list[Cell], workers: int) -> Iterator[tuple[int, dict]]:
-    from joblib import Parallel, delayed
+    try:
+        from joblib import Parallel, delayed
+    except ImportError:
+        raise ConfigError(
+            "sweep needs joblib for its worker processes: pip install 'mlplab[experiments]'"
+        ) from None
 
     def indexed(i: int, config: TrainConfig, nets: int) -> tuple[int, dict]:
         return i, run_cell(config, nets)
@@ -98,26 +108,12 @@ def _local(cells: list[Cell], workers: int) -> Iterator[tuple[int, dict]]:
     yield from parallel(delayed(indexed)(i, c, n) for i, (c, n) in enumerate(cells))
 
 
-def _dask(cells: list[Cell], address: str, timeout: float) -> Iterator[tuple[int, dict]]:
-    if not address.startswith(SCHEDULER_SCHEMES):
-        raise ConfigError(f"--dask {address!r}: expected a scheduler address like tcp://HOST:8786")
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise ConfigError(
-            "--dask needs dask.distributed: pip install 'mlplab[experiments]'"
-        ) from None
-    try:
-        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-    except (OSError, TimeoutError) as e:
-        raise ConfigError(f"cannot reach the Dask scheduler at {address}: {e}") from None
-    try:
-        futures = [client.submit(run_cell, c, n, pure=False) for c, n in cells]
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future, row in as_completed(futures, loop=client.loop, with_results=True):
-            yield index[future.key], row
-    finally:
-        client.close()
+class CellsLost(MlplabError):
+    """Some cells did not finish; ``rows`` holds the ones that did (in the cells' order)."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 def run_cells(
@@ -130,15 +126,36 @@ def run_cells(
 ) -> list[dict[str, Any]]:
     """Run every cell (joblib workers here, or a Dask cluster); rows in the cells' order.
 
-    ``progress`` is called once as each cell finishes, in whatever order they do.
+    ``progress`` is called once as each cell finishes, in whatever order they do. Cells
+    a Dask cluster lost (after retrying) raise ``CellsLost`` holding the finished rows.
     """
     rows: list[dict[str, Any] | None] = [None] * len(cells)
-    results = _local(cells, workers) if dask is None else _dask(cells, dask, dask_timeout)
+    lost: list[tuple[int, str]] = []
+    if dask is None:
+        results = _local(cells, workers)
+    else:
+        results = dask_results(run_cell, cells, dask, dask_timeout, lost)
     for i, row in results:
         rows[i] = row
         if progress is not None:
             progress()
+    if lost:
+        lost.sort()
+        what = "; ".join(f"cell {i + 1} ({describe_cell(cells[i])}): {why}" for i, why in lost)
+        raise CellsLost(
+            f"{len(lost)} of {len(cells)} cells lost: {what}",
+            [row for row in rows if row is not None],
+        )
     return rows  # type: ignore[return-value]
+
+
+def describe_cell(cell: Cell) -> str:
+    """A cell's varied settings, as the table names them."""
+    config, nets = cell
+    return (
+        f"hidden {hidden_label(config.hidden)}, {config.activation}, lr {config.lr:g}, "
+        f"init {config.init}, {config.epochs} epochs, {nets} nets"
+    )
 
 
 def sweep_csv(rows: list[dict[str, Any]]) -> bytes:

@@ -25,22 +25,23 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import prod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.errors import ConfigError, ModelFileError
+from mlplab.io.files import atomic_write_bytes
 from mlplab.io.models import (
-    atomic_write_bytes,
+    check_config_size,
     layer_tensors,
     net_from_tensors,
-    read_file,
-    read_header,
-    read_tensors,
+    read_model_file,
     scaler_from_tensors,
     versioned_metadata,
 )
+from mlplab.io.tensorfile import TensorFile
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
@@ -112,23 +113,13 @@ def save_checkpoint(
         "run": run or {},
     }
     data = to_bytes(tensors, metadata={METADATA_KEY: json.dumps(info)})
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, error=ModelFileError)
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by ``save_checkpoint``; anything else raises ``ModelFileError``."""
     source = str(path)
-    data = read_file(path)
-    info = _metadata(read_header(data, source), source)
-    tensors = read_tensors(data, source)
-    unknown = sorted(
-        k
-        for k in tensors
-        if not k.startswith(("layers.", "optimizer.", "input_scaler."))
-        and k != "history.loss"
-    )
-    if unknown:
-        raise ModelFileError(f"{source}: unexpected tensors in a checkpoint: {', '.join(unknown)}")
+    info, tensors = read_model_file(path, _check_checkpoint, what="checkpoint")
     net = net_from_tensors(info["config"], tensors, source)
     net.input_scaler = scaler_from_tensors(net, tensors, source)
     epoch = info["epoch"]
@@ -147,12 +138,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         if key.startswith("optimizer."):
             if not np.all(np.isfinite(value)):
                 raise ModelFileError(f"{source}: tensor {key} contains NaN or infinite values")
-            state[key.removeprefix("optimizer.")] = value
+            state[key.removeprefix("optimizer.")] = np.array(value)  # not a view of the file
     optimizer = info["optimizer"]
     for key, value in optimizer["scalars"].items():
         state[key] = np.array(value)
     rng = None if info["rng"] is None else _generator(info["rng"], source)
-    return Checkpoint(net, epoch, losses, optimizer["name"], state, rng, info["run"])
+    return Checkpoint(net, epoch, np.array(losses), optimizer["name"], state, rng, info["run"])
 
 
 class CheckpointCallback:
@@ -287,14 +278,28 @@ def _generator(state: dict[str, Any], source: str) -> np.random.Generator:
     return np.random.Generator(bit_generator)
 
 
-def _metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
+def _check_checkpoint(file: TensorFile) -> dict[str, Any]:
+    """The checkpoint's metadata, checked with its tensors' names and sizes before reading."""
+    info = _metadata(file.metadata, file.source)
+    unknown = sorted(
+        k
+        for k in file.shapes
+        if not k.startswith(("layers.", "optimizer.", "input_scaler.")) and k != "history.loss"
+    )
+    if unknown:
+        raise file.fail(f"unexpected tensors in a checkpoint: {', '.join(unknown)}")
+    values = sum(prod(s.shape) for k, s in file.shapes.items() if k.startswith("layers."))
+    check_config_size(info["config"], values, file.source)
+    return info
+
+
+def _metadata(meta: dict[str, str], source: str) -> dict[str, Any]:
     """The checkpoint's JSON metadata, every field checked."""
     info = versioned_metadata(
-        header, METADATA_KEY, source, kind="checkpoint", version=CHECKPOINT_VERSION
+        meta, METADATA_KEY, source, kind="checkpoint", version=CHECKPOINT_VERSION
     )
     if info is None:
-        meta = header.get("__metadata__")
-        if isinstance(meta, dict) and "mlplab" in meta:
+        if "mlplab" in meta:
             raise ModelFileError(f"{source}: a model file, not a checkpoint (see --checkpoint)")
         raise ModelFileError(f"{source}: not an mlplab checkpoint")
     if not _is_int(info.get("epoch")) or info["epoch"] < 0:

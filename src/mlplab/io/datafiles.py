@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,27 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import DataError
+from mlplab.io.files import read_bytes
+from mlplab.io.npzfile import read_npz_arrays
 
 Array = np.ndarray
 
-__all__ = ["DATA_SUFFIXES", "Table", "read_csv", "read_frame", "read_npz", "read_table"]
+__all__ = [
+    "DATA_SUFFIXES",
+    "MAX_CLASSES",
+    "MAX_ONE_HOT_BYTES",
+    "Table",
+    "check_classes",
+    "read_csv",
+    "read_frame",
+    "read_npz",
+    "read_table",
+]
 
 DATA_SUFFIXES = (".csv", ".npz")
 MAX_BYTES = 1 << 31
+MAX_CLASSES = 1000  # distinct class names a target column may hold
+MAX_ONE_HOT_BYTES = 1 << 30  # the one-hot targets (rows x classes float64) may take at most this
 
 
 @dataclass(frozen=True)
@@ -47,23 +61,34 @@ class Table:
     classes: tuple[str, ...] | None = None
 
 
-def _class_indices(names: list[str]) -> tuple[Array, tuple[str, ...]]:
-    """Each name's index in the sorted distinct names, and those names."""
-    classes, y = np.unique(np.asarray(names, dtype=str), return_inverse=True)
-    return y.astype(float), tuple(str(c) for c in classes)
+def check_classes(rows: int, classes: int, source: str, column: str = "target") -> None:
+    """Refuse, before encoding, more classes than ``MAX_CLASSES`` or one-hot targets too large."""
+    if classes > MAX_CLASSES:
+        raise DataError(
+            f"{source}: column {column!r} holds {classes} distinct classes; mlplab trains at "
+            f"most {MAX_CLASSES} (is {column!r} the class column?)"
+        )
+    if rows * classes * 8 > MAX_ONE_HOT_BYTES:
+        raise DataError(
+            f"{source}: {rows} rows of {classes} classes need {rows * classes * 8} bytes of "
+            f"one-hot targets; at most {MAX_ONE_HOT_BYTES}"
+        )
 
 
-def _read_bytes(path: Path) -> bytes:
+def _class_indices(names: list[str], source: str, column: str) -> tuple[Array, tuple[str, ...]]:
+    """Each name's index in the sorted distinct names, and those names (bounded in number)."""
+    distinct = sorted(set(names))
+    check_classes(len(names), len(distinct), source, column)
+    index = {name: i for i, name in enumerate(distinct)}
+    return np.array([index[n] for n in names], dtype=float), tuple(distinct)
+
+
+def _read_text(path: Path) -> str:
+    data = read_bytes(path, MAX_BYTES, DataError, "data file")
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise DataError(f"{path}: larger than {MAX_BYTES} bytes")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not a data file") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror}") from None
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
 
 
 def _number(cell: str) -> float:
@@ -73,64 +98,92 @@ def _number(cell: str) -> float:
         return float("nan") if not cell.strip() else None  # type: ignore[return-value]
 
 
-def read_csv(path: str | Path, target: str) -> Table:
-    """Read a CSV file with a header row; ``target`` names the target column."""
-    path = Path(path)
+def _rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """The CSV's non-blank rows with their line numbers (parsed lazily, never all at once)."""
     try:
-        text = _read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        for i, row in enumerate(csv.reader(io.StringIO(text, newline=""))):
+            if row:
+                yield i + 1, row
     except csv.Error as e:
         raise DataError(f"{path}: not a readable CSV file: {e}") from None
-    lines = [(i + 1, row) for i, row in enumerate(rows) if row]  # skip blank lines
-    if not lines:
+
+
+def _csv_shape(path: Path, text: str) -> tuple[list[str], int]:
+    """The header's column names and the number of data rows, every row's width checked."""
+    rows = _rows(path, text)
+    first = next(rows, None)
+    if first is None:
         raise DataError(f"{path}: empty file; expected a header row and data rows")
-    header = [name.strip() for name in lines[0][1]]
+    header = [name.strip() for name in first[1]]
+    count = 0
+    for line, row in rows:
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}: line {line} has {len(row)} cells; the header has {len(header)} columns"
+            )
+        count += 1
+    if not count:
+        raise DataError(f"{path}: a header but no data rows")
+    return header, count
+
+
+def read_csv(path: str | Path, target: str | None) -> Table:
+    """Read a CSV file with a header row; ``target`` names the target column.
+
+    The file's own problems (missing, not UTF-8, empty, ragged) are reported first; then a
+    missing or unknown ``target`` with the columns there are.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    header, count = _csv_shape(path, text)
+    if not target:
+        raise DataError(
+            f"{path}: name the target column of a CSV file (--target COLUMN); "
+            f"the columns are: {', '.join(header)}"
+        )
     if target not in header:
         raise DataError(
             f"{path}: no target column {target!r}; the columns are: {', '.join(header)}"
         )
-    if len(lines) < 2:
-        raise DataError(f"{path}: a header but no data rows")
-    width = len(header)
-    j = header.index(target)
-    names = _target_names(path, lines[1:], j, target)
-    values = np.empty((len(lines) - 1, width))
-    for r, (line, row) in enumerate(lines[1:]):
-        if len(row) != width:
-            raise DataError(
-                f"{path}: line {line} has {len(row)} cells; the header has {width} columns"
-            )
+    width, j = len(header), header.index(target)
+    if width == 1:
+        raise DataError(f"{path}: only the target column {target!r}; no input columns")
+    names = _target_names(path, _data_rows(path, text), j, target)
+    values = np.empty((count, width))
+    for r, (line, row) in enumerate(_data_rows(path, text)):
         for c, cell in enumerate(row):
             if c == j and names is not None:
                 continue
-            v = _number(cell)
-            if v is None:
-                raise DataError(
-                    f"{path}: line {line}, column {header[c]!r}: {cell!r} is not a number"
-                )
-            if not np.isfinite(v):
-                what = "is empty" if not cell.strip() else f"is {cell.strip()!r}"
-                raise DataError(
-                    f"{path}: line {line}, column {header[c]!r} {what}; expected a finite number"
-                )
-            values[r, c] = v
+            values[r, c] = _cell(path, line, header[c], cell)
     features = tuple(name for c, name in enumerate(header) if c != j)
-    if not features:
-        raise DataError(f"{path}: only the target column {target!r}; no input columns")
     if names is None:
         return Table(np.delete(values, j, axis=1), values[:, j].copy(), features, target)
-    y, classes = _class_indices(names)
+    y, classes = _class_indices(names, str(path), target)
     return Table(np.delete(values, j, axis=1), y, features, target, classes)
 
 
+def _data_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    rows = _rows(path, text)
+    next(rows)  # the header
+    return rows
+
+
+def _cell(path: Path, line: int, column: str, cell: str) -> float:
+    """An input cell as a finite number, or a ``DataError`` naming line and column."""
+    v = _number(cell)
+    if v is None:
+        raise DataError(f"{path}: line {line}, column {column!r}: {cell!r} is not a number")
+    if not np.isfinite(v):
+        what = "is empty" if not cell.strip() else f"is {cell.strip()!r}"
+        raise DataError(f"{path}: line {line}, column {column!r} {what}; expected a finite number")
+    return v
+
+
 def _target_names(
-    path: Path, rows: list[tuple[int, list[str]]], j: int, target: str
+    path: Path, rows: Iterator[tuple[int, list[str]]], j: int, target: str
 ) -> list[str] | None:
     """The target column's cells as class names if any is not a number, else ``None``."""
-    cells = [(line, row[j].strip()) for line, row in rows if len(row) > j]
+    cells = [(line, row[j].strip()) for line, row in rows]
     if all(not cell or _number(cell) is not None for _, cell in cells):
         return None
     for line, cell in cells:
@@ -144,14 +197,7 @@ def _target_names(
 def read_npz(path: str | Path, target: str = "y") -> Table:
     """Read an ``.npz`` file with inputs ``X`` (or one other array) and targets ``target``."""
     path = Path(path)
-    data = _read_bytes(path)
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise DataError(f"{path}: not a readable .npz file: {e}") from None
-    except Exception as e:  # numpy's zip reader can raise almost anything on garbage
-        raise DataError(f"{path}: not a readable .npz file: {type(e).__name__}: {e}") from None
+    arrays = read_npz_arrays(path, read_bytes(path, MAX_BYTES, DataError, "data file"))
     if target not in arrays:
         raise DataError(
             f"{path}: no target array {target!r}; the arrays are: {', '.join(arrays) or 'none'}"
@@ -166,7 +212,7 @@ def read_npz(path: str | Path, target: str = "y") -> Table:
     X, y = arrays[name], arrays[target]
     classes = None
     if y.dtype.kind in "US" and y.ndim == 1 and len(y):
-        y, classes = _class_indices([str(v).strip() for v in y.astype(str)])
+        y, classes = _class_indices([str(v).strip() for v in y.astype(str)], str(path), target)
     for label, a in ((name, X), (target, y)):
         if a.dtype.kind not in "biuf":
             raise DataError(f"{path}: array {label!r} has dtype {a.dtype}; expected numbers")
@@ -239,7 +285,7 @@ def _frame_target(
             )
     if not names:
         raise DataError(f"{source}: column {target!r} holds values that are not plain numbers")
-    return _class_indices([cell.strip() for cell in cells])
+    return _class_indices([cell.strip() for cell in cells], source, target)
 
 
 def _is_name(cell: Any) -> bool:
@@ -257,8 +303,6 @@ def read_table(path: str | Path, target: str | None = None) -> Table:
     """Read a ``.csv`` (``target`` required) or ``.npz`` (``target`` default ``y``) file."""
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
-        if not target:
-            raise DataError(f"{path}: name the target column of a CSV file (--target COLUMN)")
         return read_csv(path, target)
     if suffix == ".npz":
         return read_npz(path, target or "y")

@@ -13,18 +13,18 @@ Files from before the scaler was a tensor keep their standardisation as JSON und
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import struct
-import tempfile
+from collections.abc import Callable
 from itertools import pairwise
+from math import prod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.errors import ConfigError, MlplabError, ModelFileError
+from mlplab.io.files import atomic_write_bytes, parse_json
+from mlplab.io.tensorfile import TensorFile
 from mlplab.nn.scaling import InputScaler
 
 if TYPE_CHECKING:
@@ -33,12 +33,11 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT_VERSION",
     "atomic_write_bytes",
+    "check_config_size",
     "layer_tensors",
     "load",
     "net_from_tensors",
-    "read_file",
-    "read_header",
-    "read_tensors",
+    "read_model_file",
     "save",
     "scaler_from_tensors",
 ]
@@ -46,39 +45,8 @@ __all__ = [
 FORMAT_VERSION = 1
 SCALER_TENSORS = ("input_scaler.mean", "input_scaler.scale")
 LEGACY_STANDARDIZE_KEY = "standardize"  # the scaler as training metadata, before tensors
-MAX_HEADER_BYTES = 1 << 20  # a header larger than 1 MiB is not one of ours
 MAX_FILE_BYTES = 1 << 31
 MAX_LAYERS = 1000
-
-_DTYPES = {"F32": np.float32, "F64": np.float64}
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    The file gets the permissions a plain ``open(path, "w")`` would give it (0666 less
-    the umask), not the private 0600 of a temporary file.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
-
 
 def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
     """Write ``net`` to ``path`` as safetensors (see the module docstring for the layout)."""
@@ -91,7 +59,7 @@ def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) 
         "training": {**net.training_metadata, **(metadata or {})},
     }
     data = to_bytes(tensors, metadata={"mlplab": json.dumps(header)})
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, error=ModelFileError)
 
 
 def layer_tensors(net: MLP) -> dict[str, np.ndarray]:
@@ -135,7 +103,7 @@ def scaler_from_tensors(
             raise ModelFileError(f"{source}: tensor {name} contains NaN or infinite values")
     if not np.all(tensors[SCALER_TENSORS[1]] > 0):
         raise ModelFileError(f"{source}: tensor input_scaler.scale holds values <= 0; expected > 0")
-    return InputScaler(*(tensors[name] for name in SCALER_TENSORS))
+    return InputScaler(*(np.array(tensors[name]) for name in SCALER_TENSORS))  # own copies
 
 
 def _legacy_scaler(net: MLP, saved: Any, source: str) -> InputScaler:
@@ -145,7 +113,7 @@ def _legacy_scaler(net: MLP, saved: Any, source: str) -> InputScaler:
             name: np.asarray(saved[key], dtype=np.float64)
             for name, key in zip(SCALER_TENSORS, ("mean", "scale"), strict=True)
         }
-    except (TypeError, KeyError, ValueError):
+    except (TypeError, KeyError, ValueError, OverflowError):
         raise ModelFileError(
             f"{source}: invalid standardisation metadata; expected {{\"mean\": [...], "
             f"\"scale\": [...]}} with {net.sizes[0]} numbers each"
@@ -153,41 +121,18 @@ def _legacy_scaler(net: MLP, saved: Any, source: str) -> InputScaler:
     return scaler_from_tensors(net, arrays, source)
 
 
-def read_header(data: bytes, source: str) -> dict[str, Any]:
-    """Parse and sanity-check the safetensors JSON header of ``data``."""
-    if len(data) < 8:
-        raise ModelFileError(f"{source}: not a model file (only {len(data)} bytes)")
-    (length,) = struct.unpack("<Q", data[:8])
-    if length > MAX_HEADER_BYTES or 8 + length > len(data):
-        raise ModelFileError(
-            f"{source}: not a model file, or truncated (header claims {length} bytes, "
-            f"file has {len(data)})"
-        )
-    try:
-        header = json.loads(data[8 : 8 + length])
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ModelFileError(f"{source}: not a model file (header is not JSON)") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{source}: not a model file (header is not a JSON object)")
-    return header
-
-
 def versioned_metadata(
-    header: dict[str, Any], key: str, source: str, *, kind: str, version: int
+    meta: dict[str, str], key: str, source: str, *, kind: str, version: int
 ) -> dict[str, Any] | None:
     """The JSON object under metadata ``key``, with a known ``format_version`` and a config.
 
     ``None`` when the file has no such entry (the caller says what the file is instead);
     otherwise every problem is a ``ModelFileError`` naming ``kind`` ("model", "checkpoint").
     """
-    meta = header.get("__metadata__")
-    raw = meta.get(key) if isinstance(meta, dict) else None
+    raw = meta.get(key)
     if not isinstance(raw, str):
         return None
-    try:
-        info = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        raise ModelFileError(f"{source}: {kind} metadata is not valid JSON") from None
+    info = parse_json(raw, source, ModelFileError, f"{kind} metadata")
     if not isinstance(info, dict):
         raise ModelFileError(f"{source}: {kind} metadata is not a JSON object")
     found = info.get("format_version")
@@ -203,19 +148,41 @@ def versioned_metadata(
     return info
 
 
-def _mlplab_metadata(header: dict[str, Any], source: str) -> dict[str, Any]:
-    info = versioned_metadata(header, "mlplab", source, kind="model", version=FORMAT_VERSION)
+def _mlplab_metadata(meta: dict[str, str], source: str) -> dict[str, Any]:
+    info = versioned_metadata(meta, "mlplab", source, kind="model", version=FORMAT_VERSION)
     if info is None:
         raise ModelFileError(f"{source}: a safetensors file, but not an mlplab model")
+    return info
+
+
+def read_model_file(
+    path: str | Path, check: Callable[[TensorFile], Any], what: str = "model file"
+) -> tuple[Any, dict[str, np.ndarray]]:
+    """``check(file)`` of the header of ``path``, then (if it did not raise) the tensors.
+
+    ``check`` sees the metadata and the declared tensor shapes before any tensor data
+    is read, so it can refuse a file of the wrong kind or an architecture the file
+    cannot hold without reading (or allocating) anything more.
+    """
+    with TensorFile(path, max_bytes=MAX_FILE_BYTES, what=what) as file:
+        info = check(file)
+        return info, file.read()
+
+
+def _check_model(file: TensorFile) -> dict[str, Any]:
+    info = _mlplab_metadata(file.metadata, file.source)
+    unknown = sorted(k for k in file.shapes if not k.startswith(("layers.", "input_scaler.")))
+    if unknown:
+        raise file.fail(f"unexpected tensors in a model file: {', '.join(unknown)}")
+    values = sum(prod(s.shape) for k, s in file.shapes.items() if k.startswith("layers."))
+    check_config_size(info["config"], values, file.source)
     return info
 
 
 def load(path: str | Path) -> MLP:
     """Read a model written by ``save``; anything else raises ``ModelFileError``."""
     source = str(path)
-    data = read_file(path)
-    info = _mlplab_metadata(read_header(data, source), source)
-    tensors = read_tensors(data, source)
+    info, tensors = read_model_file(path, _check_model)
     net = net_from_tensors(info["config"], tensors, source)
     training = info.get("training") if isinstance(info.get("training"), dict) else {}
     net.input_scaler = scaler_from_tensors(net, tensors, source)
@@ -224,28 +191,6 @@ def load(path: str | Path) -> MLP:
         net.input_scaler = _legacy_scaler(net, legacy, source)
     net.training_metadata = training
     return net
-
-
-def read_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of ``path`` (at most ``max_bytes``), or a ``ModelFileError`` saying why not."""
-    source = str(path)
-    try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size > max_bytes:
-                raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large")
-            chunks, total = [], 0
-            while chunk := f.read(1 << 20):  # in chunks: never a buffer the file does not fill
-                total += len(chunk)
-                if total > max_bytes:
-                    raise ModelFileError(f"{source}: larger than {max_bytes} bytes, too large")
-                chunks.append(chunk)
-    except FileNotFoundError:
-        raise ModelFileError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{source}: is a directory, not a model file") from None
-    except OSError as e:
-        raise ModelFileError(f"{source}: cannot read: {e.strerror}") from None
-    return b"".join(chunks)
 
 
 def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -> MLP:
@@ -260,7 +205,7 @@ def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -
     if not isinstance(config, dict):
         raise ModelFileError(f"{source}: mlplab metadata has no config")
     available = sum(v.size for k, v in tensors.items() if k.startswith("layers."))
-    _check_config_size(config, available, source)
+    check_config_size(config, available, source)
     try:
         net = MLP(**config)
     except (MlplabError, TypeError, ValueError) as e:
@@ -294,7 +239,7 @@ def net_from_tensors(config: Any, tensors: dict[str, np.ndarray], source: str) -
     return net
 
 
-def _check_config_size(config: dict[str, Any], available: int, source: str) -> None:
+def check_config_size(config: dict[str, Any], available: int, source: str) -> None:
     """Refuse a config whose weights could not be in the file, before allocating them."""
     sizes, stack = config.get("sizes"), config.get("stack")
     if not isinstance(sizes, list) or not all(
@@ -321,21 +266,3 @@ def _check_config_size(config: dict[str, Any], available: int, source: str) -> N
             f"{source}: the config's architecture {sizes} needs {weights} weights, but the "
             f"file holds {available} values"
         )
-
-
-def read_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
-    """Every tensor of the safetensors ``data``: F32 or F64 only, checked against the file."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as from_bytes
-
-    header = read_header(data, source)
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = entry.get("dtype") if isinstance(entry, dict) else None
-        if dtype not in _DTYPES:
-            raise ModelFileError(f"{source}: tensor {name} has dtype {dtype}; expected F32 or F64")
-    try:
-        return from_bytes(data)
-    except (SafetensorError, ValueError, OverflowError, TypeError) as e:
-        raise ModelFileError(f"{source}: corrupt tensor data: {e}") from None

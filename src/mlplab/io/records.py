@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.errors import ConfigError
+from mlplab.io.files import atomic_write_bytes, parse_json, read_bytes
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
@@ -163,25 +164,14 @@ def compare(record: dict[str, Any], losses: np.ndarray, net: MLP) -> Comparison:
 
 def write_record(path: str | Path, record: dict[str, Any]) -> None:
     """Write ``record`` as JSON, atomically."""
-    from mlplab.io.models import atomic_write_bytes
-
     atomic_write_bytes(path, (json.dumps(record, indent=1) + "\n").encode())
 
 
 def load_record(path: str | Path) -> dict[str, Any]:
     """Read and check a record written by ``write_record``; ``ConfigError`` otherwise."""
     source = str(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_RECORD_BYTES + 1)
-    except OSError as e:
-        raise ConfigError(f"{source}: cannot read the run record: {e.strerror}") from None
-    if len(raw) > MAX_RECORD_BYTES:
-        raise ConfigError(f"{source}: too large for a run record")
-    try:
-        record = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ConfigError(f"{source}: not a run record (not JSON)") from None
+    raw = read_bytes(path, MAX_RECORD_BYTES, ConfigError, "run record")
+    record = parse_json(raw, source, ConfigError, "the run record")
     if not isinstance(record, dict) or "mlplab_record" not in record:
         raise ConfigError(f"{source}: not an mlplab run record (written by train --record)")
     version = record["mlplab_record"]

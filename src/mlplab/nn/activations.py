@@ -346,7 +346,7 @@ def check_derivative(f: ArrayFn, derivative: ArrayFn, *, from_output: bool, name
         flag = "False" if from_output else "True"
         raise ConfigError(
             f"activation {name!r}: the derivative is written in terms of the {should}, "
-            f"but was registered as taking the {was} (from_output={not from_output}); "
+            f"but was registered as taking the {was} (from_output={from_output}); "
             f"register it with from_output={flag}"
         )
     variable = "output h = f(z)" if from_output else "input z"

@@ -199,6 +199,11 @@ class MLP:
         self.sizes = _check_sizes(sizes)
         self.activation = get_activation(activation, where="hidden")
         self.output_activation = get_activation(output_activation, where="output")
+        if self.output_activation.name == "softmax" and self.sizes[-1] == 1:
+            raise ConfigError(
+                "output activation softmax with one output always predicts 1 (the softmax of "
+                "one value); use sigmoid for one output"
+            )
         self.objective = Objective(self.output_activation, get_loss(loss), reduction)
         self.bias = bool(bias)
         self.init = init

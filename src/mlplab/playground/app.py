@@ -1,14 +1,16 @@
 """The playground's web app: the page, its static files, and one WebSocket per tab.
 
-Each tab's connection owns a ``Session``. While playing, the connection's task
-alternates a slice of training with one frame, so frames go out at a steady
-rate and the network trains as fast as it can in between. All sessions share
-one event loop; the training slice shrinks as more tabs play, so each keeps
-its frame rate. A session is dropped when its tab goes away.
+Each tab's connection owns a ``Session``. While it plays (or has Step presses to
+train), the connection's task alternates a slice of training with one frame.
+The training and the frame's making run in one worker thread that serves the
+tabs in turn, so the event loop is free to serve pages and other tabs' frames;
+the slice is a fair share of the frame interval among the busy tabs, so a tab
+that floods Step presses gets no more than any other. A session is dropped when its tab goes away.
 
 Only the page's own origin may drive a session: a WebSocket whose ``Origin``
 is another site is refused, and ``Host`` must be one this server answers to
-(so a rebound DNS name cannot reach it either).
+(so a rebound DNS name cannot reach it either). Every refusal is logged as one
+line saying what was refused and why.
 """
 
 from __future__ import annotations
@@ -18,22 +20,23 @@ import contextlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mlplab.errors import MlplabError
 from mlplab.playground.schema import (
     Configure,
+    Link,
     MessageError,
     SetWeight,
     ShowCode,
@@ -43,7 +46,7 @@ from mlplab.playground.schema import (
 )
 from mlplab.playground.session import Session
 
-__all__ = ["LOCAL_HOSTS", "Hub", "create_app", "origin_allowed"]
+__all__ = ["LOCAL_HOSTS", "Hub", "create_app", "host_allowed", "origin_allowed"]
 
 STATIC = Path(__file__).parent / "static"
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -51,7 +54,6 @@ FPS = 25.0  # frames per second per playing tab
 MIN_SLICE = 0.001  # seconds of training per frame, however many tabs play
 MAX_SESSIONS = 64
 INBOX = 64  # messages waiting per tab; past that the socket is read no faster than handled
-SLOW = (ShowCode,)  # handled in a worker thread, so other tabs keep their frames
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,38 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(host) and parts.netloc == host
 
 
+def host_allowed(host: str | None, allowed: list[str]) -> bool:
+    """``Host`` (``name`` or ``name:port``) names one of ``allowed`` (``*``: any)."""
+    if "*" in allowed:
+        return True
+    if not host:
+        return False
+    if host.startswith("["):  # [::1]:8000
+        name = host[: host.find("]") + 1]
+    else:  # name:port, or a bare name or IPv6 address
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name.lower() in {a.lower() for a in allowed}
+
+
+class HostCheck:
+    """Refuse requests and WebSockets whose ``Host`` this server does not answer to."""
+
+    def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        hosts = [v.decode("latin-1") for k, v in scope["headers"] if k == b"host"]
+        host = hosts[0] if len(hosts) == 1 else ""
+        if host_allowed(host, self.allowed):
+            return await self.app(scope, receive, send)
+        reason = f"Host {' and '.join(hosts) or '(none)'} is not a name this server answers to"
+        if scope["type"] == "http":
+            return await PlainTextResponse(reason, status_code=400)(scope, receive, send)
+        await _deny(WebSocket(scope, receive, send), 403, reason + " (see --allow-host)")
+
+
 class Hub:
     """The live sessions of one server, and the pacing they share."""
 
@@ -75,15 +109,20 @@ class Hub:
         self.fps = fps
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
+        # one thread trains every tab in turn: the event loop stays free, and the tabs'
+        # slices queue fairly instead of fighting over the interpreter's lock
+        self.trainer = ThreadPoolExecutor(1, thread_name_prefix="mlplab-playground")
 
     def playing(self) -> int:
-        return sum(s.playing for s in self.sessions)
+        """Tabs training now: playing, or with Step presses to train."""
+        return sum(s.busy for s in self.sessions)
 
     def slice(self, frame_cost: float) -> float:
-        """Seconds of training before the next frame, shared fairly by the playing tabs.
+        """Seconds of training before the next frame, shared fairly by the busy tabs.
 
-        ``frame_cost`` is the wall time the last frame took to make and send; on a
-        busy machine it grows, and training yields that time to the frames.
+        ``frame_cost`` is the time the last frames took to make; on a busy machine it
+        grows, and training yields that time to the frames (a slice too short for an
+        epoch is saved up by the session for a later frame).
         """
         return max(MIN_SLICE, 1.0 / self.fps / max(1, self.playing()) - frame_cost)
 
@@ -115,45 +154,58 @@ class Hub:
     async def _run(self, websocket: WebSocket, session: Session, inbox: asyncio.Queue) -> None:
         frame_cost = 0.0
         while True:
-            if not session.playing:
+            if not session.busy:
                 raw = await inbox.get()
                 if raw is None:
                     return
                 await self._handle(websocket, session, raw)
                 continue
-            while not inbox.empty():
+            start = time.perf_counter()
+            budget = self.slice(frame_cost)
+            while not inbox.empty() and time.perf_counter() - start < budget:
                 raw = inbox.get_nowait()
                 if raw is None:
                     return
                 await self._handle(websocket, session, raw)
-            if not session.playing:
+            if not session.busy:
                 continue
-            start = time.perf_counter()
-            try:
-                session.train_for(self.slice(frame_cost))
-            except MlplabError as e:
-                await _send(websocket, {"type": "error", "message": str(e)})
-            before_frame = time.perf_counter()
-            await _send(websocket, session.frame())
-            frame_cost = 0.8 * frame_cost + 0.2 * (time.perf_counter() - before_frame)
+            seconds = max(MIN_SLICE, budget - (time.perf_counter() - start))
+            loop = asyncio.get_running_loop()
+            text, error, cost = await loop.run_in_executor(self.trainer, _advance, session, seconds)
+            if error:
+                await _send(websocket, {"type": "error", "message": error})
+            await websocket.send_text(text)
+            frame_cost = 0.8 * frame_cost + 0.2 * cost
             rest = 1.0 / self.fps - (time.perf_counter() - start)
-            await asyncio.sleep(max(0.0, rest) if self.playing() == 1 else 0)
+            await asyncio.sleep(max(0.0, rest) if self.playing() <= 1 else 0)
 
     async def _handle(self, websocket: WebSocket, session: Session, raw: str | bytes) -> None:
         """Apply one message; a bad one gets an error reply and changes nothing."""
         try:
             message = parse_message(raw)
-            if isinstance(message, SLOW):
-                reply = await asyncio.to_thread(_apply, session, message)
-            else:
-                reply = _apply(session, message)
+            if getattr(message, "type", None) == "step":
+                session.ask_step()  # trained, and shown, by the next slice
+                return
+            reply = await asyncio.to_thread(_apply, session, message)
         except (MessageError, MlplabError) as e:
             reply = [{"type": "error", "message": str(e)}]
         except Exception as e:  # a bug: say so, keep this tab and the others going
-            log.exception("playground: message %.200r failed", raw)
+            log.exception("message %.200r failed", raw)
             reply = [{"type": "error", "message": f"internal error: {type(e).__name__}: {e}"}]
         for item in reply:
             await _send(websocket, item)
+
+
+def _advance(session: Session, seconds: float) -> tuple[str, str | None, float]:
+    """Train for a slice, then make the frame: ``(frame JSON, error or None, frame secs)``."""
+    error = None
+    try:
+        session.train_for(seconds)
+    except MlplabError as e:
+        error = str(e)
+    start = time.perf_counter()
+    text = _dumps(session.frame())
+    return text, error, time.perf_counter() - start
 
 
 def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
@@ -161,6 +213,14 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
     if isinstance(message, Configure):
         session.configure(message.settings)
         return [session.state(), session.frame()]
+    if isinstance(message, Link):
+        ignored = session.apply_link(message.fields)
+        reply = [session.state(), session.frame()]
+        if ignored:
+            note = "; ".join(ignored)
+            message = f"ignored in the link: {note}; the rest applied"
+            reply.append({"type": "error", "message": message})
+        return reply
     if isinstance(message, Upload):
         session.upload(message.csv, message.name)
         return [session.state(), session.frame()]
@@ -172,10 +232,6 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
     kind = message.type  # a Command
     if kind in ("play", "pause"):
         session.playing = kind == "play"
-        return [session.frame()]
-    if kind == "step":
-        session.playing = False
-        session.step()
         return [session.frame()]
     getattr(session, kind)()  # reset, rewind, regenerate
     return [session.state(), session.frame()]
@@ -195,12 +251,19 @@ async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
         inbox.put_nowait(None)
 
 
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+
+
 async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
-    await websocket.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
+    await websocket.send_text(_dumps(message))
 
 
 async def _deny(websocket: WebSocket, status: int, reason: str) -> None:
-    """Refuse a handshake with an HTTP status and a reason, where the server can."""
+    """Refuse a handshake with an HTTP status and a reason, and log it as one line."""
+    client = websocket.client
+    peer = f"{client.host}:{client.port}" if client else "a client"
+    log.warning("refused a WebSocket from %s (HTTP %d): %s", peer, status, reason)
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(PlainTextResponse(reason, status_code=status))
     else:
@@ -220,7 +283,7 @@ def create_app(*, allowed_hosts: list[str] | None = None, fps: float = FPS) -> S
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             WebSocketRoute("/ws", hub.endpoint),
         ],
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOCAL_HOSTS)],
     )
+    app.add_middleware(HostCheck, allowed=allowed_hosts or LOCAL_HOSTS)
     app.state.hub = hub
     return app

@@ -4,12 +4,12 @@ The page never does arithmetic: this module trains with mlplab and turns the
 network's state into compact frames (plain JSON-ready dicts). It knows nothing
 of the web; ``app`` carries its frames over a WebSocket.
 
-Training is mini-batch gradient descent on the mean loss, with L1/L2
-regularisation added to the weights' gradients before each step (the weights
-only, not the biases; the losses shown are the data loss without that term).
-The network's parameters and gradients are views into one flat buffer each, so
-one step is two NumPy operations whatever the depth: ``g *= lr; p -= g``, the
-same numbers as ``SGD(lr)``.
+Training goes through the library: a few epochs of ``MLP.fit`` per call
+(mini-batch SGD on the mean loss, the batch order drawn from the session's own
+generator, L1 or L2 as ``mlplab.train.regularization`` objects on the weights
+only; the losses shown are the data loss without that term), as many calls as
+fit in the time a frame allows. The network's parameters are views into one flat
+buffer, so a snapshot, a rewind or a divergence check is one array operation.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.nn.network import MLP
 from mlplab.playground.features import FEATURES, feature_matrix
-from mlplab.playground.schema import LIMITS, UPLOAD, Settings
+from mlplab.playground.regression import REGRESSION_SETS
+from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
 from mlplab.playground.upload import check_classes, parse_points
+from mlplab.train.callbacks import Callback
+from mlplab.train.optimizers import SGD
+from mlplab.train.regularization import L1, L2
 
 Array = np.ndarray
 
@@ -36,7 +40,10 @@ GRID = 48  # the decision boundary's resolution
 NEURON_STRIDE = 3  # each unit's heatmap: every 3rd point, 16 x 16, at the same centres
 DATA_KEYS = ("dataset", "noise", "train_ratio", "points", "data_seed", "problem")
 NETWORK_KEYS = ("features", "hidden", "activation", "problem", "seed")
-CHECK_CLOCK_EVERY = 8  # steps between looks at the clock
+Z = 12.0  # output units' inputs are sent clipped to [-Z, Z] (sigmoid 6e-6 to 1 - 6e-6)
+MAX_PENDING = 10_000  # Step presses waiting to be trained
+MAX_EPOCHS_PER_FIT = 10_000  # epochs in one call of fit (a slice stops it sooner)
+REGULARIZERS = {"L1": L1, "L2": L2}
 
 
 def encode_grid(values: Array, lo: float, hi: float) -> str:
@@ -58,6 +65,7 @@ class Session:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.playing = False
+        self.pending = 0  # epochs asked for by Step and not yet trained
         self.uploaded: tuple[Array, Array] | None = None
         self._load_data()
         self._build_network()
@@ -75,6 +83,31 @@ class Session:
         except DataError:
             self.settings = old
             raise
+
+    def apply_link(self, fields: dict[str, str]) -> list[str]:
+        """Apply a link's valid fields over the defaults; returns a note per field ignored."""
+        settings, ignored = settings_from_link(fields)
+        if settings.dataset == UPLOAD and self.uploaded is None:
+            ignored.append("dataset=upload (uploaded points are not part of a link)")
+            settings = settings.model_copy(update={"dataset": self.settings.dataset})
+        if settings.dataset in REGRESSION_SETS and settings.problem != "regression":
+            settings = settings.model_copy(update={"problem": "regression"})
+        try:
+            self.configure(settings)
+        except DataError as e:
+            ignored.append(f"dataset={settings.dataset} ({e})")
+            self.configure(settings.model_copy(update={"dataset": self.settings.dataset}))
+        return ignored
+
+    @property
+    def busy(self) -> bool:
+        """Playing, or Step presses still to train."""
+        return self.playing or self.pending > 0
+
+    def ask_step(self) -> None:
+        """Step pressed: pause, and one more epoch to train (``train_for`` trains it)."""
+        self.playing = False
+        self.pending = min(self.pending + 1, MAX_PENDING)
 
     def upload(self, text: str, name: str = "the file") -> None:
         """Use a user's CSV points (``x1,x2,label``) as the data set ``upload``."""
@@ -103,7 +136,14 @@ class Session:
 
     def _load_data(self) -> None:
         s = self.settings
-        if s.dataset == UPLOAD:
+        if s.dataset in REGRESSION_SETS:
+            if s.problem != "regression":
+                raise DataError(
+                    f"{s.dataset} is a regression data set: choose the problem type regression"
+                )
+            points, labels = REGRESSION_SETS[s.dataset](s.points, s.noise, s.data_seed)
+            classes = 2
+        elif s.dataset == UPLOAD:
             if self.uploaded is None:
                 raise DataError("no uploaded points yet: choose a CSV file first")
             points, labels = self.uploaded
@@ -170,70 +210,75 @@ class Session:
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
         self._rng = np.random.default_rng(self.settings.seed)
-        self._order: Array | None = None  # this epoch's batch order, and the data in it
-        self._X = self._T = self.inputs["train"]
-        self._pos = 0
+        self._epoch_seconds = 1e-3  # a running estimate of one epoch's time
+        self._credit = 0.0  # seconds of training saved up from slices shorter than an epoch
+        self.pending = 0
 
     # --- training -------------------------------------------------------------------
 
     def step(self) -> None:
         """One epoch: every training point once, in batches."""
-        self._train_steps(deadline=math.inf, one_epoch=True)
+        self.train_for(math.inf, max_epochs=1)
 
-    def train_for(self, seconds: float) -> int:
-        """Train as fast as possible for about ``seconds``; returns the epochs completed."""
-        before = self.epoch
-        self._train_steps(deadline=time.perf_counter() + seconds, one_epoch=False)
-        return self.epoch - before
+    def train_for(self, seconds: float, max_epochs: int | None = None) -> int:
+        """Train whole epochs for about ``seconds`` (at most ``max_epochs``).
 
-    def _train_steps(self, deadline: float, one_epoch: bool) -> None:
-        X, T = self.inputs["train"], self.targets["train"]
-        n = len(X)
-        b = min(self.settings.batch_size, n)
-        lr, rate, kind = self.settings.lr, self.settings.reg_rate, self.settings.regularization
-        p, g = self._p, self._g
-        W, gW = p[: self._n_weights], g[: self._n_weights]
-        scratch = np.empty_like(W)
-        backward = self.net.loss_and_backward
-        snapshot, epoch_before = p.copy(), self.epoch
-        k = 0
-        with np.errstate(over="ignore", invalid="ignore"):
-            while True:
-                if self._order is None:  # a new epoch: a new batch order
-                    self._order = self._rng.permutation(n)
-                    self._X, self._T = X[self._order], T[self._order]
-                    self._pos = 0
-                s = self._pos
-                backward(self._X[s : s + b], self._T[s : s + b])
-                if rate > 0 and kind != "none":
-                    if kind == "L2":  # d/dW of rate/2 * W^2
-                        np.multiply(W, rate, scratch)
-                    else:  # d/dW of rate * |W|
-                        np.sign(W, scratch)
-                        scratch *= rate
-                    gW += scratch
-                g *= lr  # the step of SGD(lr): W -= lr * dW
-                p -= g
-                self._pos = s + b
-                if self._pos >= n:
-                    self._order = None
-                    self.epoch += 1
-                    if one_epoch:
-                        break
-                k += 1
-                if k % CHECK_CLOCK_EVERY == 0 and time.perf_counter() >= deadline:
-                    break
-        if not np.isfinite(p).all():
-            diverged_at, self.epoch, self._order = self.epoch, epoch_before, None
-            p[...] = snapshot
-            self.playing = False
-            raise TrainingDivergedError(
-                f"training diverged by epoch {diverged_at}: the weights became infinite or "
-                f"NaN; paused at epoch {epoch_before}, the weights from then kept. "
-                f"Lower the learning rate.",
-                epoch=diverged_at,
-                history=None,
+        A slice too short for half an epoch is saved up for the next call (so many tabs
+        sharing the machine each still get their frames), else at least one epoch runs.
+        While Step presses are pending, only those epochs are trained. Returns the
+        epochs completed; a diverged run raises ``TrainingDivergedError`` and pauses.
+        """
+        if max_epochs is None and not self.playing and self.pending:
+            max_epochs = self.pending
+        seconds += self._credit
+        if seconds < 0.5 * self._epoch_seconds:
+            self._credit = seconds
+            return 0
+        self._credit = 0.0
+        snapshot, before = self._p.copy(), self.epoch
+        limit = MAX_EPOCHS_PER_FIT if max_epochs is None else min(max_epochs, MAX_EPOCHS_PER_FIT)
+        try:
+            self._fit(limit, _Deadline(time.perf_counter() + seconds, self))
+        except TrainingDivergedError:
+            self._diverged(snapshot, before)
+        if not np.isfinite(self._p).all():
+            self._diverged(snapshot, before)
+        done = self.epoch - before
+        if max_epochs is not None:
+            self.pending = max(0, self.pending - done)
+        return done
+
+    def _fit(self, epochs: int, stopper: _Deadline) -> None:
+        """Up to ``epochs`` of mini-batch SGD through ``MLP.fit``, L1/L2 on the weights only;
+        ``stopper`` ends it at its deadline and counts the epochs."""
+        s = self.settings
+        penalty = REGULARIZERS.get(s.regularization)
+        decay = penalty(s.reg_rate) if penalty is not None and s.reg_rate > 0 else 0.0
+        try:
+            self.net.fit(
+                self.inputs["train"],
+                self.targets["train"],
+                epochs=epochs,
+                optimizer=FlatSGD(s.lr, self._p, self._g),
+                batch_size=s.batch_size,
+                weight_decay=decay,
+                seed=self._rng,  # one generator: each epoch's batch order follows the last
+                callbacks=[stopper],
             )
+        finally:
+            self.epoch += stopper.epochs
+
+    def _diverged(self, snapshot: Array, epoch_before: int) -> None:
+        diverged_at, self.epoch = self.epoch, epoch_before
+        self._p[...] = snapshot
+        self.playing, self.pending = False, 0
+        raise TrainingDivergedError(
+            f"training diverged by epoch {diverged_at}: the weights became infinite or "
+            f"NaN; paused at epoch {epoch_before}, the weights from then kept. "
+            f"Lower the learning rate.",
+            epoch=diverged_at,
+            history=None,
+        )
 
     # --- editing --------------------------------------------------------------------
 
@@ -278,7 +323,10 @@ class Session:
                 for name, value in theirs.items():
                     mine[name][...] = value
             y = self._viewer.predict(self._grid)
-        outputs = [layer.h for layer in self._viewer.layers]  # each layer's output, read now
+            outputs = [layer.h for layer in self._viewer.layers]  # each layer's output, now
+            last = self._viewer.params[-1]
+            below = outputs[-2] if len(outputs) > 1 else self._grid
+            z = below @ last["W"] + last["b"]  # the output units' input, before their sigmoid
         lo, hi = self.output_range()
         k = NEURON_STRIDE
         units = np.concatenate(
@@ -293,6 +341,8 @@ class Session:
             "grid": GRID,
             "output": encode_grid(y.T, lo, hi),
             "output_range": [lo, hi],
+            "output_z": None if self.settings.problem == "regression" else encode_grid(z.T, -Z, Z),
+            "z_range": [-Z, Z],
             "unit_grid": GRID // k,
             "units": encode_grid(np.moveaxis(units, 2, 0), -1.0, 1.0),
             "weights": [
@@ -336,12 +386,48 @@ class Session:
             for name in mine:
                 mine[name][...] = theirs[name]
         copy.fit(X, t, epochs=epochs, lr=lr)
+        predictions = copy.predict(X)
         return {
             "type": "code",
             "source": source,
             "epochs": epochs,
-            "predictions": copy.predict(X).tolist(),
+            "predictions": predictions.tolist(),
+            "printed": str(predictions),  # as the program's print(predict(X)) shows it
         }
+
+
+class _Deadline(Callback):
+    """Stops ``fit`` after the epoch that brings the deadline within half an epoch."""
+
+    def __init__(self, deadline: float, session: Session) -> None:
+        self.deadline, self.session, self.epochs = deadline, session, 0
+        self.last = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> bool:
+        now = time.perf_counter()
+        s = self.session
+        s._epoch_seconds = 0.7 * s._epoch_seconds + 0.3 * (now - self.last)
+        self.last, self.epochs = now, self.epochs + 1
+        return now + 0.5 * s._epoch_seconds >= self.deadline
+
+
+class FlatSGD(SGD):
+    """``SGD(lr)``, stepping all parameters at once through the flat buffers they view.
+
+    The same numbers as ``SGD(lr)`` (``p -= lr * g``), in one operation instead of one
+    per array: on the playground's small layers that is most of a step's cost.
+    """
+
+    def __init__(self, lr: float, params: Array, grads: Array) -> None:
+        super().__init__(lr)
+        self.flat, self.flat_grads = params, grads
+        self.work = np.empty_like(params)
+
+    def step(self, params: Any, grads: Any) -> None:
+        if self.lr == 1.0:
+            self.flat -= self.flat_grads  # SGD's lr == 1 path: p -= g
+        else:
+            self.flat -= np.multiply(self.flat_grads, self.lr, out=self.work)
 
 
 def _architecture(net: MLP) -> dict[str, Any]:

@@ -25,7 +25,14 @@ def parse_points(
     text: str, *, max_points: int, classification: bool, name: str = "the file"
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(points (n, 2), labels (n,))`` from CSV text, or a ``DataError`` saying what is wrong."""
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if "\x00" in text or "\ufffd" in text:
+        raise DataError(
+            f"{name}: not a text CSV file (it holds binary data); expected rows of x1,x2,label"
+        )
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    except csv.Error as e:
+        raise DataError(f"{name}: not a CSV file of x1,x2,label rows ({e})") from None
     if rows and not _numeric(rows[0][0]):
         rows = rows[1:]  # a header
     if len(rows) < 4:

@@ -73,7 +73,10 @@ def fit(
     runner.finish()
     done = net.training_metadata.get("epochs", 0) + ran
     net.training_metadata.update(epochs=done, optimizer=repr(job.optimizer))
-    history = record.history(ran, time.perf_counter() - start, runner.diverged_at)
+    compiling = float(getattr(runner, "compile_seconds", 0.0))  # a compiled engine's
+    history = record.history(ran, time.perf_counter() - start - compiling, runner.diverged_at)
+    if hasattr(runner, "compile_seconds"):
+        history.extra["compile_seconds"] = compiling
     listeners.train_end(history)
     return history
 

@@ -47,7 +47,9 @@ class History:
     network's reduction: with ``"sum"`` it grows with the number of examples). Accuracy is
     recorded for the classification losses; the arrays are ``None`` otherwise.
     ``events`` are what a ``mlplab.diagnostics.Diagnostics`` callback saw (plateaus,
-    saturated units, ...). For a stack, ``loss[j]`` holds one loss per network, long runs
+    saturated units, ...). ``seconds`` is the time the epochs took; a compiled engine's
+    compiling is apart, in ``extra["compile_seconds"]``. For a stack, ``loss[j]`` holds one
+    loss per network, long runs
     keep every N-th epoch only (``extra["loss_epochs"]``), and a diverged network is frozen
     rather than stopping the others (``extra["diverged_at"]``); see ``mlplab.train.stack_record``.
     """

@@ -1,25 +1,34 @@
 // The page: one WebSocket to this tab's training session; every control sends
 // the full settings, and the server answers with its state and frames.
 import { Diagram } from "./diagram.js";
-import { drawBoundary, drawLosses } from "./plots.js";
-import { fromURL, toURL } from "./url.js";
+import { CLASS_COLORS, css, diverging } from "./colors.js";
+import { drawBoundary, drawLegend, drawLosses } from "./plots.js";
+import { linkFields, toURL } from "./url.js";
 
 const $ = (id) => document.getElementById(id);
-let ws, hello, state, settings, history = [], playing = false, lastFrame = null;
+let ws, hello, state, settings, history = [], playing = false, lastFrame = null, hovered = null;
+let connected = false;
 
 const diagram = new Diagram($("diagram"), {
   onHidden: (hidden) => configure({ hidden }),
-  onWeight: (layer, source, target, value) => send({ type: "set_weight", layer, source, target, value }),
+  onWeight: (layer, source, target, value) => act({ type: "set_weight", layer, source, target, value }),
+  onHoverUnit: (entry, name) => { hovered = entry ? { entry, name } : null; redraw(); },
 });
 
 function send(message) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
 }
 
+// A user's action: the last error goes (a new one comes back if this fails too).
+function act(message) {
+  if (connected) showError("");
+  send(message);
+}
+
 function configure(change) {
   settings = { ...settings, ...change };
   toURL(settings);
-  send({ type: "config", settings });
+  act({ type: "config", settings });
 }
 
 function showError(text) {
@@ -37,11 +46,46 @@ function fill(select, values, label = (v) => String(v)) {
   }));
 }
 
+const datasetOf = (name) => hello.datasets.find((d) => d.name === name);
+
+// A data set's choice: a regression set makes the problem regression.
+function chooseDataset(name) {
+  const d = datasetOf(name);
+  configure(d && d.problem === "regression" ? { dataset: name, problem: "regression" } : { dataset: name });
+}
+
+function thumbnail(d) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.dataset = d.name;
+  button.title = `${d.name}: ${d.description}`;
+  button.setAttribute("aria-label", `${d.name} thumbnail`);
+  const c = document.createElement("canvas");
+  c.width = c.height = 48;
+  const ctx = c.getContext("2d");
+  ctx.fillStyle = "#f4f4f4";
+  ctx.fillRect(0, 0, 48, 48);
+  const xs = d.preview.map((r) => r[0]), lo = Math.min(...xs, ...d.preview.map((r) => r[1]));
+  const hi = Math.max(...xs, ...d.preview.map((r) => r[1])), pad = (hi - lo) * 0.08 + 1e-9;
+  for (const [x, y, label] of d.preview) {
+    let rgb;
+    if (d.problem === "regression") rgb = diverging(label);
+    else rgb = CLASS_COLORS[(d.classes > 2 ? label : label > 0.5 ? 1 : 0) % CLASS_COLORS.length];
+    ctx.fillStyle = css(rgb);
+    const px = ((x - lo + pad) / (hi - lo + 2 * pad)) * 48, py = ((hi + pad - y) / (hi - lo + 2 * pad)) * 48;
+    ctx.fillRect(px - 1.5, py - 1.5, d.name === "xor" ? 8 : 3, d.name === "xor" ? 8 : 3);
+  }
+  button.append(c);
+  button.onclick = () => chooseDataset(d.name);
+  return button;
+}
+
 function buildControls() {
   fill($("dataset"), [...hello.datasets.map((d) => d.name), "upload"], (n) => {
-    const d = hello.datasets.find((x) => x.name === n);
+    const d = datasetOf(n);
     return n === "upload" ? "upload (your CSV)" : n === "xor" ? "xor (the seed's 4 points)" : `${n}: ${d.description}`;
   });
+  $("thumbnails").replaceChildren(...hello.datasets.map(thumbnail));
   fill($("lr"), hello.learning_rates);
   fill($("activation"), hello.activations);
   fill($("regularization"), hello.regularizations);
@@ -64,32 +108,78 @@ function buildControls() {
   }));
 }
 
+// Controls that do not apply to the chosen data set are disabled, with a reason.
+function applicable() {
+  const fixed = settings.dataset === "xor", upload = settings.dataset === "upload";
+  const d = datasetOf(settings.dataset);
+  const off = (id, disabled, why) => {
+    const el = $(id);
+    el.disabled = disabled;
+    el.title = disabled ? why : "";
+    el.closest("label")?.classList.toggle("disabled", disabled);
+  };
+  off("noise", fixed || upload, fixed ? "the seed's four points have no noise" : "your points are used as they are");
+  off("points", fixed || upload, fixed ? "the seed's data is four points" : "your file sets the points");
+  off("regenerate", fixed || upload, "these points are fixed");
+  off("train_ratio", fixed, "the seed's four points are both the training and the test data");
+  off("show_test", fixed, "the test data are the same four points");
+  off("reg_rate", settings.regularization === "none", "choose L1 or L2 regularization first");
+  off("problem", Boolean(d && d.problem === "regression"), "this data set is a regression problem");
+}
+
 function showSettings() {
   for (const el of document.querySelectorAll("[data-setting]")) {
     el.value = String(settings[el.dataset.setting]);
   }
+  for (const el of document.querySelectorAll("[data-toggle]")) el.checked = Boolean(settings[el.dataset.toggle]);
   for (const box of $("features").querySelectorAll("input")) box.checked = settings.features.includes(box.value);
+  for (const b of $("thumbnails").querySelectorAll("button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.dataset === settings.dataset));
+  }
   $("noise-value").textContent = settings.noise;
   $("train_ratio-value").textContent = `${Math.round(settings.train_ratio * 100)}%`;
   const n = settings.hidden.length;
   $("layer-count").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
   $("add-layer").disabled = n >= hello.limits.layers;
   $("remove-layer").disabled = n === 0;
+  applicable();
+}
+
+function view() {
+  const unit = hovered && diagram.plane(hovered.entry);
+  return {
+    showTest: settings.show_test || settings.dataset === "xor",
+    discretize: settings.discretize,
+    unit: unit ? { plane: unit, name: hovered.name } : null,
+  };
+}
+
+function redraw() {
+  if (!lastFrame || !state) return;
+  const v = view();
+  drawBoundary($("boundary"), state, lastFrame, v);
+  drawLegend($("colour-legend"), state, lastFrame, v);
+  $("showing").textContent = v.unit ? `Showing ${v.unit.name} (move away for the network's output)` : "The network's output";
 }
 
 function onState(message) {
   state = message;
   settings = message.settings;
   history = message.history.slice();
+  hovered = null;
   toURL(settings);
   showSettings();
   diagram.build(state);
 }
 
+function showPlaying(on) {
+  playing = on;
+  $("play").textContent = on ? "Pause" : "Play";
+}
+
 function onFrame(frame) {
   lastFrame = frame;
-  playing = frame.playing;
-  $("play").textContent = playing ? "Pause" : "Play";
+  showPlaying(frame.playing);
   $("epoch").textContent = String(frame.epoch);
   const show = (v) => (v === null ? "overflow" : v.toFixed(4));
   $("train-loss").textContent = show(frame.train_loss);
@@ -98,30 +188,35 @@ function onFrame(frame) {
   if (!last || last[0] !== frame.epoch) history.push([frame.epoch, frame.train_loss, frame.test_loss]);
   if (history.length > 2000) history = history.filter((_, i) => i % 2 === 0);
   diagram.update(frame);
-  drawBoundary($("boundary"), state, frame);
+  redraw();
   drawLosses($("losses"), history);
 }
 
 function onCode(message) {
   $("code-source").textContent = message.source;
-  $("code-predictions").textContent = message.predictions
-    .map((row) => row.map((v) => v.toPrecision(10)).join(" ")).join("\n");
+  $("code-predictions").textContent = message.printed;
   const dialog = $("code-dialog");
   if (!dialog.open) dialog.showModal();
+}
+
+// The link in the address bar, when it is not the one this page wrote: the server keeps
+// its valid fields and says which it ignored.
+function followLink() {
+  const fields = linkFields();
+  if (fields) act({ type: "link", fields });
 }
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   ws = new WebSocket(`${scheme}://${location.host}/ws`);
+  ws.onopen = () => { connected = true; };
   ws.onmessage = (event) => {
     const m = JSON.parse(event.data);
     if (m.type === "hello") {
       hello = m;
       buildControls();
-      const wanted = fromURL(m.defaults);
-      if (location.hash.length > 1) send({ type: "config", settings: wanted });
+      followLink();
     } else if (m.type === "state") {
-      showError("");
       onState(m);
     } else if (m.type === "frame") {
       onFrame(m);
@@ -132,20 +227,29 @@ function connect() {
       if (state) { settings = state.settings; toURL(settings); showSettings(); }
     }
   };
-  ws.onclose = () => showError("Disconnected from the playground server; reload the page to reconnect.");
+  ws.onclose = () => {
+    connected = false;
+    showPlaying(false);
+    for (const id of ["play", "step", "reset", "rewind"]) $(id).disabled = true;
+    showError("Disconnected from the playground server; reload the page to reconnect.");
+  };
 }
 
 function wire() {
-  $("play").onclick = () => send({ type: playing ? "pause" : "play" });
-  for (const id of ["step", "reset", "rewind", "regenerate"]) $(id).onclick = () => send({ type: id });
+  $("play").onclick = () => act({ type: playing ? "pause" : "play" });
+  for (const id of ["step", "reset", "rewind", "regenerate"]) $(id).onclick = () => act({ type: id });
   $("add-layer").onclick = () => configure({ hidden: [...settings.hidden, 2] });
   $("remove-layer").onclick = () => configure({ hidden: settings.hidden.slice(0, -1) });
   for (const el of document.querySelectorAll("[data-setting]")) {
     el.addEventListener("change", () => {
       const key = el.dataset.setting;
-      const text = ["dataset", "activation", "regularization", "problem"].includes(key);
+      if (key === "dataset") return chooseDataset(el.value);
+      const text = ["activation", "regularization", "problem"].includes(key);
       configure({ [key]: text ? el.value : Number(el.value) });
     });
+  }
+  for (const el of document.querySelectorAll("[data-toggle]")) {
+    el.addEventListener("change", () => configure({ [el.dataset.toggle]: el.checked }));
   }
   $("upload").addEventListener("change", async () => {
     const file = $("upload").files[0];
@@ -154,15 +258,20 @@ function wire() {
       showError(`${file.name}: ${file.size} bytes; the limit is ${hello.limits.message_bytes}`);
       return;
     }
-    send({ type: "upload", csv: await file.text(), name: file.name });
+    act({ type: "upload", csv: await file.text(), name: file.name });
     $("upload").value = "";
   });
-  const askCode = () => send({ type: "code", epochs: Number($("code-epochs").value) });
+  const askCode = () => act({ type: "code", epochs: Number($("code-epochs").value) });
   $("show-code").onclick = askCode;
   $("code-refresh").onclick = askCode;
   $("code-close").onclick = () => $("code-dialog").close();
   $("code-copy").onclick = () => navigator.clipboard?.writeText($("code-source").textContent);
-  window.addEventListener("resize", () => lastFrame && state && drawBoundary($("boundary"), state, lastFrame));
+  window.addEventListener("hashchange", () => hello && followLink());
+  let pending = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => { if (state) { diagram.build(state); if (lastFrame) diagram.update(lastFrame); redraw(); } }, 100);
+  });
 }
 
 wire();

@@ -1,27 +1,17 @@
 // Every control's state lives in the URL's fragment, so a link reproduces the set-up.
-const LISTS = new Set(["features", "hidden"]);
-const TEXT = new Set(["dataset", "activation", "regularization", "problem"]);
+// The page writes it; the server reads it (a "link" message), keeping the valid fields.
+
+let written = "";  // the fragment this page wrote last: a hashchange to it is our own
 
 export function toURL(settings) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(settings)) q.set(k, Array.isArray(v) ? v.join(",") : String(v));
-  history.replaceState(null, "", `#${q.toString()}`);
+  written = `#${q.toString()}`;
+  if (location.hash !== written) history.replaceState(null, "", written);
 }
 
-// The settings named in the URL, over the defaults.
-export function fromURL(defaults) {
-  const q = new URLSearchParams(location.hash.slice(1));
-  const out = { ...defaults };
-  for (const [k, v] of q.entries()) {
-    if (!(k in defaults)) continue;
-    if (LISTS.has(k)) {
-      const items = v === "" ? [] : v.split(",");
-      out[k] = k === "hidden" ? items.map(Number) : items;
-    } else if (TEXT.has(k)) {
-      out[k] = v;
-    } else {
-      out[k] = Number(v);
-    }
-  }
-  return out;
+// The fragment's fields as text, or null when it is empty or the one this page wrote.
+export function linkFields() {
+  if (location.hash.length <= 1 || location.hash === written) return null;
+  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)).entries());
 }

@@ -1,0 +1,262 @@
+"""The compiled engine: the NumPy engine's epochs, compiled by JAX (``jit`` of a ``lax.scan``).
+
+``fit(..., engine="jax")`` runs blocks of epochs as one compiled program each: the seed's
+forward and backward passes (``mlplab.engines._jax_math``), every optimizer, schedule,
+penalty, sample weights, mini-batches in the NumPy engine's seeded order (permutations
+drawn on the host from the same generator) and validation. A stack is ``jax.vmap`` of the
+single network's step, split over the host's devices. Callbacks get each epoch's logs
+replayed after the block; a callback that stops mid-block has the block run again up to
+its epoch, so the weights, the optimizer and the generator end where the NumPy engine
+leaves them. ``compile_seconds`` says what compiling took (kept apart from training).
+
+Importing this module imports JAX (about 2 s on the project's machine), configured by
+``_jax_setup``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlplab.engines import AfterEpoch, Diverged, EpochLogs, replay
+from mlplab.engines._jax_setup import devices as find_devices
+from mlplab.engines._jax_setup import load_jax
+from mlplab.train.job import TrainJob
+
+jax = load_jax()  # before the modules below import jax: the flags must be set first
+
+from mlplab.engines import _jax_program as program  # noqa: E402
+from mlplab.engines._jax_spec import plan_for  # noqa: E402
+
+Array = np.ndarray
+
+__all__ = ["MAX_BLOCK_VALUES", "MIN_SPLIT", "JaxEngine", "JaxRunner"]
+
+MAX_BLOCK_VALUES = 2**20  # losses per block at most (a stack's blocks are shorter)
+MAX_ORDER_VALUES = 2**22  # shuffled batch indices per block at most (16 MiB)
+# Stacks from this size are split over the devices: below it the work of an epoch is too
+# small to pay for starting every device (a block of one epoch of 50 networks: 3.2 ms split
+# over 2 CPU devices, 1.0 ms on one, measured on the project's loaded 2-core machine).
+MIN_SPLIT = 128
+
+
+class JaxEngine:
+    """Runs epochs compiled by JAX on ``device`` (``"cpu"``, ``"gpu"``; ``None``: JAX's default).
+
+    ``fit(engine="jax")`` takes JAX's default devices; ``fit(engine=JaxEngine("cpu"))`` chooses.
+    """
+
+    name = "jax"
+
+    def __init__(self, device: str | None = None) -> None:
+        self.devices = find_devices(device)  # a ConfigError for an unknown or absent device
+
+    def start(self, job: TrainJob) -> JaxRunner:
+        return JaxRunner(job, self.devices)
+
+
+class JaxRunner:
+    """One ``fit``'s epochs as compiled blocks; the network's arrays updated after each block."""
+
+    def __init__(self, job: TrainJob, devices: list) -> None:
+        self.job = job
+        net = job.net
+        self.stack = net.stack
+        big = (self.stack or 0) >= max(MIN_SPLIT, len(devices))
+        split = devices if big and len(devices) > 1 else []
+        self.plan = plan_for(job, tuple(split))
+        self.padded = _padded(self.stack, len(split))
+        self._placement = _placement(devices[0], split)
+        self._data = self._put((job.X, job.T, job.labels, job.weight), shared=True)
+        val = (job.Xv, job.Tv, job.val_labels, job.val_weight)
+        self._val = self._put(val, shared=True) if job.Xv is not None else None
+        self._state, self._t = self._initial_state()
+        self.compile_seconds = 0.0
+        self._programs: dict[int, program.Program] = {}  # by block length
+        self._next = 0  # the epoch the next block starts at
+        self._diverged_at = None if self.stack is None else np.full(self.stack, -1, np.int64)
+
+    # --- the runner interface --------------------------------------------------------
+
+    def __enter__(self) -> JaxRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing held open."""
+
+    @property
+    def diverged_at(self) -> Array | None:
+        return self._diverged_at
+
+    def block(self, remaining: int, weights_every: int | None) -> int:
+        """As many epochs as fit one block; one when the schedule reads each epoch's loss;
+        up to the next multiple of ``weights_every`` when a callback reads the weights."""
+        if hasattr(self.job.schedule, "on_epoch_end"):  # the next rate depends on this loss
+            return 1
+        count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
+        if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices
+            count = min(count, max(1, MAX_ORDER_VALUES // self.job.n))
+        if count < remaining:  # blocks of one length: one program for them all
+            count = _even_block(remaining, count)
+        if weights_every:
+            count = min(count, weights_every - self._next % weights_every)
+        return count
+
+    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs:
+        """Run epochs ``[first, stop)`` compiled, then replay each epoch to ``after_epoch``."""
+        rng_state = self.job.rng.bit_generator.state
+        before = (self._state, self._t)
+        logs, diverged = self._run_block(first, stop)
+        self._write_back()  # current at the block's end, where a weights_every reader looks
+        if diverged is not None:  # the epochs before it are told, as the NumPy engine tells
+            logs = logs.head(diverged[0] - first)
+        told = replay(logs, first, after_epoch)
+        if len(told) < len(logs):  # stopped mid-block: run again up to that epoch
+            self.job.rng.bit_generator.state = rng_state
+            self._state, self._t = before
+            told, _ = self._run_block(first, first + len(told))
+            self._write_back()
+        elif diverged is not None:
+            raise Diverged(*diverged, told)
+        self._next = first + len(told)
+        return told
+
+    def finish(self) -> None:
+        """The weights and optimizer state are written back after every block already."""
+
+    # --- blocks --------------------------------------------------------------------
+
+    def _run_block(self, first: int, stop: int) -> tuple[EpochLogs, tuple | None]:
+        """Run the compiled block; its logs and, if one network (or every one of a stack)
+        diverged, ``(epoch, loss)`` of that."""
+        job = self.job
+        count = stop - first
+        epochs = np.arange(first, stop, dtype=np.int32)
+        if job.schedule is not None:
+            lrs = np.array([job.schedule(int(e), job.lr0) for e in epochs[:count]])
+            job.optimizer.lr = float(lrs[-1])  # where the NumPy engine leaves it
+        else:
+            lrs = np.full(count, job.optimizer.lr)
+        lrs = lrs.astype(np.float64)
+        orders = None
+        if self.plan.shuffled:
+            orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
+        args = (self._state, self._data, self._val, lrs, orders, epochs, self._t)  # numpy in
+        compiled = self._programs.get(count)
+        if compiled is None:
+            compiled = self._programs[count] = program.compile_block(self.plan, args)
+            self.compile_seconds += compiled.compile_seconds
+            compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
+        self._state, self._t, out = compiled.run(*args)
+        # one copy to the host per block: logs, weights, optimizer state, divergence
+        out, self._host = jax.device_get((out, (self._state, self._t)))
+        return self._logs(out), self._divergence()
+
+    def _logs(self, out: dict) -> EpochLogs:
+        """The block's logs as float64 host arrays, the padding networks dropped."""
+        host = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+        if self.stack is not None:
+            host = {k: v[:, : self.stack] for k, v in host.items()}
+        return EpochLogs(host["loss"], host.get("accuracy"), host.get("val_loss"),
+                         host.get("val_accuracy"))  # fmt: skip
+
+    def _divergence(self) -> tuple | None:
+        _, _, frozen, (epoch, loss) = self._host[0]
+        if self.stack is None:
+            return (int(epoch), loss.item()) if frozen else None
+        self._diverged_at = np.asarray(epoch[: self.stack], dtype=np.int64)
+        if frozen[: self.stack].all():
+            last = int(self._diverged_at.argmax())
+            return int(self._diverged_at[last]), np.asarray(loss[: self.stack])
+        return None
+
+    # --- state in and out ----------------------------------------------------------
+
+    def _put(self, arrays: tuple, shared: bool) -> tuple:
+        """Arrays onto the devices: ``shared`` ones whole on each, a stack's split."""
+        where = self._placement[0 if shared else 1]
+        return tuple(None if a is None else jax.device_put(np.asarray(a), where) for a in arrays)
+
+    def _initial_state(self) -> tuple:
+        job, net = self.job, self.job.net
+        params = [v for p in net.params for v in p.values()]
+        slots, held = _slots(job.optimizer, self.plan.optimizer.slots, params)
+        t0 = getattr(job.optimizer, "t", 0) if held else 0  # new state restarts the count
+        lead = () if self.stack is None else (self.padded,)
+        frozen = np.zeros(lead, dtype=bool)
+        div = (np.full(lead, -1, np.int32), np.full(lead, np.nan, net.dtype))
+        pad = self._pad
+        state = (
+            tuple(pad(p) for p in params),
+            tuple(tuple(pad(s) for s in slot) for slot in slots),
+            frozen,
+            div,
+        )
+        stacked = jax.tree.map(lambda a: jax.device_put(a, self._placement[1]), state)
+        return stacked, jax.device_put(np.float64(t0), self._placement[0])
+
+    def _pad(self, a: Array) -> Array:
+        """A copy of ``a`` (the device may share its memory, and the network's arrays are
+        written to), a stack's with copies of network 0 added to fill every device equally."""
+        a = np.array(a, order="C", copy=True)
+        if self.stack is None or self.padded == self.stack:
+            return a
+        extra = np.repeat(a[:1], self.padded - self.stack, axis=0)
+        return np.concatenate([a, extra])
+
+    def _write_back(self) -> None:
+        """The block's weights into ``net.params`` (in place) and the optimizer's state."""
+        (params, slots, _, _), steps = self._host
+        net_params = [v for p in self.job.net.params for v in p.values()]
+        cut = slice(None) if self.stack is None else slice(0, self.stack)
+        for target, value in zip(net_params, params, strict=True):
+            np.copyto(target, np.asarray(value)[cut])
+        steps = int(steps)
+        optimizer = self.job.optimizer
+        names = self.plan.optimizer.slots
+        if names:
+            state = {f"{name}.{i}": np.asarray(a)[cut] for name, arrays in zip(names, slots,
+                     strict=True) for i, a in enumerate(arrays)}  # fmt: skip
+            state["step"] = np.array(steps)
+            optimizer.load_state_dict(state)
+
+
+def _even_block(remaining: int, most: int) -> int:
+    """A block length of at most ``most`` dividing ``remaining`` (60000 epochs in blocks of
+    at most 1024: 1000), so one compiled program runs them all; ``most`` if none is near."""
+    fewest = -(-remaining // most)
+    for blocks in range(fewest, 2 * fewest + 1):
+        if remaining % blocks == 0:
+            return remaining // blocks
+    return most
+
+
+def _padded(stack: int | None, devices: int) -> int | None:
+    """The stack's size rounded up to a multiple of the devices it is split over."""
+    if stack is None or devices < 2:
+        return stack
+    return -(-stack // devices) * devices
+
+
+def _placement(device: Any, split: list) -> tuple:
+    """``(shared, stacked)`` shardings: replicated and split along the stack, or one device."""
+    if len(split) < 2:
+        one = jax.sharding.SingleDeviceSharding(device)
+        return one, one
+    mesh = jax.sharding.Mesh(np.array(split), ("s",))
+    P = jax.sharding.PartitionSpec
+    return jax.sharding.NamedSharding(mesh, P()), jax.sharding.NamedSharding(mesh, P("s"))
+
+
+def _slots(optimizer: Any, names: tuple[str, ...], params: list[Array]) -> tuple[list, bool]:
+    """The optimizer's state arrays per slot as it holds them (``True``), or zeros before its
+    first step on these shapes (``False``), as its ``step`` would allocate them."""
+    held = optimizer.state_dict() if names else {}
+    arrays = [[held.get(f"{name}.{i}") for i in range(len(params))] for name in names]
+    fits = all(a is not None and a.shape == p.shape
+               for slot in arrays for a, p in zip(slot, params, strict=True))  # fmt: skip
+    if not fits:
+        return [[np.zeros_like(p) for p in params] for _ in names], False
+    return [[np.asarray(a, dtype=p.dtype) for a, p in zip(slot, params, strict=True)]
+            for slot in arrays], True  # fmt: skip
