@@ -64,8 +64,9 @@ def test_make_test_all_installs_the_peers_and_requires_them(tmp_path):
         missing_optional("make is not installed")
     venv = tmp_path / "venv"
     done = subprocess.run(
-        ["make", "-n", "test-all", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True
-    )
+        ["make", "--no-print-directory", "-n", "test-all", f"VENV={venv}"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip  (--no-print-directory: under `make test` this make is a nested one)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert f"{venv}/bin/python -m pip install --quiet torch==2.13.0" in lines
