@@ -9,6 +9,7 @@ import pytest
 from conftest import require
 
 from mlplab.cli import COMMANDS, main
+from mlplab.experiments.sweeps import CSV_COLUMNS
 
 GRID = ["sweep", "--hidden", "2,4", "--activation", "sigmoid,tanh", "--epochs", "400"]
 GRID += ["--nets", "16", "--json", "-q"]
@@ -72,7 +73,10 @@ def test_csv_and_heatmap_files(tmp_path, capsys):
     assert main([*args, "--workers", "1", "--out", str(out), "--plot", str(plot), "-q"]) == 0
     text = capsys.readouterr().out
     assert "solved" in text and "table written" in text
+    lines = list(csv.reader(out.read_text().splitlines()))
+    assert lines[0] == CSV_COLUMNS and {len(line) for line in lines} == {len(CSV_COLUMNS)}
     rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert all(float(r["compile_seconds"]) >= 0 for r in rows)
     assert [(r["hidden"], r["lr"]) for r in rows] == [
         ("1", "0.5"),
         ("1", "1.0"),

@@ -181,6 +181,7 @@ def sweep_csv(rows: list[dict[str, Any]]) -> bytes:
                 loss["p90"],
                 r["diverged"],
                 f"{r['seconds']:.3f}",
+                f"{r.get('compile_seconds', 0.0):.3f}",
             ]
         )
     return buffer.getvalue().encode()
