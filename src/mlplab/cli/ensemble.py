@@ -13,6 +13,7 @@ import click
 
 from mlplab.cli.options import (
     data_options,
+    device_option,
     engine_option,
     json_option,
     max_memory_option,
@@ -22,7 +23,6 @@ from mlplab.cli.options import (
     quiet_option,
 )
 from mlplab.cli.outputs import check_outputs
-from mlplab.engines import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 
@@ -47,6 +47,7 @@ def _g(x: float | None) -> str:
 @plot_option("Median loss and the 10-90 % band against epochs.")
 @max_memory_option
 @engine_option
+@device_option
 @json_option
 @quiet_option
 def ensemble(
@@ -88,7 +89,7 @@ def ensemble(
     if summary["diverged"]:
         click.echo(f"diverged          {summary['diverged']} (frozen where their loss blew up)")
     seconds = summary["seconds"]
-    engine = choose_engine(config.engine, nets, config.epochs)
+    engine = config.engine_kwargs(nets)["engine"]
     click.echo(f"time              {seconds:.2f} s ({nets / max(seconds, 1e-9):.0f} networks/s, "
                f"engine {engine})")  # fmt: skip
     if plot_path:

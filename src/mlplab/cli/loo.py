@@ -13,7 +13,14 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.options import json_option, network_options, plot_option, quiet_option
+from mlplab.cli.options import (
+    device_option,
+    engine_option,
+    json_option,
+    network_options,
+    plot_option,
+    quiet_option,
+)
 from mlplab.cli.outputs import check_outputs
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.loo import leave_one_out
@@ -33,6 +40,8 @@ DEFAULT_SEEDS = 20
     help="Networks (seeds S, S+1, ...) trained per held-out row.",
 )
 @plot_option("Per held-out row, its loss over the epochs beside the training loss.")
+@engine_option
+@device_option
 @json_option
 @quiet_option
 def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options: Any) -> None:
@@ -57,10 +66,12 @@ def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options
         save_figure(fig, plot_path)
     if as_json:
         summary = [{k: v for k, v in r.items() if not k.endswith("_curve")} for r in result["rows"]]
-        click.echo(json.dumps({"rows": summary, "seeds": seeds, "config": config.to_dict()}))
+        click.echo(json.dumps({"rows": summary, "seeds": seeds, "engine": result["engine"],
+                               "config": config.to_dict()}))  # fmt: skip
         return
     click.echo(
-        f"{config.dataset}: leave one out, {seeds} seeds per row, {config.epochs} epochs each"
+        f"{config.dataset}: leave one out, {seeds} seeds per row, {config.epochs} epochs each "
+        f"(engine {result['engine']})"
     )
     click.echo()
     click.echo("held-out row  inputs  target  right side of 0.5  mean prediction")

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from mlplab.datasets import DATASETS
-from mlplab.engines import ENGINE_CHOICES
+from mlplab.engines import DEVICES, ENGINE_CHOICES
 from mlplab.experiments.checkpointed import DEFAULT_EVERY
 from mlplab.experiments.config import DEFAULTS
 from mlplab.nn.activations import hidden_activation_names, output_activation_names
@@ -24,6 +24,8 @@ from mlplab.train.schedules import SCHEDULES
 __all__ = [
     "PositiveIntList",
     "data_options",
+    "device_option",
+    "engine_option",
     "fitting_options",
     "json_option",
     "max_memory_option",
@@ -33,6 +35,7 @@ __all__ = [
     "quiet_option",
     "run_options",
     "split_options",
+    "train_engine_option",
 ]
 
 
@@ -75,6 +78,15 @@ train_engine_option = click.option(
     show_default=True,
     help="Where the epochs run: numpy (the seed's arithmetic, bit for bit) or jax, compiled "
     "(pip install 'mlplab[jax]'; the same results to rounding, diagnostics of the loss only).",
+)
+
+
+device_option = click.option(
+    "--device",
+    type=click.Choice(DEVICES),
+    default=None,
+    help="Where --engine jax runs: cpu or gpu (needs pip install 'jax[cuda12]'). "
+    "Default: JAX's choice, a GPU when it finds one.",
 )
 
 

@@ -20,6 +20,7 @@ import click
 
 from mlplab.cli.options import (
     data_options,
+    device_option,
     engine_option,
     json_option,
     max_memory_option,
@@ -216,6 +217,7 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @click.option("--plot-axes", default=None, metavar="X,Y", help="Default: the first two varied.")
 @max_memory_option
 @engine_option
+@device_option
 @json_option
 @quiet_option
 def sweep(

@@ -9,6 +9,7 @@ import click
 import numpy as np
 
 from mlplab.cli.options import (
+    device_option,
     fitting_options,
     json_option,
     network_options,
@@ -88,6 +89,7 @@ def _table(
     help="Save the trained model (safetensors).",
 )
 @train_engine_option
+@device_option
 @json_option
 @quiet_option
 @run_options

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from mlplab.engines._jax_auto import AUTO_MIN_WORK, ENGINE_CHOICES, choose_engine
+from mlplab.engines._jax_auto import (
+    AUTO_MIN_WORK,
+    DEVICES,
+    ENGINE_CHOICES,
+    check_device,
+    choose_engine,
+)
 from mlplab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -40,6 +46,7 @@ Array = np.ndarray
 
 __all__ = [
     "AUTO_MIN_WORK",
+    "DEVICES",
     "ENGINES",
     "ENGINE_CHOICES",
     "AfterEpoch",
@@ -134,13 +141,13 @@ class Engine(Protocol):
     def start(self, job: TrainJob) -> Runner: ...
 
 
-def _numpy() -> Engine:
+def _numpy(device: str | None = None) -> Engine:
     from mlplab.engines.numpy import NumpyEngine
 
     return NumpyEngine()
 
 
-def _jax() -> Engine:
+def _jax(device: str | None = None) -> Engine:
     try:
         from mlplab.engines.jax import JaxEngine
     except ImportError as e:
@@ -149,20 +156,25 @@ def _jax() -> Engine:
                 "engine 'jax' needs JAX: pip install 'mlplab[jax]' (or use engine='numpy')"
             ) from None
         raise
-    return JaxEngine()
+    return JaxEngine(device)
 
 
 ENGINES = {"numpy": _numpy, "jax": _jax}
 
 
-def get_engine(engine: str | Engine | None) -> Engine:
-    """An engine from its name in ``ENGINES`` (``None``: numpy), or an engine object as given."""
+def get_engine(engine: str | Engine | None, device: str | None = None) -> Engine:
+    """An engine from its name in ``ENGINES`` (``None``: numpy) on ``device`` (``"cpu"``,
+    ``"gpu"``; ``None``: the engine's default), or an engine object as given."""
     if engine is None:
         engine = "numpy"
     if isinstance(engine, str):
         if engine not in ENGINES:
             raise ConfigError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
-        return ENGINES[engine]()
+        check_device(engine, device)
+        return ENGINES[engine](device)
+    if device is not None:
+        raise ConfigError(f"device {device!r} goes with an engine name; an engine object "
+                          f"chooses its own device: JaxEngine({device!r})")  # fmt: skip
     if not callable(getattr(engine, "start", None)):
         raise ConfigError(f"engine must be a name ({', '.join(ENGINES)}) or an engine object, "
                           f"got {engine!r}")  # fmt: skip

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from mlplab.engines._jax_auto import DEVICES
 from mlplab.errors import ConfigError
 
-__all__ = ["DEVICE_KINDS", "cache_dir", "devices", "load_jax"]
+__all__ = ["cache_dir", "devices", "load_jax"]
 
-DEVICE_KINDS = ("cpu", "gpu")
 CPU_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 INSTALL_HINT = "engine 'jax' needs JAX: pip install 'mlplab[jax]' (or use engine='numpy')"
 
@@ -80,15 +80,15 @@ def devices(kind: str | None = None) -> list:
     jax = load_jax()
     if kind is None:
         return jax.devices()
-    if kind not in DEVICE_KINDS:
-        raise ConfigError(f"unknown device {kind!r}; expected one of: {', '.join(DEVICE_KINDS)}")
+    if kind not in DEVICES:
+        raise ConfigError(f"unknown device {kind!r}; expected one of: {', '.join(DEVICES)}")
     try:
         found = jax.devices(kind)
     except RuntimeError:
         found = []
     if not found:
         raise ConfigError(
-            f"device {kind!r} asked for, but JAX finds none; install jax[cuda12] for a GPU "
-            "or choose device='cpu'"
+            f"device {kind!r} asked for, but JAX finds none; for a GPU install "
+            "pip install 'jax[cuda12]', or choose device cpu"
         )
     return found

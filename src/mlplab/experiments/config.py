@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mlplab.datasets import DATASETS
+from mlplab.engines import choose_engine
 from mlplab.errors import ConfigError
 from mlplab.experiments.limits import check_settings
 
@@ -47,6 +48,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     early_stopping: int | None = None
     engine: str = "numpy"  # where the epochs run: numpy, jax, or auto (ensembles and sweeps)
+    device: str | None = None  # where jax runs: cpu, gpu; None: JAX's default (a GPU if found)
 
     def __post_init__(self) -> None:
         check_settings(self)  # the same bounds whether from options, a record or a checkpoint
@@ -59,6 +61,11 @@ class TrainConfig:
             "schedule": self.schedule,
             "weight_decay": self.weight_decay,
         }
+
+    def engine_kwargs(self, nets: int = 1) -> dict[str, Any]:
+        """``MLP.fit``'s ``engine`` (``auto`` resolved for ``nets`` networks) and ``device``."""
+        engine = choose_engine(self.engine, nets, self.epochs, self.device)
+        return {"engine": engine, "device": None if engine == "numpy" else self.device}
 
     def network_kwargs(self) -> dict[str, Any]:
         """``MLP(sizes, ...)``'s keyword arguments."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlplab.engines import choose_engine
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import prepare_data
 from mlplab.experiments.limits import check_network
@@ -44,7 +43,6 @@ def run_ensemble(
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
-    engine = choose_engine(config.engine, nets, config.epochs)
     with terminal_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
         return train_stack(
             net,
@@ -55,7 +53,7 @@ def run_ensemble(
             callbacks=bars,
             seed=config.seed,
             standardize=config.standardize,
-            engine=engine,
+            **config.engine_kwargs(nets),
             **config.optimizer_kwargs(),
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlplab.engines import DEVICES
 from mlplab.errors import ConfigError
 from mlplab.experiments.stacks import check_memory, memory_limit
 
@@ -49,6 +50,10 @@ def check_settings(config: TrainConfig) -> None:
         raise ConfigError(f"--batch-size {config.batch_size}: expected a positive number")
     if config.epochs < 0 or config.points < 2:
         raise ConfigError("--epochs must be >= 0 and --points >= 2")
+    if config.device not in (None, *DEVICES):
+        raise ConfigError(f"--device {config.device}: expected one of {', '.join(DEVICES)}")
+    if config.device == "gpu" and config.engine == "numpy":
+        raise ConfigError("--device gpu needs --engine jax (or auto): NumPy runs on the CPU")
 
 
 def check_network(config: TrainConfig, sizes: list[int]) -> None:
@@ -60,11 +65,14 @@ def check_network(config: TrainConfig, sizes: list[int]) -> None:
         )
 
 
-def run_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int = 1) -> int:
-    """About the bytes a run takes: the ensemble's estimate, plus the per-epoch history."""
+def run_bytes(
+    config: TrainConfig, sizes: list[int], n_examples: int, nets: int = 1, validated: bool = False
+) -> int:
+    """About the bytes a run takes: the ensemble's estimate, plus the per-epoch history
+    (``validated``: validation rows given to ``fit``, as ``loo`` gives its held-out row)."""
     from mlplab.experiments.ensembles import stack_bytes
 
-    records = 1 + (2 if config.validation else 0)  # loss, and validation loss and accuracy
+    records = 1 + (2 if config.validation or validated else 0)  # loss, val loss and accuracy
     return stack_bytes(config, sizes, n_examples, nets) + 8 * config.epochs * records * nets
 
 
@@ -75,10 +83,11 @@ def check_run_memory(
     *,
     nets: int = 1,
     max_memory: float | None = None,
+    validated: bool = False,
 ) -> None:
     """Refuse a run estimated to need more than ``max_memory`` GiB (default half the RAM)."""
     limit = memory_limit() if max_memory is None else max_memory * 2**30
-    estimate = run_bytes(config, sizes, n_examples, nets)
+    estimate = run_bytes(config, sizes, n_examples, nets, validated)
     if nets == 1 and estimate > limit:
         arch = "-".join(map(str, sizes))
         raise ConfigError(

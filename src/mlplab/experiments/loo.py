@@ -31,19 +31,48 @@ def record_epochs(epochs: int, points: int = 120) -> np.ndarray:
 
 
 class HeldOutWatch(Callback):
-    """A ``fit`` callback recording, at chosen epochs, the mean loss per example on the
-    training rows and on the held-out row (both averaged over the stack of seeds)."""
+    """A ``fit`` callback recording, after chosen epoch counts, the mean loss per example on
+    the training rows and on the held-out row, both averaged over the stack of seeds.
 
-    def __init__(self, net: MLP, train: tuple, held_out: tuple, record: set[int]) -> None:
+    On the NumPy engine it evaluates the network at those epochs. A compiled engine's
+    weights are current only where its blocks end, so there (``from_logs``) it reads the
+    epochs' logs instead: the held-out row is then ``fit``'s validation set, an epoch's
+    ``loss`` is taken at the weights of ``epoch`` updates and its ``val_loss`` after that
+    epoch's update. (Validating every epoch would double the NumPy engine's time.) Call
+    ``finish()`` after ``fit``. Frozen (diverged) networks are left out of the means.
+    """
+
+    def __init__(
+        self, net: MLP, train: tuple, held_out: tuple, record: set[int], from_logs: bool = False
+    ) -> None:
         self.net, self.train, self.held_out, self.record = net, train, held_out, record
+        self.from_logs = from_logs
         self.train_curve: list[float] = []
         self.held_curve: list[float] = []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        if epoch + 1 in self.record:  # after this epoch's update
-            X, t = self.train
-            self.train_curve.append(float(np.mean(self.net.evaluate(X, t))) / len(X))
-            self.held_curve.append(float(np.mean(self.net.evaluate(*self.held_out))))
+        rows = len(self.train[0])
+        if not self.from_logs:
+            if epoch + 1 in self.record:  # after this epoch's update
+                self.train_curve.append(_finite_mean(self.net.evaluate(*self.train)) / rows)
+                self.held_curve.append(_finite_mean(self.net.evaluate(*self.held_out)))
+            return
+        if epoch in self.record:  # the loss of the weights after `epoch` updates
+            self.train_curve.append(_finite_mean(logs["loss"]) / rows)
+        if epoch + 1 in self.record:  # validation runs after the epoch's update
+            self.held_curve.append(_finite_mean(logs["val_loss"]))
+
+    def finish(self) -> None:
+        """The training loss after the last update, where the logs have not given it."""
+        if len(self.train_curve) < len(self.held_curve):
+            rows = len(self.train[0])
+            self.train_curve.append(_finite_mean(self.net.evaluate(*self.train)) / rows)
+
+
+def _finite_mean(values: Any) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def leave_one_out(config: TrainConfig, seeds: int, *, quiet: bool = True) -> dict[str, Any]:
@@ -56,17 +85,21 @@ def leave_one_out(config: TrainConfig, seeds: int, *, quiet: bool = True) -> dic
     X, t = load_dataset(config.dataset)
     sizes = config.sizes(X.shape[1], t.shape[1])
     check_network(config, sizes)
-    check_run_memory(config, sizes, len(X), nets=seeds)
+    check_run_memory(config, sizes, len(X), nets=seeds, validated=True)
     record = record_epochs(config.epochs)
+    engine = config.engine_kwargs(seeds)
     rows = []
     for row in range(len(X)):
         keep = np.arange(len(X)) != row
+        held_out = (X[row : row + 1], t[row : row + 1])
         net = MLP(config.sizes(X.shape[1], t.shape[1]), **config.network_kwargs(), stack=seeds)
-        watch = HeldOutWatch(
-            net, (X[keep], t[keep]), (X[row : row + 1], t[row : row + 1]), set(record.tolist())
-        )
+        compiled = engine["engine"] != "numpy"
+        watch = HeldOutWatch(net, (X[keep], t[keep]), held_out, set(record.tolist()), compiled)
         with terminal_progress(config.epochs, quiet=quiet, desc=f"row {row}") as bars:
-            net.fit(X[keep], t[keep], epochs=config.epochs, lr=config.lr, callbacks=[*bars, watch])
+            net.fit(X[keep], t[keep], epochs=config.epochs, lr=config.lr,
+                    validation=held_out if compiled else None, callbacks=[*bars, watch],
+                    **engine)  # fmt: skip
+        watch.finish()
         y = net.predict(X[row : row + 1])[:, 0, :]  # (seeds, outputs)
         right = correct(y, np.broadcast_to(t[row], y.shape))
         rows.append(
@@ -80,4 +113,5 @@ def leave_one_out(config: TrainConfig, seeds: int, *, quiet: bool = True) -> dic
                 "heldout_curve": watch.held_curve,
             }
         )
-    return {"rows": rows, "record_epochs": record.tolist(), "seeds": seeds}
+    return {"rows": rows, "record_epochs": record.tolist(), "seeds": seeds,
+            "engine": engine["engine"]}  # fmt: skip

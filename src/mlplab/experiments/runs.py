@@ -102,7 +102,7 @@ def fit_network(
             weight_decay=config.weight_decay,
             seed=config.seed if seed is None else seed,
             standardize=config.standardize,
-            engine=config.engine,
+            **config.engine_kwargs(),
         )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.engines import choose_engine
 from mlplab.errors import ConfigError
 from mlplab.nn.targets import correct
 from mlplab.train.stack_record import MAX_LOSS_VALUES
@@ -149,7 +150,11 @@ def train_stack(
     if net.stack is None:
         raise ConfigError("train_stack needs a stack of networks: MLP(..., stack=K)")
     X, t = net.check_data(X, t, scaled=False)  # fit, predict and evaluate scale them
-    after_update = fit_options.get("engine") not in (None, "numpy")  # outputs not in layers
+    engine = fit_options.get("engine")
+    if engine == "auto":
+        engine = choose_engine("auto", net.stack, epochs, fit_options.get("device"))
+        fit_options["engine"] = engine
+    after_update = getattr(engine, "name", engine) not in (None, "numpy")  # outputs not in layers
     every = max(1, epochs // (WATCHES_COMPILED if after_update else WATCHES))
     watch = SolveWatch(net, X, t, every, after_update)
     history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch], **fit_options)

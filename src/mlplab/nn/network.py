@@ -396,8 +396,10 @@ class MLP:
         ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
         ``weight_decay`` (L2 as a number, or ``L1``/``L2`` objects), ``seed`` (of the
         shuffling), ``standardize`` (fit ``input_scaler`` on the training rows first),
-        ``sample_weight`` (one weight per example) and ``engine`` (where the epochs run:
-        ``"numpy"``, the default, or ``"jax"``). ``optimizer`` is a name from
+        ``sample_weight`` (one weight per example), ``engine`` (where the epochs run:
+        ``"numpy"``, the default, ``"jax"``, or ``"auto"``: jax for large runs when it is
+        installed, ``mlplab.engines.choose_engine``) and ``device`` (``"cpu"`` or ``"gpu"``, for
+        ``"jax"``; default JAX's own choice). ``optimizer`` is a name from
         ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T`` may be integer
         class labels when the network has several outputs. ``callbacks`` get
         ``on_epoch_end(epoch, logs)`` after every epoch (see ``mlplab.train.callbacks``).

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.checks import non_negative_int
-from mlplab.engines import Diverged, Engine, EpochLogs, get_engine
+from mlplab.engines import Diverged, Engine, EpochLogs, choose_engine, get_engine
 from mlplab.errors import ConfigError, TrainingDivergedError
 from mlplab.train.callbacks import Callback, CallbackList
 from mlplab.train.history import History
@@ -51,6 +51,7 @@ def fit(
     standardize: bool = False,
     sample_weight: Any = None,
     engine: str | Engine | None = None,
+    device: str | None = None,
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
     epochs = non_negative_int("epochs", epochs)
@@ -60,7 +61,9 @@ def fit(
         standardize=standardize, sample_weight=sample_weight,
     )  # fmt: skip
     listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks])
-    runner = get_engine(engine).start(job)
+    if engine == "auto":  # the compiled engine where it wins (mlplab.engines.choose_engine)
+        engine = choose_engine("auto", net.stack or 1, epochs, device)
+    runner = get_engine(engine, device).start(job)
     record = _Record(job, epochs)
     start = time.perf_counter()
     listeners.train_begin(net)
