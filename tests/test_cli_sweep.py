@@ -61,7 +61,7 @@ def test_dask_cluster_gives_the_same_table_as_the_local_run(capsys):
 
     local = _run(capsys, [*GRID, "--workers", "1"])
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"
     ) as cluster:
         remote = _run(capsys, [*GRID, "--dask", cluster.scheduler_address])
     assert _without_time(remote) == _without_time(local)

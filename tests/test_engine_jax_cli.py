@@ -40,8 +40,18 @@ def test_ensemble_on_either_engine_solves_the_same_seeds(capsys) -> None:
     assert jax["config"]["engine"] == "jax" and numpy["config"]["engine"] == "numpy"
     assert jax["solved_fraction"] == numpy["solved_fraction"] > 0
     assert jax["final_loss"]["p50"] == pytest.approx(numpy["final_loss"]["p50"], rel=1e-9)
-    # the compiled run looks every epochs // 500 epochs, after the update
-    assert jax["epochs_to_solve"]["resolution"] == 2
+    # full batch, the compiled run watches the logged accuracy as often as NumPy's watch looks
+    assert jax["epochs_to_solve"] == numpy["epochs_to_solve"]
+    assert jax["epochs_to_solve"]["resolution"] == 1
+
+
+def test_a_compiled_ensemble_in_mini_batches_watches_after_the_blocks(capsys) -> None:
+    batches = ("--batch-size", "2", "--epochs", "1000")
+    numpy = _ensemble(capsys, "--engine", "numpy", *batches)
+    jax = _ensemble(capsys, "--engine", "jax", *batches)
+    assert jax["solved_fraction"] == numpy["solved_fraction"]
+    # every 1000 // 500 epochs, predicting every row where a compiled block ends
+    assert jax["epochs_to_solve"]["resolution"] == 2 and numpy["epochs_to_solve"]["resolution"] == 1
     assert abs(jax["epochs_to_solve"]["median"] - numpy["epochs_to_solve"]["median"]) <= 2
 
 

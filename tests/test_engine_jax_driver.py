@@ -258,3 +258,9 @@ def test_compile_seconds_are_reported_apart_from_the_training_time():
     history = MLP([3, 4, 1], bias=False, init="seed", seed=0).fit(X, t, epochs=50, engine="jax")
     assert history.extra["compile_seconds"] >= 0 and history.seconds >= 0
     assert "compile_seconds" not in MLP([3, 4, 1], seed=0).fit(X, t, epochs=5).extra
+
+
+def test_a_long_compiled_stack_keeps_its_metrics_at_the_loss_epochs():
+    from test_stacks import long_stack_metrics
+
+    long_stack_metrics("jax")

@@ -7,8 +7,9 @@ import pytest
 
 from mlplab import INITS, MLP, TrainingDivergedError, load_dataset
 from mlplab.datasets import DATASETS
+from mlplab.errors import ConfigError
 from mlplab.nn.activations import hidden_activation_names
-from mlplab.train.stack_record import StackRecord
+from mlplab.train.stack_record import MAX_LOSS_VALUES, StackRecord
 
 XOR = load_dataset("xor")
 K = 10  # above narrow.MIN_STACK: the fast formulation is the one tested
@@ -77,6 +78,40 @@ def test_a_long_run_keeps_every_nth_epoch_within_the_memory_bound():
     assert record.loss.size <= 2000
     np.testing.assert_array_equal(record.loss[:, 0], np.arange(0, 1000, 5))
     np.testing.assert_array_equal(record.loss_epochs, np.arange(0, 1000, 5))
+
+
+def long_stack_metrics(engine: str) -> None:
+    """A stack past the memory bound keeps its metrics at its loss epochs, the same values as
+    a short stack of its first networks (seeds 0..9) recording every epoch."""
+    X, t = XOR
+    epochs = MAX_LOSS_VALUES // 1000 + 100  # 1000 networks: every 2nd epoch kept
+    options = {"epochs": epochs, "metrics": ("accuracy",), "validation": (X, t), "engine": engine}
+    big = MLP([3, 2, 1], bias=False, seed=0, stack=1000).fit(X, t, **options)
+    small = MLP([3, 2, 1], bias=False, seed=0, stack=10).fit(X, t, **options)
+    np.testing.assert_array_equal(big.extra["loss_epochs"], np.arange(0, epochs, 2))
+    rows = len(big.extra["loss_epochs"])
+    for name in ("loss", "accuracy", "val_loss"):
+        kept, every_epoch = getattr(big, name), getattr(small, name)
+        assert kept.shape == (rows, 1000) and every_epoch.shape == (epochs, 10), name
+        np.testing.assert_allclose(kept[:, :10], every_epoch[::2], rtol=1e-12, err_msg=name)
+    assert 0 < big.accuracy.mean() < 1  # squared error, recorded because it was asked for
+
+
+def test_a_long_stack_keeps_its_metrics_at_the_loss_epochs():
+    long_stack_metrics("numpy")
+
+
+def test_fit_records_the_accuracy_when_asked():
+    X, t = XOR
+    net = MLP([3, 4, 1], bias=False, init="seed", seed=0)
+    assert net.fit(X, t, epochs=10).accuracy is None  # squared error: the loss only
+    history = MLP([3, 4, 1], bias=False, init="seed", seed=0).fit(
+        X, t, epochs=3000, metrics=("accuracy",)
+    )
+    assert history.accuracy.shape == (3000,) and history.accuracy[-1] == 1.0
+    for bad, message in ((["f1"], "unknown metric 'f1'"), ("accuracy", "a list of names")):
+        with pytest.raises(ConfigError, match=message):
+            net.fit(X, t, epochs=1, metrics=bad)
 
 
 def test_fit_history_of_a_stack_records_which_epochs():

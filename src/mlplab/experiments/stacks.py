@@ -58,24 +58,30 @@ class SolveWatch:
     """A ``fit`` callback noting, per network, the first watched epoch at which it solved the task.
 
     Full batch, it looks at the outputs the epoch's loss was taken at (before that
-    epoch's update, so epoch ``j`` means after ``j`` updates). With mini-batches the
-    last output is one batch's, so it predicts every row ``X`` after the epoch
-    instead, and counts ``j + 1`` epochs. It looks every ``every`` epochs. With
-    ``after_update`` (an engine that does not leave the outputs in the network's layers,
-    such as ``jax``) it predicts every row after epochs ``every - 1, 2 * every - 1, ...``,
-    where the engine's blocks end (``weights_every``).
+    epoch's update, so epoch ``j`` means after ``j`` updates): on the NumPy engine in the
+    network's last layer, and under a compiled engine (``from_logs``) through the epoch's
+    logged accuracy (a network has solved the task when it is 1). With mini-batches the
+    last output is one batch's, so it predicts every row ``X`` after the epoch instead,
+    and counts ``j + 1`` epochs; under a compiled engine (``after_update``) after epochs
+    ``every - 1, 2 * every - 1, ...``, where the engine's blocks end (``weights_every``).
+    It looks every ``every`` epochs.
     """
 
     def __init__(
-        self, net: MLP, X: Array, t: Array, every: int, after_update: bool = False
-    ) -> None:
+        self, net: MLP, X: Array, t: Array, every: int, after_update: bool = False,
+        from_logs: bool = False,
+    ) -> None:  # fmt: skip
         self.net, self.X, self.t, self.every = net, X, t, every
         self.first = np.full(net.stack or 1, -1, dtype=np.int64)
-        self.after_update = after_update
+        self.after_update, self.from_logs = after_update, from_logs
         self.weights_every = every if after_update else None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if (epoch + self.after_update) % self.every:
+            return
+        if self.from_logs:  # accuracy 1: every row right (a non-finite loss never solves)
+            now = (np.asarray(logs["accuracy"]) == 1.0) & np.isfinite(logs["loss"])
+            self.first[now & (self.first < 0)] = epoch
             return
         y = None if self.after_update else self.net.layers[-1].h
         if y is None or y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
@@ -143,8 +149,8 @@ def train_stack(
     ``weight_decay``, ``seed``); with mini-batches every network of the stack sees
     the same batches, in the order drawn from ``seed`` (default: the stack's seed).
     Epochs-to-solve are watched every ``max(1, epochs // 10000)`` epochs (the
-    ``resolution`` of the summary; ``epochs // 500`` under ``engine="jax"``); a network
-    solved only by the last update counts
+    ``resolution`` of the summary; ``epochs // 500`` under ``engine="jax"`` in mini-batches,
+    where each look ends a compiled block); a network solved only by the last update counts
     ``epochs``.
     """
     if net.stack is None:
@@ -154,9 +160,14 @@ def train_stack(
     if engine == "auto":
         engine = choose_engine("auto", net.stack, epochs, fit_options.get("device"))
         fit_options["engine"] = engine
-    after_update = getattr(engine, "name", engine) not in (None, "numpy")  # outputs not in layers
+    compiled = getattr(engine, "name", engine) not in (None, "numpy")  # outputs not in layers
+    batch = fit_options.get("batch_size")
+    from_logs = compiled and (batch is None or batch >= len(X))  # full batch: the accuracy
+    if from_logs:
+        fit_options["metrics"] = ("accuracy",)
+    after_update = compiled and not from_logs
     every = max(1, epochs // (WATCHES_COMPILED if after_update else WATCHES))
-    watch = SolveWatch(net, X, t, every, after_update)
+    watch = SolveWatch(net, X, t, every, after_update, from_logs)
     history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch], **fit_options)
     diverged = history.extra["diverged_at"] >= 0
     with np.errstate(invalid="ignore"):  # the diverged networks' outputs

@@ -399,9 +399,10 @@ class MLP:
         ``sample_weight`` (one weight per example), ``engine`` (where the epochs run:
         ``"numpy"``, the default, ``"jax"``, or ``"auto"``: jax for large runs when it is
         installed, ``mlplab.engines.choose_engine``) and ``device`` (``"cpu"`` or ``"gpu"``, for
-        ``"jax"``; default JAX's own choice). ``optimizer`` is a name from
-        ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T`` may be integer
-        class labels when the network has several outputs. ``callbacks`` get
+        ``"jax"``; default JAX's own choice); ``metrics=("accuracy",)`` records the accuracy of
+        every epoch for any loss (the classification losses always record it). ``optimizer``
+        is a name from ``OPTIMIZERS`` (with rate ``lr``) or an optimizer object. ``T`` may be
+        integer class labels when the network has several outputs. ``callbacks`` get
         ``on_epoch_end(epoch, logs)`` after every epoch (see ``mlplab.train.callbacks``).
         """
         from mlplab.train.fit import fit

@@ -52,13 +52,14 @@ def fit(
     sample_weight: Any = None,
     engine: str | Engine | None = None,
     device: str | None = None,
+    metrics: Sequence[str] = (),
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
     epochs = non_negative_int("epochs", epochs)
     job = prepare_job(
         net, X, T, lr=lr, optimizer=optimizer, batch_size=batch_size, shuffle=shuffle,
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
-        standardize=standardize, sample_weight=sample_weight,
+        standardize=standardize, sample_weight=sample_weight, metrics=metrics,
     )  # fmt: skip
     listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks])
     if engine == "auto":  # the compiled engine where it wins (mlplab.engines.choose_engine)
@@ -117,11 +118,14 @@ def _stopping_callbacks(job: TrainJob, early_stopping: Any) -> list[Any]:
 
 
 class _Record:
-    """Each epoch's loss and metrics as the run goes; a stack's losses through ``StackRecord``."""
+    """Each epoch's loss and metrics as the run goes. A stack's are kept at the epochs its
+    ``StackRecord`` keeps (every epoch, or every N-th on long runs), so memory stays bounded."""
 
     def __init__(self, job: TrainJob, epochs: int) -> None:
-        shape = (epochs,) if job.net.stack is None else (epochs, job.net.stack)
         self.stack = None if job.net.stack is None else StackRecord(job.net.stack, epochs)
+        every = 1 if self.stack is None else self.stack.every
+        rows = len(range(0, epochs, every))
+        shape = (rows,) if job.net.stack is None else (rows, job.net.stack)
         self.loss = np.empty(epochs) if self.stack is None else None  # a stack's: in StackRecord
         self.accuracy = np.empty(shape) if job.labels is not None else None
         self.val_loss = np.empty(shape) if job.Xv is not None else None
@@ -129,17 +133,23 @@ class _Record:
 
     def add(self, first: int, logs: EpochLogs) -> None:
         stop = first + len(logs)
+        kept = slice(None)  # the block's epochs kept: all, or a stack's every N-th
         if self.stack is not None:
+            every = self.stack.every
             for i, epoch in enumerate(range(first, stop)):
                 self.stack.keep(epoch, logs.loss[i])
+            kept = slice(-first % every, None, every)
+            first, stop = -(-first // every), -(-stop // every)
         for name, values in logs.named:
-            kept = getattr(self, name)
-            if kept is not None:
-                kept[first:stop] = values
+            record = getattr(self, name)
+            if record is not None:
+                record[first:stop] = values[kept]
 
     def history(self, ran: int, seconds: float, diverged_at: Any = None) -> History:
+        rows = ran if self.stack is None else len(self.stack.kept())
+
         def upto(values: np.ndarray | None) -> np.ndarray | None:
-            return None if values is None else values[:ran]
+            return None if values is None else values[:rows]
 
         if self.stack is None:
             loss, extra = self.loss[:ran], {}

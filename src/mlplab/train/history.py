@@ -45,12 +45,13 @@ class History:
     figure, as Keras and PyTorch loops report it); ``accuracy`` likewise.
     ``val_loss`` and ``val_accuracy`` are measured after the epoch (the loss in the
     network's reduction: with ``"sum"`` it grows with the number of examples). Accuracy is
-    recorded for the classification losses; the arrays are ``None`` otherwise.
+    recorded for the classification losses, and for any loss with ``fit(metrics=("accuracy",))``;
+    the arrays are ``None`` otherwise.
     ``events`` are what a ``mlplab.diagnostics.Diagnostics`` callback saw (plateaus,
     saturated units, ...). ``seconds`` is the time the epochs took; a compiled engine's
     compiling is apart, in ``extra["compile_seconds"]``. For a stack, ``loss[j]`` holds one
-    loss per network, long runs
-    keep every N-th epoch only (``extra["loss_epochs"]``), and a diverged network is frozen
+    loss per network, long runs keep every N-th epoch only (``extra["loss_epochs"]``; the
+    metrics at the same epochs), and a diverged network is frozen
     rather than stopping the others (``extra["diverged_at"]``); see ``mlplab.train.stack_record``.
     """
 

@@ -87,6 +87,7 @@ def prepare_job(
     seed: int | np.random.Generator | None,
     standardize: bool,
     sample_weight: Any,
+    metrics: Sequence[str] = (),
 ) -> TrainJob:
     """Check every setting and the data; split, scale and weigh the rows."""
     rng = (
@@ -108,7 +109,7 @@ def prepare_job(
     schedule = get_schedule(schedule)
     if schedule is not None and not hasattr(optimizer, "lr"):
         raise ConfigError(f"a schedule needs an optimizer with an lr attribute, got {optimizer!r}")
-    track_accuracy = net.loss.name in CLASSIFICATION_LOSSES
+    track_accuracy = net.loss.name in CLASSIFICATION_LOSSES or _wants_accuracy(metrics)
     return TrainJob(
         net=net,
         X=X,
@@ -127,6 +128,20 @@ def prepare_job(
         labels=predicted_class(T) if track_accuracy else None,
         val_labels=predicted_class(Tv) if track_accuracy and Tv is not None else None,
     )
+
+
+FIT_METRICS = ("accuracy",)  # what fit(metrics=...) can record beside the loss
+
+
+def _wants_accuracy(metrics: Any) -> bool:
+    """Whether ``fit(metrics=...)`` asks for the accuracy (one clear error for anything else)."""
+    if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
+        raise ConfigError(f"metrics must be a list of names such as ('accuracy',), got {metrics!r}")
+    unknown = [m for m in metrics if m not in FIT_METRICS]
+    if unknown:
+        raise ConfigError(f"fit records {', '.join(FIT_METRICS)} beside the loss; "
+                          f"unknown metric {unknown[0]!r}")  # fmt: skip
+    return "accuracy" in metrics
 
 
 def _checked_rows(net: MLP, X: Any, T: Any) -> tuple[Any, Array]:

@@ -4,7 +4,8 @@ A stack's ``History.loss`` has one column per network. When ``epochs x K`` fits 
 ``MAX_LOSS_VALUES`` every epoch is a row; past that, every ``every``-th epoch is
 (epochs 0, every, 2*every, ...), so memory stays bounded whatever the run's length,
 and ``History.extra["loss_epochs"]`` says which epochs the rows are. Each kept row
-is still the loss of every network.
+is still the loss of every network; ``fit`` keeps a stack's metrics (accuracy, validation)
+at the same epochs.
 
 Divergence in a stack stops only the network that diverged: the engine freezes it at
 the weights that gave its first non-finite loss, its later losses are NaN, and the
