@@ -8,6 +8,8 @@ Three cases, each interleaved over ``--repeats`` rounds (median reported, as rat
 2. a stack of ``--nets`` seed networks in float64 and float32, split over two CPU devices:
    networks trained per second against the seed loop's (one network at a time), over
    ``--stack-epochs`` epochs scaled to 60000. Targets: >= 200x (float64), >= 300x (float32).
+   (2b) a stack of ``--big-nets`` (10000) in float64: the compiled engine training each
+   device's share in cache-sized chunks (``CHUNK_BYTES``, the default) against one piece.
 3. digits (64-64-10, tanh, softmax + cross-entropy, Adam, mini-batches of 32, the NumPy
    engine's shuffled order): seconds per epoch of each engine. Target: jax no slower.
 
@@ -33,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+import mlplab.engines.jax as engine_jax
 from mlplab import MLP, load_dataset
 from mlplab.engines.jax import JaxEngine
 
@@ -133,6 +136,32 @@ def case_two(repeats: int, nets: int, epochs: int) -> dict[str, float]:
     return ratios
 
 
+def case_two_big(repeats: int, nets: int, epochs: int) -> float:
+    """Chunked against one piece, on the same stack: the ratio of networks/s."""
+    chunked = engine_jax.CHUNK_BYTES
+
+    def run(chunk_bytes: int) -> Callable[[], float]:
+        fit = seed_fit("jax", epochs, nets)
+
+        def timed() -> float:
+            engine_jax.CHUNK_BYTES = chunk_bytes
+            try:
+                return fit()
+            finally:
+                engine_jax.CHUNK_BYTES = chunked
+        return timed
+
+    runs = {"chunked": run(chunked), "one piece": run(2**62)}
+    for run_ in runs.values():
+        run_()  # compile both
+    med = medians(runs, repeats)
+    print(f"(2b) {nets} stacked seed networks, float64, {epochs} epochs: chunked "
+          f"{nets * epochs / med['chunked'] / 1e6:.2f}M network-epochs/s, one piece "
+          f"{nets * epochs / med['one piece'] / 1e6:.2f}M: chunked "
+          f"{med['one piece'] / med['chunked']:.2f}x")  # fmt: skip
+    return med["one piece"] / med["chunked"]
+
+
 def case_three(repeats: int, epochs: int) -> float:
     jax_run = digits_fit("jax", epochs)
     print(f"(3) digits 64-64-10, Adam, batches of 32; jax compile "
@@ -148,18 +177,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--nets", type=int, default=1000)
     parser.add_argument("--stack-epochs", type=int, default=4000)
+    parser.add_argument("--big-nets", type=int, default=10000)
     parser.add_argument("--digits-epochs", type=int, default=5)
     parser.add_argument("--skip-imports", action="store_true")
     args = parser.parse_args()
     one = case_one(args.repeats)
     two = case_two(args.repeats, args.nets, args.stack_epochs)
+    big = case_two_big(args.repeats, args.big_nets, args.stack_epochs // 4)
     three = case_three(args.repeats, args.digits_epochs)
     if not args.skip_imports:
         for module in ("mlplab", "mlplab.engines.jax"):
             print(f"import {module}: {import_seconds(module, 3):.2f} s (fresh process, median)")
     print(f"RESULT (1) jax/seed {one:.3f}x (target <= 0.05x); (2) stack float64 "
           f"{two['jax float64']:.0f}x (target >= 200x), float32 {two['jax float32']:.0f}x "
-          f"(target >= 300x); (3) digits jax/numpy {three:.2f}x (target <= 1x)")
+          f"(target >= 300x); (2b) {args.big_nets} networks chunked {big:.2f}x one piece; "
+          f"(3) digits jax/numpy {three:.2f}x (target <= 1x)")
 
 
 if __name__ == "__main__":

@@ -136,6 +136,42 @@ def test_a_stack_split_over_devices_equals_one_unsplit(monkeypatch) -> None:
     assert_close(nets[0], nets[1], 1e-12)
 
 
+@pytest.mark.parametrize("split", [False, True])
+def test_a_stack_in_cache_sized_chunks_equals_one_piece(monkeypatch, split) -> None:
+    from mlplab.engines import jax as engine_jax
+
+    engine = engine_jax.JaxEngine("cpu")
+    if split and len(engine.devices) < 2:
+        pytest.skip("one CPU device only (XLA_FLAGS set before JAX was imported)")
+    monkeypatch.setattr(engine_jax, "MIN_SPLIT", 2 if split else 10**9)
+    X, t = load_dataset("xor")
+    runs = []
+    for chunk_bytes in (2**40, 1500):  # one piece; about one network per chunk
+        monkeypatch.setattr(engine_jax, "CHUNK_BYTES", chunk_bytes)
+        net = MLP([3, 4, 1], init="uniform", seed=3, stack=7)  # 7: padded to fill the chunks
+        history = net.fit(X, t, epochs=150, optimizer="adam", lr=0.05, validation=(X, t),
+                          metrics=("accuracy",), engine=engine)  # fmt: skip
+        runs.append((flat(net), history))
+    chunks = engine_jax._chunks(net_job(net, X, t), 2 if split else 1)
+    assert chunks > 1
+    # XLA vectorises a chunk of 1 network otherwise than 7: equal to the last bits
+    assert_close(runs[1][0], runs[0][0], 1e-12)
+    for name in ("loss", "accuracy", "val_loss"):
+        np.testing.assert_allclose(getattr(runs[1][1], name), getattr(runs[0][1], name),
+                                   rtol=1e-12)  # fmt: skip
+    solo = MLP([3, 4, 1], init="uniform", seed=3 + 6)  # the stack's last network, alone
+    solo.fit(X, t, epochs=150, optimizer="adam", lr=0.05)
+    assert_close([v[6] for v in runs[1][0]], flat(solo), 1e-8)
+
+
+def net_job(net: MLP, X: np.ndarray, t: np.ndarray):
+    from mlplab.train.job import prepare_job
+
+    return prepare_job(net, X, t, lr=0.05, optimizer="adam", batch_size=None, shuffle=True,
+                       validation=None, schedule=None, weight_decay=0.0, seed=0,
+                       standardize=False, sample_weight=None)  # fmt: skip
+
+
 def test_a_diverging_network_stops_at_the_same_epoch_with_the_same_weights() -> None:
     from mlplab.errors import TrainingDivergedError
 

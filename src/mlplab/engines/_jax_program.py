@@ -5,6 +5,9 @@ optimizer, and freezing once the loss is non-finite (the weights from before tha
 kept, as the NumPy engine keeps them). A stack is ``jax.vmap`` of that same step, and split
 over the devices with ``jax.shard_map`` (each device trains its share; nothing is exchanged).
 The batch order is the NumPy engine's: its permutations come from the host, one row per epoch.
+A large stack runs on each device in cache-sized chunks (``Plan.chunks``), one after another
+(``lax.map``): 10000 seed networks in chunks of 1000 trained 1.8x faster than in one ``vmap``,
+whose work arrays leave the cache (measured on one device of the project's machine).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Plan:
     validation: bool
     stacked: bool
     devices: tuple = ()  # a stack split over these (fewer than 2: not split)
+    chunks: int = 1  # a stack's share on each device, trained in this many equal chunks
 
     @property
     def full_batch(self) -> bool:
@@ -189,6 +193,8 @@ def _block(plan: Plan) -> Callable:
         params, slots, frozen, div, t = carry
         return (params, slots, frozen, div), t, logs
 
+    if plan.chunks > 1:
+        block = _in_chunks(block, plan.chunks)
     if not plan.stacked or len(plan.devices) < 2:
         return block
     P = jax.sharding.PartitionSpec
@@ -200,6 +206,28 @@ def _block(plan: Plan) -> Callable:
         out_specs=(P("s"), P(), P(None, "s")),
         check_vma=False,
     )
+
+
+def _in_chunks(block: Callable, chunks: int) -> Callable:
+    """``block`` over a stack cut into ``chunks`` equal chunks of networks, one after
+    another; the same state, step count and logs as ``block`` over the whole stack."""
+
+    def cut(a: Any) -> Any:
+        return a.reshape(chunks, a.shape[0] // chunks, *a.shape[1:])
+
+    def join(a: Any) -> Any:
+        return a.reshape(a.shape[0] * a.shape[1], *a.shape[2:])
+
+    def chunked(state, data, val, lrs, orders, epochs, t):
+        def one(part):
+            return block(part, data, val, lrs, orders, epochs, t)
+
+        state, ts, logs = lax.map(one, jax.tree.map(cut, state))
+        # each chunk's logs are (epochs, its networks): side by side, in the stack's order
+        logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1).reshape(a.shape[1], -1), logs)
+        return jax.tree.map(join, state), ts[0], logs
+
+    return chunked
 
 
 @dataclass

@@ -23,8 +23,9 @@ _OPTIMIZERS = {SGD: "sgd", Momentum: "momentum", Nesterov: "nesterov", Adam: "ad
 _PENALTIES = {L2: "l2", L1: "l1"}
 
 
-def plan_for(job: TrainJob, devices: tuple = ()) -> Plan:
-    """The plan of ``job``'s training, split over ``devices`` (a stack only)."""
+def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
+    """The plan of ``job``'s training, split over ``devices`` and on each device into
+    ``chunks`` trained one after another (a stack only)."""
     net = job.net
     if is_sparse(job.X) or is_sparse(job.Xv):
         raise ConfigError(
@@ -41,6 +42,7 @@ def plan_for(job: TrainJob, devices: tuple = ()) -> Plan:
         validation=job.Xv is not None,
         stacked=net.stack is not None,
         devices=tuple(devices),
+        chunks=chunks,
     )
 
 

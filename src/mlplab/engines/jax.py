@@ -39,6 +39,10 @@ MAX_ORDER_VALUES = 2**22  # shuffled batch indices per block at most (16 MiB)
 # small to pay for starting every device (a block of one epoch of 50 networks: 3.2 ms split
 # over 2 CPU devices, 1.0 ms on one, measured on the project's loaded 2-core machine).
 MIN_SPLIT = 128
+# A device trains its share of a stack in chunks of about this much work (parameters and
+# batch values, ``_network_bytes``): 10000 seed networks (about 0.8 KiB each) in chunks of
+# 500-1000 trained 1.6-1.8x faster than in one piece on one device of the project's machine.
+CHUNK_BYTES = 2**20
 
 
 class JaxEngine:
@@ -65,8 +69,9 @@ class JaxRunner:
         self.stack = net.stack
         big = (self.stack or 0) >= max(MIN_SPLIT, len(devices))
         split = devices if big and len(devices) > 1 else []
-        self.plan = plan_for(job, tuple(split))
-        self.padded = _padded(self.stack, len(split))
+        chunks = _chunks(job, len(split))
+        self.plan = plan_for(job, tuple(split), chunks)
+        self.padded = _padded(self.stack, len(split), chunks)
         self._placement = _placement(devices[0], split)
         self._data = self._put((job.X, job.T, job.labels, job.weight), shared=True)
         val = (job.Xv, job.Tv, job.val_labels, job.val_weight)
@@ -232,11 +237,34 @@ def _even_block(remaining: int, most: int) -> int:
     return most
 
 
-def _padded(stack: int | None, devices: int) -> int | None:
-    """The stack's size rounded up to a multiple of the devices it is split over."""
-    if stack is None or devices < 2:
+def _chunks(job: TrainJob, devices: int) -> int:
+    """How many chunks of at most ``CHUNK_BYTES`` of work each device's share of a stack
+    is trained in (1: a single network, or a share that fits)."""
+    stack = job.net.stack
+    if stack is None:
+        return 1
+    share = -(-stack // max(1, devices))
+    per_chunk = max(1, CHUNK_BYTES // _network_bytes(job))
+    return -(-share // per_chunk)
+
+
+def _network_bytes(job: TrainJob) -> int:
+    """About the bytes one network's step works on: its parameters, gradients and
+    optimizer state, and each layer's values for the batch (forward and backward)."""
+    net = job.net
+    params = sum(v[0].size for p in net.params for v in p.values())
+    rows = min(job.batch_size, job.n)
+    units = sum(net.sizes[1:]) + net.sizes[0]
+    copies = 2 + len(getattr(job.optimizer, "slots", ()))  # weights, gradients, state
+    return np.dtype(net.dtype).itemsize * (copies * params + 4 * rows * units)
+
+
+def _padded(stack: int | None, devices: int, chunks: int = 1) -> int | None:
+    """The stack's size rounded up so every device holds ``chunks`` equal chunks."""
+    if stack is None:
         return stack
-    return -(-stack // devices) * devices
+    parts = max(1, devices) * chunks
+    return -(-stack // parts) * parts
 
 
 def _placement(device: Any, split: list) -> tuple:
