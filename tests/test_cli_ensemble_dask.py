@@ -124,3 +124,13 @@ def test_an_unreachable_scheduler_is_one_line(capsys):
     err = capsys.readouterr().err
     assert err.startswith("mlplab: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
     assert err.count("\n") == 1
+
+
+def test_an_mlplab_error_on_a_worker_is_named_not_blamed_on_the_scheduler(cluster, capsys):
+    """A sweep cell whose every network diverged fails on its worker: the line says why."""
+    args = ["sweep", "--activation", "tanh", "--output-activation", "identity", "--lr", "0.8"]
+    args += ["--epochs", "200", "--nets", "32", "-q", "--dask", cluster.scheduler_address]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mlplab: error: 1 of 1 cells lost: cell 1 (") and err.count("\n") == 1
+    assert "failed on its worker: the loss of every network in the stack became non-finite" in err

@@ -27,7 +27,7 @@ from mlplab.cli.options import (
 from mlplab.cli.outputs import check_outputs
 from mlplab.engines import choose_engine
 from mlplab.errors import ConfigError
-from mlplab.experiments.blocks import DEFAULT_BLOCK_NETS, BlocksLost, run_ensemble_dask
+from mlplab.experiments.blocks import DEFAULT_BLOCK_NETS, run_ensemble_dask
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 
@@ -138,13 +138,11 @@ def _on_cluster(
 
         bar = tqdm(total=nets, desc="networks (per block)", unit="net", file=sys.stderr,
                    leave=False)  # fmt: skip
-    try:
+    try:  # lost blocks raise BlocksLost, one line naming them
         return run_ensemble_dask(
             config, nets, address, timeout=timeout, block_nets=block_nets,
             max_memory=max_memory, progress=None if bar is None else bar.update,
         )  # fmt: skip
-    except BlocksLost as e:
-        raise ConfigError(str(e)) from None
     finally:
         if bar is not None:
             bar.close()

@@ -65,8 +65,8 @@ def dask_results(
                 else:
                     lost.append((i, f"its worker was killed ({tries[i] + 1} submissions)"))
                 continue
-            except MlplabError as e:  # a setting the worker refused (JAX missing there, ...)
-                lost.append((i, f"its worker refused it: {e}"))
+            except MlplabError as e:  # JAX missing on the worker, every network diverged, ...
+                lost.append((i, f"failed on its worker: {e}"))
                 continue
             except Exception as e:  # the scheduler gone: cancelled, comm closed, ...
                 lost.append((i, f"{type(e).__name__} (the scheduler or its workers went away)"))
