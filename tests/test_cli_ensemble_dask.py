@@ -13,7 +13,7 @@ import pytest
 from conftest import require
 
 from mlplab.cli import main
-from mlplab.experiments.blocks import run_ensemble_dask, split_blocks
+from mlplab.experiments.blocks import DEFAULT_BLOCK_NETS, run_ensemble_dask, split_blocks
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import run_ensemble
 
@@ -87,7 +87,8 @@ def test_auto_takes_the_engine_one_machine_would_for_all_the_networks(cluster, c
                  "-q"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and "engine jax" in out  # 1300 x 800 >= 1e6 network-epochs: jax
-    assert "summed over 2 blocks" in out and "on the client's clock" in out
+    assert "on the cluster    2 blocks; the time above is their training summed; " in out
+    assert "s on the client's clock (" in out
 
 
 def test_text_report_and_plot(cluster, tmp_path, capsys):
@@ -97,8 +98,15 @@ def test_text_report_and_plot(cluster, tmp_path, capsys):
     assert main([*args, "--block-nets", "20", "--plot", str(plot), "-q"]) == 0
     out = capsys.readouterr().out
     assert "40 networks" in out and "seeds 3..42" in out
-    assert "s training, summed over 2 blocks;" in out and "networks/s, engine numpy" in out
+    assert "networks/s, engine numpy)\non the cluster    2 blocks; the time above" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_help_gives_the_default_block_size(capsys):
+    assert main(["ensemble", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"networks per block, about (default {DEFAULT_BLOCK_NETS})" in help_text
+    assert "--dask tcp://HOST:PORT" in help_text and "--dask-timeout" in help_text
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,6 @@ from mlplab.cli.options import (
 )
 from mlplab.cli.outputs import check_outputs
 from mlplab.engines import choose_engine
-from mlplab.errors import ConfigError
-from mlplab.experiments.blocks import DEFAULT_BLOCK_NETS, run_ensemble_dask
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 
@@ -59,7 +57,7 @@ def _g(x: float | None) -> str:
 )  # fmt: skip
 @click.option(
     "--block-nets", type=click.IntRange(min=1), default=None, metavar="N",
-    help=f"With --dask: networks per block, about (default {DEFAULT_BLOCK_NETS}).",
+    help="With --dask: networks per block, about (default 1000).",
 )  # fmt: skip
 @plot_option("Median loss and the 10-90 % band against epochs.")
 @max_memory_option
@@ -80,13 +78,12 @@ def ensemble(
     """Train many seeds of a network at once; report how many solve the task, and when."""
     config = TrainConfig.from_options(options)
     check_outputs({}, {"--plot": plot_path})
-    if dask_address is None and block_nets is not None:
-        raise ConfigError("--block-nets splits the stack over a Dask cluster: give --dask too")
     if dask_address is None:
+        _no_cluster_options(block_nets)
         outcome = run_ensemble(config, nets, max_memory=max_memory, quiet=quiet)
     else:
-        outcome = _on_cluster(config, nets, dask_address, dask_timeout,
-                              block_nets or DEFAULT_BLOCK_NETS, max_memory, quiet)  # fmt: skip
+        outcome = _on_cluster(config, nets, dask_address, dask_timeout, block_nets, max_memory,
+                              quiet)  # fmt: skip
     if plot_path:
         from mlplab.plot import plot_loss
 
@@ -118,20 +115,29 @@ def ensemble(
         click.echo(f"diverged          {summary['diverged']} (frozen where their loss blew up)")
     seconds = summary["seconds"]
     engine = choose_engine(config.engine, nets, config.epochs)
+    click.echo(f"time              {seconds:.2f} s ({nets / max(seconds, 1e-9):.0f} networks/s, "
+               f"engine {engine})")  # fmt: skip
     if dask_address is not None:
-        click.echo(_cluster_time(outcome, engine))
-    else:
-        rate = nets / max(seconds, 1e-9)
-        click.echo(f"time              {seconds:.2f} s ({rate:.0f} networks/s, engine {engine})")
+        click.echo(_cluster_time(outcome))
     if plot_path:
         click.echo(f"\nplot written to {plot_path}")
 
 
+def _no_cluster_options(block_nets: int | None) -> None:
+    """Refuse the options that only mean something with ``--dask``."""
+    if block_nets is not None:
+        from mlplab.errors import ConfigError
+
+        raise ConfigError("--block-nets splits the stack over a Dask cluster: give --dask too")
+
+
 def _on_cluster(
-    config: TrainConfig, nets: int, address: str, timeout: float, block_nets: int,
+    config: TrainConfig, nets: int, address: str, timeout: float, block_nets: int | None,
     max_memory: float | None, quiet: bool,
 ) -> Any:  # fmt: skip
     """The ensemble trained in blocks on the cluster, with a progress bar over its networks."""
+    from mlplab.experiments.blocks import DEFAULT_BLOCK_NETS, run_ensemble_dask
+
     bar = None
     if not quiet and sys.stderr.isatty():
         from tqdm.auto import tqdm
@@ -140,8 +146,9 @@ def _on_cluster(
                    leave=False)  # fmt: skip
     try:  # lost blocks raise BlocksLost, one line naming them
         return run_ensemble_dask(
-            config, nets, address, timeout=timeout, block_nets=block_nets,
-            max_memory=max_memory, progress=None if bar is None else bar.update,
+            config, nets, address, timeout=timeout, max_memory=max_memory,
+            block_nets=block_nets or DEFAULT_BLOCK_NETS,
+            progress=None if bar is None else bar.update,
         )  # fmt: skip
     finally:
         if bar is not None:
@@ -153,12 +160,11 @@ def _cluster_facts(outcome: Any, address: str) -> dict[str, Any]:
     return {"address": address, "blocks": extra["blocks"], "wall_seconds": extra["wall_seconds"]}
 
 
-def _cluster_time(outcome: Any, engine: str) -> str:
-    """The blocks' training time summed, and the client's clock (the rate is by the clock)."""
+def _cluster_time(outcome: Any) -> str:
+    """Which time is which: the line above sums the blocks' training; the client's clock."""
     extra = outcome.history.extra
     wall = extra["wall_seconds"]
     return (
-        f"time              {outcome.seconds:.2f} s training, summed over {extra['blocks']} "
-        f"blocks; {wall:.2f} s on the client's clock ({outcome.nets / max(wall, 1e-9):.0f} "
-        f"networks/s, engine {engine})"
+        f"on the cluster    {extra['blocks']} blocks; the time above is their training summed; "
+        f"{wall:.2f} s on the client's clock ({outcome.nets / max(wall, 1e-9):.0f} networks/s)"
     )
