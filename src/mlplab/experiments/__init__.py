@@ -5,11 +5,14 @@
   checkpoints, resuming and a run record
 - ``train_stack`` / ``run_ensemble``: many seeds as one stack, which of them solve the
   task and when, with the memory needed estimated before anything is allocated
+- ``run_ensemble_dask``: the same ensemble trained in blocks of seeds on a Dask cluster,
+  merged into the one stack's outcome (a worker runs ``blocks.train_block``)
 - ``make_cells`` / ``run_cells``: a sweep over settings, on joblib workers or Dask
   (a worker imports only this package to run ``run_cell``)
 - ``leave_one_out``: each row held out in turn, over many seeds
 """
 
+from mlplab.experiments.blocks import run_ensemble_dask, split_blocks
 from mlplab.experiments.checkpointed import RunFiles
 from mlplab.experiments.config import TrainConfig, config_from_dict
 from mlplab.experiments.data import (
@@ -74,8 +77,10 @@ __all__ = [
     "run_cell",
     "run_cells",
     "run_ensemble",
+    "run_ensemble_dask",
     "run_training",
     "solved",
+    "split_blocks",
     "split_scores",
     "stack_bytes",
     "sweep_csv",

@@ -1,9 +1,12 @@
-"""Running a sweep's cells on a Dask cluster, keeping every cell that finished.
+"""Running cells (a sweep's cells, an ensemble's blocks) on a Dask cluster, keeping each that
+finished.
 
 A cell whose worker was killed (Dask's ``KilledWorker``, after the scheduler's own
-retries) is submitted ``RETRIES`` more times; a cell that still fails, or that was
-pending when the scheduler went away, is lost. The cells that finished are yielded as
-they finish; ``lost`` collects ``(index, reason)`` for the others.
+retries) is submitted ``RETRIES`` more times; a cell that still fails, that was pending
+when the scheduler went away, or that raised one of mlplab's errors on its worker (a
+setting the worker cannot honour, such as JAX not installed there) is lost. The cells
+that finished are yielded as they finish; ``lost`` collects ``(index, reason)`` for the
+others.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from mlplab.errors import ConfigError
+from mlplab.errors import ConfigError, MlplabError
 
 __all__ = ["RETRIES", "SCHEDULER_SCHEMES", "dask_results"]
 
@@ -61,6 +64,9 @@ def dask_results(
                     queue.add(again)
                 else:
                     lost.append((i, f"its worker was killed ({tries[i] + 1} submissions)"))
+                continue
+            except MlplabError as e:  # JAX missing on the worker, every network diverged, ...
+                lost.append((i, f"failed on its worker: {e}"))
                 continue
             except Exception as e:  # the scheduler gone: cancelled, comm closed, ...
                 lost.append((i, f"{type(e).__name__} (the scheduler or its workers went away)"))
