@@ -48,7 +48,7 @@ def _one_worker_cluster():
 
     failures = dask.config.set({"distributed.scheduler.allowed-failures": 0})
     cluster = LocalCluster(
-        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"
     )
     return failures, cluster
 

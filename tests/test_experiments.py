@@ -89,12 +89,22 @@ def test_importing_mlplab_and_its_commands_loads_no_heavy_peer():
     assert result.stdout.strip() == ""
 
 
-def test_the_estimate_counts_what_fit_keeps_every_epoch():
+def test_the_estimate_counts_the_accuracy_rows_fit_keeps():
     from mlplab.experiments import TrainConfig, stack_bytes
+    from mlplab.train.stack_record import MAX_LOSS_VALUES
 
-    plain = stack_bytes(TrainConfig(epochs=60000), [3, 4, 1], 4, 1000)
-    bce = stack_bytes(TrainConfig(epochs=60000, loss="binary_cross_entropy"), [3, 4, 1], 4, 1000)
-    assert bce - plain == 8 * 60000 * 1000  # the accuracy of every epoch, per network
+    def accuracy_bytes(epochs: int, nets: int) -> int:  # beyond a run of no epochs
+        config = TrainConfig(epochs=epochs, loss="binary_cross_entropy")
+        return stack_bytes(config, [3, 4, 1], 4, nets) - stack_bytes(
+            TrainConfig(epochs=0, loss="binary_cross_entropy"), [3, 4, 1], 4, nets
+        )
+
+    assert accuracy_bytes(60000, 1000) == 8 * 1000 * len(range(0, 60000, 15))  # bounded
+    epochs = MAX_LOSS_VALUES // 1000 + 100  # every 2nd epoch kept
+    X, t = load_dataset("xor")
+    net = MLP([3, 2, 1], seed=0, stack=1000, loss="binary_cross_entropy")
+    history = net.fit(X, t, epochs=epochs)
+    assert history.accuracy.nbytes == accuracy_bytes(epochs, 1000)
 
 
 def test_train_stack_scales_the_inputs_once():

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.engines import choose_engine
 from mlplab.errors import ConfigError, MlplabError, TrainingDivergedError
 from mlplab.experiments.cluster import dask_results
 from mlplab.experiments.config import TrainConfig
@@ -37,7 +36,7 @@ from mlplab.experiments.stacks import StackOutcome, check_memory, memory_limit, 
 from mlplab.nn.narrow import MIN_STACK
 from mlplab.nn.network import MLP
 from mlplab.train.history import History
-from mlplab.train.stack_record import MAX_LOSS_VALUES
+from mlplab.train.stack_record import MAX_LOSS_VALUES, kept_every
 
 Array = np.ndarray
 
@@ -81,7 +80,7 @@ def split_blocks(nets: int, block_nets: int = DEFAULT_BLOCK_NETS) -> list[Block]
 def record_every(nets: int, epochs: int, max_values: int = MAX_LOSS_VALUES) -> int:
     """The interval of the epochs a stack of ``nets`` keeps in its loss record (``StackRecord``'s
     ``every``: every epoch while ``epochs x nets`` fits in ``max_values``)."""
-    return max(1, math.ceil(epochs * nets / max_values))
+    return kept_every(nets, epochs, max_values)
 
 
 class LossKeeper:
@@ -120,7 +119,7 @@ def train_block(
             callbacks=[keeper],
             seed=config.seed,  # the whole stack's mini-batch order
             standardize=config.standardize,
-            engine=config.engine,
+            **config.engine_kwargs(nets),
             **config.optimizer_kwargs(),
         )
     except TrainingDivergedError as e:
@@ -235,7 +234,7 @@ def run_ensemble_dask(
     X, t = ensemble_data(config)
     blocks = split_blocks(nets, block_nets)
     check_blocks(config, X, t, blocks, max_memory)
-    engine = choose_engine(config.engine, nets, config.epochs)  # what one machine would use
+    engine = config.engine_kwargs(nets)["engine"]  # what one machine would use
     block_config = dataclasses.replace(config, engine=engine)
     every = record_every(nets, config.epochs)
     cells = [(block_config, X, t, first, k, every) for first, k in blocks]

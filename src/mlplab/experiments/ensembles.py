@@ -21,8 +21,8 @@ from mlplab.experiments.stacks import (
 )
 from mlplab.nn.network import MLP
 from mlplab.progress import terminal_progress
-from mlplab.train.job import CLASSIFICATION_LOSSES
 from mlplab.train.optimizers import OPTIMIZERS
+from mlplab.train.stack_record import kept_every
 
 __all__ = ["DEFAULT_NETS", "describe", "ensemble_data", "run_ensemble", "stack_bytes"]
 
@@ -65,8 +65,10 @@ def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
-    """``estimate_bytes`` for this configuration, with the per-epoch accuracy where fit keeps it."""
-    per_epoch = config.epochs if config.loss in CLASSIFICATION_LOSSES else 0
+    """``estimate_bytes`` for this configuration, with the accuracy where fit keeps it (at the
+    epochs the stack's loss record keeps: bounded, ``StackRecord``)."""
+    # the accuracy: kept for the classification losses, and by a compiled ensemble's watch
+    per_epoch = len(range(0, config.epochs, kept_every(nets, config.epochs)))
     copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
     rows = n_examples  # work arrays for every row (the solve watch predicts them all) ...
     if config.batch_size is not None:  # ... and for a batch and a shorter last batch

@@ -22,9 +22,14 @@ import numpy as np
 
 Array = np.ndarray
 
-__all__ = ["MAX_LOSS_VALUES", "StackRecord"]
+__all__ = ["MAX_LOSS_VALUES", "StackRecord", "kept_every"]
 
 MAX_LOSS_VALUES = 2**22  # losses kept per fit at most: 32 MiB of float64
+
+
+def kept_every(stack: int, epochs: int, max_values: int = MAX_LOSS_VALUES) -> int:
+    """The interval of the epochs a stack of ``stack`` networks keeps over ``epochs``."""
+    return max(1, math.ceil(epochs * stack / max_values))
 
 
 class StackRecord:
@@ -32,7 +37,7 @@ class StackRecord:
 
     def __init__(self, stack: int, epochs: int, max_values: int = MAX_LOSS_VALUES) -> None:
         self.stack = stack
-        self.every = max(1, math.ceil(epochs * stack / max_values))
+        self.every = kept_every(stack, epochs, max_values)
         self.loss = np.empty((len(range(0, epochs, self.every)), stack))
         self._row = 0
 
