@@ -66,7 +66,7 @@ def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
 
 def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
     """``estimate_bytes`` for this configuration, with the accuracy where fit keeps it (at the
-    epochs the stack's loss record keeps: bounded, ``StackRecord``)."""
+    epochs a stack's loss record keeps, so bounded)."""
     # the accuracy: kept for the classification losses, and by a compiled ensemble's watch
     per_epoch = len(range(0, config.epochs, kept_every(nets, config.epochs)))
     copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
