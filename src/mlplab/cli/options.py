@@ -29,6 +29,7 @@ __all__ = [
     "max_memory_option",
     "network_options",
     "optimizer_options",
+    "playground_engine_option",
     "plot_option",
     "quiet_option",
     "run_options",
@@ -75,6 +76,16 @@ train_engine_option = click.option(
     show_default=True,
     help="Where the epochs run: numpy (the seed's arithmetic, bit for bit) or jax, compiled "
     "(pip install 'mlplab[jax]'; the same results to rounding, diagnostics of the loss only).",
+)
+
+
+playground_engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINE_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Where every tab trains: numpy; jax, compiled (pip install 'mlplab[jax]'); auto: jax "
+    "when installed.",
 )
 
 

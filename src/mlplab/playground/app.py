@@ -105,8 +105,11 @@ class HostCheck:
 class Hub:
     """The live sessions of one server, and the pacing they share."""
 
-    def __init__(self, fps: float = FPS, max_sessions: int = MAX_SESSIONS) -> None:
+    def __init__(
+        self, fps: float = FPS, max_sessions: int = MAX_SESSIONS, engine: str = "numpy"
+    ) -> None:
         self.fps = fps
+        self.engine = engine  # every session trains with it ("numpy" or "jax")
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
         # one thread trains every tab in turn: the event loop stays free, and the tabs'
@@ -135,7 +138,7 @@ class Hub:
             await _deny(websocket, 503, f"too many sessions (the limit is {self.max_sessions})")
             return
         await websocket.accept()
-        session = Session()
+        session = Session(engine=self.engine)
         self.sessions.add(session)
         inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(INBOX)
         reader = asyncio.create_task(_read(websocket, inbox))
@@ -274,9 +277,12 @@ async def _index(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html")
 
 
-def create_app(*, allowed_hosts: list[str] | None = None, fps: float = FPS) -> Starlette:
-    """The ASGI app. ``allowed_hosts`` are the ``Host`` names served (default: local ones)."""
-    hub = Hub(fps)
+def create_app(
+    *, allowed_hosts: list[str] | None = None, fps: float = FPS, engine: str = "numpy"
+) -> Starlette:
+    """The ASGI app. ``allowed_hosts`` are the ``Host`` names served (default: local ones);
+    every tab trains with ``engine`` (``"numpy"``, or ``"jax"``: compiled)."""
+    hub = Hub(fps, engine=engine)
     app = Starlette(
         routes=[
             Route("/", _index),

@@ -1,0 +1,107 @@
+"""A session's slices under the compiled JAX engine: a few block lengths, compiled off the path.
+
+A slice of the playground's training is one short ``MLP.fit`` call per block. Under
+``engine="jax"`` a call of ``n`` epochs runs one compiled program of exactly ``n`` epochs, and
+a new ``n`` means a new compile (0.5-1 s for the largest network on the project's loaded
+2-core machine). So a session asks only for the lengths in ``LENGTHS`` (powers of 4): the
+longest whose measured (or estimated) time fits what is left of the slice, again until the
+slice is spent. One program per length and network shape serves every slice of every tab.
+
+A length not compiled yet is compiled by ``WARMER`` in its own thread (a throwaway ``fit`` of
+a copy of the network, on the same shapes), while the session trains with NumPy, the same
+math to rounding. Neither a page nor another tab waits for a compile; the other tabs share
+the interpreter with it for that time (measured in ``benchmarks/playground.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+from mlplab.errors import ConfigError, MlplabError
+
+__all__ = ["LENGTHS", "WARMER", "Costs", "Warmer"]
+
+LENGTHS = (1, 4, 16, 64, 256, 1024)  # epochs per compiled call
+MAX_WAITING = 2  # compiles queued at once; a session asks again on its next slice
+
+log = logging.getLogger(__name__)
+
+
+class Warmer:
+    """Compiles programs in one background thread; says which are ready (or refused)."""
+
+    def __init__(self) -> None:
+        self._ready: set[Hashable] = set()
+        self._refused: set[Hashable] = set()
+        self._waiting: dict[Hashable, Future] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def ready(self, key: Hashable) -> bool:
+        return key in self._ready
+
+    def wanted(self, key: Hashable) -> bool:
+        """Neither compiled, nor waiting, nor refused, and room in the queue."""
+        known = key in self._ready or key in self._refused or key in self._waiting
+        return not known and len(self._waiting) < MAX_WAITING
+
+    def request(self, key: Hashable, warm: Callable[[], object]) -> None:
+        """Run ``warm`` (which compiles ``key``'s program) in the background, once."""
+        with self._lock:
+            if not self.wanted(key):
+                return
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="mlplab-compile")
+            self._waiting[key] = self._pool.submit(self._run, key, warm)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until every requested compile has finished (tests and benchmarks)."""
+        with self._lock:
+            futures = list(self._waiting.values())
+        wait(futures, timeout=timeout)
+
+    def _run(self, key: Hashable, warm: Callable[[], object]) -> None:
+        outcome = self._ready
+        try:
+            warm()
+        except ConfigError as e:  # the engine refuses this set-up: NumPy trains it
+            log.warning("the compiled engine cannot train this network: %s", e)
+            outcome = self._refused
+        except MlplabError:  # e.g. the throwaway copy diverged: compiled all the same
+            pass
+        except Exception:  # a bug: never retried, NumPy trains on
+            log.exception("compiling a block for the playground failed")
+            outcome = self._refused
+        with self._lock:
+            outcome.add(key)
+            del self._waiting[key]
+
+
+WARMER = Warmer()
+
+
+class Costs:
+    """What one network's compiled calls took, by length; estimates for the others."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, float] = {}
+
+    def record(self, length: int, seconds: float) -> None:
+        old = self.seconds.get(length)
+        self.seconds[length] = seconds if old is None else 0.7 * old + 0.3 * seconds
+
+    def estimate(self, length: int, numpy_epoch: float) -> float:
+        """Seconds for ``length`` epochs: measured, else at the best per-epoch rate measured
+        (an overestimate for longer calls), else at NumPy's rate (slower than compiled)."""
+        if length in self.seconds:
+            return self.seconds[length]
+        rates = [s / n for n, s in self.seconds.items()]
+        return length * (min(rates) if rates else numpy_epoch)
+
+    def choose(self, epochs: int, seconds: float, numpy_epoch: float) -> int:
+        """The longest of ``LENGTHS`` up to ``epochs`` that fits ``seconds``; 0 if none does."""
+        fits = [n for n in LENGTHS if n <= epochs and self.estimate(n, numpy_epoch) <= seconds]
+        return fits[-1] if fits else 0
