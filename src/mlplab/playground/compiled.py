@@ -43,6 +43,11 @@ class Warmer:
     def ready(self, key: Hashable) -> bool:
         return key in self._ready
 
+    @property
+    def busy(self) -> bool:
+        """Compiling now (calls meanwhile share the interpreter with it, and run slower)."""
+        return bool(self._waiting)
+
     def wanted(self, key: Hashable) -> bool:
         """Neither compiled, nor waiting, nor refused, and room in the queue."""
         known = key in self._ready or key in self._refused or key in self._waiting
@@ -90,8 +95,10 @@ class Costs:
         self.seconds: dict[int, float] = {}
 
     def record(self, length: int, seconds: float) -> None:
+        """A call's time: taken when lower, else let in by at most a quarter (a slow outlier,
+        such as a call beside another process's burst, must not keep a length unused)."""
         old = self.seconds.get(length)
-        self.seconds[length] = seconds if old is None else 0.7 * old + 0.3 * seconds
+        self.seconds[length] = seconds if old is None else min(seconds, 1.25 * old)
 
     def estimate(self, length: int, numpy_epoch: float) -> float:
         """Seconds for ``length`` epochs: measured, else at the best per-epoch rate measured

@@ -298,24 +298,29 @@ class Session:
             length = self._costs.choose(limit - done, left, self._epoch_seconds)
             if not length and done:
                 break
-            ready = self._ready_length(key, max(length, 1))
+            ready = self._ready_length(key, max(length, 1), limit - done)
             if ready is None:
                 self._fit(limit - done, _Deadline(deadline, self))  # NumPy meanwhile
                 break
-            start = time.perf_counter()
+            start, contended = time.perf_counter(), WARMER.busy
             self._fit_jax(ready)
-            self._costs.record(ready, time.perf_counter() - start)
+            if not contended:  # a call beside a compile says little about the next ones
+                self._costs.record(ready, time.perf_counter() - start)
             compiled += ready
         self.trained_by = "jax" if 2 * compiled >= self.epoch - before else "numpy"
 
-    def _ready_length(self, key: tuple, length: int) -> int | None:
+    def _ready_length(self, key: tuple, length: int, epochs: int) -> int | None:
         """``length`` if its program is compiled, else the longest shorter one that is and beats
-        NumPy (asking for ``length`` in the background); ``None``: train with NumPy."""
+        NumPy (asking for ``length`` in the background); before any is measured, the shortest
+        compiled one up to ``epochs``, to measure it. ``None``: train with NumPy."""
         if WARMER.wanted((key, length)):
             WARMER.request((key, length), self._warm_job(length))
-        for n in reversed(LENGTHS):
+        ready = [n for n in LENGTHS if n <= epochs and WARMER.ready((key, n))]
+        if ready and not self._costs.seconds:
+            return ready[0]
+        for n in reversed(ready):
             faster = n == length or self._costs.estimate(n, 0.0) < n * self._epoch_seconds
-            if n <= length and faster and WARMER.ready((key, n)):
+            if n <= length and faster:
                 return n
         return None
 
