@@ -84,24 +84,34 @@ def test_a_session_trains_the_same_weights_under_either_engine(name: str) -> Non
 def test_until_its_program_is_compiled_a_session_trains_with_numpy_and_says_so(
     monkeypatch,
 ) -> None:
-    gate = threading.Event()
+    gate, niceness = threading.Event(), []
     warmer = Warmer()
     monkeypatch.setattr(session_module, "WARMER", warmer)
     real_request = warmer.request
-    monkeypatch.setattr(warmer, "request", lambda key, warm: real_request(
-        key, lambda: (gate.wait(30), warm())))  # fmt: skip
+
+    def held(warm):  # compiles once the gate opens; notes the compiling thread's niceness
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        gate.wait(30)
+        warm()
+
+    monkeypatch.setattr(warmer, "request", lambda key, warm: real_request(key, lambda: held(warm)))
     session = Session(Settings(hidden=(3, 3), seed=9), engine="jax")
     session.playing = True
     assert session.frame()["engine"] == "jax" and session.frame()["trained_by"] is None
     done = session.train_for(0.05)
     frame = session.frame()
     assert done > 0 and frame["epoch"] == done
-    assert frame["trained_by"] == "numpy" and frame["engine"] == "jax"
+    assert frame["trained_by"] == "numpy" and frame["engine"] == "jax" and frame["compiling"]
     assert not any(warmer.ready(key) for key in warmer._waiting)  # asked for, not compiled
     gate.set()
     warmer.wait(60)
     session.train_for(0.05)
-    assert session.frame()["trained_by"] == "jax" and session.compile_seconds == 0.0
+    frame = session.frame()
+    assert frame["trained_by"] == "jax"
+    assert frame["compiling"] == warmer.busy  # (it may have asked for a longer length now)
+    assert session.compile_seconds == 0.0
+    if sys.platform == "linux":  # the compiling thread yields the CPU to the tabs training
+        assert niceness and min(niceness) >= min(compiled.NICE, 19)
 
 
 def test_slices_take_the_longest_length_that_fits() -> None:
@@ -113,6 +123,10 @@ def test_slices_take_the_longest_length_that_fits() -> None:
     costs.record(16, 0.004)  # measured: 0.25 ms an epoch
     assert costs.estimate(64, numpy_epoch) == pytest.approx(0.016)
     assert costs.choose(10_000, 0.02, numpy_epoch) == 64
+    costs.record(1, 0.002)
+    costs.record(4, 0.003)  # a call's fixed cost: 4 epochs cost little more than 1
+    assert costs.choose(10_000, 0.0015, numpy_epoch) == 0  # nothing fits 1.5 ms
+    assert costs.choose(10_000, 0.0015, numpy_epoch, first=True) == 4  # within half a call
     assert set(LENGTHS) == {4**i for i in range(len(LENGTHS))}
 
 

@@ -6,6 +6,8 @@ The training and the frame's making run in one worker thread that serves the
 tabs in turn, so the event loop is free to serve pages and other tabs' frames;
 the slice is a fair share of the frame interval among the busy tabs, so a tab
 that floods Step presses gets no more than any other. A session is dropped when its tab goes away.
+Every session trains with the app's engine: ``numpy``, or ``jax`` (compiled, its programs
+compiled in a thread of their own, ``mlplab.playground.compiled``).
 
 Only the page's own origin may drive a session: a WebSocket whose ``Origin``
 is another site is refused, and ``Host`` must be one this server answers to

@@ -295,7 +295,7 @@ class Session:
         before, compiled = self.epoch, 0
         while (done := self.epoch - before) < limit:
             left = deadline - time.perf_counter()
-            length = self._costs.choose(limit - done, left, self._epoch_seconds)
+            length = self._costs.choose(limit - done, left, self._epoch_seconds, first=not done)
             if not length and done:
                 break
             ready = self._ready_length(key, max(length, 1), limit - done)
@@ -425,6 +425,7 @@ class Session:
             "playing": self.playing,
             "engine": self.engine,
             "trained_by": self.trained_by,
+            "compiling": self.engine == "jax" and WARMER.busy,  # for any tab, in the background
             "grid": GRID,
             "output": encode_grid(y.T, lo, hi),
             "output_range": [lo, hi],
