@@ -120,9 +120,16 @@ def test_slices_take_the_longest_length_that_fits() -> None:
     assert costs.choose(10_000, 0.02, numpy_epoch) == 16
     assert costs.choose(10, 0.02, numpy_epoch) == 4  # no more epochs than asked for
     assert costs.choose(10_000, 0.0005, numpy_epoch) == 0  # nothing fits
-    costs.record(16, 0.004)  # measured: 0.25 ms an epoch
-    assert costs.estimate(64, numpy_epoch) == pytest.approx(0.016)
+    costs.record(16, 0.004)  # measured
+    assert costs.estimate(64, numpy_epoch) == pytest.approx(0.008)  # one step up: twice
+    assert costs.estimate(256, numpy_epoch) == pytest.approx(0.032)  # then in proportion
+    assert costs.estimate(4, numpy_epoch) == pytest.approx(0.001)
     assert costs.choose(10_000, 0.02, numpy_epoch) == 64
+    costs.record(64, 0.03)  # a slow outlier raises an estimate by a quarter at most
+    costs.record(64, 0.5)
+    assert costs.seconds[64] == pytest.approx(0.0375)
+    costs.record(64, 0.01)  # and a lower time is taken as it is
+    assert costs.seconds[64] == 0.01
     costs.record(1, 0.002)
     costs.record(4, 0.003)  # a call's fixed cost: 4 epochs cost little more than 1
     assert costs.choose(10_000, 0.0015, numpy_epoch) == 0  # nothing fits 1.5 ms

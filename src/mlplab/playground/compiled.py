@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from mlplab.errors import ConfigError, MlplabError
 
-__all__ = ["LENGTHS", "WARMER", "Costs", "Warmer"]
+__all__ = ["LENGTHS", "WARMER", "Costs", "Warmer", "costs_for"]
 
 LENGTHS = (1, 4, 16, 64, 256, 1024)  # epochs per compiled call
 MAX_WAITING = 2  # compiles queued at once; a session asks again on its next slice
@@ -97,10 +97,19 @@ def _lower_priority() -> None:
 
 
 WARMER = Warmer()
+_COSTS: dict[Hashable, Costs] = {}
+
+
+def costs_for(key: Hashable) -> Costs:
+    """The costs measured for the program ``key`` (its shapes, functions and penalty)."""
+    return _COSTS.setdefault(key, Costs())
 
 
 class Costs:
-    """What one network's compiled calls took, by length; estimates for the others."""
+    """What one program's compiled calls took, by length; estimates for the others.
+
+    Shared by the sessions training the same program (``costs_for``): a new tab starts
+    from what the others measured."""
 
     def __init__(self) -> None:
         self.seconds: dict[int, float] = {}
@@ -112,12 +121,20 @@ class Costs:
         self.seconds[length] = seconds if old is None else min(seconds, 1.25 * old)
 
     def estimate(self, length: int, numpy_epoch: float) -> float:
-        """Seconds for ``length`` epochs: measured, else at the best per-epoch rate measured
-        (an overestimate for longer calls), else at NumPy's rate (slower than compiled)."""
+        """Seconds for ``length`` epochs: measured; else from the longest shorter length
+        measured, ``n``: twice its time for ``4 n`` epochs (a call's fixed cost and its epochs
+        in between), in proportion beyond; else in proportion to the shortest longer length
+        measured; else at NumPy's rate (slower than compiled)."""
         if length in self.seconds:
             return self.seconds[length]
-        rates = [s / n for n, s in self.seconds.items()]
-        return length * (min(rates) if rates else numpy_epoch)
+        if not self.seconds:
+            return length * numpy_epoch
+        shorter = [n for n in self.seconds if n < length]
+        if shorter:
+            n = max(shorter)
+            return 2 * self.seconds[n] * max(1.0, length / (4 * n))
+        m = min(self.seconds)
+        return self.seconds[m] * length / m
 
     def choose(self, epochs: int, seconds: float, numpy_epoch: float, first: bool = False) -> int:
         """The longest of ``LENGTHS`` up to ``epochs`` that fits ``seconds``; 0 if none does.

@@ -27,7 +27,7 @@ import numpy as np
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.nn.network import MLP
-from mlplab.playground.compiled import LENGTHS, WARMER, Costs
+from mlplab.playground.compiled import LENGTHS, WARMER, Costs, costs_for
 from mlplab.playground.features import FEATURES, feature_matrix
 from mlplab.playground.regression import REGRESSION_SETS
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
@@ -291,7 +291,7 @@ class Session:
         for the rest of the slice while the length it wants compiles in the background."""
         key = self._program_key()
         if key != self._costs_key:
-            self._costs, self._costs_key = Costs(), key
+            self._costs, self._costs_key = costs_for(key), key
         before, compiled = self.epoch, 0
         while (done := self.epoch - before) < limit:
             left = deadline - time.perf_counter()
