@@ -7,18 +7,29 @@ way tabs do, and plays the largest allowed network (6 hidden layers of 8) on
 - ten tabs at once: the same per tab (the slowest tab is what counts);
 - page loads: the time of ``GET /`` while one tab trains (median of several);
 - a flood: one tab sends 5000 ``step`` messages while another plays; the player's
-  frames per second.
+  frames per second;
+- an architecture change: while one tab plays, another switches to a network of new shapes
+  (6 layers of 7) and plays it: the player's frames per second and longest gap between two
+  frames, and the seconds until the new network trains with the server's engine (under
+  ``--engine jax``, its programs compile in the background meanwhile; NumPy trains it).
+
+Each server is warmed first: one tab plays until its frames say the server's engine trains
+and nothing more is compiling (the seconds until each, from a cold start, are reported), so
+the measurements above are of the steady state. Compiled programs are not kept on disk
+(``MLPLAB_JAX_CACHE=off``): every server compiles from scratch.
 
 Targets (issues 5 and 14): one tab >= 20 frames/s while training >= 200 epochs/s;
 ten tabs >= 10 frames/s each; a page load under 100 ms while a tab trains; a
 flooded server still >= 15 frames/s to the other tab.
 
-``--against SRC`` runs the same measurements on a second server whose ``mlplab``
-comes from another source tree (e.g. ``/work/main/src``), interleaved with this
-one, and prints the ratios. Each measurement is the median of ``--repeats`` runs.
+``--engines numpy,jax`` runs one server per engine (``mlplab playground --engine E``) from
+this tree, interleaved, and prints each and the ratio of the second to the first.
+``--against SRC`` instead runs a second server whose ``mlplab`` comes from another source tree
+(e.g. ``/work/main/src``), interleaved with this one, and prints the ratios. Each measurement
+is the median of ``--repeats`` runs.
 
 Usage: OPENBLAS_NUM_THREADS=1 python benchmarks/playground.py [--seconds 5] [--tabs 10]
-       [--repeats 3] [--against /work/main/src]
+       [--repeats 3] [--engines numpy,jax | --against /work/main/src [--engine E]]
 """
 
 from __future__ import annotations
@@ -38,24 +49,30 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 SETTINGS = {"hidden": [8] * 6, "points": 500, "train_ratio": 0.5, "batch_size": 10}
+CHANGED = {**SETTINGS, "hidden": [7] * 6}  # new shapes: new programs to compile
 HERE = str(Path(__file__).resolve().parents[1] / "src")
 
 
-async def configured(port: int) -> object:
+async def configured(port: int, settings: dict = SETTINGS) -> object:
     ws = await connect(f"ws://127.0.0.1:{port}/ws", max_size=1 << 22)
-    settings = None
-    while settings is None:
-        message = json.loads(await ws.recv())
-        if message["type"] == "state":
-            settings = message["settings"]
-    await ws.send(json.dumps({"type": "config", "settings": {**settings, **SETTINGS}}))
-    while json.loads(await ws.recv())["type"] != "frame":
-        pass
+    await configure(ws, settings)
     return ws
 
 
-async def frames_for(ws, seconds: float) -> tuple[float, float]:
-    """(frames/s, epochs/s) of playing frames received over ``seconds``."""
+async def configure(ws, settings: dict, state: dict | None = None) -> None:
+    """Apply ``settings`` over the tab's own (read from its next ``state`` message)."""
+    while state is None:
+        message = json.loads(await ws.recv())
+        if message["type"] == "state":
+            state = message["settings"]
+    await ws.send(json.dumps({"type": "config", "settings": {**state, **settings}}))
+    while json.loads(await ws.recv())["type"] != "frame":
+        pass
+
+
+async def frames_for(ws, seconds: float, gaps: list | None = None) -> tuple[float, float]:
+    """(frames/s, epochs/s) of playing frames received over ``seconds``; the seconds between
+    frames appended to ``gaps``."""
     frames, first, t0, last = 0, None, None, None
     while True:
         message = json.loads(await ws.recv())
@@ -66,11 +83,55 @@ async def frames_for(ws, seconds: float) -> tuple[float, float]:
             t0, first = now, message["epoch"]
         else:
             frames += 1
-            last = (now, message["epoch"])
+            if gaps is not None:
+                gaps.append(now - last[0])
+        last = (now, message["epoch"])
         if now - t0 >= seconds:
             break
     elapsed = last[0] - t0
     return frames / elapsed, (last[1] - first) / elapsed
+
+
+async def until_own_engine(ws, limit: float = 60.0, settled: bool = False) -> float:
+    """Seconds from now until a playing frame says the server's own engine trained it (and,
+    if ``settled``, that the server compiles nothing more)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        message = json.loads(await ws.recv())
+        own = message.get("trained_by", "") == message.get("engine", "")  # older trees: ""
+        done = not (settled and message.get("compiling"))
+        if message["type"] == "frame" and message.get("playing") and own and done:
+            return time.perf_counter() - t0
+    return float("nan")
+
+
+async def warm_up(port: int) -> tuple[float, float]:
+    """Play one tab until the server's engine trains it, and until it compiles nothing more,
+    then 1 s more; the seconds until each."""
+    ws = await configured(port)
+    await ws.send(json.dumps({"type": "play"}))
+    first = await until_own_engine(ws)
+    settled = first + await until_own_engine(ws, settled=True)
+    await frames_for(ws, 1.0)
+    await ws.close()
+    return first, settled
+
+
+async def architecture_change(port: int, seconds: float = 3.0) -> tuple[float, float, float]:
+    """While one tab plays, another switches to new shapes and plays: the player's frames/s
+    and longest gap (s), and the seconds until the changed tab trains with the server's engine."""
+    player, changer = await configured(port), await configured(port)
+    await player.send(json.dumps({"type": "play"}))
+    await frames_for(player, 0.5)
+    gaps: list[float] = []
+    measuring = asyncio.create_task(frames_for(player, seconds, gaps))
+    await configure(changer, CHANGED, state={})
+    await changer.send(json.dumps({"type": "play"}))
+    ready = await until_own_engine(changer, limit=seconds * 3)
+    fps, _ = await measuring
+    await player.close()
+    await changer.close()
+    return fps, max(gaps), ready
 
 
 async def tab(port: int, seconds: float, start: asyncio.Event) -> tuple[float, float]:
@@ -137,12 +198,13 @@ async def flood(port: int, seconds: float = 3.0) -> float:
 
 
 class Server:
-    """``mlplab playground`` on a free port, with ``mlplab`` from ``src``."""
+    """``mlplab playground`` on a free port, with ``mlplab`` from ``src``, ``--engine engine``."""
 
-    def __init__(self, src: str) -> None:
-        env = {**os.environ, "PYTHONPATH": src}
+    def __init__(self, src: str, engine: str | None = None) -> None:
+        env = {**os.environ, "PYTHONPATH": src, "MLPLAB_JAX_CACHE": "off"}
+        chosen = [] if engine is None else ["--engine", engine]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mlplab", "playground", "--port", "0"],
+            [sys.executable, "-m", "mlplab", "playground", "--port", "0", *chosen],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -157,9 +219,13 @@ class Server:
 
 
 def measure(port: int, args: argparse.Namespace) -> dict[str, float]:
+    cold, settled = asyncio.run(warm_up(port))
     ((fps, eps),) = asyncio.run(tabs(port, 1, args.seconds))
     many = asyncio.run(tabs(port, args.tabs, args.seconds))
+    change_fps, change_gap, change_ready = asyncio.run(architecture_change(port))
     return {
+        "first tab on its engine after, s": cold,
+        "and compiled all it asked for after, s": settled,
         "1 tab frames/s": fps,
         "1 tab epochs/s": eps,
         f"{args.tabs} tabs slowest frames/s": min(f for f, _ in many),
@@ -167,6 +233,9 @@ def measure(port: int, args: argparse.Namespace) -> dict[str, float]:
         f"{args.tabs} tabs epochs/s per tab": statistics.mean(e for _, e in many),
         "page load while training, ms": 1000 * asyncio.run(page_loads(port)),
         "frames/s beside a 5000-step flood": asyncio.run(flood(port)),
+        "frames/s beside a new network": change_fps,
+        "longest frame gap then, ms": 1000 * change_gap,
+        "new network on its engine after, s": change_ready,
     }
 
 
@@ -176,26 +245,34 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--against", help="a second mlplab source tree to compare with")
+    parser.add_argument("--engine", help="the servers' --engine (default: theirs)")
+    parser.add_argument("--engines", help="two engines to compare from this tree: numpy,jax")
     args = parser.parse_args()
-    trees = {"this": HERE, **({"against": args.against} if args.against else {})}
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    if args.engines:
+        peers = {name: (HERE, name) for name in args.engines.split(",")}
+    else:
+        peers = {"this": (HERE, args.engine)}
+        if args.against:
+            peers["against"] = (args.against, args.engine)
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in peers}
     for _ in range(args.repeats):
-        for name, src in trees.items():  # interleaved: each repeat measures every tree
-            server = Server(src)
+        for name, (src, engine) in peers.items():  # interleaved: each repeat measures each
+            server = Server(src, engine)
             try:
                 runs[name].append(measure(server.port, args))
             finally:
                 server.close()
     print("network 2-8-8-8-8-8-8-1, 500 points (250 train), batch 10; "
           f"median of {args.repeats}")  # fmt: skip
-    header = f"{'':38s}{'this':>10s}" + (f"{'against':>10s}{'ratio':>8s}" if args.against else "")
-    print(header)
-    for key in runs["this"][0]:
-        mine = statistics.median(r[key] for r in runs["this"])
-        line = f"{key:38s}{mine:10.1f}"
-        if args.against:
-            theirs = statistics.median(r[key] for r in runs["against"])
-            line += f"{theirs:10.1f}{mine / theirs:8.2f}"
+    names = list(peers)
+    ratio = names[::-1] if args.engines else names  # jax/numpy, this/against
+    header = f"{ratio[0]}/{ratio[1]}" if len(names) > 1 else ""
+    print(f"{'':38s}" + "".join(f"{n:>10s}" for n in names) + f"{header:>14s}")
+    for key in runs[names[0]][0]:
+        values = {n: statistics.median(r[key] for r in runs[n]) for n in names}
+        line = f"{key:38s}" + "".join(f"{v:10.1f}" for v in values.values())
+        if len(names) > 1:
+            line += f"{values[ratio[0]] / values[ratio[1]]:14.2f}"
         print(line)
     return 0
 

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,18 @@ def test_play_learns_the_circle_then_the_diagram_and_data_follow_the_controls(pa
     expect(page.get_by_test_id("epoch")).to_have_text("0")
     page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
     assert (tmp_path / "playground.png").stat().st_size > 10_000
+
+
+def test_the_page_says_which_engine_trains(page):
+    from playwright.sync_api import expect
+
+    # the server runs with --engine auto: JAX, compiled, when it is installed
+    name = "mlplab's compiled JAX engine" if find_spec("jax") else "mlplab's NumPy engine"
+    expect(page.get_by_test_id("engine")).to_have_text(f"Trains with {name}")
+    page.get_by_role("button", name="Play").click()
+    expect(page.get_by_test_id("engine")).to_have_text(f"Trained by {name}", timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
 
 
 def test_a_link_shows_its_weight_and_takes_a_typed_one(page):

@@ -31,6 +31,7 @@ __all__ = [
     "max_memory_option",
     "network_options",
     "optimizer_options",
+    "playground_engine_option",
     "plot_option",
     "quiet_option",
     "run_options",
@@ -87,6 +88,16 @@ device_option = click.option(
     default=None,
     help="Where --engine jax runs: cpu or gpu (needs pip install 'jax[cuda12]'). "
     "Default: JAX's choice, a GPU when it finds one.",
+)
+
+
+playground_engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINE_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Where every tab trains: numpy; jax, compiled (pip install 'mlplab[jax]'); auto: jax "
+    "when installed.",
 )
 
 

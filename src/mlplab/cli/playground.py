@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import socket
 import webbrowser
 
 import click
 
+from mlplab.cli.options import playground_engine_option
+from mlplab.engines import get_engine
 from mlplab.errors import ConfigError
 
 __all__ = ["playground"]
@@ -28,13 +31,17 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
     help="A host name browsers may reach this server by (repeatable); needed past loopback.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
-def playground(host: str, port: int, allow_hosts: tuple[str, ...], open_browser: bool) -> None:
+@playground_engine_option
+def playground(
+    host: str, port: int, allow_hosts: tuple[str, ...], open_browser: bool, engine: str
+) -> None:
     """Watch a network learn in the browser: every tab trains its own mlplab network.
 
     Binds to 127.0.0.1 unless told otherwise; only pages served by this server
     may drive it. Bound beyond loopback (``--host 0.0.0.0``), it answers only to
     the local names and those given with ``--allow-host`` (a page reached by any
     other name, as in a DNS-rebinding attack, is refused). Stop with Ctrl-C.
+    Every tab trains with ``--engine`` (auto: the compiled JAX engine when installed).
     """
     try:
         import uvicorn
@@ -44,18 +51,34 @@ def playground(host: str, port: int, allow_hosts: tuple[str, ...], open_browser:
         raise ConfigError(
             f"the playground needs the web extra ({e.name} is missing): pip install 'mlplab[web]'"
         ) from None
+    engine = _engine(engine)
     named = [h.strip("[]") for h in allow_hosts]
     hosts = [*LOCAL_HOSTS, *named, *([] if host in WILDCARDS else [host])]
     shown = named[0] if named else ("127.0.0.1" if host in WILDCARDS else host)
     _quiet_refusals()
     sock = _bind(host, port)
     config = uvicorn.Config(
-        create_app(allowed_hosts=hosts),
+        create_app(allowed_hosts=hosts, engine=engine),
         log_level="warning",
         ws_max_size=1 << 20,
         lifespan="off",
     )
     _serve(uvicorn.Server(config), sock, f"[{shown}]" if ":" in shown else shown, open_browser)
+
+
+def _engine(choice: str) -> str:
+    """``numpy`` or ``jax`` (imported now, not by the first tab): ``auto`` takes JAX when it is
+    installed. ``jax`` without JAX is the engines' one-line error."""
+    if choice == "auto":
+        if importlib.util.find_spec("jax") is None:
+            return "numpy"
+        try:
+            get_engine("jax")
+        except ConfigError:
+            return "numpy"
+        return "jax"
+    get_engine(choice)
+    return choice
 
 
 def _bind(host: str, port: int) -> socket.socket:

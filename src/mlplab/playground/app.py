@@ -6,6 +6,8 @@ The training and the frame's making run in one worker thread that serves the
 tabs in turn, so the event loop is free to serve pages and other tabs' frames;
 the slice is a fair share of the frame interval among the busy tabs, so a tab
 that floods Step presses gets no more than any other. A session is dropped when its tab goes away.
+Every session trains with the app's engine: ``numpy``, or ``jax`` (compiled, its programs
+compiled in a thread of their own, ``mlplab.playground.compiled``).
 
 Only the page's own origin may drive a session: a WebSocket whose ``Origin``
 is another site is refused, and ``Host`` must be one this server answers to
@@ -105,8 +107,11 @@ class HostCheck:
 class Hub:
     """The live sessions of one server, and the pacing they share."""
 
-    def __init__(self, fps: float = FPS, max_sessions: int = MAX_SESSIONS) -> None:
+    def __init__(
+        self, fps: float = FPS, max_sessions: int = MAX_SESSIONS, engine: str = "numpy"
+    ) -> None:
         self.fps = fps
+        self.engine = engine  # every session trains with it ("numpy" or "jax")
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
         # one thread trains every tab in turn: the event loop stays free, and the tabs'
@@ -135,7 +140,7 @@ class Hub:
             await _deny(websocket, 503, f"too many sessions (the limit is {self.max_sessions})")
             return
         await websocket.accept()
-        session = Session()
+        session = Session(engine=self.engine)
         self.sessions.add(session)
         inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(INBOX)
         reader = asyncio.create_task(_read(websocket, inbox))
@@ -274,9 +279,12 @@ async def _index(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html")
 
 
-def create_app(*, allowed_hosts: list[str] | None = None, fps: float = FPS) -> Starlette:
-    """The ASGI app. ``allowed_hosts`` are the ``Host`` names served (default: local ones)."""
-    hub = Hub(fps)
+def create_app(
+    *, allowed_hosts: list[str] | None = None, fps: float = FPS, engine: str = "numpy"
+) -> Starlette:
+    """The ASGI app. ``allowed_hosts`` are the ``Host`` names served (default: local ones);
+    every tab trains with ``engine`` (``"numpy"``, or ``"jax"``: compiled)."""
+    hub = Hub(fps, engine=engine)
     app = Starlette(
         routes=[
             Route("/", _index),

@@ -10,6 +10,9 @@ generator, L1 or L2 as ``mlplab.train.regularization`` objects on the weights
 only; the losses shown are the data loss without that term), as many calls as
 fit in the time a frame allows. The network's parameters are views into one flat
 buffer, so a snapshot, a rewind or a divergence check is one array operation.
+
+``engine="jax"`` trains the same epochs compiled (``mlplab.playground.compiled``): calls of a
+few fixed lengths, each compiled once in a background thread while NumPy trains meanwhile.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.nn.network import MLP
+from mlplab.playground.compiled import LENGTHS, WARMER, Costs, costs_for
 from mlplab.playground.features import FEATURES, feature_matrix
 from mlplab.playground.regression import REGRESSION_SETS
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
@@ -44,6 +48,7 @@ Z = 12.0  # output units' inputs are sent clipped to [-Z, Z] (sigmoid 6e-6 to 1 
 MAX_PENDING = 10_000  # Step presses waiting to be trained
 MAX_EPOCHS_PER_FIT = 10_000  # epochs in one call of fit (a slice stops it sooner)
 REGULARIZERS = {"L1": L1, "L2": L2}
+SESSION_ENGINES = ("numpy", "jax")
 
 
 def encode_grid(values: Array, lo: float, hi: float) -> str:
@@ -62,7 +67,15 @@ def decode_grid(text: str, lo: float, hi: float) -> Array:
 class Session:
     """The state behind one browser tab. Every method is quick except ``train_for``."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, engine: str = "numpy") -> None:
+        if engine not in SESSION_ENGINES:
+            raise ConfigError(
+                f"unknown engine {engine!r}; expected one of: {', '.join(SESSION_ENGINES)}"
+            )
+        self.engine = engine
+        self.trained_by: str | None = None  # the engine that trained most of the last slice
+        self.compile_seconds = 0.0  # compiling inside slices (0 when all was compiled ahead)
+        self._costs, self._costs_key = Costs(), None
         self.settings = settings or Settings()
         self.playing = False
         self.pending = 0  # epochs asked for by Step and not yet trained
@@ -231,14 +244,18 @@ class Session:
         if max_epochs is None and not self.playing and self.pending:
             max_epochs = self.pending
         seconds += self._credit
-        if seconds < 0.5 * self._epoch_seconds:
+        if seconds < 0.5 * self._cheapest_call():
             self._credit = seconds
             return 0
         self._credit = 0.0
         snapshot, before = self._p.copy(), self.epoch
         limit = MAX_EPOCHS_PER_FIT if max_epochs is None else min(max_epochs, MAX_EPOCHS_PER_FIT)
         try:
-            self._fit(limit, _Deadline(time.perf_counter() + seconds, self))
+            if self.engine == "jax":
+                self._train_compiled(limit, time.perf_counter() + seconds)
+            else:
+                self._fit(limit, _Deadline(time.perf_counter() + seconds, self))
+                self.trained_by = "numpy"
         except TrainingDivergedError:
             self._diverged(snapshot, before)
         if not np.isfinite(self._p).all():
@@ -251,22 +268,91 @@ class Session:
     def _fit(self, epochs: int, stopper: _Deadline) -> None:
         """Up to ``epochs`` of mini-batch SGD through ``MLP.fit``, L1/L2 on the weights only;
         ``stopper`` ends it at its deadline and counts the epochs."""
+        optimizer = FlatSGD(self.settings.lr, self._p, self._g)
+        try:
+            self.net.fit(**self._fit_data(), epochs=epochs, optimizer=optimizer,
+                         seed=self._rng,  # one generator: each epoch's order follows the last
+                         callbacks=[stopper])  # fmt: skip
+        finally:
+            self.epoch += stopper.epochs
+
+    def _fit_data(self) -> dict[str, Any]:
+        """``fit``'s data, batch size and penalty: L1/L2 on the weights only."""
         s = self.settings
         penalty = REGULARIZERS.get(s.regularization)
         decay = penalty(s.reg_rate) if penalty is not None and s.reg_rate > 0 else 0.0
-        try:
-            self.net.fit(
-                self.inputs["train"],
-                self.targets["train"],
-                epochs=epochs,
-                optimizer=FlatSGD(s.lr, self._p, self._g),
-                batch_size=s.batch_size,
-                weight_decay=decay,
-                seed=self._rng,  # one generator: each epoch's batch order follows the last
-                callbacks=[stopper],
-            )
-        finally:
-            self.epoch += stopper.epochs
+        X, T = self.inputs["train"], self.targets["train"]
+        return {"X": X, "T": T, "batch_size": s.batch_size, "weight_decay": decay}
+
+    # --- training compiled ----------------------------------------------------------
+
+    def _train_compiled(self, limit: int, deadline: float) -> None:
+        """Up to ``limit`` epochs by ``deadline`` in compiled calls of ``LENGTHS`` epochs; NumPy
+        for the rest of the slice while the length it wants compiles in the background."""
+        key = self._program_key()
+        if key != self._costs_key:
+            self._costs, self._costs_key = costs_for(key), key
+        before, compiled = self.epoch, 0
+        while (done := self.epoch - before) < limit:
+            left = deadline - time.perf_counter()
+            length = self._costs.choose(limit - done, left, self._epoch_seconds, first=not done)
+            if not length and done:
+                break
+            ready = self._ready_length(key, max(length, 1), limit - done)
+            if ready is None:
+                self._fit(limit - done, _Deadline(deadline, self))  # NumPy meanwhile
+                break
+            start, contended = time.perf_counter(), WARMER.busy
+            self._fit_jax(ready)
+            if not contended:  # a call beside a compile says little about the next ones
+                self._costs.record(ready, time.perf_counter() - start)
+            compiled += ready
+        self.trained_by = "jax" if 2 * compiled >= self.epoch - before else "numpy"
+
+    def _ready_length(self, key: tuple, length: int, epochs: int) -> int | None:
+        """``length`` if its program is compiled, else the longest shorter one that is and beats
+        NumPy (asking for ``length`` in the background); before any is measured, the shortest
+        compiled one up to ``epochs``, to measure it. ``None``: train with NumPy."""
+        if WARMER.wanted((key, length)):
+            WARMER.request((key, length), self._warm_job(length))
+        ready = [n for n in LENGTHS if n <= epochs and WARMER.ready((key, n))]
+        if ready and not self._costs.seconds:
+            return ready[0]
+        for n in reversed(ready):
+            faster = n == length or self._costs.estimate(n, 0.0) < n * self._epoch_seconds
+            if n <= length and faster:
+                return n
+        return None
+
+    def _fit_jax(self, epochs: int) -> None:
+        """``epochs`` of the same training compiled: plain ``SGD`` (``FlatSGD`` is NumPy's)."""
+        history = self.net.fit(**self._fit_data(), epochs=epochs,
+                               optimizer=SGD(self.settings.lr), seed=self._rng,
+                               engine="jax")  # fmt: skip
+        self.compile_seconds += history.extra.get("compile_seconds", 0.0)
+        self.epoch += epochs
+
+    def _program_key(self) -> tuple:
+        """What the compiled program depends on: the shapes, the functions, the penalty."""
+        s, net = self.settings, self.net
+        fit = self._fit_data()
+        penalty = fit["weight_decay"]
+        penalty = (s.regularization, s.reg_rate) if penalty else None
+        return (net.sizes, net.activation.name, net.output_activation.name, net.loss.name,
+                len(fit["X"]), s.batch_size, penalty)  # fmt: skip
+
+    def _warm_job(self, epochs: int) -> Any:
+        """A throwaway ``fit`` of a copy of the network, on the same shapes: it compiles the
+        program of ``epochs`` epochs into the engine's cache."""
+        copy, fit, lr = MLP(**_architecture(self.net)), self._fit_data(), self.settings.lr
+        return lambda: copy.fit(**fit, epochs=epochs, optimizer=SGD(lr), seed=0, engine="jax")
+
+    def _cheapest_call(self) -> float:
+        """Seconds of the shortest training call: an epoch, or the quickest compiled call once
+        one is measured (a slice saves up for it, as NumPy's slices save up for an epoch)."""
+        if self.engine == "jax" and self._costs.seconds:
+            return min(self._costs.seconds.values())
+        return self._epoch_seconds
 
     def _diverged(self, snapshot: Array, epoch_before: int) -> None:
         diverged_at, self.epoch = self.epoch, epoch_before
@@ -338,6 +424,9 @@ class Session:
             "train_loss": train_loss,
             "test_loss": test_loss,
             "playing": self.playing,
+            "engine": self.engine,
+            "trained_by": self.trained_by,
+            "compiling": self.engine == "jax" and WARMER.busy,  # for any tab, in the background
             "grid": GRID,
             "output": encode_grid(y.T, lo, hi),
             "output_range": [lo, hi],

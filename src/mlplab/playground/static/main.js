@@ -177,10 +177,20 @@ function showPlaying(on) {
   $("play").textContent = on ? "Pause" : "Play";
 }
 
+const ENGINE_NAMES = { jax: "mlplab's compiled JAX engine", numpy: "mlplab's NumPy engine" };
+
+// Which engine trains: the server's, or NumPy for the moments a new network compiles.
+function engineText(frame) {
+  if (!frame.trained_by) return `Trains with ${ENGINE_NAMES[frame.engine]}`;
+  if (frame.trained_by !== frame.engine) return "Trained by NumPy while JAX compiles this network";
+  return `Trained by ${ENGINE_NAMES[frame.engine]}`;
+}
+
 function onFrame(frame) {
   lastFrame = frame;
   showPlaying(frame.playing);
   $("epoch").textContent = String(frame.epoch);
+  $("engine").textContent = engineText(frame);
   const show = (v) => (v === null ? "overflow" : v.toFixed(4));
   $("train-loss").textContent = show(frame.train_loss);
   $("test-loss").textContent = show(frame.test_loss);
