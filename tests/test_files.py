@@ -196,6 +196,16 @@ def test_a_sparse_gigabyte_is_refused_from_its_header_without_reading_it(tmp_pat
         assert peak < 4 << 20, f"{peak} bytes allocated to refuse {path.name}"
 
 
+def test_an_empty_tensor_of_impossible_size_is_a_model_file_error(model_file: Path) -> None:
+    header, rest = _split(model_file.read_bytes())
+    name = next(k for k in header if k != "__metadata__")
+    begin = header[name]["data_offsets"][0]
+    header[name] = {"dtype": "F64", "shape": [0, 2**62], "data_offsets": [begin, begin]}
+    model_file.write_bytes(_join_raw(json.dumps(header).encode(), rest))
+    with pytest.raises(ModelFileError, match=r"shape \[0, 4611686018427387904\], more than any"):
+        MLP.load(model_file)
+
+
 def test_unknown_tensors_are_refused_before_the_data_is_read(model_file: Path) -> None:
     header, rest = _split(model_file.read_bytes())
     end = max(e["data_offsets"][1] for k, e in header.items() if k != "__metadata__")

@@ -29,6 +29,8 @@ __all__ = ["DTYPES", "MAX_DIMS", "MAX_HEADER_BYTES", "TensorFile", "TensorSpec"]
 
 MAX_HEADER_BYTES = 1 << 20  # a header larger than 1 MiB is not one of ours
 MAX_DIMS = 32
+# sizes past this make no array, even empty ones: NumPy refuses (0, 2**62) float64s
+MAX_TENSOR_BYTES = 2**48
 DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 
 
@@ -122,6 +124,8 @@ class TensorFile:
             )
         if not _ints(offsets) or len(offsets) != 2 or not 0 <= offsets[0] <= offsets[1]:
             raise self.fail(f"tensor {name} has no valid data_offsets [begin, end]")
+        if prod(max(size, 1) for size in shape) * DTYPES[dtype].itemsize > MAX_TENSOR_BYTES:
+            raise self.fail(f"tensor {name} has shape {shape}, more than any array can hold")
         spec = TensorSpec(DTYPES[dtype], tuple(shape), offsets[0], offsets[1])
         nbytes = prod(spec.shape) * spec.dtype.itemsize
         if nbytes != spec.end - spec.begin:
