@@ -8,7 +8,7 @@ Three cases, each interleaved over ``--repeats`` rounds (median reported, as rat
 2. a stack of ``--nets`` seed networks in float64 and float32, split over two CPU devices:
    networks trained per second against the seed loop's (one network at a time), over
    ``--stack-epochs`` epochs scaled to 60000. Targets: >= 200x (float64), >= 300x (float32).
-   (2b) a stack of ``--big-nets`` (10000) in float64: the compiled engine training each
+   (2b) a stack of ``--big-nets`` (100000) in float64: the compiled engine training each
    device's share in cache-sized chunks (``CHUNK_BYTES``, the default) against one piece.
 3. digits (64-64-10, tanh, softmax + cross-entropy, Adam, mini-batches of 32, the NumPy
    engine's shuffled order): seconds per epoch of each engine. Target: jax no slower.
@@ -177,13 +177,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--nets", type=int, default=1000)
     parser.add_argument("--stack-epochs", type=int, default=4000)
-    parser.add_argument("--big-nets", type=int, default=10000)
+    parser.add_argument("--big-nets", type=int, default=100000)
+    parser.add_argument("--big-epochs", type=int, default=300)
     parser.add_argument("--digits-epochs", type=int, default=5)
     parser.add_argument("--skip-imports", action="store_true")
     args = parser.parse_args()
     one = case_one(args.repeats)
     two = case_two(args.repeats, args.nets, args.stack_epochs)
-    big = case_two_big(args.repeats, args.big_nets, args.stack_epochs // 4)
+    big = case_two_big(args.repeats, args.big_nets, args.big_epochs)
     three = case_three(args.repeats, args.digits_epochs)
     if not args.skip_imports:
         for module in ("mlplab", "mlplab.engines.jax"):
