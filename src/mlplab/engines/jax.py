@@ -40,8 +40,8 @@ MAX_ORDER_VALUES = 2**22  # shuffled batch indices per block at most (16 MiB)
 # over 2 CPU devices, 1.0 ms on one, measured on the project's loaded 2-core machine).
 MIN_SPLIT = 128
 # A device trains its share of a stack in chunks of about this much work (parameters and
-# batch values, ``_network_bytes``): 10000 seed networks (about 0.8 KiB each) in chunks of
-# 500-1000 trained 1.6-1.8x faster than in one piece on one device of the project's machine.
+# batch values, ``_network_bytes``): 100000 seed networks (about 1.3 KiB each by that count,
+# chunks of about 800) trained 1.87x faster than in one piece (benchmarks/engines.py, case 2b).
 CHUNK_BYTES = 2**20
 
 
