@@ -6,7 +6,7 @@ kept, as the NumPy engine keeps them). A stack is ``jax.vmap`` of that same step
 over the devices with ``jax.shard_map`` (each device trains its share; nothing is exchanged).
 The batch order is the NumPy engine's: its permutations come from the host, one row per epoch.
 A large stack runs on each device in cache-sized chunks (``Plan.chunks``), one after another
-(``lax.map``): 100000 seed networks trained 1.87x faster so than in one ``vmap``, whose work
+(``lax.map``): 100000 seed networks trained 1.87x faster than in one ``vmap``, whose work
 arrays leave the cache (``benchmarks/engines.py`` case 2b; 10000: 1.04-1.08x).
 """
 
