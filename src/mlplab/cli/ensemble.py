@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from mlplab.cli.options import (
+    dask_options,
     data_options,
     device_option,
     engine_option,
@@ -47,14 +48,7 @@ def _g(x: float | None) -> str:
     show_default=True,
     help="Networks to train: seeds S, S+1, ..., one stack.",
 )
-@click.option(
-    "--dask", "dask_address", default=None, metavar="tcp://HOST:PORT",
-    help="Train the stack in blocks on this Dask scheduler's workers (the same results).",
-)  # fmt: skip
-@click.option(
-    "--dask-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
-    show_default=True, help="Seconds to wait for the scheduler.",
-)  # fmt: skip
+@dask_options("Train the stack in blocks on this Dask scheduler's workers (the same results).")
 @click.option(
     "--block-nets", type=click.IntRange(min=1), default=None, metavar="N",
     help="With --dask: networks per block, about (default 1000).",

@@ -23,6 +23,7 @@ from mlplab.train.schedules import SCHEDULES
 
 __all__ = [
     "PositiveIntList",
+    "dask_options",
     "data_options",
     "device_option",
     "engine_option",
@@ -105,6 +106,19 @@ json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document on stdout."
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
+
+def dask_options(help: str) -> Callable:
+    """``--dask tcp://HOST:PORT`` (passed as ``dask_address``, saying what runs there) and
+    ``--dask-timeout``."""
+    address = click.option(
+        "--dask", "dask_address", default=None, metavar="tcp://HOST:PORT", help=help
+    )
+    timeout = click.option(
+        "--dask-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+        show_default=True, help="Seconds to wait for the scheduler.",
+    )  # fmt: skip
+    return lambda command: address(timeout(command))
 
 
 def plot_option(help: str) -> Callable:

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from mlplab.cli.options import (
+    dask_options,
     data_options,
     device_option,
     engine_option,
@@ -202,14 +203,7 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @click.option(
     "--workers", type=int, default=-1, show_default=True, help="Local worker processes (-1: all)."
 )
-@click.option(
-    "--dask", "dask_address", default=None, metavar="tcp://HOST:PORT",
-    help="Run the cells on this Dask scheduler instead.",
-)  # fmt: skip
-@click.option(
-    "--dask-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
-    show_default=True, help="Seconds to wait for the scheduler.",
-)  # fmt: skip
+@dask_options("Run the cells on this Dask scheduler instead.")
 @click.option(
     "--out", "out_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv"
 )

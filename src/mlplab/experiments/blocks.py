@@ -30,9 +30,9 @@ import numpy as np
 from mlplab.errors import ConfigError, MlplabError, TrainingDivergedError
 from mlplab.experiments.cluster import dask_results
 from mlplab.experiments.config import TrainConfig
-from mlplab.experiments.ensembles import ensemble_data, stack_bytes
+from mlplab.experiments.ensembles import ensemble_data, stack_bytes, train_configured
 from mlplab.experiments.limits import check_network
-from mlplab.experiments.stacks import StackOutcome, check_memory, memory_limit, train_stack
+from mlplab.experiments.stacks import StackOutcome, check_memory, memory_limit
 from mlplab.nn.narrow import MIN_STACK
 from mlplab.nn.network import MLP
 from mlplab.train.history import History
@@ -110,18 +110,7 @@ def train_block(
     net = MLP(sizes, **{**config.network_kwargs(), "seed": config.seed + first}, stack=nets)
     keeper = LossKeeper(every)
     try:
-        outcome = train_stack(
-            net,
-            X,
-            t,
-            epochs=config.epochs,
-            lr=config.lr,
-            callbacks=[keeper],
-            seed=config.seed,  # the whole stack's mini-batch order
-            standardize=config.standardize,
-            **config.engine_kwargs(nets),
-            **config.optimizer_kwargs(),
-        )
+        outcome = train_configured(config, net, X, t, [keeper])  # the whole's batch order
     except TrainingDivergedError as e:
         return _all_diverged(e, nets, keeper, config.epochs)
     history = outcome.history

@@ -7,6 +7,9 @@ estimated not to fit in memory is refused before anything is allocated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from mlplab.experiments.config import TrainConfig
@@ -24,7 +27,14 @@ from mlplab.progress import terminal_progress
 from mlplab.train.optimizers import OPTIMIZERS
 from mlplab.train.stack_record import kept_every
 
-__all__ = ["DEFAULT_NETS", "describe", "ensemble_data", "run_ensemble", "stack_bytes"]
+__all__ = [
+    "DEFAULT_NETS",
+    "describe",
+    "ensemble_data",
+    "run_ensemble",
+    "stack_bytes",
+    "train_configured",
+]
 
 DEFAULT_NETS = 1000  # networks in an ensemble (and in a sweep's cell) unless told
 
@@ -44,18 +54,27 @@ def run_ensemble(
     check_memory(stack_bytes(config, sizes, len(X), nets), limit, nets)
     net = MLP(sizes, **config.network_kwargs(), stack=nets)
     with terminal_progress(config.epochs, quiet=quiet, desc=f"{nets} networks") as bars:
-        return train_stack(
-            net,
-            X,
-            t,
-            epochs=config.epochs,
-            lr=config.lr,
-            callbacks=bars,
-            seed=config.seed,
-            standardize=config.standardize,
-            **config.engine_kwargs(nets),
-            **config.optimizer_kwargs(),
-        )
+        return train_configured(config, net, X, t, bars)
+
+
+def train_configured(
+    config: TrainConfig, net: MLP, X: np.ndarray, t: np.ndarray, callbacks: Sequence[Any]
+) -> StackOutcome:
+    """``train_stack`` of ``net`` with the configured fitting options: the mini-batch order
+    from ``config.seed`` (the whole ensemble's, whichever block ``net`` is), the engine
+    ``auto`` resolves to for ``net.stack`` networks, the optimizer and schedule."""
+    return train_stack(
+        net,
+        X,
+        t,
+        epochs=config.epochs,
+        lr=config.lr,
+        callbacks=callbacks,
+        seed=config.seed,
+        standardize=config.standardize,
+        **config.engine_kwargs(net.stack or 1),
+        **config.optimizer_kwargs(),
+    )
 
 
 def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
