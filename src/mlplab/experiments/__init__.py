@@ -22,7 +22,8 @@ from mlplab.experiments.data import (
     predicted_classes,
     prepare_data,
 )
-from mlplab.experiments.ensembles import describe, ensemble_data, run_ensemble, stack_bytes
+from mlplab.experiments.ensembles import describe, ensemble_data, run_ensemble
+from mlplab.experiments.limits import stack_bytes
 from mlplab.experiments.loo import leave_one_out
 from mlplab.experiments.runs import (
     fit_network,

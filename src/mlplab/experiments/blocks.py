@@ -30,8 +30,8 @@ import numpy as np
 from mlplab.errors import ConfigError, MlplabError, TrainingDivergedError
 from mlplab.experiments.cluster import dask_results
 from mlplab.experiments.config import TrainConfig
-from mlplab.experiments.ensembles import ensemble_data, stack_bytes, train_configured
-from mlplab.experiments.limits import check_network
+from mlplab.experiments.ensembles import ensemble_data, train_configured
+from mlplab.experiments.limits import check_network, stack_bytes
 from mlplab.experiments.stacks import StackOutcome, check_memory, memory_limit
 from mlplab.nn.narrow import MIN_STACK
 from mlplab.nn.network import MLP

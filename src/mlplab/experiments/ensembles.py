@@ -14,25 +14,21 @@ import numpy as np
 
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.data import prepare_data
-from mlplab.experiments.limits import check_network
+from mlplab.experiments.limits import check_network, stack_bytes
 from mlplab.experiments.stacks import (
     StackOutcome,
     check_memory,
-    estimate_bytes,
     memory_limit,
     train_stack,
 )
 from mlplab.nn.network import MLP
 from mlplab.progress import terminal_progress
-from mlplab.train.optimizers import OPTIMIZERS
-from mlplab.train.stack_record import kept_every
 
 __all__ = [
     "DEFAULT_NETS",
     "describe",
     "ensemble_data",
     "run_ensemble",
-    "stack_bytes",
     "train_configured",
 ]
 
@@ -81,20 +77,6 @@ def ensemble_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """Every row of the configured data (a built-in set or ``data``), inputs as read."""
     data = prepare_data(config)
     return data.X, data.t
-
-
-def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
-    """``estimate_bytes`` for this configuration, with the accuracy where fit keeps it (at the
-    epochs a stack's loss record keeps, so bounded)."""
-    # the accuracy: kept for the classification losses, and by a compiled ensemble's watch
-    per_epoch = len(range(0, config.epochs, kept_every(nets, config.epochs)))
-    copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
-    rows = n_examples  # work arrays for every row (the solve watch predicts them all) ...
-    if config.batch_size is not None:  # ... and for a batch and a shorter last batch
-        rows += 2 * min(config.batch_size, n_examples)
-    return estimate_bytes(
-        sizes, rows, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
-    )
 
 
 def describe(config: TrainConfig, nets: int) -> str:

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from mlplab.engines import DEVICES
 from mlplab.errors import ConfigError
-from mlplab.experiments.stacks import check_memory, memory_limit
+from mlplab.experiments.stacks import check_memory, estimate_bytes, memory_limit
+from mlplab.train.optimizers import OPTIMIZERS
+from mlplab.train.stack_record import kept_every
 
 if TYPE_CHECKING:
     from mlplab.experiments.config import TrainConfig
@@ -27,6 +29,7 @@ __all__ = [
     "check_run_memory",
     "check_settings",
     "run_bytes",
+    "stack_bytes",
 ]
 
 MAX_EPOCHS = 10**8  # a loss per epoch: 800 MB of history at the most
@@ -70,8 +73,6 @@ def run_bytes(
 ) -> int:
     """About the bytes a run takes: the ensemble's estimate, plus the per-epoch history
     (``validated``: validation rows given to ``fit``, as ``loo`` gives its held-out row)."""
-    from mlplab.experiments.ensembles import stack_bytes
-
     records = 1 + (2 if config.validation or validated else 0)  # loss, val loss and accuracy
     return stack_bytes(config, sizes, n_examples, nets) + 8 * config.epochs * records * nets
 
@@ -96,3 +97,17 @@ def check_run_memory(
             "use smaller layers, fewer examples or fewer epochs"
         )
     check_memory(estimate, limit, nets)
+
+
+def stack_bytes(config: TrainConfig, sizes: list[int], n_examples: int, nets: int) -> int:
+    """``estimate_bytes`` for this configuration, with the accuracy where fit keeps it (at the
+    epochs a stack's loss record keeps, so bounded)."""
+    # the accuracy: kept for the classification losses, and by a compiled ensemble's watch
+    per_epoch = len(range(0, config.epochs, kept_every(nets, config.epochs)))
+    copies = 1 + len(getattr(OPTIMIZERS[config.optimizer], "slots", ()))  # scratch + state
+    rows = n_examples  # work arrays for every row (the solve watch predicts them all) ...
+    if config.batch_size is not None:  # ... and for a batch and a shorter last batch
+        rows += 2 * min(config.batch_size, n_examples)
+    return estimate_bytes(
+        sizes, rows, nets, config.dtype, per_epoch=per_epoch, optimizer_copies=copies
+    )

@@ -18,8 +18,8 @@ from typing import Any
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments.cluster import dask_results
 from mlplab.experiments.config import TrainConfig
-from mlplab.experiments.ensembles import ensemble_data, run_ensemble, stack_bytes
-from mlplab.experiments.limits import check_network
+from mlplab.experiments.ensembles import ensemble_data, run_ensemble
+from mlplab.experiments.limits import check_network, stack_bytes
 from mlplab.experiments.stacks import check_memory, memory_limit
 from mlplab.nn.network import MLP
 

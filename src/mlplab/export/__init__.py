@@ -30,7 +30,8 @@ mlplab cannot translate) and stacks of networks (export one network at a time).
 
 from __future__ import annotations
 
-from mlplab.export._common import EXPORT_DTYPES, SUPPORTED_ACTIVATIONS, write_numpy
+from mlplab.export._common import EXPORT_DTYPES, SUPPORTED_ACTIVATIONS
+from mlplab.export._numpy import write_numpy
 from mlplab.export._onnx import to_onnx
 from mlplab.export._torch import from_torch, to_torch, torch_snippet, write_torch
 

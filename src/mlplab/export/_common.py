@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,12 +104,3 @@ def export_dtype(net: MLP, dtype: str | None) -> np.dtype:
 def layer_activations(net: MLP) -> list[str]:
     """The activation name of each layer, the output layer's last."""
     return [net.activation.name] * (len(net.params) - 1) + [net.output_activation.name]
-
-
-def write_numpy(net: MLP, path: str | Path) -> None:
-    """Write ``numpy_source(net)`` (see ``mlplab.export._numpy``) to ``path`` atomically."""
-    from mlplab.export._numpy import numpy_source
-    from mlplab.io.models import atomic_write_bytes
-
-    check_exportable(net, "numpy")
-    atomic_write_bytes(path, numpy_source(net).encode())

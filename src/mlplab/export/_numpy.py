@@ -28,19 +28,20 @@ same numbers with the sign flipped twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.checks import non_negative_int, positive_number
 from mlplab.errors import ConfigError
-from mlplab.export._common import EXPORTABLE, SUPPORTED_ACTIVATIONS
+from mlplab.export._common import EXPORTABLE, SUPPORTED_ACTIVATIONS, check_exportable
 from mlplab.nn.scaling import folded_params
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
 
-__all__ = ["SUPPORTED_ACTIVATIONS", "TrainSpec", "numpy_source"]
+__all__ = ["SUPPORTED_ACTIVATIONS", "TrainSpec", "numpy_source", "write_numpy"]
 
 # output activation and loss pairs whose delta is y - t (see mlplab.nn.losses)
 _CANCELLING = {
@@ -192,3 +193,11 @@ def _check_train(net: MLP, spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, int
     lr = positive_number("learning rate", spec.lr)
     X, t = net.check_data(spec.X, spec.t)
     return X, t, epochs, lr
+
+
+def write_numpy(net: MLP, path: str | Path) -> None:
+    """Write ``numpy_source(net)`` to ``path`` atomically."""
+    from mlplab.io.models import atomic_write_bytes
+
+    check_exportable(net, "numpy")
+    atomic_write_bytes(path, numpy_source(net).encode())
