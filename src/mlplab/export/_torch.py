@@ -136,6 +136,32 @@ def from_torch(sequential: Any, *, loss: str | None = None, reduction: str = "su
     layers = _parse_sequential(list(sequential), nn)
     linears = [linear for linear, _ in layers]
     acts = [act for _, act in layers]
+    sizes, bias, dtype = _check_linears(linears, acts, torch)
+    output = acts[-1]
+    net = MLP(
+        sizes,
+        activation=acts[0] if len(acts) > 1 else "sigmoid",
+        output_activation=output,
+        loss=loss or ("cross_entropy" if output == "softmax" else "squared_error"),
+        reduction=reduction,
+        bias=bias,
+        seed=0,
+        dtype=dtype,
+    )
+    with torch.no_grad():
+        for param, linear in zip(net.params, linears, strict=True):
+            param["W"][...] = linear.weight.detach().cpu().numpy().T
+            if "b" in param:
+                param["b"][...] = linear.bias.detach().cpu().numpy()
+    for param in net.params:
+        if not all(np.all(np.isfinite(v)) for v in param.values()):
+            raise ConfigError("the Linear weights contain NaN or infinite values")
+    return net
+
+
+def _check_linears(linears: list[Any], acts: list[str], torch: Any) -> tuple[list[int], bool, str]:
+    """``(sizes, bias, dtype)`` of the ``Linear`` layers, or a ``ConfigError`` naming what
+    an MLP cannot hold: mixed hidden activations, biases or dtypes, or shapes that do not chain."""
     hidden = set(acts[:-1])
     if len(hidden) > 1:
         raise ConfigError(
@@ -150,6 +176,9 @@ def from_torch(sequential: Any, *, loss: str | None = None, reduction: str = "su
         raise ConfigError(
             f"Linear weights must all be float32 or all float64, got {sorted(map(str, dtypes))}"
         )
+    for i, linear in enumerate(linears):
+        if tuple(linear.weight.shape) != (linear.out_features, linear.in_features):
+            raise ConfigError(f"Linear layer {i + 1} has a weight of shape {linear.weight.shape}")
     sizes = [linears[0].in_features] + [linear.out_features for linear in linears]
     for i, (a, b) in enumerate(pairwise(linears)):
         if a.out_features != b.in_features:
@@ -157,29 +186,7 @@ def from_torch(sequential: Any, *, loss: str | None = None, reduction: str = "su
                 f"Linear layer {i + 1} gives {a.out_features} features but layer {i + 2} "
                 f"takes {b.in_features}"
             )
-    output = acts[-1]
-    net = MLP(
-        sizes,
-        activation=acts[0] if len(acts) > 1 else "sigmoid",
-        output_activation=output,
-        loss=loss or ("cross_entropy" if output == "softmax" else "squared_error"),
-        reduction=reduction,
-        bias=biases == {True},
-        seed=0,
-        dtype="float64" if dtypes == {torch.float64} else "float32",
-    )
-    for i, linear in enumerate(linears):
-        if tuple(linear.weight.shape) != (linear.out_features, linear.in_features):
-            raise ConfigError(f"Linear layer {i + 1} has a weight of shape {linear.weight.shape}")
-    with torch.no_grad():
-        for param, linear in zip(net.params, linears, strict=True):
-            param["W"][...] = linear.weight.detach().cpu().numpy().T
-            if "b" in param:
-                param["b"][...] = linear.bias.detach().cpu().numpy()
-    for param in net.params:
-        if not all(np.all(np.isfinite(v)) for v in param.values()):
-            raise ConfigError("the Linear weights contain NaN or infinite values")
-    return net
+    return sizes, biases == {True}, "float64" if dtypes == {torch.float64} else "float32"
 
 
 def _parse_sequential(modules: list[Any], nn: Any) -> list[tuple[Any, str]]:
