@@ -179,16 +179,25 @@ def test_warm_start_continues_and_pickle_round_trips(estimators, digits):
 
 
 def test_unsupported_settings_raise_value_errors(estimators, digits):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
     X, y = digits
-    for kwargs, message in [
-        ({"solver": "newton"}, "solver 'newton' is not supported"),
-        ({"solver": "lbfgs", "max_fun": 0}, "max_fun must be a positive integer"),
-        ({"solver": "sgd", "learning_rate": "optimal"}, "learning_rate 'optimal'"),
-        ({"activation": "swish"}, "activation 'swish' is not supported"),
-        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes must be positive"),
+    for kwargs, message in [  # scikit-learn's parameter check, in its words, for both
+        ({"solver": "newton"}, r"The 'solver' parameter of MLPClassifier must be a str among "
+                               r".*\. Got 'newton' instead\."),
+        ({"solver": "lbfgs", "max_fun": 0}, r"The 'max_fun' parameter of MLPClassifier must be "
+                                            r"an int in the range \[1, inf\)\. Got 0 instead\."),
+        ({"solver": "sgd", "learning_rate": "optimal"}, r"The 'learning_rate' parameter .* Got "
+                                                        r"'optimal' instead\."),
+        ({"activation": "swish"}, r"The 'activation' parameter .* Got 'swish' instead\."),
     ]:
-        with pytest.raises(ValueError, match=message):
-            estimators.MLPClassifier(max_iter=2, **kwargs).fit(X, y)
+        for cls in (estimators.MLPClassifier, Theirs):
+            with pytest.raises(ValueError, match=message):
+                cls(max_iter=2, **kwargs).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be positive"):
+        estimators.MLPClassifier(max_iter=2, hidden_layer_sizes=(0,)).fit(X, y)
+    with pytest.raises(ValueError, match=r"The 'activation' parameter .* among .*'leaky_relu'"):
+        estimators.MLPClassifier(max_iter=2, activation="swish").fit(X, y)  # mlplab's names too
 
 
 def test_verbose_prints_scikit_learns_lines(estimators, digits, capsys):
@@ -261,7 +270,8 @@ def test_the_scaler_survives_pickling_and_warm_starts(estimators, digits):
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
     clf.fit(X[:300] * 2, y[:300])  # continues with the scaler its weights were learnt with
     assert clf.net_.input_scaler is scaler
-    with pytest.raises(ValueError, match="standardize must be True or False"):
+    with pytest.raises(ValueError, match=r"The 'standardize' parameter of MLPClassifier must be "
+                                         r"an instance of 'bool' .* Got 'yes' instead\."):
         estimators.MLPClassifier(max_iter=1, standardize="yes").fit(X, y)
 
 
