@@ -66,6 +66,25 @@ def test_parameters_are_scikit_learns(estimators):
     ours = set(estimators.MLPClassifier().get_params())
     assert theirs - ours == set()
     assert ours - theirs == {"init", "dtype", "standardize", "engine"}
+    from sklearn.neural_network import MLPRegressor as TheirRegressor
+
+    theirs = TheirRegressor().get_params()
+    ours = estimators.MLPRegressor().get_params()
+    assert set(ours) - set(theirs) == {"init", "dtype", "standardize", "engine"}
+    assert {name: ours[name] for name in theirs} == theirs  # the same defaults
+    import inspect
+
+    their_order = list(inspect.signature(TheirRegressor).parameters)
+    our_order = [p for p in inspect.signature(estimators.MLPRegressor).parameters
+                 if p in their_order]  # fmt: skip
+    assert our_order == their_order  # loss first, then as the classifier's
+    reg = estimators.MLPRegressor("poisson", (5,), "tanh", alpha=0.5)
+    assert (reg.loss, reg.hidden_layer_sizes, reg.activation, reg.alpha) == ("poisson", (5,),
+                                                                             "tanh", 0.5)
+    with pytest.raises(TypeError):
+        estimators.MLPRegressor("poisson", (5,), "tanh", "adam")  # keywords from solver on
+    with pytest.raises(TypeError, match="unexpected keyword argument 'alpah'"):
+        estimators.MLPRegressor(alpah=0.5)
 
 
 def test_pipeline_grid_search_and_cross_val_score(estimators, digits):
@@ -212,6 +231,29 @@ def test_import_mlplab_does_not_import_scikit_learn():
     code = "import sys, mlplab; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("missing", ["scipy", "sklearn"])
+def test_without_the_sklearn_extra_the_import_says_what_to_install(missing):
+    code = f"""
+import sys
+
+class Missing:  # as if {missing} were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == {missing!r} or name.startswith({missing!r} + "."):
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+
+sys.meta_path.insert(0, Missing())
+import mlplab
+from mlplab.sklearn import MLPClassifier
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"ModuleNotFoundError: mlplab.sklearn needs scikit-learn and SciPy, and {missing!r} is "
+        "not installed: pip install 'mlplab[sklearn]'"
+    )
+    assert "No module named" not in out.stderr  # one clear error, not the one behind it
 
 
 def test_starts_as_scikit_learn_does_or_from_an_mlplab_init(estimators, digits):

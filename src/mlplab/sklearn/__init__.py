@@ -23,7 +23,8 @@ each on purpose (``docs/sklearn.md`` lists them with what was measured):
   (``net_.input_scaler``), as scikit-learn's documentation advises doing with a
   ``StandardScaler`` (so the L-BFGS ``ConvergenceWarning`` leaves out that advice). ``coefs_`` and
   ``intercepts_`` keep scikit-learn's meaning, weights on the raw inputs: the scaler is
-  folded into the first layer's (copies, not the network's own arrays).
+  folded into the first layer's (copies, not the network's own arrays: assign the list to
+  change them, and the scaler is unfolded on the way in).
   ``standardize=False`` trains on the inputs as given, exactly as scikit-learn does.
 - ``engine`` (not in scikit-learn), default ``"numpy"``: where the sgd and adam epochs
   run; ``"jax"`` compiles them (``mlplab.engines``; ``pip install 'mlplab[jax]'``), with
