@@ -197,6 +197,15 @@ def test_warm_start_continues_and_pickle_round_trips(estimators, digits):
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
 
 
+def test_pickles_name_the_public_path_only(estimators, digits):
+    X, y = digits
+    for est in (estimators.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y),
+                estimators.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)):
+        data = pickle.dumps(est)
+        assert b"mlplab.sklearn._" not in data  # no private module a later version may move
+        np.testing.assert_array_equal(pickle.loads(data).predict(X), est.predict(X))
+
+
 def test_unsupported_settings_raise_value_errors(estimators, digits):
     from sklearn.neural_network import MLPClassifier as Theirs
 

@@ -91,3 +91,6 @@ from mlplab.sklearn._regressor import MLPRegressor
 from mlplab.sklearn._stochastic import DivergedError
 
 __all__ = ["DivergedError", "MLPClassifier", "MLPRegressor"]
+
+# pickles (joblib files) name the public path, which stays when the private modules move
+MLPClassifier.__module__ = MLPRegressor.__module__ = DivergedError.__module__ = __name__
