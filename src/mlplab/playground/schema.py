@@ -10,6 +10,7 @@ The menus' choices come from mlplab's name tables, so they never drift.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -142,6 +143,9 @@ TAGS: dict[str, type[BaseModel]] = {
 }
 
 
+MAX_DIGITS = sys.get_int_max_str_digits()  # Python's limit on an integer's digits
+
+
 class MessageError(ValueError):
     """A client message that is refused; the text is shown to the user."""
 
@@ -161,6 +165,10 @@ def parse_message(text: str | bytes | None) -> Any:
         raise MessageError(f"message is not valid JSON: {e}") from None
     except RecursionError:
         raise MessageError("message is nested too deeply to be one of the page's") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.int_info)
+        raise MessageError(
+            f"message holds a number too long to read (over {MAX_DIGITS} digits)"
+        ) from None
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as e:
