@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,6 +122,7 @@ class Hub:
         self.engine = engine  # every session trains with it ("numpy" or "jax")
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
+        self.left: dict[Session, threading.Event] = {}
         self.compiler = Compiler() if engine == "jax" else None  # the tabs' compiled programs
         # one thread trains every tab in turn: the event loop stays free, and the tabs'
         # slices queue fairly instead of fighting over the interpreter's lock
@@ -163,7 +165,8 @@ class Hub:
         session = Session(engine=self.engine, compiler=self.compiler)
         self.sessions.add(session)
         inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(INBOX)
-        reader = asyncio.create_task(_read(websocket, inbox))
+        self.left[session] = threading.Event()  # set when the tab goes (seen by the threads)
+        reader = asyncio.create_task(_read(websocket, inbox, self.left[session]))
         try:
             await _send(websocket, {"type": "hello", **choices()})
             await _send(websocket, session.state())
@@ -173,6 +176,7 @@ class Hub:
             pass  # the tab went away mid-send
         finally:
             self.sessions.discard(session)
+            self.left.pop(session).set()
             session.close()
             reader.cancel()
 
@@ -230,7 +234,8 @@ class Hub:
         return await loop.run_in_executor(self.quick, _apply, session, message)
 
     def _export(self, session: Session, epochs: int) -> dict[str, Any] | None:
-        return session.code(epochs) if session in self.sessions else None
+        left = self.left.get(session)
+        return None if left is None or left.is_set() else session.code(epochs)
 
 
 def _advance(session: Session, seconds: float) -> tuple[str, str | None, float]:
@@ -272,8 +277,8 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
     return [session.state(), session.frame()]
 
 
-async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
-    """Move incoming messages to ``inbox``; ``None`` when the tab goes away."""
+async def _read(websocket: WebSocket, inbox: asyncio.Queue, left: threading.Event) -> None:
+    """Move incoming messages to ``inbox``; ``None`` (and ``left`` set) when the tab goes."""
     try:
         while True:
             message = await websocket.receive()
@@ -282,6 +287,7 @@ async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
             await inbox.put(message.get("text", message.get("bytes")))
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
+    left.set()
     with contextlib.suppress(asyncio.QueueFull):
         inbox.put_nowait(None)
 

@@ -1,7 +1,7 @@
 """Serving the playground with uvicorn within limits, so that no client can deny the others.
 
-- At most ``max_connections`` connections (uvicorn's ``limit_concurrency``: past it, a request
-  is answered 503), never more than the process's file limit allows.
+- At most ``max_connections`` connections kept open, never more than the process's file limit
+  allows; past twice that (uvicorn's ``limit_concurrency``), a request is answered 503.
 - A connection that has not sent a whole request head within ``header_seconds`` of opening
   (or of its request's first byte) is closed: an idle socket, or a "slow-header" client
   trickling its headers. An idle keep-alive connection is closed after
@@ -45,7 +45,8 @@ def server_config(
     return uvicorn.Config(
         app,
         http=_protocol(limit, header_seconds),
-        limit_concurrency=limit + 1,  # the connection asking counts itself
+        # past twice the limit a request is refused: room for those being closed to make room
+        limit_concurrency=2 * limit,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         ws_max_size=MAX_MESSAGE_BYTES,
@@ -87,8 +88,7 @@ def _protocol(limit: int, header_seconds: float) -> Any:
             self.waiting_since: float | None = None
             self._deadline: asyncio.TimerHandle | None = None
             self._wait_for_head()
-            if len(self.connections) > limit:
-                _close_oldest_waiting(self.connections, besides=self)
+            _make_room(self.connections, limit, besides=self)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -121,10 +121,12 @@ def _protocol(limit: int, header_seconds: float) -> Any:
     return HeadDeadline
 
 
-def _close_oldest_waiting(connections: set, besides: object) -> None:
-    """Close the connection that has waited longest for its request head (not ``besides``)."""
-    waiting = [c for c in connections
-               if c is not besides and getattr(c, "waiting_since", None) is not None]  # fmt: skip
-    if waiting:
-        oldest = min(waiting, key=lambda c: c.waiting_since)
+def _make_room(connections: set, limit: int, besides: object) -> None:
+    """Past ``limit`` open connections, close those that have waited longest for their request
+    head (never ``besides``, the one just opened)."""
+    open_ = [c for c in connections if not c.transport.is_closing()]
+    waiting = [c for c in open_ if getattr(c, "waiting_since", None) is not None]
+    waiting = sorted((c for c in waiting if c is not besides), key=lambda c: c.waiting_since)
+    for oldest in waiting[: max(0, len(open_) - limit)]:
+        oldest.waiting_since = None
         oldest.transport.close()
