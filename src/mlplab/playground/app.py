@@ -123,6 +123,7 @@ class Hub:
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
         self.left: dict[Session, threading.Event] = {}
+        self.hello = _dumps({"type": "hello", **choices()})  # the menus, the same for every tab
         self.compiler = Compiler() if engine == "jax" else None  # the tabs' compiled programs
         # one thread trains every tab in turn: the event loop stays free, and the tabs'
         # slices queue fairly instead of fighting over the interpreter's lock
@@ -168,7 +169,7 @@ class Hub:
         self.left[session] = threading.Event()  # set when the tab goes (seen by the threads)
         reader = asyncio.create_task(_read(websocket, inbox, self.left[session]))
         try:
-            await _send(websocket, {"type": "hello", **choices()})
+            await websocket.send_text(self.hello)
             await _send(websocket, session.state())
             await _send(websocket, session.frame())
             await self._run(websocket, session, inbox)

@@ -332,21 +332,16 @@ def _dataset_choice(name: str) -> dict[str, Any]:
             "problem": "classification", "preview": _preview(name)}  # fmt: skip
 
 
-_CHOICES: dict[str, Any] = {}
-
-
 def choices() -> dict[str, Any]:
-    """The menus and limits the page builds its controls from."""
-    if not _CHOICES:
-        _CHOICES.update(
-            datasets=[_dataset_choice(n) for n in DATASET_NAMES],
-            features=[{"name": f.name, "label": f.label} for f in FEATURES.values()],
-            activations=hidden_activation_names(),
-            learning_rates=LEARNING_RATES,
-            reg_rates=REG_RATES,
-            regularizations=REGULARIZATIONS,
-            problems=PROBLEMS,
-            limits=LIMITS,
-            defaults=Settings().model_dump(mode="json"),
-        )
-    return _CHOICES
+    """The menus and limits the page builds its controls from (the app keeps them)."""
+    return {
+        "datasets": [_dataset_choice(n) for n in DATASET_NAMES],
+        "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
+        "activations": hidden_activation_names(),
+        "learning_rates": LEARNING_RATES,
+        "reg_rates": REG_RATES,
+        "regularizations": REGULARIZATIONS,
+        "problems": PROBLEMS,
+        "limits": LIMITS,
+        "defaults": Settings().model_dump(mode="json"),
+    }
