@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import subprocess
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +140,10 @@ def test_the_programs_of_a_shape_are_let_go_when_its_last_tab_closes() -> None:
     second.close()
     compiler.warmer.wait(60)
     assert compiler.keys == [] and not compiler.warmer.busy
+    held = weakref.ref(engine)  # the engine holding the shape's compiled programs
+    del engine
+    gc.collect()
+    assert held() is None  # freed, and its programs with it
     compiler.close()
 
 
