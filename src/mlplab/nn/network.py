@@ -311,6 +311,11 @@ class MLP:
         """The gradients from the last backward pass, in the structure of ``params``."""
         return [layer.grad for layer in self.layers]
 
+    @property
+    def outputs(self) -> list[Array]:
+        """Each layer's output ``h`` from the last forward pass, ``[h1, ..., y]`` (read-only views)."""
+        return [layer.h for layer in self.layers]
+
     # --- public API -----------------------------------------------------------------
 
     def forward(self, X: Any) -> list[Array]:
