@@ -313,7 +313,7 @@ class MLP:
 
     @property
     def outputs(self) -> list[Array]:
-        """Each layer's output ``h`` from the last forward pass, ``[h1, ..., y]`` (read-only views)."""
+        """Each layer's output ``h`` from the last forward pass, ``[h1, ..., y]`` (read-only views)."""  # noqa: E501
         return [layer.h for layer in self.layers]
 
     # --- public API -----------------------------------------------------------------
