@@ -22,6 +22,7 @@ from mlplab.cli.options import (
     quiet_option,
 )
 from mlplab.cli.outputs import check_outputs
+from mlplab.cli.words import counted
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.loo import leave_one_out
 
@@ -70,7 +71,8 @@ def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options
                                "config": config.to_dict()}))  # fmt: skip
         return
     click.echo(
-        f"{config.dataset}: leave one out, {seeds} seeds per row, {config.epochs} epochs each "
+        f"{config.dataset}: leave one out, {counted(seeds, 'seed')} per row, "
+        f"{counted(config.epochs, 'epoch')} each "
         f"(engine {result['engine']})"
     )
     click.echo()
