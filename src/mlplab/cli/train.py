@@ -11,7 +11,7 @@ from typing import Any
 import click
 import numpy as np
 
-from mlplab.cli.interrupt import stop_on_interrupt
+from mlplab.cli.interrupt import fit_warnings_said, stop_on_interrupt
 from mlplab.cli.lessons import linear_lesson
 from mlplab.cli.options import (
     device_option,
@@ -34,6 +34,7 @@ from mlplab.experiments.runs import run_training, split_scores
 from mlplab.io.datafiles import csv_columns
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
+from mlplab.summary import run_title
 from mlplab.train.callbacks import Callback
 from mlplab.train.history import History
 
@@ -148,7 +149,7 @@ def train(
         notes += _notes(config) if "early_stopping" in given else []
         notes += _target_note(config)
     header = Header(config, notes, show=not (as_json or quiet or files.resume))
-    with stop_on_interrupt() as stopper:
+    with stop_on_interrupt() as stopper, fit_warnings_said(_say):
         callbacks = [stopper, header]
         if files.active:
             config, holdout, net, history, X, t, seconds = files.train(
@@ -196,7 +197,7 @@ class Header(Callback):
             self.echo(net)
 
     def echo(self, net: MLP) -> None:
-        click.echo(_title(self.config, net.sizes))
+        click.echo(_title(self.config, net))
         for note in self.notes:
             click.echo(note)
         click.echo()
@@ -222,7 +223,7 @@ class Outputs:
         if self.plot_path:
             from mlplab.plot import plot_loss
 
-            plot_loss(self.history, self.plot_path, title=_title(self.config, self.net.sizes))
+            plot_loss(self.history, self.plot_path, title=_title(self.config, self.net))
 
     def say(self, echo: Callable[[str], None]) -> None:
         for path, what in ((self.save_path, "model"), (self.plot_path, "loss plot")):
@@ -364,15 +365,11 @@ def _report(
         click.echo(lesson)
 
 
-def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:
-    arch = "-".join(str(s) for s in sizes)
-    optimizer = "" if config.optimizer == "sgd" else f", {config.optimizer}"
-    batch = "" if config.batch_size is None else f", batch {config.batch_size}"
-    return (
-        f"{config.data or config.dataset}: {arch} {config.activation}/{config.output_activation}, "
-        f"{config.loss} ({config.reduction}), {counted(config.epochs, 'epoch')}, lr {config.lr:g}, "
-        f"init {config.init}, seed {config.seed}{optimizer}{batch}"
-    )
+def _title(config: TrainConfig, net: MLP) -> str:
+    return run_title(
+        net, epochs=config.epochs, lr=config.lr, optimizer=config.optimizer,
+        batch_size=config.batch_size, data=config.data or config.dataset,
+    )  # fmt: skip
 
 
 def _resume_settings(config: TrainConfig) -> int | None:
