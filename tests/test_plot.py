@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from conftest import require
@@ -14,6 +16,10 @@ from mlplab.train.fit import History
 @pytest.fixture(autouse=True)
 def _matplotlib():
     require("matplotlib")
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")  # imported by another test in this process:
+    if pyplot is not None:  # the pictures drew on its figures; start the next test afresh
+        pyplot.close("all")
 
 
 def test_history_plot_marks_each_event():
@@ -113,9 +119,9 @@ def test_cli_plot_still_uses_the_loss_figure(tmp_path):
 
 
 def test_figures_show_themselves_in_jupyter():
-    from mlplab.plot import network
+    from mlplab.plot import figure, network
 
-    png = network(MLP([3, 4, 1], seed=0))._repr_png_()
+    png = network(MLP([3, 4, 1], seed=0), ax=figure().add_subplot())._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
 
 

@@ -57,12 +57,13 @@ __all__ = [
     "plot_loss",
     "save_figure",
     "sweep_figure",
+    "sweep_size",
 ]
 
 POSITIVE = "#0877bd"  # positive weights and class 1, blue as the playground draws them
 NEGATIVE = "#f59322"  # negative weights and class 0, orange
 MIDDLE = "#e8eaeb"  # undecided (probability 0.5)
-TITLE_WIDTH = 86  # characters per title line before it wraps (6.4 in at 9 pt)
+TITLE_WIDTH = 80  # characters per title line before it wraps (6.4 in at 9 pt)
 EVENT_COLOURS = {
     "plateau": "tab:orange",
     "oscillation": "tab:red",
@@ -254,6 +255,13 @@ def _label(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def sweep_size(rows: Sequence[dict], x: str, y: str) -> tuple[float, float]:
+    """The figure size ``(width, height)`` in inches that fits ``sweep_figure``'s cells."""
+    xs = {_label(r[x]) for r in rows}
+    ys = {_label(r[y]) for r in rows}
+    return 1.2 + 0.9 * len(xs), 1.2 + 0.6 * len(ys)
+
+
 def sweep_figure(rows: Sequence[dict], x: str, y: str, *, title: str = "", ax: Any = None):
     """A heatmap of the solved fraction over two of a sweep's axes (averaged over the others)."""
     xs = list(dict.fromkeys(_label(r[x]) for r in rows))
@@ -265,7 +273,7 @@ def sweep_figure(rows: Sequence[dict], x: str, y: str, *, title: str = "", ax: A
         total[i, j] += r["solved_fraction"]
         count[i, j] += 1
     rate = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
-    ax = _axes(ax, 1.2 + 0.9 * len(xs), 1.2 + 0.6 * len(ys))
+    ax = _axes(ax, *sweep_size(rows, x, y))
     fig = ax.figure
     image = ax.imshow(rate, vmin=0, vmax=1, cmap="viridis", aspect="auto", origin="lower")
     for (i, j), value in np.ndenumerate(rate):

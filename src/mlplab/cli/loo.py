@@ -51,18 +51,21 @@ def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options
     check_outputs({}, {"--plot": plot_path})
     result = leave_one_out(config, seeds, quiet=quiet)
     if plot_path:
-        from mlplab.plot import loo_figure, save_figure
+        from mlplab.plot import figure, loo_figure, save_figure
 
         labels = [
             f"row {r['row']} held out: {r['inputs'][:-1]} -> {r['target'][0]:g}"
             for r in result["rows"]
         ]
+        n = len(labels)  # on a figure of its own, never pyplot's
+        panels = figure(3.2 * n, 3.4).subplots(1, n, sharey=True, squeeze=False)[0]
         fig = loo_figure(
             np.array(result["record_epochs"]),
             [r["train_curve"] for r in result["rows"]],
             [r["heldout_curve"] for r in result["rows"]],
             labels,
-            title=f"{config.dataset}: leave one out, {seeds} seeds each",
+            title=f"{config.dataset}: leave one out, {counted(seeds, 'seed')} each",
+            ax=panels,
         )
         save_figure(fig, plot_path)
     if as_json:
