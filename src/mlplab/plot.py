@@ -77,7 +77,7 @@ EVENT_COLOURS = {
 def _figure_class() -> type:
     try:
         from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - depends on the environment
+    except ImportError:
         raise ConfigError("plotting needs matplotlib: pip install 'mlplab[plot]'") from None
 
     class NotebookFigure(Figure):
@@ -405,6 +405,7 @@ def network(
     units are filled by the sign of their bias when there is one. The inputs are
     labelled ``inputs`` (default ``input_names(net)``: ``x1, x2, 1`` for the seed's network).
     """
+    _figure_class()  # matplotlib, or the extra to install
     from matplotlib.collections import LineCollection
 
     params = [{k: _select(v, net, index) for k, v in p.items()} for p in net.params]
