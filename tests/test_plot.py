@@ -182,6 +182,10 @@ fig, (left, right) = plt.subplots(1, 2)
 assert plot.network(net, ax=left) is fig and plot.decision_boundary(net, X, t, ax=right) is fig
 assert left.texts and right.collections
 plt.savefig(sys.argv[2])
+plt.close("all")
+history.plot()
+plot.network(net)  # another picture: a figure of its own, not drawn over the loss curve
+assert len(plt.get_fignums()) == 2 and len(plt.gcf().axes) == 1
 """
 
 

@@ -3,9 +3,10 @@
 Every function draws where pandas' ``.plot()`` would and returns the ``Figure`` drawn on:
 
 - on ``ax=`` when given (an ``Axes`` of yours, in a figure of yours);
-- else, when pyplot is in use (imported), on pyplot's current axes, or on a new pyplot
-  figure when there is none: ``history.plot(); plt.savefig("loss.png")`` and ``plt.show()``
-  work as they do after ``df.plot()``;
+- else, when pyplot is in use (imported), on pyplot's current axes (``plt.subplots()``, say),
+  or on a new pyplot figure when there is none or the current one is another picture's:
+  ``history.plot(); plt.savefig("loss.png")`` and ``plt.show()`` work as after ``df.plot()``,
+  and two pictures in a row get a figure each;
 - else on a new figure built without pyplot (no global state, no display needed), which
   shows itself inline in Jupyter and saves with ``fig.savefig(path)`` or
   ``save_figure(fig, path)`` (through a temporary file).
@@ -63,6 +64,7 @@ __all__ = [
 POSITIVE = "#0877bd"  # positive weights and class 1, blue as the playground draws them
 NEGATIVE = "#f59322"  # negative weights and class 0, orange
 MIDDLE = "#e8eaeb"  # undecided (probability 0.5)
+OWN = "_mlplab_picture"  # marks a pyplot figure a picture made for itself
 TITLE_WIDTH = 80  # characters per title line before it wraps (6.4 in at 9 pt)
 EVENT_COLOURS = {
     "plateau": "tab:orange",
@@ -97,31 +99,35 @@ def figure(width: float = 6.4, height: float = 4.0):
 
 
 def _axes(ax: Any, width: float, height: float) -> Any:
-    """Where to draw: ``ax``; pyplot's current axes, or a new pyplot figure's, when pyplot
-    is in use; else a new figure's, built without pyplot."""
+    """Where to draw: ``ax``; when pyplot is in use, the current axes of a figure of the
+    user's, else a new pyplot figure's; without pyplot, a new figure's built without it."""
     if ax is not None:
         return ax
     pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        if pyplot.get_fignums():
-            return pyplot.gca()
-        return pyplot.figure(figsize=(width, height), layout="constrained").add_subplot()
-    return figure(width, height).add_subplot()
+    if pyplot is None:
+        return figure(width, height).add_subplot()
+    if pyplot.get_fignums() and not getattr(pyplot.gcf(), OWN, False):
+        return pyplot.gca()
+    return _pyplot_figure(pyplot, width, height).add_subplot()
+
+
+def _pyplot_figure(pyplot: Any, width: float, height: float) -> Any:
+    """A new pyplot figure, marked as a picture's own: the next picture does not draw on it."""
+    fig = pyplot.figure(figsize=(width, height), layout="constrained")
+    setattr(fig, OWN, True)
+    return fig
 
 
 def _panels(axes: Any, n: int, width: float, height: float) -> list[Any]:
     """``n`` side-by-side axes sharing y: ``axes`` given, or a new figure's (pyplot's when in
-    use, as ``_axes``)."""
+    use)."""
     if axes is not None:
         axes = list(np.atleast_1d(axes))
         if len(axes) != n:
             raise ConfigError(f"ax: {len(axes)} axes given; this picture draws {n} panels")
         return axes
     pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is None:
-        fig = figure(width, height)
-    else:
-        fig = pyplot.figure(figsize=(width, height), layout="constrained")
+    fig = figure(width, height) if pyplot is None else _pyplot_figure(pyplot, width, height)
     return list(fig.subplots(1, n, sharey=True, squeeze=False)[0])
 
 
