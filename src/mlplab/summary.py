@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
 
-__all__ = ["layer_rows", "run_title", "summary_html", "summary_text"]
+__all__ = ["layer_rows", "summary_html", "summary_text"]
 
 HEADERS = ("layer", "units", "activation", "W", "b", "params")
 
@@ -82,29 +82,4 @@ def summary_html(net: MLP) -> str:
         f'<div class="mlplab-summary"><strong>{esc(_header(net))}</strong>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         f"<small>{footer}</small></div>"
-    )
-
-
-def run_title(
-    net: MLP,
-    *,
-    epochs: int,
-    lr: float,
-    optimizer: str = "sgd",
-    batch_size: int | None = None,
-    data: str | None = None,
-) -> str:
-    """One line naming a training run, as ``mlplab train`` prints it and its plots are titled:
-    ``xor: 3-4-1 sigmoid/sigmoid, squared_error (sum), 60000 epochs, lr 1, init seed, seed 0``.
-    """
-    arch = "-".join(str(s) for s in net.sizes)
-    activations = f"{net.activation.name}/{net.output_activation.name}"
-    seed = "fresh" if net.seed is None else str(net.seed)
-    extra = "" if optimizer == "sgd" else f", {optimizer}"
-    extra += "" if batch_size is None else f", batch {batch_size}"
-    stack = "" if net.stack is None else f", a stack of {net.stack}"
-    return (
-        f"{data + ': ' if data else ''}{arch}{stack} {activations}, {net.loss.name} "
-        f"({net.reduction}), {epochs} epoch{'' if epochs == 1 else 's'}, lr {lr:g}, "
-        f"init {net.init}, seed {seed}{extra}"
     )

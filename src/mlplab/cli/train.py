@@ -34,7 +34,7 @@ from mlplab.experiments.runs import run_training, split_scores
 from mlplab.io.datafiles import csv_columns
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
-from mlplab.summary import run_title
+from mlplab.train.advice import run_title
 from mlplab.train.callbacks import Callback
 from mlplab.train.history import History
 

@@ -2,12 +2,15 @@
 
 ``FitAdvice`` is a callback ``fit`` adds after the user's. At the end of the run it
 
-- names the run in ``history.extra["title"]`` (``mlplab.summary.run_title``, the line
-  ``mlplab train`` prints), which ``History.plot()`` takes as its title;
+- names the run in ``history.extra["title"]`` (``run_title``, the line ``mlplab train``
+  prints), which ``History.plot()`` takes as its title;
 - warns, once, through Python's ``warnings`` (``StalledFitWarning``) when the fit has
-  clearly stalled for a reason it can name: the diagnostics' plateau reaches the end of
-  the run while the loss is no better than always answering the targets' mean, and the
-  inputs are unscaled or the output cannot reach the targets (the loss does not suit them).
+  clearly stalled for a reason it can name: the loss is flat over the second half of the
+  run and no better than always answering the targets' mean, and the inputs are unscaled
+  or the output cannot reach the targets (the loss does not suit them).
+
+(The flatness test is its own, not ``mlplab.diagnostics``': training sits below the
+diagnostics, which read what training records.)
 
 A slow but moving fit, a short one, a stack, weighted rows and sparse inputs get no warning.
 """
@@ -21,18 +24,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.checks import is_sparse
-from mlplab.diagnostics import loss_events
 from mlplab.train.optimizers import OPTIMIZERS
 
 if TYPE_CHECKING:
+    from mlplab.nn.network import MLP
     from mlplab.train.history import History
     from mlplab.train.job import TrainJob
 
-__all__ = ["MIN_EPOCHS", "OUTPUT_RANGES", "FitAdvice", "StalledFitWarning", "fit_advice"]
+__all__ = [
+    "MIN_EPOCHS",
+    "OUTPUT_RANGES",
+    "FitAdvice",
+    "StalledFitWarning",
+    "fit_advice",
+    "run_title",
+]
 
 MIN_EPOCHS = 100  # shorter runs have not had the time to stall
 UNSCALED = 3.0  # inputs beyond this size saturate sigmoid/tanh units from the first step
 NO_BETTER = 0.98  # the final loss is at least this share of the constant answer's
+FLAT = 0.01  # over the run's second half, the loss moves by less than this share of itself
 # the values an output activation can take: (low, high)
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {
     "sigmoid": (0.0, 1.0),
@@ -62,8 +73,6 @@ class FitAdvice:
         self.job, self.epochs = job, epochs
 
     def on_train_end(self, history: History) -> None:
-        from mlplab.summary import run_title
-
         job = self.job
         optimizer = next((k for k, c in OPTIMIZERS.items() if type(job.optimizer) is c), None)
         batch = None if job.full_batch else job.batch_size
@@ -82,7 +91,8 @@ def stall_message(job: TrainJob, history: History) -> str | None:
     loss = np.asarray(history.loss, dtype=float)
     if job.stacked or job.weight is not None or is_sparse(job.X) or len(loss) < MIN_EPOCHS:
         return None
-    if not _plateau_at_the_end(loss):
+    second_half = loss[len(loss) // 2 :]
+    if not np.ptp(second_half) <= FLAT * loss[-1]:
         return None
     baseline = constant_loss(job.net, job.T)
     if baseline is None or not loss[-1] >= NO_BETTER * baseline:
@@ -93,14 +103,6 @@ def stall_message(job: TrainJob, history: History) -> str | None:
     return (
         f"the fit stalled: after {len(loss)} epochs the loss is {loss[-1]:.4g}, no better than "
         f"always answering the targets' mean ({baseline:.4g}). " + " ".join(reasons)
-    )
-
-
-def _plateau_at_the_end(loss: np.ndarray) -> bool:
-    """Whether the diagnostics see a plateau running to the end of the loss curve."""
-    window = max(5, len(loss) // 100)
-    return any(
-        e.kind == "plateau" and e.end >= len(loss) - 1 - 3 * window for e in loss_events(loss)
     )
 
 
@@ -156,3 +158,28 @@ def _unreachable(job: TrainJob) -> str | None:
             "probabilities: give one-hot rows (or class labels), or use squared_error."
         )
     return None
+
+
+def run_title(
+    net: MLP,
+    *,
+    epochs: int,
+    lr: float,
+    optimizer: str = "sgd",
+    batch_size: int | None = None,
+    data: str | None = None,
+) -> str:
+    """One line naming a training run, as ``mlplab train`` prints it and its plots are titled:
+    ``xor: 3-4-1 sigmoid/sigmoid, squared_error (sum), 60000 epochs, lr 1, init seed, seed 0``.
+    """
+    arch = "-".join(str(s) for s in net.sizes)
+    activations = f"{net.activation.name}/{net.output_activation.name}"
+    seed = "fresh" if net.seed is None else str(net.seed)
+    extra = "" if optimizer == "sgd" else f", {optimizer}"
+    extra += "" if batch_size is None else f", batch {batch_size}"
+    stack = "" if net.stack is None else f", a stack of {net.stack}"
+    return (
+        f"{data + ': ' if data else ''}{arch}{stack} {activations}, {net.loss.name} "
+        f"({net.reduction}), {epochs} epoch{'' if epochs == 1 else 's'}, lr {lr:g}, "
+        f"init {net.init}, seed {seed}{extra}"
+    )
