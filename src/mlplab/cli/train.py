@@ -141,13 +141,7 @@ def train(
         {"data file (--data)": config.data},
     )  # fmt: skip
     more_epochs = _resume_settings(config) if files.resume else None
-    notes = []
-    if not files.resume:
-        given = _given()
-        config, chosen = task_defaults(config, given, checkpointing=files.active)
-        notes = [chosen] if chosen else []  # a chosen early stopping names what it watches
-        notes += _notes(config) if "early_stopping" in given else []
-        notes += _target_note(config)
+    config, notes = _settled(config, files)
     header = Header(config, notes, show=not (as_json or quiet or files.resume))
     with stop_on_interrupt() as stopper, fit_warnings_said(_say):
         callbacks = [stopper, header]
@@ -243,6 +237,18 @@ def _say_kept(files: RunFiles, save_path: str | None, plot_path: str | None, say
     if checkpoint:
         _say(f"checkpoint {checkpoint} holds the epoch reached; continue with "
              f"--resume {checkpoint}")  # fmt: skip
+
+
+def _settled(config: TrainConfig, files: RunFiles) -> tuple[TrainConfig, list[str]]:
+    """The run's settings with the task's defaults, and the notes saying what was chosen (a
+    resumed run's settings are its checkpoint's)."""
+    if files.resume:
+        return config, []
+    given = _given()
+    config, chosen = task_defaults(config, given, checkpointing=files.active)
+    notes = [chosen] if chosen else []  # a chosen early stopping names what it watches
+    notes += _notes(config) if "early_stopping" in given else []
+    return config, notes + _target_note(config)
 
 
 def _given() -> set[str]:
