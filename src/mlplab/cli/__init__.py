@@ -8,6 +8,7 @@ imported only when run, so ``mlplab train`` does not pay for plotting or the web
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -43,6 +44,20 @@ class LazyGroup(click.Group):
             return None
         module, attribute = target.split(":")
         return getattr(importlib.import_module(module), attribute)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click's lookup; an unknown command gets the suggestion an unknown option gets."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as e:
+            close = difflib.get_close_matches(args[0], COMMANDS) if args else []
+            if not close or e.ctx is None:
+                raise
+            names = ", ".join(repr(name) for name in close)
+            hint = f"Did you mean {names}?" if len(close) == 1 else f"Did you mean one of: {names}?"
+            raise click.UsageError(f"{e.message} ({hint})", e.ctx) from None
 
 
 @click.group(cls=LazyGroup)

@@ -7,7 +7,7 @@ The training itself is ``run_training``'s; ``RunFiles`` only adds a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from mlplab.experiments.runs import fit_network, new_network, run_training, trai
 from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint
 from mlplab.io.records import make_record, write_record
 from mlplab.nn.network import MLP
+from mlplab.train.callbacks import Callback
 from mlplab.train.history import History
 from mlplab.train.optimizers import Optimizer, get_optimizer
 
@@ -78,26 +79,34 @@ class RunFiles:
         quiet: bool,
         say: Callable[[str], None] | None = None,
         epochs: int | None = None,
+        callbacks: Sequence[Callback] = (),
     ) -> RunResult:
         """Train (or resume) with checkpoints and a record; returns what ``train`` shows.
 
         ``epochs`` with ``resume``: continue the saved run to this many epochs in all.
-        ``say`` is told from which epoch a run resumes.
+        ``say`` is told from which epoch a run resumes; ``callbacks`` go to ``fit``.
         """
         self.check()
         if self.resume:
-            result = self._resume(quiet, say, epochs)
+            result = self._resume(quiet, say, epochs, callbacks)
         elif self.checkpoint:
-            result = self._fresh(config, holdout, quiet)
+            result = self._fresh(config, holdout, quiet, callbacks)
         else:
-            net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+            net, history, X, t, seconds = run_training(
+                config, holdout=holdout, quiet=quiet, callbacks=callbacks
+            )
             result = (config, holdout, net, history, X, t, seconds)
         config, holdout, net, history = result[:4]
         if self.record:
-            write_record(self.record, make_record(_run(config, holdout), history.loss, net))
+            ran = config
+            if history.epochs < config.epochs and not config.early_stopping:  # interrupted
+                ran = replace(config, epochs=history.epochs)  # a record its replay reproduces
+            write_record(self.record, make_record(_run(ran, holdout), history.loss, net))
         return result
 
-    def _fresh(self, config: TrainConfig, holdout: int | None, quiet: bool) -> RunResult:
+    def _fresh(
+        self, config: TrainConfig, holdout: int | None, quiet: bool, callbacks: Sequence[Callback]
+    ) -> RunResult:
         _refuse_unsupported(config)
         data, rows = training_rows(config, holdout)
         net = new_network(config, data)
@@ -106,10 +115,14 @@ class RunFiles:
         every = self.every or DEFAULT_EVERY
         run = {**_run(config, holdout), "every": every}
         saver = CheckpointCallback(self.checkpoint, net, optimizer, every=every, rng=rng, run=run)
-        return _fit(config, holdout, net, optimizer, saver, data, rows, quiet)
+        return _fit(config, holdout, net, optimizer, [saver, *callbacks], data, rows, quiet)
 
     def _resume(
-        self, quiet: bool, say: Callable[[str], None] | None, epochs: int | None
+        self,
+        quiet: bool,
+        say: Callable[[str], None] | None,
+        epochs: int | None,
+        callbacks: Sequence[Callback],
     ) -> RunResult:
         saved = load_checkpoint(self.resume)
         try:
@@ -153,7 +166,7 @@ class RunFiles:
         )
         if self.checkpoint in (None, self.resume):
             saver.saved_epoch = saved.epoch  # the file it writes holds that epoch now
-        return _fit(config, holdout, saved.net, optimizer, saver, data, rows, quiet)
+        return _fit(config, holdout, saved.net, optimizer, [saver, *callbacks], data, rows, quiet)
 
 
 def _fit(
@@ -161,26 +174,28 @@ def _fit(
     holdout: int | None,
     net: MLP,
     optimizer: Optimizer,
-    saver: CheckpointCallback,
+    callbacks: list[Any],
     data: PreparedData,
     rows: np.ndarray,
     quiet: bool,
 ) -> RunResult:
-    """Train the epochs left, checkpointing through ``saver``; the history is the whole run's.
+    """Train the epochs left, checkpointing through ``callbacks[0]``, the saver; the history is
+    the whole run's, to the epoch reached (a callback may stop the run early).
 
     Mini-batches are shuffled from ``saver.rng``, the run's generator, which the
     checkpoint saves and restores: a resumed run shuffles as the original would have.
     """
+    saver: CheckpointCallback = callbacks[0]
     remaining = config.epochs - saver.epoch
     start = time.perf_counter()
     try:
         fit_network(net, config, data, rows, epochs=remaining, quiet=quiet,
-                    optimizer=optimizer, callbacks=[saver], seed=saver.rng)  # fmt: skip
+                    optimizer=optimizer, callbacks=callbacks, seed=saver.rng)  # fmt: skip
     except KeyboardInterrupt:
         raise RunInterrupted(_interrupted(saver)) from None
     saver.save()  # the end, whatever the interval
     seconds = time.perf_counter() - start
-    history = History(saver.losses, config.epochs, seconds)
+    history = History(saver.losses, saver.epoch, seconds)
     return config, holdout, net, history, data.X, data.t, seconds
 
 

@@ -11,13 +11,14 @@ model applies it wherever it predicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError, ModelFileError
-from mlplab.io.datafiles import read_table
+from mlplab.io.datafiles import csv_columns, read_table
 from mlplab.nn.targets import predicted_class
 from mlplab.splits import Split, split
 
@@ -25,20 +26,30 @@ if TYPE_CHECKING:
     from mlplab.experiments.config import TrainConfig
     from mlplab.nn.network import MLP
 
-__all__ = ["CLASSES_KEY", "PreparedData", "class_names", "predicted_classes", "prepare_data"]
+__all__ = [
+    "CLASSES_KEY",
+    "PreparedData",
+    "class_names",
+    "data_target",
+    "predicted_classes",
+    "prepare_data",
+]
 
 CLASSES_KEY = "classes"  # where a model's training metadata keeps its class names
 
 
 @dataclass
 class PreparedData:
-    """All rows (``X`` as given, ``t`` 2-D), the split, and the target's class names if any."""
+    """All rows (``X`` as given, ``t`` 2-D), the split, and the target's class names if any;
+    for a file, its input column names and target column."""
 
     X: np.ndarray
     t: np.ndarray
     parts: Split
     source: str
     classes: tuple[str, ...] | None = None
+    features: tuple[str, ...] | None = None
+    target: str | None = None
 
 
 def _targets(
@@ -75,10 +86,10 @@ def _named_targets(y: np.ndarray, loss: str, source: str, classes: tuple[str, ..
 
 def prepare_data(config: TrainConfig) -> PreparedData:
     """Read and split the configured data."""
-    classes = None
+    classes = features = target = None
     if config.data:
-        table = read_table(config.data, config.target)
-        classes = table.classes
+        table = read_table(config.data, data_target(config))
+        classes, features, target = table.classes, table.features, table.target
         X, source = table.X, config.data
         t = _targets(table.y, config.loss, config.data, classes)
     else:
@@ -89,7 +100,14 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     else:
         everything = np.arange(len(X))
         parts = Split(everything, everything[:0], everything[:0])
-    return PreparedData(X, t, parts, source, classes)
+    return PreparedData(X, t, parts, source, classes, features, target)
+
+
+def data_target(config: TrainConfig) -> str | None:
+    """The target column of ``--data``: ``--target``, or a CSV file's last column."""
+    if config.data and not config.target and Path(config.data).suffix.lower() == ".csv":
+        return csv_columns(config.data)[-1]
+    return config.target
 
 
 def class_names(net: MLP, source: str) -> list[str] | None:

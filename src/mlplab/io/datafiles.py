@@ -34,6 +34,7 @@ __all__ = [
     "MAX_ONE_HOT_BYTES",
     "Table",
     "check_classes",
+    "csv_columns",
     "read_csv",
     "read_frame",
     "read_npz",
@@ -125,6 +126,11 @@ def _csv_shape(path: Path, text: str) -> tuple[list[str], int]:
     if not count:
         raise DataError(f"{path}: a header but no data rows")
     return header, count
+
+
+def csv_columns(path: str | Path) -> list[str]:
+    """The column names of a CSV file's header (the file's shape checked as ``read_csv`` does)."""
+    return _csv_shape(Path(path), _read_text(Path(path)))[0]
 
 
 def read_csv(path: str | Path, target: str | None) -> Table:

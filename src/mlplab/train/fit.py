@@ -18,6 +18,7 @@ import numpy as np
 from mlplab.checks import non_negative_int
 from mlplab.engines import Diverged, Engine, EpochLogs, choose_engine, get_engine
 from mlplab.errors import ConfigError, TrainingDivergedError
+from mlplab.train.advice import fit_advice
 from mlplab.train.callbacks import Callback, CallbackList
 from mlplab.train.history import History
 from mlplab.train.job import TrainJob, prepare_job
@@ -61,7 +62,8 @@ def fit(
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
         standardize=standardize, sample_weight=sample_weight, metrics=metrics,
     )  # fmt: skip
-    listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks])
+    listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks,
+                              *fit_advice(job, epochs)])  # fmt: skip
     if engine == "auto":  # the compiled engine where it wins (mlplab.engines.choose_engine)
         engine = choose_engine("auto", net.stack or 1, epochs, device)
     runner = get_engine(engine, device).start(job)
