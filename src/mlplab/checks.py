@@ -20,6 +20,7 @@ from typing import Any
 from mlplab.errors import ConfigError
 
 __all__ = [
+    "MAX_SHOWN",
     "fraction",
     "integer",
     "is_sparse",
@@ -29,7 +30,11 @@ __all__ = [
     "one_of",
     "positive_int",
     "positive_number",
+    "printable",
+    "shortened",
 ]
+
+MAX_SHOWN = 400  # characters of a message echoed whole; a longer one is cut in the middle
 
 
 def is_sparse(X: Any) -> bool:
@@ -111,3 +116,26 @@ def one_of(what: str, value: Any, names: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in names:
         raise ConfigError(f"unknown {what} {value!r}; expected one of: {', '.join(names)}")
     return value
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or invisible character escaped (``\\x1b``), so a
+    name read from a file cannot retitle, clear or otherwise drive a terminal.
+
+    Newlines and tabs stay: they are layout, not commands. Printable text is unchanged.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
+def shortened(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` if at most ``limit`` characters; else its start and end around a note of
+    how much was cut, so a 100 kB value is not echoed back whole."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 3
+    return f"{text[:head]} ... [{len(text) - head - tail} characters cut] ... {text[-tail:]}"

@@ -66,7 +66,11 @@ class RunFiles:
         return any((self.checkpoint, self.every, self.resume, self.record))
 
     def check(self) -> None:
-        """Refuse an interval without a file to checkpoint to."""
+        """Refuse an empty file name, and an interval without a file to checkpoint to."""
+        named = {"--checkpoint": self.checkpoint, "--resume": self.resume, "--record": self.record}
+        for option, path in named.items():
+            if path is not None and not path.strip():
+                raise ConfigError(f"{option}: an empty path; expected a file name")
         if self.every is not None and not (self.checkpoint or self.resume):
             raise ConfigError("--checkpoint-every needs --checkpoint FILE (or --resume FILE)")
 
