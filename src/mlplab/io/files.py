@@ -21,8 +21,8 @@ import os
 import stat
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from mlplab.errors import ConfigError, MlplabError
