@@ -150,13 +150,13 @@ class RunFiles:
             raise ModelFileError(
                 f"{self.resume}: {saved.epoch} epochs done, more than the run's {config.epochs}"
             )
-        if say is not None:
-            say(f"resuming {self.resume} from epoch {saved.epoch} of {config.epochs}")
         data, rows = training_rows(config, holdout)
         if list(saved.net.sizes) != config.sizes(data.X.shape[1], data.t.shape[1]):
             raise ModelFileError(f"{self.resume}: the network does not fit the run's data")
         fingerprint = data_fingerprint(data)
         _check_same_data(self.resume, saved.run.get(DATA_KEY), fingerprint, data.source)
+        if say is not None:
+            say(f"resuming {self.resume} from epoch {saved.epoch} of {config.epochs}")
         saved.net.training_metadata.update(new_network(config, data).training_metadata)
         optimizer = get_optimizer(config.optimizer, config.lr)
         saved.restore_optimizer(optimizer)
