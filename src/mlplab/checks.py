@@ -12,18 +12,26 @@ Each check returns the value as a plain ``int``, ``float`` or ``str``, or raises
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from mlplab.errors import ConfigError
+import numpy as np
+
+from mlplab.errors import ConfigError, DataError
 
 __all__ = [
     "MAX_SHOWN",
+    "check_allocation",
+    "check_network_memory",
+    "epoch_count",
     "fraction",
+    "has_rows",
     "integer",
     "is_sparse",
+    "layer_sizes",
     "non_negative_int",
     "non_negative_number",
     "number_in",
@@ -31,6 +39,7 @@ __all__ = [
     "positive_int",
     "positive_number",
     "printable",
+    "real_array",
     "shortened",
 ]
 
@@ -139,3 +148,76 @@ def shortened(text: str, limit: int = MAX_SHOWN) -> str:
         return text
     head, tail = limit * 2 // 3, limit // 3
     return f"{text[:head]} ... [{len(text) - head - tail} characters cut] ... {text[-tail:]}"
+
+
+def layer_sizes(sizes: Any) -> tuple[int, ...]:
+    """``sizes`` as a tuple of layer widths: a list of at least 2 positive whole numbers.
+
+    A string (``"341"``), a fraction (``3.7``) or a bool (``True``) is refused, not read
+    as digits, truncated or counted as 1.
+    """
+    if isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable):
+        raise ConfigError(
+            f"sizes must be a list of positive integers such as [3, 4, 1], got "
+            f"{shortened(repr(sizes))}"
+        )
+    sizes = list(sizes)
+    if len(sizes) < 2 or not all(_is_integer(s) and s >= 1 for s in sizes):
+        raise ConfigError(
+            "sizes must list at least 2 layers (inputs and outputs) of at least 1 unit each, "
+            f"as whole numbers, got {shortened(repr(sizes))}"
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def real_array(X: Any, what: str) -> np.ndarray:
+    """``X`` as an array (no copy of an array), refused if its values are not real numbers:
+    complex values (the imaginary part would be dropped), datetimes and time spans (they
+    would become day or nanosecond counts)."""
+    try:
+        array = X if isinstance(X, np.ndarray) else np.asarray(X)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"{what} must be numeric, one example per row: {e}") from None
+    kinds = {"c": "complex numbers", "M": "dates or times", "m": "time spans"}
+    if array.dtype.kind in kinds:
+        raise DataError(
+            f"{what} hold {kinds[array.dtype.kind]} ({array.dtype}); expected real numbers: "
+            "convert them yourself to the numbers you mean"
+        )
+    return array
+
+
+def has_rows(n: int, what: str = "training data") -> None:
+    """Refuse data with no rows to learn from."""
+    if n < 1:
+        raise DataError(f"{what} has 0 rows; expected at least one example")
+
+
+def check_allocation(what: str, nbytes: float) -> None:
+    """Refuse, before allocating, ``nbytes`` for ``what`` when more than this process may
+    take (``mlplab.io.memory.memory_limit``: the physical memory, ``ulimit -v``, a cgroup)."""
+    from mlplab.io.memory import memory_limit
+
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ConfigError(
+            f"{what} needs about {nbytes / 2**30:.3g} GiB of memory, more than the "
+            f"{limit / 2**30:.3g} GiB this process may take; make it smaller"
+        )
+
+
+def check_network_memory(sizes: tuple[int, ...], stack: int | None, itemsize: int) -> None:
+    """Refuse a network whose weights (twice over, as building a stack copies them) would
+    not fit in memory, before any is allocated."""
+    values = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    nets = stack or 1
+    copies = 1 if stack is None else 2
+    arch = "-".join(map(str, sizes)) + ("" if stack is None else f" (stack of {stack})")
+    check_allocation(f"a {arch} network", float(values) * nets * itemsize * copies)
+
+
+def epoch_count(epochs: Any) -> int:
+    """A non-negative number of epochs whose loss history (8 bytes each) fits in memory."""
+    epochs = non_negative_int("epochs", epochs)
+    check_allocation(f"the loss history of {epochs:.3g} epochs", 8.0 * epochs)
+    return epochs

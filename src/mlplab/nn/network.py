@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import integer
+from mlplab.checks import check_network_memory, integer, layer_sizes, real_array
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
@@ -210,6 +210,7 @@ class MLP:
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
+        check_network_memory(self.sizes, self.stack, np.dtype(self.dtype).itemsize)
         self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         # (X - mean) / scale before the first layer, applied to every input once per call;
         # one scaler for a whole stack
@@ -438,6 +439,7 @@ class MLP:
 
     def _check_inputs(self, X: Any, scaled: bool = True) -> Array:
         """``X`` as a 2-D array of this network's dtype, through ``input_scaler`` if ``scaled``."""
+        X = real_array(X, "inputs")
         try:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -463,6 +465,7 @@ class MLP:
     def check_targets(self, T: Any, n: int) -> Array:
         """Targets for ``n`` input rows as a 2-D array of this network's dtype, or a
         ``DataError``; integer class labels become one-hot rows."""
+        T = real_array(T, "targets")
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -513,16 +516,7 @@ def _as_given(h: Array, X: Any) -> Array:
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in sizes)
-    except (TypeError, ValueError):
-        raise ConfigError(f"sizes must be a list of positive integers, got {sizes!r}") from None
-    if len(sizes) < 2 or any(s < 1 for s in sizes):
-        raise ConfigError(
-            f"sizes must list at least 2 layers (inputs and outputs) of at least 1 unit each, "
-            f"got {list(sizes)}"
-        )
-    return sizes
+    return layer_sizes(sizes)
 
 
 def _check_stack(stack: Any) -> int | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import non_negative_int
+from mlplab.checks import epoch_count, has_rows
 from mlplab.engines import Diverged, Engine, EpochLogs, choose_engine, get_engine
 from mlplab.errors import ConfigError, TrainingDivergedError
 from mlplab.train.callbacks import Callback, CallbackList
@@ -55,12 +55,13 @@ def fit(
     metrics: Sequence[str] = (),
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
-    epochs = non_negative_int("epochs", epochs)
+    epochs = epoch_count(epochs)  # a whole number whose history fits in memory
     job = prepare_job(
         net, X, T, lr=lr, optimizer=optimizer, batch_size=batch_size, shuffle=shuffle,
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
         standardize=standardize, sample_weight=sample_weight, metrics=metrics,
     )  # fmt: skip
+    has_rows(job.X.shape[0])
     listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks])
     if engine == "auto":  # the compiled engine where it wins (mlplab.engines.choose_engine)
         engine = choose_engine("auto", net.stack or 1, epochs, device)
