@@ -41,6 +41,7 @@ __all__ = [
     "printable",
     "real_array",
     "shortened",
+    "stack_seed",
 ]
 
 MAX_SHOWN = 400  # characters of a message echoed whole; a longer one is cut in the middle
@@ -221,3 +222,17 @@ def epoch_count(epochs: Any) -> int:
     epochs = non_negative_int("epochs", epochs)
     check_allocation(f"the loss history of {epochs:.3g} epochs", 8.0 * epochs)
     return epochs
+
+
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding takes 32 bits
+
+
+def stack_seed(seed: Any, stack: int) -> None:
+    """Refuse a seed that a stack's networks (seeds ``seed`` to ``seed + stack - 1``) would
+    carry past ``2**32 - 1``, naming the seed given, not one the user never gave."""
+    if _is_integer(seed) and 0 <= seed <= MAX_SEED < seed + stack - 1:
+        raise ConfigError(
+            f"seed {seed} with a stack of {stack} networks needs seeds up to {seed + stack - 1} "
+            f"(one per network), past the largest, 2**32 - 1; give a seed of at most "
+            f"{MAX_SEED - stack + 1}"
+        )

@@ -402,7 +402,8 @@ def max_memory_option(command: Callable) -> Callable:
         type=FiniteFloatRange(min=0, min_open=True),
         default=None,
         metavar="GIB",
-        help="Refuse stacks estimated to need more (default: half the physical memory).",
+        help="Refuse stacks estimated to need more (default: half the physical memory, or less "
+        "under a ulimit -v or a cgroup limit).",
     )(command)
 
 

@@ -92,6 +92,10 @@ def _read_text(path: Path) -> str:
 
 
 def _number(cell: str) -> float:
+    """A cell as a number, ``nan`` when blank, ``None`` when not a number. Python's own
+    spellings that a CSV reader would not take as one number (``1_000``) are refused."""
+    if "_" in cell:
+        return None  # type: ignore[return-value]
     try:
         return float(cell)
     except ValueError:
@@ -115,6 +119,7 @@ def _csv_shape(path: Path, text: str) -> tuple[list[str], int]:
     if first is None:
         raise DataError(f"{path}: empty file; expected a header row and data rows")
     header = [name.strip() for name in first[1]]
+    _check_header(path, header)
     count = 0
     for line, row in rows:
         if len(row) != len(header):
@@ -125,6 +130,18 @@ def _csv_shape(path: Path, text: str) -> tuple[list[str], int]:
     if not count:
         raise DataError(f"{path}: a header but no data rows")
     return header, count
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a column name given twice: which of the two would be the target or an input?"""
+    seen: dict[str, int] = {}
+    for c, name in enumerate(header, start=1):
+        if name in seen:
+            raise DataError(
+                f"{path}: the header names column {name!r} twice (columns {seen[name]} and "
+                f"{c}); give each column its own name"
+            )
+        seen[name] = c
 
 
 def read_csv(path: str | Path, target: str | None) -> Table:

@@ -40,7 +40,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import check_network_memory, integer, layer_sizes, real_array
+from mlplab.checks import (
+    check_network_memory,
+    integer,
+    layer_sizes,
+    real_array,
+    stack_seed,
+)
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
@@ -222,6 +228,7 @@ class MLP:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
+            stack_seed(seed, self.stack)
             per_net = [init_weights(init, shapes, seed + i, self.dtype) for i in range(self.stack)]
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
