@@ -12,10 +12,11 @@ Each check returns the value as a plain ``int``, ``float`` or ``str``, or raises
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "real_array",
     "shortened",
     "stack_seed",
+    "training_alone",
 ]
 
 MAX_SHOWN = 400  # characters of a message echoed whole; a longer one is cut in the middle
@@ -236,3 +238,40 @@ def stack_seed(seed: Any, stack: int) -> None:
             f"(one per network), past the largest, 2**32 - 1; give a seed of at most "
             f"{MAX_SEED - stack + 1}"
         )
+
+
+class _Training:
+    """Marks a network that a ``fit`` call is training. A copy or a pickle of the network
+    is not being trained, so the mark copies and pickles as ``None``."""
+
+    def __deepcopy__(self, memo: dict) -> None:
+        return None
+
+    def __copy__(self) -> None:
+        return None
+
+    def __reduce__(self) -> tuple:
+        return (type(None), ())
+
+
+FITTING = "_fitting"  # the attribute holding the mark while a fit runs
+
+
+@contextlib.contextmanager
+def training_alone(net: Any) -> Iterator[None]:
+    """Hold ``net`` for one ``fit``; a second ``fit`` on it meanwhile (another thread, or a
+    callback calling ``fit``) is refused, as two would write the same weights at once."""
+    state = vars(net)
+    if state.get(FITTING, 0) is None:  # a copy's mark
+        state.pop(FITTING, None)
+    mark = _Training()
+    if state.setdefault(FITTING, mark) is not mark:  # one atomic step: the first one wins
+        raise ConfigError(
+            "this network is already being trained by another fit call (another thread?); "
+            "one fit at a time per network: wait for it, or train a copy "
+            "(copy.deepcopy(net))"
+        )
+    try:
+        yield
+    finally:
+        state.pop(FITTING, None)

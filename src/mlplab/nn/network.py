@@ -46,6 +46,7 @@ from mlplab.checks import (
     layer_sizes,
     real_array,
     stack_seed,
+    training_alone,
 )
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
@@ -415,9 +416,11 @@ class MLP:
         """
         from mlplab.train.fit import fit
 
-        return fit(
-            self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
-        )
+        with training_alone(self):  # one fit at a time on this network
+            return fit(
+                self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks,
+                **options,
+            )  # fmt: skip
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
