@@ -15,6 +15,7 @@ from pathlib import Path
 __all__ = ["memory_limit", "physical_memory"]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")  # which cgroup this process is in
 FALLBACK = 8 * 2**30  # where the physical memory cannot be read
 
 
@@ -55,7 +56,7 @@ def _address_space_left() -> int | None:
 def _cgroup_left() -> int | None:
     """Bytes left in this process's cgroup (v2 up the hierarchy, else v1), or ``None``."""
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = PROC_CGROUP.read_text().splitlines()
     except OSError:
         lines = []
     found = []
