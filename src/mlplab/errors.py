@@ -50,5 +50,5 @@ def kept_weights(net: Any) -> str:
     size = f"largest |weight| {largest:.3g}" if np.isfinite(largest) else "some not finite"
     return (
         f"the network keeps the weights at which the loss became non-finite ({size}): do not "
-        "use them; train again with a smaller learning rate"
+        "use them"
     )

@@ -199,7 +199,10 @@ def _divergence_error(
             f"{e.epoch}); training stopped. Try a smaller learning rate."
         )
     else:
-        message = f"the loss became {e.loss} at epoch {e.epoch}; training stopped: {kept}"
+        message = (
+            f"the loss became {e.loss} at epoch {e.epoch}; training stopped: {kept}. Try a "
+            "smaller learning rate."
+        )
     return TrainingDivergedError(message, epoch=e.epoch, history=history)
 
 
