@@ -75,6 +75,8 @@ def test_python_dates_are_not_numbers():
     [
         ("a,b,y\n1_000,0,0\n0,1,1\n", r"line 2, column 'a': '1_000' is not a number"),
         ("a,a,y\n0,0,0\n0,1,1\n", r"names column 'a' twice \(columns 1 and 2\)"),
+        ("a,b,y\n\u0661,0,0\n0,1,1\n", r"line 2, column 'a': '\u0661' is not a number"),
+        ("a,b,y\n\uff11,0,0\n0,1,1\n", r"line 2, column 'a': '\uff11' is not a number"),
     ],
 )
 def test_csv_cells_and_headers_are_not_reinterpreted(tmp_path, capsys, text, message):

@@ -143,6 +143,7 @@ def test_an_edited_record_is_refused_before_replaying(record, capsys, change):
         (lambda r: r.update(weights_sha256="zz"), r"field weights_sha256"),
         (lambda r: r["run"]["config"].update(epochs=10**8), r"epochs: 30, but the run's"),
         (lambda r: r.update(every=0), r"field every"),
+        (lambda r: r.update(versions=["numpy"]), r"field versions"),
     ],
 )
 def test_every_malformed_field_of_a_record_without_digest_is_one_line(record, capsys, change,

@@ -92,9 +92,10 @@ def _read_text(path: Path) -> str:
 
 
 def _number(cell: str) -> float:
-    """A cell as a number, ``nan`` when blank, ``None`` when not a number. Python's own
-    spellings that a CSV reader would not take as one number (``1_000``) are refused."""
-    if "_" in cell:
+    """A cell as a number, ``nan`` when blank, ``None`` when not a number. What Python's
+    ``float`` takes but a CSV reader would not call one number is not: ``1_000``, and
+    digits of other scripts (``١٢``, full-width ``１``)."""
+    if "_" in cell or not cell.isascii():  # 1_000, or digits of other scripts (١٢)
         return None  # type: ignore[return-value]
     try:
         return float(cell)

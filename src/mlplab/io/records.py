@@ -228,6 +228,12 @@ def _is_sha256(value: Any) -> bool:
 HEX = frozenset("0123456789abcdef")
 
 
+def _is_versions(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
 def _is_loss(value: Any) -> bool:
     """A finite float (one network) or a non-empty list of them (a stack)."""
     values = value if isinstance(value, list) and value else [value]
@@ -250,6 +256,8 @@ def _field_problems(record: dict[str, Any]) -> list[str]:
         (isinstance(blocks, list), "loss_checksums: expected a list of blocks"),
         (_is_sha256(record.get("weights_sha256")),
          "weights_sha256: expected 64 hexadecimal digits"),
+        (_is_versions(record.get("versions", {})),
+         "versions: expected names and version strings (a JSON object)"),
     ]  # fmt: skip
     problems = [message for ok, message in checks if not ok]
     if problems:
