@@ -157,3 +157,16 @@ def test_every_malformed_field_of_a_record_without_digest_is_one_line(record, ca
     with pytest.raises(ConfigError, match=field):
         load_record(record)
     _one_line(capsys, main(["replay", str(record)]), field)
+
+
+def test_versions_from_a_record_reach_the_terminal_escaped(record, capsys):
+    from mlplab.io.records import record_digest
+
+    def hostile(saved):
+        saved["versions"]["machine"] = "\x1b]0;owned\x07"
+        saved["digest"] = record_digest(saved)  # a digest guards edits, not intent
+
+    _edited(record, hostile)
+    assert main(["replay", str(record), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "machine \\x1b]0;owned\\x07" in out and "\x1b" not in out
