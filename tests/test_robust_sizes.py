@@ -1,6 +1,6 @@
 """Issue 23 §7: sizes are checked before allocating, against the limit that applies.
 
-``mlplab.io.memory.memory_limit`` is the least of the physical memory, what ``ulimit -v``
+``mlplab.checks.memory_limit`` is the least of the physical memory, what ``ulimit -v``
 leaves and what a cgroup leaves; networks, stacks, epoch histories and the CLI's runs are
 compared with it before anything is allocated.
 """
@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlplab import MLP
+from mlplab import MLP, checks
 from mlplab.errors import ConfigError
-from mlplab.io import memory
 
 SRC = str(Path(__file__).parents[1] / "src")
 
@@ -65,12 +64,12 @@ def test_the_limit_is_the_least_of_ram_address_space_and_cgroup(tmp_path, monkey
     (group.parent / "memory.max").write_text("max\n")  # no limit one level up
     proc = tmp_path / "cgroup"
     proc.write_text("0::/user.slice/job\n")
-    monkeypatch.setattr(memory, "CGROUP_ROOT", tmp_path / "cg")
-    monkeypatch.setattr(memory, "PROC_CGROUP", proc)
-    assert memory._cgroup_left() == 2_000_000_000
-    assert memory.memory_limit() <= 2_000_000_000
+    monkeypatch.setattr(checks, "CGROUP_ROOT", tmp_path / "cg")
+    monkeypatch.setattr(checks, "PROC_CGROUP", proc)
+    assert checks._cgroup_left() == 2_000_000_000
+    assert checks.memory_limit() <= 2_000_000_000
     proc.write_text("0::/\n")
-    assert memory._cgroup_left() is None
+    assert checks._cgroup_left() is None
 
 
 def _under_ulimit(code: str, kib: int = 3_000_000) -> subprocess.CompletedProcess:
@@ -85,7 +84,7 @@ def _under_ulimit(code: str, kib: int = 3_000_000) -> subprocess.CompletedProces
 
 
 def test_the_limit_follows_ulimit_v():
-    done = _under_ulimit("from mlplab.io.memory import memory_limit; print(memory_limit())")
+    done = _under_ulimit("from mlplab.checks import memory_limit; print(memory_limit())")
     assert done.returncode == 0, done.stderr
     assert 0 < int(done.stdout) < 3_000_000 * 1024
 

@@ -213,10 +213,10 @@ def estimate_bytes(
 
 def memory_limit() -> int:
     """Half the machine's physical memory, or less where the process may take less
-    (``ulimit -v``, a cgroup's limit: ``mlplab.io.memory.memory_limit``)."""
-    from mlplab.io import memory
+    (``ulimit -v``, a cgroup's limit: ``mlplab.checks.memory_limit``)."""
+    from mlplab import checks
 
-    return min(memory.physical_memory() // 2, memory.memory_limit())
+    return min(checks.physical_memory() // 2, checks.memory_limit())
 
 
 def check_memory(estimate: int, limit: float, stack: int) -> None:
