@@ -97,3 +97,17 @@ def test_the_cli_refuses_a_run_over_ulimit_v_in_one_line():
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert "needs about" in done.stderr and "over the limit of 2." in done.stderr
+
+
+def test_a_memory_error_past_the_estimates_is_one_line(capsys, monkeypatch):
+    from mlplab.cli import main
+    from mlplab.nn.network import MLP as Network
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(Network, "fit", exhausted)
+    assert main(["train", "--epochs", "3", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("mlplab: error: out of memory; use smaller layers, fewer networks, fewer "
+                   "examples or fewer epochs\n")  # fmt: skip

@@ -76,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as e:  # stdout failed: a full disk (> /dev/full), a closed pipe
         return _output_failed(e)
+    except MemoryError:  # past every estimate made before allocating
+        click.echo("mlplab: error: out of memory; use smaller layers, fewer networks, fewer "
+                   "examples or fewer epochs", err=True)  # fmt: skip
+        return 1
     except KeyboardInterrupt as e:
         click.echo(f"Interrupted: {e}" if str(e) else "Interrupted.", err=True)
         return 130
