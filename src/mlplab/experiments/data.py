@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import printable
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError, ModelFileError
 from mlplab.io.datafiles import csv_columns, read_table
@@ -111,7 +112,9 @@ def data_target(config: TrainConfig) -> str | None:
 
 
 def class_names(net: MLP, source: str) -> list[str] | None:
-    """The class names a model was trained with (``None`` if none), checked against its outputs."""
+    """The class names a model was trained with (``None`` if none), checked against its
+    outputs, as they may be shown: read from a user's file, a name's control characters
+    (a terminal's escape sequences) come back escaped (``mlplab.checks.printable``)."""
     names: Any = net.training_metadata.get(CLASSES_KEY)
     if names is None:
         return None
@@ -125,7 +128,7 @@ def class_names(net: MLP, source: str) -> list[str] | None:
             f"{source}: invalid class names in the model's metadata; expected a list of "
             f"{expected} strings"
         )
-    return names
+    return [printable(name) for name in names]
 
 
 def predicted_classes(y: np.ndarray, names: list[str]) -> list[str]:

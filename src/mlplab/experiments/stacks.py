@@ -10,7 +10,6 @@ and after how many epochs?".
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -213,11 +212,11 @@ def estimate_bytes(
 
 
 def memory_limit() -> int:
-    """Half the machine's physical memory (4 GiB where that cannot be read)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-    except (AttributeError, ValueError, OSError):
-        return 4 * 2**30
+    """Half the machine's physical memory, or less where the process may take less
+    (``ulimit -v``, a cgroup's limit: ``mlplab.checks.memory_limit``)."""
+    from mlplab import checks
+
+    return min(checks.physical_memory() // 2, checks.memory_limit())
 
 
 def check_memory(estimate: int, limit: float, stack: int) -> None:

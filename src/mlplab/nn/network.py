@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import integer
+from mlplab.checks import (
+    check_network_memory,
+    integer,
+    layer_sizes,
+    real_array,
+    stack_seed,
+    training_alone,
+)
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
@@ -210,6 +217,7 @@ class MLP:
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
+        check_network_memory(self.sizes, self.stack, np.dtype(self.dtype).itemsize)
         self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         # (X - mean) / scale before the first layer, applied to every input once per call;
         # one scaler for a whole stack
@@ -221,6 +229,7 @@ class MLP:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
+            stack_seed(seed, self.stack)
             per_net = [init_weights(init, shapes, seed + i, self.dtype) for i in range(self.stack)]
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
@@ -412,9 +421,11 @@ class MLP:
         """
         from mlplab.train.fit import fit
 
-        return fit(
-            self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
-        )
+        with training_alone(self):  # one fit at a time on this network
+            return fit(
+                self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks,
+                **options,
+            )  # fmt: skip
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
@@ -443,6 +454,7 @@ class MLP:
 
     def _check_inputs(self, X: Any, scaled: bool = True) -> Array:
         """``X`` as a 2-D array of this network's dtype, through ``input_scaler`` if ``scaled``."""
+        X = real_array(X, "inputs")
         try:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -468,6 +480,7 @@ class MLP:
     def check_targets(self, T: Any, n: int) -> Array:
         """Targets for ``n`` input rows as a 2-D array of this network's dtype, or a
         ``DataError``; integer class labels become one-hot rows."""
+        T = real_array(T, "targets")
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -518,16 +531,7 @@ def _as_given(h: Array, X: Any) -> Array:
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in sizes)
-    except (TypeError, ValueError):
-        raise ConfigError(f"sizes must be a list of positive integers, got {sizes!r}") from None
-    if len(sizes) < 2 or any(s < 1 for s in sizes):
-        raise ConfigError(
-            f"sizes must list at least 2 layers (inputs and outputs) of at least 1 unit each, "
-            f"got {list(sizes)}"
-        )
-    return sizes
+    return layer_sizes(sizes)
 
 
 def _check_stack(stack: Any) -> int | None:
