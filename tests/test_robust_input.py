@@ -16,7 +16,7 @@ from mlplab.checks import printable, shortened
 from mlplab.cli import main
 from mlplab.errors import ConfigError, DataError
 
-QUICK = ["--epochs", "3", "-q"]
+QUICK = ["--epochs", "3"]  # the whole report: what a run shows is what is checked
 
 
 def _one_line(capsys, code: int, pattern: str) -> str:
