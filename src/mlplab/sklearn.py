@@ -94,6 +94,7 @@ from mlplab.nn.targets import predicted_class
 from mlplab.train.history import History
 from mlplab.train.lbfgs import minimize_lbfgs
 from mlplab.train.regularization import L2
+from mlplab.train.schedules import Adaptive
 from mlplab.train.stopping import NoImprovement
 
 __all__ = ["DivergedError", "MLPClassifier", "MLPRegressor"]
@@ -372,10 +373,8 @@ class _BaseMLP(BaseEstimator):
     def _on_stall(self) -> bool:
         """scikit-learn's ``trigger_stopping``: the adaptive SGD rate falls by 5, else stop."""
         adaptive = self.solver in _SGD_FAMILY and self.learning_rate == "adaptive"
-        optimizer = self._optimizer_
-        if adaptive and optimizer.lr > 1e-6:
-            optimizer.lr /= 5.0
-            return False
+        if adaptive and not self._optimizer_.lower_rate(Adaptive(factor=5.0, min_lr=1e-6)):
+            return False  # lowered by 5 (the rate lives in the optimizer)
         if self.verbose:
             watched = "Validation score" if self.early_stopping else "Training loss"
             print(f"{watched} did not improve more than tol={self.tol:f} for "

@@ -101,7 +101,7 @@ class JaxRunner:
     def block(self, remaining: int, weights_every: int | None) -> int:
         """As many epochs as fit one block; one when the schedule reads each epoch's loss;
         up to the next multiple of ``weights_every`` when a callback reads the weights."""
-        if hasattr(self.job.schedule, "on_epoch_end"):  # the next rate depends on this loss
+        if getattr(self.job.schedule, "reads_loss", False):  # the next rate reads this loss
             return 1
         count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices

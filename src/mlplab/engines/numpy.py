@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.checks import is_sparse
-from mlplab.engines import AfterEpoch, Diverged, EpochLogs
+from mlplab.engines.base import AfterEpoch, Diverged, EpochLogs
 from mlplab.nn.targets import predicted_class
 from mlplab.train.job import TrainJob
 
@@ -82,10 +82,10 @@ class NumpyRunner:
         """
         job = self.job
         logs = _new_logs(job, stop - first)
-        optimizer, schedule, epoch_fn = job.optimizer, job.schedule, self.epoch_fn
+        optimizer, scheduled, epoch_fn = job.optimizer, job.schedule is not None, self.epoch_fn
         for i, epoch in enumerate(range(first, stop)):
-            if schedule is not None:
-                optimizer.lr = schedule(epoch, job.lr0)
+            if scheduled:
+                optimizer.start_epoch(epoch)  # the optimizer sets its own rate
             try:
                 loss, right = epoch_fn(epoch)
             except Diverged as e:

@@ -49,15 +49,18 @@ class TrainJob:
     Tv: Array | None
     weight: Array | None
     val_weight: Array | None
-    optimizer: Optimizer
-    schedule: Schedule | None
-    lr0: float
+    optimizer: Optimizer  # holds the learning rate and its schedule
     regularizers: list[Regularizer]
     batch_size: int
     shuffle: bool
     rng: np.random.Generator
     labels: Array | None
     val_labels: Array | None
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """The optimizer's schedule (``None``: a constant rate)."""
+        return getattr(self.optimizer, "schedule", None)
 
     @property
     def n(self) -> int:
@@ -107,8 +110,11 @@ def prepare_job(
         Xv = Xv if Xv is None or is_sparse(Xv) else net.input_scaler.transform(Xv)
     optimizer = get_optimizer(optimizer, lr)
     schedule = get_schedule(schedule)
-    if schedule is not None and not hasattr(optimizer, "lr"):
-        raise ConfigError(f"a schedule needs an optimizer with an lr attribute, got {optimizer!r}")
+    if schedule is not None or hasattr(optimizer, "use_schedule"):
+        if not hasattr(optimizer, "use_schedule"):
+            raise ConfigError(f"a schedule needs one of mlplab's optimizers (with use_schedule), "
+                              f"got {optimizer!r}")  # fmt: skip
+        optimizer.use_schedule(schedule)  # the rate lives in the optimizer
     track_accuracy = net.loss.name in CLASSIFICATION_LOSSES or _wants_accuracy(metrics)
     return TrainJob(
         net=net,
@@ -119,8 +125,6 @@ def prepare_job(
         weight=weight,
         val_weight=val_weight,
         optimizer=optimizer,
-        schedule=schedule,
-        lr0=getattr(optimizer, "lr", lr),
         regularizers=get_regularizers(weight_decay),
         batch_size=_check_batch_size(batch_size, X.shape[0]),
         shuffle=bool(shuffle),
