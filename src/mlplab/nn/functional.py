@@ -11,15 +11,16 @@ backprop, not automatic differentiation::
     backward:  dW = x.T @ delta ;  db = delta summed over the rows
                delta = (delta @ W.T) * act'(h)             (the layer below's; the seed's h_delta)
 
-A network is described by ``Spec`` (its activations, which layers have a bias, its
-objective), read off an ``MLP`` with ``spec_of``; parameters are a list of
-``{"W": ..., "b": ...}`` dicts as in ``MLP.params``.
+A network is described by ``Spec`` (its activations and its objective; it compares by
+value), read off an ``MLP`` with ``spec_of``; parameters are a list of ``{"W": ..., "b": ...}``
+dicts as in ``MLP.params`` (a layer without ``"b"`` has no bias). ``forward`` gives one
+``Layer`` per layer, owning its values; ``backward`` walks them from the top.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from mlplab.nn.losses import Objective
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
 
-__all__ = ["Spec", "backward", "forward", "loss_and_grads", "objective", "spec_of"]
+__all__ = ["Layer", "Spec", "backward", "forward", "loss_and_grads", "objective", "spec_of"]
 
 Params = list[dict[str, Any]]
 
@@ -47,18 +48,29 @@ def spec_of(net: MLP) -> Spec:
     return Spec(tuple(layer.activation for layer in net.layers), net.objective)
 
 
-def forward(spec: Spec, params: Params, X: Any, xp: Any = np) -> list[tuple[Any, Any, Any]]:
-    """Every layer's ``(x, z, h)``: its input, ``z = x @ W + b`` and ``h = act(z)``."""
-    kept = []
+class Layer(NamedTuple):
+    """One layer's values from a forward pass: its input ``x``, ``z = x @ W + b``, its output
+    ``h = act(z)``, and what computed them (its parameters and activation)."""
+
+    x: Any
+    z: Any
+    h: Any
+    param: dict[str, Any]
+    activation: Activation
+
+
+def forward(spec: Spec, params: Params, X: Any, xp: Any = np) -> list[Layer]:
+    """Every layer's values, from the inputs up: ``h = act(x @ W + b)``."""
+    layers = []
     x = X
     for p, act in zip(params, spec.activations, strict=True):
         z = x @ p["W"]
         if "b" in p:
             z = z + p["b"]
         h = act.f(z, xp=xp) if act.array_api else act.f(z)
-        kept.append((x, z, h))
+        layers.append(Layer(x, z, h, p, act))
         x = h
-    return kept
+    return layers
 
 
 def objective(spec: Spec, y: Any, z: Any, t: Any, weight: Any = None, xp: Any = np) -> tuple:
@@ -76,26 +88,29 @@ def objective(spec: Spec, y: Any, z: Any, t: Any, weight: Any = None, xp: Any = 
     return loss, delta
 
 
-def backward(spec: Spec, params: Params, kept: list, delta: Any, xp: Any = np) -> Params:
-    """``dL/dparam`` for every layer, from the output's ``delta``, top layer first."""
-    grads: Params = [{} for _ in params]
-    for i in range(len(params) - 1, -1, -1):
-        x, _, _ = kept[i]
-        grads[i]["W"] = x.T @ delta
-        if "b" in params[i]:
-            grads[i]["b"] = delta.sum(axis=0)
-        if i:
-            _, z_below, h_below = kept[i - 1]
-            grad_h = delta @ params[i]["W"].T  # dL/dh of the layer below
-            delta = spec.activations[i - 1].delta(grad_h, h_below, z_below, xp)
-    return grads
+def backward(spec: Spec, layers: list[Layer], delta: Any, xp: Any = np) -> Params:
+    """``dL/dparam`` for every layer (in ``params``' order), from the output's ``delta``.
+
+    From the top: ``dW = x.T @ delta``, ``db = delta summed over the rows``, then the delta
+    of the layer below, ``delta = (delta @ W.T) * act'(h)`` (the seed's ``h_delta``).
+    """
+    grads = []
+    below = [*layers[-2::-1], None]  # each layer's layer below, from the top
+    for layer, under in zip(layers[::-1], below, strict=True):
+        grad = {"W": layer.x.T @ delta}
+        if "b" in layer.param:
+            grad["b"] = delta.sum(axis=0)
+        grads.append(grad)
+        if under is not None:
+            grad_h = delta @ layer.param["W"].T  # dL/dh of the layer below
+            delta = under.activation.delta(grad_h, under.h, under.z, xp)
+    return grads[::-1]
 
 
 def loss_and_grads(
     spec: Spec, params: Params, X: Any, T: Any, weight: Any = None, xp: Any = np
 ) -> tuple[Any, Params]:
     """One forward and backward pass: ``(loss, grads)``; ``MLP.loss_and_backward``'s math."""
-    kept = forward(spec, params, X, xp)
-    _, z, y = kept[-1]
-    loss, delta = objective(spec, y, z, T, weight, xp)
-    return loss, backward(spec, params, kept, delta, xp)
+    layers = forward(spec, params, X, xp)
+    loss, delta = objective(spec, layers[-1].h, layers[-1].z, T, weight, xp)
+    return loss, backward(spec, layers, delta, xp)

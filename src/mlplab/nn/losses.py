@@ -182,6 +182,15 @@ class Objective:
         self.cancels = loss.cancels == activation.name
         self.needs_z = loss.outputs is not None or activation.needs_z
 
+    def _key(self) -> tuple:
+        return (self.activation, self.loss, self.reduction)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Objective) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def __call__(
         self, output: Dense, t: Array, weight: Array | None = None
     ) -> tuple[Array, Array]:
