@@ -306,10 +306,21 @@ class MLP:
         self.backward(delta)
         return loss
 
+    def loss_at(self, X: Array, T: Array, weight: Array | None = None) -> Array:
+        """The loss of one forward pass on rows already checked and scaled (``check_data``);
+        each layer's output is then in ``outputs``. An engine's validation step."""
+        self._forward(X)
+        return self.objective(self.layers[-1], T, weight)[0]
+
     @property
     def grads(self) -> Params:
         """The gradients from the last backward pass, in the structure of ``params``."""
         return [layer.grad for layer in self.layers]
+
+    @property
+    def outputs(self) -> list[Array]:
+        """Each layer's output ``h`` from the last forward pass, ``[h1, ..., y]`` (read-only views)."""  # noqa: E501
+        return [layer.h for layer in self.layers]
 
     # --- public API -----------------------------------------------------------------
 
