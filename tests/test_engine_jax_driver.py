@@ -128,7 +128,7 @@ def test_the_backward_pass_is_the_gradient_jax_grad_finds(hidden, output, loss) 
     import jax
 
     from mlplab.engines._jax_program import plan_for
-    from mlplab.nn import functional as F
+    from mlplab.nn.layer import forward, loss_and_grads, plain_layers
     from mlplab.train.job import prepare_job
 
     jnp = jax.numpy
@@ -139,14 +139,17 @@ def test_the_backward_pass_is_the_gradient_jax_grad_finds(hidden, output, loss) 
     job = prepare_job(net, X, T, lr=1.0, optimizer=None, batch_size=None, shuffle=True,
                       validation=None, schedule=None, weight_decay=0.0, seed=0,
                       standardize=False, sample_weight=weight)  # fmt: skip
-    spec = plan_for(job).spec  # what the compiled step runs
+    plan = plan_for(job)  # what the compiled step runs
     params = [{k: jnp.asarray(v) for k, v in p.items()} for p in net.params]
 
     def loss_of(p):
-        y = F.forward(spec, p, job.X, jnp)[-1]
-        return F.objective(spec, y.h, y.z, job.T, job.weight, jnp)[0]
+        layers = plain_layers(p, plan.activations, jnp)
+        forward(layers, job.X)
+        return plan.objective(layers[-1], job.T, job.weight)[0]
 
-    _, grads = F.loss_and_grads(spec, params, job.X, job.T, job.weight, jnp)
+    layers = plain_layers(params, plan.activations, jnp)
+    loss_and_grads(layers, plan.objective, job.X, job.T, job.weight)
+    grads = [layer.grad for layer in layers]
     auto = jax.grad(loss_of)(params)
     for ours, theirs in zip(jax.tree.leaves(grads), jax.tree.leaves(auto), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

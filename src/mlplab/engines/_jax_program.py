@@ -1,19 +1,20 @@
 """A block of epochs as one compiled program: ``lax.scan`` over epochs of the per-network step.
 
-What the program is built for is one static ``Plan``, read off a ``TrainJob`` by ``plan_for``
-(which refuses, in one line naming the way out, what cannot compile: a user's activation
-that does not run on JAX arrays, a loss, optimizer or penalty object without a pure rule,
-sparse inputs). The step (``_step``) is one network's batch, every line of it the library's
-own, run on ``jax.numpy``: forward, objective and the seed's backprop
-(``mlplab.nn.functional``), the penalties (``mlplab.train.regularization``) and the
-optimizer's update rule (``mlplab.train.optimizers``), then freezing once the loss is
-non-finite (the weights from before that step are kept, as the NumPy engine keeps them).
-A stack is ``jax.vmap`` of that same step, and split over the devices with
-``jax.shard_map`` (each device trains its share; nothing is exchanged). The batch order is
-the NumPy engine's: its permutations come from the host, one row per epoch. A large stack
-runs on each device in cache-sized chunks (``Plan.chunks``), one after another
-(``lax.map``): 100000 seed networks trained 1.87x faster than in one ``vmap``, whose work
-arrays leave the cache (``benchmarks/engines.py`` case 2b; 10000: 1.04-1.08x).
+What the program is built for is one static ``Plan``, read off a ``TrainJob`` by
+``plan_for`` (which refuses, in one line naming the way out, what cannot compile: a user's
+activation that does not run on JAX arrays, a loss, optimizer or penalty object without a
+pure rule, sparse inputs). The step (``_step``) is one network's batch, every line of it the
+library's own, run on ``jax.numpy``: forward, objective and the seed's backprop
+(``mlplab.nn.layer``'s ``Dense.plain`` layers and passes, ``Objective``), the penalties
+(``mlplab.train.regularization``) and the optimizer's update rule
+(``mlplab.train.optimizers``), then freezing once the loss is non-finite (the weights from
+before that step are kept, as the NumPy engine keeps them). A stack is ``jax.vmap`` of that
+same step, and split over the devices with ``jax.shard_map`` (each device trains its share;
+nothing is exchanged). The batch order is the NumPy engine's: its permutations come from the
+host, one row per epoch. A large stack runs on each device in cache-sized chunks
+(``Plan.chunks``), one after another (``lax.map``): 100000 seed networks trained 1.87x
+faster than in one ``vmap``, whose work arrays leave the cache (``benchmarks/engines.py``
+case 2b; 10000: 1.04-1.08x).
 
 Compiled programs are kept by a ``ProgramCache`` that the engine holds: the most recently
 used ``MAX_PROGRAMS`` of them, the least recently used dropped (and freed) beyond that.
@@ -34,9 +35,9 @@ from jax import lax
 
 from mlplab.checks import is_sparse
 from mlplab.errors import ConfigError
-from mlplab.nn import functional as F
 from mlplab.nn.activations import ACTIVATIONS, Activation
-from mlplab.nn.losses import LOSSES
+from mlplab.nn.layer import forward, loss_and_grads, plain_layers
+from mlplab.nn.losses import LOSSES, Objective
 from mlplab.train.job import TrainJob
 from mlplab.train.optimizers import OPTIMIZERS, Rule
 
@@ -56,7 +57,8 @@ class Plan:
     one compiled program serves every network of the same shape and settings.
     """
 
-    spec: F.Spec  # the network's math: activations, biases, objective
+    activations: tuple[Activation, ...]  # one per layer, the output's last
+    objective: Objective  # output activation, loss and reduction (compares by value)
     update: Rule  # the optimizer's update rule (the rate comes per epoch)
     penalties: tuple[Rule, ...]  # in fit's order
     n: int  # training rows
@@ -94,7 +96,8 @@ def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
     for act in (net.activation, net.output_activation):
         check_activation(act)
     return Plan(
-        spec=F.spec_of(net),
+        activations=tuple(layer.activation for layer in net.layers),
+        objective=net.objective,
         update=_rule_of(job.optimizer),
         penalties=tuple(_penalty_rule(p) for p in job.regularizers),
         n=job.n,
@@ -176,13 +179,13 @@ def _penalised(plan: Plan, params: list, grads: list, loss: Any, share: float) -
 def _step(plan: Plan, share: float) -> Callable:
     """One network's step on one batch; ``share`` scales the penalties (the batch's share of
     the rows when the loss is summed, else 1), as the NumPy engine scales them."""
-    spec = plan.spec
 
     def step(params, slots, frozen, div, batch, lr, t, epoch):
         Xb, Tb, labels, weight = batch
-        layers = F.forward(spec, params, Xb, jnp)
-        loss, delta = F.objective(spec, layers[-1].h, layers[-1].z, Tb, weight, jnp)
-        grads, loss = _penalised(plan, params, F.backward(spec, layers, delta, jnp), loss, share)
+        layers = plain_layers(params, plan.activations, jnp)  # the network's own lines
+        loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
+        y = layers[-1].h
+        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share)
         bad = ~jnp.isfinite(loss)
         now_frozen = frozen | bad
         flat, tree = jax.tree.flatten(params)
@@ -192,7 +195,7 @@ def _step(plan: Plan, share: float) -> Callable:
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
         div = (jnp.where(first, epoch, div[0]), jnp.where(first, loss.astype(div[1].dtype), div[1]))
         loss = jnp.where(now_frozen, jnp.nan, loss)
-        right = (_class_of(layers[-1].h) == labels).sum() if plan.accuracy else 0
+        right = (_class_of(y) == labels).sum() if plan.accuracy else 0
         correct = jnp.asarray(right, jnp.int32)
         return params, slots, now_frozen, div, loss, correct
 
@@ -206,11 +209,12 @@ def _evaluate(plan: Plan) -> Callable:
 
     def evaluate(params, val):
         Xv, Tv, labels, weight = val
-        y = F.forward(plan.spec, params, Xv, jnp)[-1]
-        loss, _ = F.objective(plan.spec, y.h, y.z, Tv, weight, jnp)
+        layers = plain_layers(params, plan.activations, jnp)
+        y = forward(layers, Xv)
+        loss, _ = plan.objective(layers[-1], Tv, weight)
         acc = jnp.zeros(())
         if plan.accuracy:
-            acc = (_class_of(y.h) == labels).astype(jnp.float64).mean()
+            acc = (_class_of(y) == labels).astype(jnp.float64).mean()
         return loss, acc
 
     return evaluate if not plan.stacked else jax.vmap(evaluate, in_axes=(0, None))
@@ -241,7 +245,7 @@ def _epoch(plan: Plan) -> Callable:
             return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
 
         return full
-    mean = plan.spec.objective.reduction == "mean"
+    mean = plan.objective.reduction == "mean"
     whole, rest = divmod(n, batch)
     step = _step(plan, 1.0 if mean else batch / n)
     last = _step(plan, 1.0 if mean else rest / n) if rest else None
