@@ -22,6 +22,8 @@ from mlplab.errors import ConfigError
 __all__ = [
     "fraction",
     "integer",
+    "is_integer",
+    "is_number",
     "is_sparse",
     "non_negative_int",
     "non_negative_number",
@@ -29,6 +31,7 @@ __all__ = [
     "one_of",
     "positive_int",
     "positive_number",
+    "softmax_outputs",
 ]
 
 
@@ -37,12 +40,17 @@ def is_sparse(X: Any) -> bool:
     return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
-def _is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
+    """A whole number (Python's or NumPy's), never a ``bool``."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number (Python's or NumPy's), never a ``bool``."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+_is_integer, _is_number = is_integer, is_number
 
 
 def integer(
@@ -111,3 +119,17 @@ def one_of(what: str, value: Any, names: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in names:
         raise ConfigError(f"unknown {what} {value!r}; expected one of: {', '.join(names)}")
     return value
+
+
+def softmax_outputs(activation: str, n_outputs: int, *, option: str = "output activation",
+                    fix: str = "sigmoid") -> None:  # fmt: skip
+    """Refuse a softmax output over one unit: the softmax of one value is always 1.
+
+    ``option`` names the setting as the caller knows it (``"--output-activation"`` on the
+    command line), ``fix`` the way out.
+    """
+    if activation == "softmax" and n_outputs == 1:
+        raise ConfigError(
+            f"{option} softmax with one output always predicts 1 (the softmax of one value); "
+            f"use {fix} for one output"
+        )

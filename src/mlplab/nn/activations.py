@@ -395,6 +395,12 @@ class ActivationRegistry(Mapping[str, Activation]):
     def __len__(self) -> int:
         return len(self._table)
 
+    def __setitem__(self, name: str, value: Activation) -> None:
+        raise ConfigError(
+            f"activations are added with register_activation({name!r}, f, derivative), "
+            "which checks the derivative"
+        )
+
     def __delitem__(self, name: str) -> None:
         if name in self._builtin_names:
             raise ConfigError(f"activation {name!r} is built in and cannot be removed")

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import integer
+from mlplab.checks import integer, softmax_outputs
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
@@ -111,11 +111,7 @@ class MLP:
         self.sizes = _check_sizes(sizes)
         self.activation = get_activation(activation, where="hidden")
         self.output_activation = get_activation(output_activation, where="output")
-        if self.output_activation.name == "softmax" and self.sizes[-1] == 1:
-            raise ConfigError(
-                "output activation softmax with one output always predicts 1 (the softmax of "
-                "one value); use sigmoid for one output"
-            )
+        softmax_outputs(self.output_activation.name, self.sizes[-1])
         self.objective = Objective(self.output_activation, get_loss(loss), reduction)
         self.bias = bool(bias)
         self.init = init

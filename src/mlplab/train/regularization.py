@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.checks import non_negative_number
+from mlplab.checks import is_number, non_negative_number
 from mlplab.train.optimizers import Rule
 
 Array = np.ndarray
@@ -125,10 +125,7 @@ class L1(Regularizer):
 
 def get_regularizers(weight_decay: Any) -> list[Regularizer]:
     """The penalties of ``fit(weight_decay=...)``: a number (L2), an object, or several."""
-    if weight_decay is None or (
-        isinstance(weight_decay, int | float) and not isinstance(weight_decay, bool)
-        and weight_decay == 0
-    ):
+    if weight_decay is None or (is_number(weight_decay) and weight_decay == 0):
         return []
     if isinstance(weight_decay, Regularizer):
         return [weight_decay]
