@@ -31,7 +31,7 @@ from mlplab.nn.losses import Objective
 
 Array = np.ndarray
 
-__all__ = ["Dense", "backward", "forward", "loss_and_grads", "matmul", "plain_layers"]
+__all__ = ["Dense", "backward", "forward", "link", "loss_and_grads", "matmul", "plain_layers"]
 
 
 def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
@@ -58,8 +58,8 @@ class _Plain:
     def __init__(self, activation: Activation, xp: Any) -> None:
         self.activation, self.xp = activation, xp
 
-    def work(self, layer: Dense, x: Any) -> tuple[None, None, None]:
-        return None, None, None
+    def allocate(self, layer: Dense, x: Any) -> None:
+        """Nothing to keep: every operation returns a new array."""
 
     @staticmethod
     def product(a: Any, b: Any, out: None) -> Any:
@@ -96,11 +96,9 @@ class _Buffered:
         self.act = activation.f_into or activation.forward  # h = act(z), into a buffer
         self.product = matmul
 
-    def work(self, layer: Dense, x: Array) -> tuple[Array, Array, Array]:
-        """``z``, ``h`` and ``dL/dx`` arrays for inputs like ``x`` (kept per shape)."""
-        if x.shape != layer._shape:
-            layer._allocate(x)
-        return layer._z, layer._h, layer._grad_x
+    def allocate(self, layer: Dense, x: Array) -> None:
+        """The layer's work arrays for inputs like ``x`` (kept per shape)."""
+        layer._allocate(x)
 
     @staticmethod
     def add(a: Array, b: Array, out: Array) -> Array:
@@ -139,12 +137,14 @@ class Dense:
         self.keep_z = keep_z or activation.needs_z
         self.has_bias = "b" in param
         self.ops: _Buffered | _Plain = _Buffered(activation)
+        self.xp: Any = np  # the array module it computes with
         self.grad = {name: np.zeros_like(value) for name, value in param.items()}
         self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
         self.z: Array | None = None  # kept only when backward needs it
         self.h: Array | None = None
+        self.below: Dense | None = None  # the layer feeding this one (see ``link``)
         self._shape: tuple[int, ...] | None = None
-        self._scratch: Array | None = None
+        self._z = self._h = self._scratch = self._grad_x = None  # where results go (buffered)
         self._work: dict[tuple[int, ...], tuple] = {}  # input shape -> its work arrays
 
     @classmethod
@@ -153,14 +153,10 @@ class Dense:
         layer = cls.__new__(cls)
         layer.param, layer.activation = param, activation
         layer.keep_z, layer.has_bias = True, "b" in param
-        layer.ops = _Plain(activation, xp)
-        layer.grad, layer.x, layer.z, layer.h, layer._scratch = {}, None, None, None, None
+        layer.ops, layer.xp = _Plain(activation, xp), xp
+        layer.grad, layer.x, layer.z, layer.h, layer.below = {}, None, None, None, None
+        layer._shape = layer._z = layer._h = layer._scratch = layer._grad_x = None
         return layer
-
-    @property
-    def xp(self) -> Any:
-        """The array module the layer computes with."""
-        return self.ops.xp
 
     def _allocate(self, x: Array) -> None:
         work = self._work.get(x.shape)
@@ -188,13 +184,14 @@ class Dense:
     def forward(self, x: Array) -> Array:
         """``h = act(x @ W + b)``."""
         ops = self.ops
-        z, h, _ = ops.work(self, x)  # where to write (None: new arrays)
-        z = ops.product(x, self.param["W"], z)  # z = x @ W
+        if x.shape != self._shape:
+            ops.allocate(self, x)  # buffered: this shape's arrays to write into
+        z = ops.product(x, self.param["W"], self._z)  # z = x @ W
         if self.has_bias:
             z = ops.add(z, self.param["b"][..., None, :], z)  # z = z + b
         self.x = x
         self.z = z if self.keep_z else None
-        self.h = ops.act(z, h)  # h = act(z)
+        self.h = ops.act(z, self._h)  # h = act(z)
         return self.h
 
     def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
@@ -205,13 +202,19 @@ class Dense:
             grad["b"] = ops.sum_rows(delta, grad.get("b"))  # db = delta summed over rows
         if not grad_input:
             return None
-        grad_x = self._grad_x if ops.buffered else None
-        return ops.product(delta, self.param["W"].mT, grad_x)  # dL/dx = delta @ W.T
+        return ops.product(delta, self.param["W"].mT, self._grad_x)  # dL/dx = delta @ W.T
 
     def activation_backward(self, grad_h: Array) -> Array:
         """``delta = dL/dh * act'(h)``: the seed's ``* (h * (1 - h))`` (buffered: in place in
         ``grad_h``)."""
         return self.ops.act_delta(grad_h, self.h, self.z, self._scratch)
+
+
+def link(layers: Sequence[Dense]) -> list[Dense]:
+    """Tell each layer the one below it (``below``), the path of the backward pass."""
+    for layer, below in zip(layers[1:], layers[:-1], strict=True):
+        layer.below = below
+    return list(layers)
 
 
 def forward(layers: Sequence[Dense], X: Any) -> Any:
@@ -228,10 +231,12 @@ def backward(layers: Sequence[Dense], delta: Any) -> None:
     For each layer from the last: ``dW = x.T @ delta``, then the delta of the layer
     below, ``delta = (delta @ W.T) * act'(h)`` (the seed's ``h_delta``).
     """
-    for layer, below in zip(layers[:0:-1], layers[-2::-1], strict=True):
+    layer = layers[-1]
+    while layer.below is not None:
         grad_h = layer.backward(delta)  # dL/dh of the layer below: delta @ W.T
-        delta = below.activation_backward(grad_h)  # times act'(h): h * (1 - h)
-    layers[0].backward(delta, grad_input=False)
+        layer = layer.below
+        delta = layer.activation_backward(grad_h)  # times act'(h): h * (1 - h)
+    layer.backward(delta, grad_input=False)
 
 
 def loss_and_grads(layers: Sequence[Dense], objective: Objective, X: Any, T: Any,
@@ -246,4 +251,4 @@ def loss_and_grads(layers: Sequence[Dense], objective: Objective, X: Any, T: Any
 def plain_layers(params: Sequence[dict[str, Any]], activations: Sequence[Activation],
                  xp: Any = np) -> list[Dense]:  # fmt: skip
     """Plain layers over ``params`` (as in ``MLP.params``), computing with ``xp``."""
-    return [Dense.plain(p, act, xp) for p, act in zip(params, activations, strict=True)]
+    return link([Dense.plain(p, act, xp) for p, act in zip(params, activations, strict=True)])

@@ -47,7 +47,7 @@ from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
 from mlplab.nn.init import init_weights
-from mlplab.nn.layer import Dense, backward, forward, loss_and_grads, matmul
+from mlplab.nn.layer import Dense, backward, forward, link, loss_and_grads, matmul
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
@@ -145,10 +145,10 @@ class MLP:
             params = [{k: narrow.stack_last(v) for k, v in p.items()} for p in params]
         activations = [self.activation] * (len(params) - 1) + [self.output_activation]
         self._params = params
-        self.layers = [
+        self.layers = link([
             Dense(p, act, keep_z=(i == len(params) - 1) and self.objective.needs_z)
             for i, (p, act) in enumerate(zip(params, activations, strict=True))
-        ]
+        ])  # fmt: skip
 
     @property
     def params(self) -> Params:

@@ -131,7 +131,7 @@ def adam_update(params: Params, grads: Params, slots: Slots, lr: Any, count: Any
 
 def _sgd_into(params: Params, grads: Params, slots: Slots, lr: Any, count: int,
               scratch: Params) -> None:  # fmt: skip
-    if isinstance(lr, float | int) and lr == 1:
+    if lr.__class__ is float and lr == 1.0:
         for p, g in zip(params, grads, strict=True):
             p -= g  # the seed's step, bit for bit (times 1 changes nothing: one call saved)
         return
@@ -257,7 +257,7 @@ class SGD:
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         """Update ``params`` in place from ``grads`` (the rule's in-place form)."""
         lr = self._lr
-        if isinstance(lr, float | int) and lr == 1 and not self.slots:
+        if lr.__class__ is float and lr == 1.0 and not self.slots:
             self.update_into(params, grads, (), lr, 0, ())  # the seed's step: nothing to keep
             return
         self._ensure_state(params)
