@@ -39,6 +39,8 @@ __all__ = [
     "fraction",
     "has_rows",
     "integer",
+    "is_integer",
+    "is_number",
     "is_sparse",
     "layer_sizes",
     "memory_limit",
@@ -52,6 +54,7 @@ __all__ = [
     "printable",
     "real_array",
     "shortened",
+    "softmax_outputs",
     "stack_seed",
     "training_alone",
 ]
@@ -64,12 +67,17 @@ def is_sparse(X: Any) -> bool:
     return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
-def _is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
+    """A whole number (Python's or NumPy's), never a ``bool``."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number (Python's or NumPy's), never a ``bool``."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+_is_integer, _is_number = is_integer, is_number
 
 
 def integer(
@@ -355,3 +363,17 @@ def training_alone(net: Any) -> Iterator[None]:
         yield
     finally:
         state.pop(FITTING, None)
+
+
+def softmax_outputs(activation: str, n_outputs: int, *, option: str = "output activation",
+                    fix: str = "sigmoid") -> None:  # fmt: skip
+    """Refuse a softmax output over one unit: the softmax of one value is always 1.
+
+    ``option`` names the setting as the caller knows it (``"--output-activation"`` on the
+    command line), ``fix`` the way out.
+    """
+    if activation == "softmax" and n_outputs == 1:
+        raise ConfigError(
+            f"{option} softmax with one output always predicts 1 (the softmax of one value); "
+            f"use {fix} for one output"
+        )

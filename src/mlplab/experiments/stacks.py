@@ -82,7 +82,7 @@ class SolveWatch:
             now = (np.asarray(logs["accuracy"]) == 1.0) & np.isfinite(logs["loss"])
             self.first[now & (self.first < 0)] = epoch
             return
-        y = None if self.after_update else self.net.layers[-1].h
+        y = None if self.after_update else self.net.outputs[-1]
         if y is None or y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
             y, epoch = self.net.predict(self.X), epoch + 1
         now = solved(y, self.t) & (self.first < 0)

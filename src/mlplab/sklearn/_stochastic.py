@@ -18,6 +18,7 @@ from mlplab.sklearn._network import divergence_message, fit_scaler, predict_rows
 from mlplab.sklearn._params import SGD_FAMILY
 from mlplab.train.history import History
 from mlplab.train.regularization import L2
+from mlplab.train.schedules import Adaptive
 from mlplab.train.stopping import NoImprovement
 
 __all__ = ["CONVERGENCE", "DivergedError", "InvScaling", "StochasticFit", "say"]
@@ -88,10 +89,8 @@ class StochasticFit:
     def _on_stall(self: Any) -> bool:
         """scikit-learn's ``trigger_stopping``: the adaptive SGD rate falls by 5, else stop."""
         adaptive = self.solver in SGD_FAMILY and self.learning_rate == "adaptive"
-        optimizer = self._optimizer_
-        if adaptive and optimizer.lr > 1e-6:
-            optimizer.lr /= 5.0
-            return False
+        if adaptive and not self._optimizer_.lower_rate(Adaptive(factor=5.0, min_lr=1e-6)):
+            return False  # lowered by 5 (the rate lives in the optimizer)
         if self.verbose:
             watched = "Validation score" if self.early_stopping else "Training loss"
             say(f"{watched} did not improve more than tol={self.tol:f} for "

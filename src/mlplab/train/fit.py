@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.checks import epoch_count, has_rows
-from mlplab.engines import Diverged, Engine, EpochLogs, choose_engine, get_engine
+from mlplab.engines.base import Diverged, Engine, EpochLogs, choose_engine, get_engine
 from mlplab.errors import ConfigError, TrainingDivergedError, kept_weights
 from mlplab.train.advice import fit_advice
 from mlplab.train.callbacks import Callback, CallbackList
@@ -134,13 +134,27 @@ def _stopping_callbacks(job: TrainJob, early_stopping: Any) -> list[Any]:
         if job.stacked:
             raise ConfigError("early stopping works on a single network, not a stack")
         found.append(stopper)
-    if hasattr(job.schedule, "on_epoch_end"):  # reads the loss (Adaptive)
+    if getattr(job.schedule, "reads_loss", False):  # Adaptive: told each epoch's loss
         if job.stacked:
             raise ConfigError(
                 f"schedule {job.schedule!r} reads the loss of one network, not a stack"
             )
-        found.append(job.schedule)
+        found.append(_LossToRate(job.optimizer))
     return found
+
+
+class _LossToRate(Callback):
+    """A schedule that reads the loss, told each epoch's through the optimizer (which holds
+    the rate); ``True`` (stop) when the rate cannot go lower."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> bool:
+        return self.optimizer.read_loss(float(logs["loss"]))
+
+    def __repr__(self) -> str:
+        return repr(self.optimizer.schedule)
 
 
 class _Record:
