@@ -78,8 +78,8 @@ class FitAdvice:
         batch = None if job.full_batch else job.batch_size
         history.extra.setdefault(
             "title",
-            run_title(job.net, epochs=self.epochs, lr=job.lr0, optimizer=optimizer or
-                      type(job.optimizer).__name__, batch_size=batch),
+            run_title(job.net, epochs=self.epochs, lr=_initial_rate(job.optimizer),
+                      optimizer=optimizer or type(job.optimizer).__name__, batch_size=batch),
         )  # fmt: skip
         message = stall_message(job, history)
         if message:
@@ -183,3 +183,8 @@ def run_title(
         f"({net.reduction}), {epochs} epoch{'' if epochs == 1 else 's'}, lr {lr:g}, "
         f"init {net.init}, seed {seed}{extra}"
     )
+
+
+def _initial_rate(optimizer: Any) -> float:
+    """The rate the run started with: mlplab's optimizers keep it; another object's ``lr``."""
+    return getattr(optimizer, "initial_lr", getattr(optimizer, "lr", math.nan))
