@@ -86,3 +86,19 @@ def test_a_registered_activation_trains_a_stack_as_it_trains_one_network(registr
         single = MLP([3, 4, 1], activation="mytanh", init="glorot", seed=2 + i)
         single.fit(X, t, epochs=300, lr=0.1)
         np.testing.assert_allclose(stack.predict(X)[i], single.predict(X), atol=1e-12)
+
+
+def test_the_registry_adds_only_through_register_and_keeps_the_builtins():
+    from collections.abc import Mapping
+
+    from mlplab.nn.activations import ActivationRegistry
+
+    assert isinstance(ACTIVATIONS, ActivationRegistry) and isinstance(ACTIVATIONS, Mapping)
+    with pytest.raises(mlplab.ConfigError, match="added with register_activation"):
+        ACTIVATIONS["mine"] = ACTIVATIONS["tanh"]
+    with pytest.raises(mlplab.ConfigError, match="built in and cannot be removed"):
+        del ACTIVATIONS["tanh"]
+    own = ActivationRegistry([ACTIVATIONS["sigmoid"]])  # a registry of one's own
+    act = own.register("cube_own", lambda z: z**3, lambda z: 3 * z**2, from_output=False)
+    assert "cube_own" in own and "cube_own" not in ACTIVATIONS and own["cube_own"] is act
+    assert own.hidden_names() == ["sigmoid", "cube_own"] and own.output_names() == ["sigmoid"]

@@ -62,7 +62,7 @@ def test_holdout_trains_without_the_row_and_reports_it(capsys):
 
 def test_plot_writes_a_png(tmp_path, capsys):
     path = tmp_path / "loss.png"
-    assert main(["train", "--epochs", "500", "--plot", str(path), "-q"]) == 0
+    assert main(["train", "--epochs", "500", "--plot", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"loss plot written to {path}" in capsys.readouterr().out
 
@@ -127,7 +127,12 @@ def test_predict_input_of_the_wrong_width(tmp_path):
     run("train", "--epochs", "10", "--save", str(model))
     result = run("predict", str(model), "--input", "0,1", check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == "mlplab: error: --input '0,1' has 2 values; the model takes 3"
+    assert result.stderr.strip() == (
+        "mlplab: error: --input '0,1' has 2 values; the model takes 3, the third being the "
+        "constant-1 bias column the seed appends to its inputs (try --input 0,1,1)"
+    )
+    result = run("predict", str(model), "--input", "0", check=False)  # not the seed's two
+    assert result.stderr.strip() == "mlplab: error: --input '0' has 1 value; the model takes 3"
 
 
 def test_the_installed_script_and_help():

@@ -19,7 +19,7 @@ import pytest
 from mlplab import MLP
 from mlplab.cli import main
 
-QUICK = ["--epochs", "5", "-q"]
+QUICK = ["--epochs", "5"]  # no progress bar: stderr is not a terminal
 
 
 def _one_line_error(capsys, code: int, pattern: str) -> str:
@@ -354,7 +354,7 @@ def test_the_seeds_gates_keep_the_seeds_60000_full_batch_epochs(capsys) -> None:
 
 
 def test_other_data_gets_a_budget_with_early_stopping_and_says_so(capsys) -> None:
-    assert main(["train", "--dataset", "moons", "-q"]) == 0
+    assert main(["train", "--dataset", "moons"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "5000 epochs" in out[0]
     assert out[1] == (

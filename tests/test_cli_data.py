@@ -17,7 +17,7 @@ from mlplab.nn.scaling import InputScaler
 
 CLASSIFIER = [
     "--hidden", "16", "--activation", "tanh", "--init", "glorot", "--reduction", "mean",
-    "--optimizer", "adam", "--lr", "0.05", "--batch-size", "16", "--quiet",
+    "--optimizer", "adam", "--lr", "0.05", "--batch-size", "16",
 ]  # fmt: skip
 
 
@@ -108,7 +108,7 @@ def test_digits_from_the_command_line(capsys):
     args = ["train", "--dataset", "digits", "--hidden", "32", "--activation", "relu", "--init",
             "he", "--output-activation", "softmax", "--loss", "cross_entropy", "--reduction",
             "mean", "--optimizer", "adam", "--lr", "0.01", "--batch-size", "64", "--epochs", "10",
-            "--test", "0.25", "--quiet"]  # fmt: skip
+            "--test", "0.25"]  # fmt: skip
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "digits: 64-32-10" in text
@@ -126,7 +126,7 @@ def test_digits_from_the_command_line(capsys):
         ("a,b\n1,cat\n2,dog\n3,eel\n", ["--target", "b"], "3 class names; train them with "
                                                            "--loss cross_entropy"),
         ("a,b\n1,cat\n2,\n", ["--target", "b"], "line 3, column 'b' is empty; expected a class"),
-        ("a,b\n1,2\n", [], "name the target column of a CSV file"),
+        ("a\n1\n", [], "only the target column 'a'; no input columns"),
         ("a,b\n1,0.5\n2,1\n", ["--target", "b", "--loss", "cross_entropy",
                                "--output-activation", "softmax"], "needs class labels"),
         ("a,b\n1,0\n2,1\n3,0\n", ["--target", "b", "--test", "0.9"], "each asked-for part"),

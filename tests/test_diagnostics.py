@@ -134,12 +134,12 @@ def test_event_to_dict_round_trip():
 
 
 def test_cli_prints_events(capsys):
-    assert main(["train", "--epochs", "3000", "--activation", "relu", "--lr", "3", "-q"]) == 0
+    assert main(["train", "--epochs", "3000", "--activation", "relu", "--lr", "3"]) == 0
     out = capsys.readouterr().out
     assert "seen during training:" in out
     assert "units dead" in out and "plateau" in out
 
 
 def test_cli_quiet_on_a_healthy_run(capsys):
-    assert main(["train", "--epochs", "5000", "-q", "--seed", "1"]) == 0
+    assert main(["train", "--epochs", "5000", "--seed", "1"]) == 0
     assert "seen during training" not in capsys.readouterr().out

@@ -9,7 +9,7 @@ import pytest
 from conftest import missing_optional
 
 from mlplab.cli import main
-from mlplab.engines._jax_auto import AUTO_MIN_WORK, choose_engine
+from mlplab.engines import AUTO_MIN_WORK, choose_engine
 from mlplab.errors import ConfigError
 
 try:  # the engine configures JAX before anything imports it

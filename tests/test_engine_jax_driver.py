@@ -15,6 +15,7 @@ from helpers import OUTPUT_LOSS_PAIRS, targets_for
 
 from mlplab import MLP, load_dataset
 from mlplab.errors import ConfigError
+from mlplab.train.optimizers import SGD
 from mlplab.train.schedules import Adaptive
 from mlplab.train.stopping import EarlyStopping
 
@@ -92,9 +93,9 @@ def test_the_loss_reading_schedule_runs_alike() -> None:
     X, labels = blobs()
     runs = []
     for engine in ("numpy", "jax"):
-        net, schedule = classifier(), Adaptive(patience=2, tol=1e-3)
-        history = net.fit(X, labels, epochs=120, lr=0.5, schedule=schedule, engine=engine)
-        runs.append((history.epochs, schedule.lr, flat(net)))
+        net, schedule, opt = classifier(), Adaptive(patience=2, tol=1e-3), SGD(0.5)
+        history = net.fit(X, labels, epochs=120, optimizer=opt, schedule=schedule, engine=engine)
+        runs.append((history.epochs, opt.lr, flat(net)))
     assert runs[1][:2] == runs[0][:2]
     assert runs[0][1] < 0.5  # the rate was lowered
     assert close(runs[1][2], runs[0][2])
@@ -126,10 +127,11 @@ def test_checkpoints_saved_under_jax_resume_bit_exact_within_the_engine(tmp_path
 def test_the_backward_pass_is_the_gradient_jax_grad_finds(hidden, output, loss) -> None:
     import jax
 
-    from mlplab.engines import _jax_math as jm
-    from mlplab.engines._jax_spec import net_spec
+    from mlplab.engines._jax_program import plan_for
+    from mlplab.nn.layer import forward, loss_and_grads, plain_layers
     from mlplab.train.job import prepare_job
 
+    jnp = jax.numpy
     rng = np.random.default_rng(0)
     net = MLP([3, 5, 4, 2], activation=hidden, output_activation=output, loss=loss, seed=3)
     X, T = rng.normal(size=(9, 3)), targets_for(output, loss, 9, 2, rng)
@@ -137,15 +139,20 @@ def test_the_backward_pass_is_the_gradient_jax_grad_finds(hidden, output, loss) 
     job = prepare_job(net, X, T, lr=1.0, optimizer=None, batch_size=None, shuffle=True,
                       validation=None, schedule=None, weight_decay=0.0, seed=0,
                       standardize=False, sample_weight=weight)  # fmt: skip
-    spec = net_spec(job)
-    params = tuple(jax.numpy.asarray(v) for v in flat(net))
+    plan = plan_for(job)  # what the compiled step runs
+    params = [{k: jnp.asarray(v) for k, v in p.items()} for p in net.params]
 
     def loss_of(p):
-        return jm.objective(spec, jm.forward(spec, p, job.X), job.T, job.weight)[0]
+        layers = plain_layers(p, plan.activations, jnp)
+        forward(layers, job.X)
+        return plan.objective(layers[-1], job.T, job.weight)[0]
 
-    _, grads, _ = jm.loss_and_grads(spec, params, job.X, job.T, job.weight)
-    for ours, auto in zip(grads, jax.grad(loss_of)(params), strict=True):
-        np.testing.assert_allclose(ours, auto, rtol=1e-10, atol=1e-12)
+    layers = plain_layers(params, plan.activations, jnp)
+    loss_and_grads(layers, plan.objective, job.X, job.T, job.weight)
+    grads = [layer.grad for layer in layers]
+    auto = jax.grad(loss_of)(params)
+    for ours, theirs in zip(jax.tree.leaves(grads), jax.tree.leaves(auto), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
 def test_a_users_activation_calling_numpy_is_refused_in_one_line() -> None:

@@ -1,5 +1,6 @@
-"""The pure-function math (``mlplab.nn.functional``) equals the network's buffered NumPy math,
-and the array-API activations equal their into-a-buffer forms."""
+"""The plain form of the layers (``Dense.plain``: new arrays, any ``xp``) equals the buffered
+NumPy form the network trains with, and the array-API activations equal their into-a-buffer
+forms: the same lines, two ways of writing their results."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import pytest
 from conftest import require
 
 from mlplab import ACTIVATIONS, MLP
-from mlplab.nn import functional as F
+from mlplab.nn.layer import loss_and_grads, plain_layers
+
+
+def plain_step(net, X, T, weight=None, xp=np):
+    """``(loss, grads)`` of the network's own lines run plain, over ``net.params``."""
+    layers = plain_layers(net.params, [layer.activation for layer in net.layers], xp)
+    loss = loss_and_grads(layers, net.objective, X, T, weight)
+    return loss, [layer.grad for layer in layers]
 
 PAIRS = [
     ("sigmoid", "squared_error"),
@@ -39,7 +47,7 @@ def test_functional_loss_and_grads_equal_the_network(hidden, pair, bias, reducti
         T = np.eye(n_out)[rng.integers(0, n_out, 7)]
     weight = rng.random(7) + 0.1 if weighted else None
     expected = net.loss_and_backward(X, T, weight)
-    loss_value, grads = F.loss_and_grads(F.spec_of(net), net.params, X, T, weight)
+    loss_value, grads = plain_step(net, X, T, weight)
     np.testing.assert_allclose(loss_value, expected, rtol=1e-12)
     for got, want in zip(grads, net.grads, strict=True):
         assert got.keys() == want.keys()
@@ -67,7 +75,7 @@ def test_the_seed_network_functional_step_is_the_seed_step():
     y = 1 / (1 + np.exp(-(np.dot(h, W2))))
     y_delta = (t - y) * (y * (1 - y))
     h_delta = np.dot(y_delta, W2.T) * (h * (1 - h))
-    _, grads = F.loss_and_grads(F.spec_of(net), net.params, X, t)
+    _, grads = plain_step(net, X, t)
     np.testing.assert_array_equal(-grads[1]["W"], np.dot(h.T, y_delta))
     np.testing.assert_array_equal(-grads[0]["W"], np.dot(X.T, h_delta))
 
@@ -80,11 +88,15 @@ def test_the_same_lines_run_on_jax_arrays():
     net = MLP([3, 6, 4, 3], "tanh", "softmax", "cross_entropy", "mean", init="glorot", seed=4)
     X = rng.normal(size=(9, 3))
     T = np.eye(3)[rng.integers(0, 3, 9)]
-    spec = F.spec_of(net)
-    want_loss, want = F.loss_and_grads(spec, net.params, X, T)
+    want_loss, want = plain_step(net, X, T)
     params = [{k: jnp.asarray(v) for k, v in p.items()} for p in net.params]
-    step = jax.jit(lambda ps, X, T: F.loss_and_grads(spec, ps, X, T, xp=jnp))
-    got_loss, got = step(params, jnp.asarray(X), jnp.asarray(T))
+    acts = [layer.activation for layer in net.layers]
+
+    def step(ps, X, T):
+        layers = plain_layers(ps, acts, jnp)
+        return loss_and_grads(layers, net.objective, X, T), [layer.grad for layer in layers]
+
+    got_loss, got = jax.jit(step)(params, jnp.asarray(X), jnp.asarray(T))
     np.testing.assert_allclose(np.asarray(got_loss), want_loss, rtol=1e-12)
     for g, w in zip(got, want, strict=True):
         for name in w:

@@ -4,14 +4,17 @@ Layers, lowest first (a module may import its own layer and those below):
 
     0  errors, checks                      what everything may raise and check
     1  nn/, datasets, splits               the seed's math and the data, NumPy only
-    2  train/, engines/, gradcheck         the driver and where epochs run
-    3  io/, diagnostics, summary, progress files, and reading a network or a run
-    4  experiments/, export/, plot, sklearn, codegen   what is built on training
-    5  cli/, playground/, the mlplab package itself    what a person uses
+    2  train/ but fit, gradcheck           optimizers, penalties, schedules, the job, callbacks
+    3  engines/                            where epochs run (reads a job, runs the math)
+    4  train/fit                           the driver: asks an engine for blocks of epochs
+    5  io/, diagnostics, summary, progress files, and reading a network or a run
+    6  experiments/, export/, plot, sklearn, codegen   what is built on training
+    7  cli/, playground/, the mlplab package itself    what a person uses
 
 Imports are read from the source (module level, inside functions and under
 ``TYPE_CHECKING`` alike). The upward calls allowed are the user-facing conveniences
-named in ``ALLOWED_UPWARD``, each a lazy import inside that one function.
+named in ``ALLOWED_UPWARD``, each a lazy import inside that one function. Importing
+``a.b.c`` runs the packages ``a.b``'s ``__init__`` first: the cycle test counts that too.
 """
 
 from __future__ import annotations
@@ -30,21 +33,22 @@ LAYERS = {
     "mlplab.datasets": 1,
     "mlplab.splits": 1,
     "mlplab.train": 2,
-    "mlplab.engines": 2,
     "mlplab.gradcheck": 2,
-    "mlplab.io": 3,
-    "mlplab.diagnostics": 3,
-    "mlplab.summary": 3,
-    "mlplab.progress": 3,
-    "mlplab.experiments": 4,
-    "mlplab.export": 4,
-    "mlplab.plot": 4,
-    "mlplab.sklearn": 4,
-    "mlplab.codegen": 4,
-    "mlplab.cli": 5,
-    "mlplab.playground": 5,
-    "mlplab": 5,
-    "mlplab.__main__": 5,
+    "mlplab.engines": 3,
+    "mlplab.train.fit": 4,
+    "mlplab.io": 5,
+    "mlplab.diagnostics": 5,
+    "mlplab.summary": 5,
+    "mlplab.progress": 5,
+    "mlplab.experiments": 6,
+    "mlplab.export": 6,
+    "mlplab.plot": 6,
+    "mlplab.sklearn": 6,
+    "mlplab.codegen": 6,
+    "mlplab.cli": 7,
+    "mlplab.playground": 7,
+    "mlplab": 7,
+    "mlplab.__main__": 7,
 }
 
 # (module, function) -> the modules it may import lazily, above its layer
@@ -59,6 +63,8 @@ ALLOWED_UPWARD = {
     ("mlplab.nn.network", "summary"): {"mlplab.summary"},
     ("mlplab.nn.network", "_repr_html_"): {"mlplab.summary"},
     ("mlplab.train.history", "plot"): {"mlplab.plot"},
+    # the train package offers the driver too, imported when first asked for
+    ("mlplab.train", "__getattr__"): {"mlplab.train.fit"},
 }
 
 MAX_TOP_LEVEL_MODULES = 14
@@ -144,17 +150,25 @@ def test_the_allowed_upward_calls_exist(trees):
         assert targets <= found, (module, function)
 
 
+def packages_above(module: str) -> list[str]:
+    """The packages whose ``__init__`` importing ``module`` runs first (the root ``mlplab``,
+    always imported first, aside)."""
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(2, len(parts))]
+
+
 def test_no_import_cycle_at_run_time(trees):
     """Every import that can run counts, lazy ones inside functions too (a package's
     ``__init__`` importing a module that imports the package back is a cycle), except the
     named user-facing conveniences of ``ALLOWED_UPWARD``."""
     graph = {
         module: {
-            t
+            found
             for t, function, runtime in imports(module, tree)
-            if t in trees
-            and (runtime or function is not None)
+            if (runtime or function is not None)
             and t not in ALLOWED_UPWARD.get((module, function), ())
+            for found in (*packages_above(t), t)
+            if found in trees and found != module and not module.startswith(found + ".")
         }
         for module, tree in trees.items()
     }
@@ -173,6 +187,12 @@ def test_no_import_cycle_at_run_time(trees):
     for module in graph:
         if module not in state:
             visit(module, [module])
+
+
+def test_the_engines_sit_between_the_job_and_the_driver():
+    assert layer_of("mlplab.train.job") < layer_of("mlplab.engines.numpy")
+    assert layer_of("mlplab.train.optimizers") < layer_of("mlplab.engines.jax")
+    assert layer_of("mlplab.engines.base") < layer_of("mlplab.train.fit")
 
 
 def test_the_package_top_holds_few_modules():
@@ -195,6 +215,7 @@ def test_no_function_is_longer_than_a_screen(trees):
 # entry points that mirror scikit-learn's or Keras's signatures
 MANY_PARAMETERS_ALLOWED = {
     ("mlplab.train.fit", "fit"): "MLP.fit's options, Keras-style",
+    ("mlplab.sklearn._base", "BaseMLP.__init__"): "scikit-learn's MLPClassifier parameters",
 }
 
 

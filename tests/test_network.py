@@ -173,3 +173,15 @@ def test_work_arrays_are_kept_per_input_shape_and_bounded():
 def test_softmax_over_one_output_is_refused_naming_sigmoid():
     with pytest.raises(mlplab.ConfigError, match=r"softmax with one output.*use sigmoid"):
         mlplab.MLP([2, 3, 1], output_activation="softmax", loss="cross_entropy")
+
+
+def test_outputs_and_grads_are_the_last_passes_values():
+    X, T = mlplab.load_dataset("xor")
+    net = mlplab.MLP([3, 4, 2, 1], seed=0)
+    loss = net.loss_and_backward(X, T.reshape(-1, 1))
+    hs = net.forward(X)
+    assert len(net.outputs) == len(net.grads) == 3
+    for got, want in zip(net.outputs, hs, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert net.loss_at(X, T.reshape(-1, 1)) == loss  # the same forward pass's loss
+    np.testing.assert_array_equal(net.outputs[-1], net.predict(X))

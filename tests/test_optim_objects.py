@@ -158,3 +158,79 @@ def test_get_optimizer_refuses_unknown_names_and_objects():
 def test_bad_settings_are_refused(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SGD(0.3), lambda: SGD(1.0), lambda: Momentum(0.05, 0.9),
+     lambda: Nesterov(0.05, 0.8), lambda: Adam(0.01, 0.9, 0.99, 1e-7)],
+)  # fmt: skip
+def test_the_in_place_step_is_the_plain_rule_bit_for_bit(make, dtype):
+    """``step`` (in place, NumPy's buffers) and the pure rule the compiled engine runs."""
+    grads = [[g.astype(dtype) for g in step] for step in _grads(7)]
+    optimizer = make()
+    params = _run(optimizer, [p.astype(dtype) for p in _params()], grads)
+    rule = make().rule()
+    plain, slots = [p.astype(dtype) for p in _params()], rule.init(_params())
+    slots = tuple(tuple(s.astype(dtype) for s in slot) for slot in slots)
+    for count, g in enumerate(grads, start=1):
+        plain, slots = rule(plain, g, slots, optimizer.lr, count)
+    for a, b in zip(params, plain, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert rule == make().rule() and rule.slots == optimizer.slots  # compares by value
+
+
+def test_the_rate_is_read_only_and_set_by_the_optimizer_alone():
+    from mlplab.train.schedules import StepDecay
+
+    opt = SGD(0.4)
+    with pytest.raises(AttributeError):
+        opt.lr = 0.1  # type: ignore[misc]
+    opt.use_schedule(StepDecay(step=2, gamma=0.5))
+    np.testing.assert_array_equal(opt.rates(0, 5), [0.4, 0.4, 0.2, 0.2, 0.1])
+    assert opt.lr == 0.1  # left at the last epoch's, as after running them one by one
+    opt.start_epoch(1)
+    assert opt.lr == 0.4 and opt.initial_lr == 0.4
+
+
+def test_no_code_outside_the_optimizer_module_writes_a_learning_rate():
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "mlplab"
+    writes = re.compile(r"\.(lr|_lr)\s*([-+*/]?=)(?!=)")
+    found = [
+        f"{path.relative_to(src)}:{i}"
+        for path in sorted(src.rglob("*.py"))
+        if path.relative_to(src).as_posix() != "train/optimizers.py"
+        for i, line in enumerate(path.read_text().splitlines(), start=1)
+        if writes.search(line)
+    ]
+    assert not found, found
+
+
+def test_the_engines_hold_no_optimizer_penalty_or_activation_formula():
+    from pathlib import Path
+
+    engines = Path(__file__).resolve().parents[1] / "src" / "mlplab" / "engines"
+    text = "\n".join(p.read_text() for p in sorted(engines.glob("*.py")))
+    for formula in ("momentum", "beta1", "beta2", "sign(", "sqrt(", "tanh", "exp(", "sigmoid",
+                    '"sgd"', '"adam"', '"l1"', '"l2"'):  # fmt: skip
+        assert formula not in text, formula
+
+
+@pytest.mark.parametrize("penalty", ["L1", "L2"])
+def test_a_penalty_in_place_is_its_plain_rule(penalty):
+    from mlplab.train import regularization
+
+    weights = [p for p in _params() if p.ndim == 2]
+    grads = [g for g in _grads(1)[0] if g.ndim == 2]
+    obj = getattr(regularization, penalty)(0.3)
+    in_place = [g.copy() for g in grads]
+    value = obj(weights, in_place, 0.25)
+    plain, plain_value = obj.rule()(weights, grads, 0.25)
+    assert value == plain_value
+    for a, b in zip(in_place, plain, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -75,7 +75,8 @@ def test_a_session_says_hello_then_streams_frames_while_playing(client):
         assert receive(ws, "state")["sizes"] == [2, 3, 3, 3, 1]
         ws.send_json({"type": "code", "epochs": 5})
         code = receive(ws, "code")
-        assert "import numpy as np" in code["source"] and len(code["predictions"]) == 250
+        assert "import numpy as np" in code["source"] and code["rows"] == 250
+        assert len(code["data"].splitlines()) == 1 + 250 and "..." in code["printed"]
 
 
 def test_commands_reset_rewind_regenerate_upload_and_set_weight(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -210,16 +211,74 @@ def test_show_code_prints_what_the_program_prints(page, tmp_path):
     )
     program = tmp_path / "shown.py"
     program.write_text(source.inner_text())
+    assert len(source.inner_text().splitlines()) < 80  # no data rows inline
+    with page.expect_download() as download:
+        page.get_by_test_id("code-data").click()
+    assert download.value.suggested_filename == "playground-data.csv"
+    download.value.save_as(tmp_path / "playground-data.csv")
+    assert len((tmp_path / "playground-data.csv").read_text().splitlines()) == 1 + 250
     shown_text = page.get_by_test_id("code-predictions").inner_text()
     shown = [float(v) for v in re.findall(NUMBER, shown_text)]
-    run = subprocess.run([sys.executable, str(program)], capture_output=True, text=True, check=True)
+    run = subprocess.run([sys.executable, str(program)], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)  # fmt: skip
     printed = [float(v) for v in re.findall(NUMBER, run.stdout)]
-    assert len(printed) == len(shown) == 250
+    assert len(printed) == len(shown) == 6  # NumPy's elided printout: 3 rows, ..., 3 rows
     np.testing.assert_allclose(printed, shown, rtol=1e-6, atol=1e-8)
-    # NumPy's printout of the (250, 1) array, as the program prints it: not one float a line
     assert shown_text.startswith("[[") and shown_text.rstrip().endswith("]]")
-    assert re.sub(r"\d", "0", shown_text.strip()) == re.sub(r"\d", "0", run.stdout.strip())
+    assert "..." in shown_text and shown_text.strip() == run.stdout.strip()
     page.get_by_role("button", name="Close").click()
+
+
+def test_after_pause_the_epoch_shown_is_where_training_stopped(browser, server):
+    """Frames made before the server paused still arrive after Pause: the page drops them."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    held: list[str] = []
+    sockets: list = []  # the page's end of its WebSocket
+    hold = [False]
+
+    def route(ws) -> None:  # between the page and the server: holds the server's messages
+        upstream = ws.connect_to_server()
+        sockets.append(ws)
+        upstream.on_message(lambda m: held.append(m) if hold[0] else ws.send(m))
+
+    def frames() -> list[dict]:
+        return [json.loads(m) for m in held if m.startswith('{"type":"frame"')]
+
+    def wait_until(condition) -> None:
+        for _ in range(400):
+            if condition():
+                return
+            page.wait_for_timeout(25)
+        raise AssertionError("the server sent no such frames")
+
+    page.route_web_socket(re.compile(r".*/ws$"), route)
+    page.goto(server)
+    page.wait_for_function("document.querySelectorAll('[data-testid^=unit-]').length > 0")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("Number(document.querySelector('[data-testid=epoch]').textContent) > 5")
+    hold[0] = True  # frames in flight: made while playing, not yet at the page
+    wait_until(lambda: sum(f["playing"] for f in frames()) >= 3)
+    page.evaluate(
+        "window.shown = []; const e = document.querySelector('[data-testid=epoch]');"
+        "new MutationObserver(() => window.shown.push(e.textContent))"
+        ".observe(e, {childList: true, characterData: true, subtree: true})"
+    )
+    page.get_by_role("button", name="Pause").click()
+    wait_until(lambda: any(not f["playing"] for f in frames()))
+    stale = [f["epoch"] for f in frames() if f["playing"]]
+    stopped = next(f["epoch"] for f in frames() if not f["playing"])
+    assert len(stale) >= 3 and stopped >= max(stale) > min(stale)
+    hold[0] = False
+    for message in held:  # in the order the server sent them
+        sockets[0].send(message)
+    page.wait_for_function(f"window.shown.includes('{stopped}')")
+    page.wait_for_timeout(300)
+    shown = page.evaluate("window.shown")
+    assert shown == [str(stopped)], shown  # straight to where it stopped: no stale epochs
+    assert page.get_by_test_id("epoch").inner_text() == str(stopped)
+    assert page.locator("#play").inner_text() == "Play"
+    context.close()
 
 
 LARGEST = "#hidden=8%2C8%2C8%2C8%2C8%2C8"

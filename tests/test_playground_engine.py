@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import subprocess
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,7 @@ require("pydantic")
 
 from mlplab.errors import ConfigError  # noqa: E402
 from mlplab.playground import compiled  # noqa: E402
-from mlplab.playground import session as session_module  # noqa: E402
-from mlplab.playground.compiled import LENGTHS, WARMER, Costs, Warmer  # noqa: E402
+from mlplab.playground.compiled import LENGTHS, Compiler, Costs, Warmer  # noqa: E402
 from mlplab.playground.schema import Settings  # noqa: E402
 from mlplab.playground.session import Session  # noqa: E402
 
@@ -51,13 +52,16 @@ def assert_same_training(a: Session, b: Session) -> None:
     np.testing.assert_allclose(wa, wb, rtol=1e-8, atol=1e-12)
 
 
-def compile_lengths(settings: Settings, lengths: tuple[int, ...]) -> None:
-    """Have the warmer compile these lengths for these settings, and wait for it."""
-    warm = Session(settings, engine="jax")
+def compile_lengths(settings: Settings, lengths: tuple[int, ...], compiler: Compiler) -> Session:
+    """Have ``compiler`` compile these lengths for these settings, and wait for it; the
+    session that asked (it holds the programs while it lives)."""
+    warm = Session(settings, engine="jax", compiler=compiler)
+    key = warm.trainer.program_key()
     for length in lengths:
-        warm._ready_length(warm._program_key(), length, length)
-        WARMER.wait()
-        assert WARMER.ready((warm._program_key(), length))
+        warm.trainer.ready_length(key, length, length)
+        compiler.warmer.wait()
+        assert compiler.warmer.ready((key, length))
+    return warm
 
 
 @pytest.mark.parametrize("name", SET_UPS)
@@ -65,8 +69,9 @@ def test_a_session_trains_the_same_weights_under_either_engine(name: str) -> Non
     settings = SET_UPS[name]
     numpy = Session(settings)
     numpy.train_for(math.inf, max_epochs=80)
-    compile_lengths(settings, (64, 16))
-    jax = Session(settings, engine="jax")
+    compiler = Compiler()
+    warm = compile_lengths(settings, (64, 16), compiler)
+    jax = Session(settings, engine="jax", compiler=compiler)
     jax.train_for(math.inf, max_epochs=80)  # 64 + 16, both compiled
     assert jax.trained_by == "jax" and numpy.trained_by == "numpy"
     assert jax.compile_seconds == 0.0  # nothing compiled inside the slice
@@ -79,14 +84,17 @@ def test_a_session_trains_the_same_weights_under_either_engine(name: str) -> Non
     jax.train_for(math.inf, max_epochs=64)
     assert jax.trained_by == "jax"
     assert_same_training(jax, numpy)
+    warm.close()
+    jax.close()
+    assert compiler.keys == []  # the last tab gone: its programs let go
 
 
 def test_until_its_program_is_compiled_a_session_trains_with_numpy_and_says_so(
     monkeypatch,
 ) -> None:
     gate, niceness = threading.Event(), []
-    warmer = Warmer()
-    monkeypatch.setattr(session_module, "WARMER", warmer)
+    compiler = Compiler()
+    warmer = compiler.warmer
     real_request = warmer.request
 
     def held(warm):  # compiles once the gate opens; notes the compiling thread's niceness
@@ -95,7 +103,7 @@ def test_until_its_program_is_compiled_a_session_trains_with_numpy_and_says_so(
         warm()
 
     monkeypatch.setattr(warmer, "request", lambda key, warm: real_request(key, lambda: held(warm)))
-    session = Session(Settings(hidden=(3, 3), seed=9), engine="jax")
+    session = Session(Settings(hidden=(3, 3), seed=9), engine="jax", compiler=compiler)
     session.playing = True
     assert session.frame()["engine"] == "jax" and session.frame()["trained_by"] is None
     done = session.train_for(0.05)
@@ -112,6 +120,31 @@ def test_until_its_program_is_compiled_a_session_trains_with_numpy_and_says_so(
     assert session.compile_seconds == 0.0
     if sys.platform == "linux":  # the compiling thread yields the CPU to the tabs training
         assert niceness and min(niceness) >= min(compiled.NICE, 19)
+
+
+def test_the_programs_of_a_shape_are_let_go_when_its_last_tab_closes() -> None:
+    compiler = Compiler()
+    settings = Settings(hidden=(2,), seed=3)
+    first = compile_lengths(settings, (1,), compiler)
+    key = first.trainer.program_key()
+    second = Session(settings, engine="jax", compiler=compiler)
+    second.playing = True
+    second.train_for(0.05)  # trains the same program: shares it
+    engine = compiler.engine(key)
+    assert compiler.keys == [key] and compiler.warmer.ready((key, 1))
+    first.close()
+    assert compiler.keys == [key] and compiler.engine(key) is engine  # the other tab trains it
+    second.configure(settings.model_copy(update={"hidden": (3,)}))  # a new shape: a new key
+    second.train_for(0.05)
+    assert key not in compiler.keys and not compiler.warmer.ready((key, 1))
+    second.close()
+    compiler.warmer.wait(60)
+    assert compiler.keys == [] and not compiler.warmer.busy
+    held = weakref.ref(engine)  # the engine holding the shape's compiled programs
+    del engine
+    gc.collect()
+    assert held() is None  # freed, and its programs with it
+    compiler.close()
 
 
 def test_slices_take_the_longest_length_that_fits() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ require("uvicorn")
 require("websockets")
 
 from websockets.asyncio.client import connect  # noqa: E402
-from websockets.exceptions import InvalidStatus  # noqa: E402
+from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 
 BIG = {"hidden": [8] * 6, "points": 500, "batch_size": 10}
 
@@ -82,32 +81,30 @@ def load(url: str) -> bytes:
         return response.read()
 
 
-def test_a_page_loads_in_under_100_ms_while_a_tab_trains_the_largest_network(server):
+def test_a_page_loads_while_a_tab_trains_the_largest_network(server):
+    """(How fast: ``benchmarks/playground.py``, "page load while training".)"""
     url, port = server
 
-    async def run() -> list[float]:
+    async def run() -> tuple[list[bytes], int]:
         ws = await configured(port, BIG)
         await ws.send(json.dumps({"type": "play"}))
-        await drain(ws, 0.5)
-        loads = []
-        reader = asyncio.create_task(drain(ws, 30))
-        for _ in range(9):
-            start = time.perf_counter()
-            await asyncio.to_thread(load, url)
-            loads.append(time.perf_counter() - start)
-            await asyncio.sleep(0.1)
-        reader.cancel()
+        frames = asyncio.create_task(drain(ws, 2.0))  # training, and sending frames, meanwhile
+        pages = [await asyncio.to_thread(load, url) for _ in range(3)]
+        received = await frames
         await ws.close()
-        return loads
+        return pages, len(received)
 
-    loads = asyncio.run(run())
-    assert statistics.median(loads) < 0.100, loads
+    pages, frames = asyncio.run(run())
+    assert all(b"<title>mlplab playground</title>" in page for page in pages)
+    assert frames > 0
 
 
-def test_a_tab_flooding_step_leaves_another_tab_above_15_frames_per_second(server):
+def test_a_tab_flooding_step_does_not_starve_another_tab(server):
+    """Both tabs get frames while one floods: the player at least half as many as the flooder
+    (how many per second: ``benchmarks/playground.py``, "frames/s beside a 5000-step flood")."""
     _, port = server
 
-    async def run() -> tuple[float, int]:
+    async def run() -> tuple[int, int]:
         flooder = await configured(port, BIG)
         player = await configured(port, BIG)
         await player.send(json.dumps({"type": "play"}))
@@ -118,17 +115,117 @@ def test_a_tab_flooding_step_leaves_another_tab_above_15_frames_per_second(serve
                 await flooder.send('{"type":"step"}')
 
         flooding = asyncio.create_task(flood())
-        flooder_frames = asyncio.create_task(drain(flooder, 3.5))
+        flooder_frames = asyncio.create_task(drain(flooder, 3.0))
         frames = await drain(player, 3.0)
         flooding.cancel()
         stepped = await flooder_frames
         for ws in (flooder, player):
             await ws.close()
-        return len(frames) / 3.0, len(stepped)
+        return len(frames), len(stepped)
 
-    fps, flooder_frames = asyncio.run(run())
-    assert fps > 15, fps
-    assert flooder_frames > 10  # the flooding tab is served too, at frame rate
+    player_frames, flooder_frames = asyncio.run(run())
+    assert flooder_frames > 5  # the flooding tab is served too, a frame at a time
+    assert player_frames >= flooder_frames / 2, (player_frames, flooder_frames)
+
+
+def test_six_tabs_asking_for_code_do_not_hold_up_a_seventh_s_set_up(server):
+    """ "Show code" (10000 epochs, about 2.7 s each here) runs in its own thread, the tabs'
+    requests in turn: a new set-up is answered before even the first program is."""
+    _, port = server
+
+    async def run() -> list[str]:
+        tabs = [await configured(port, {}) for _ in range(7)]
+        arrivals: list[str] = []
+
+        async def expect(ws, kind: str, name: str) -> None:
+            while json.loads(await ws.recv())["type"] != kind:
+                pass
+            arrivals.append(name)
+
+        waits = [asyncio.create_task(expect(ws, "code", "code")) for ws in tabs[:6]]
+        for ws in tabs[:6]:
+            await ws.send(json.dumps({"type": "code", "epochs": 10_000}))
+        await asyncio.sleep(0.2)  # all six asked (and the first is being computed)
+        await tabs[6].send(json.dumps({"type": "config", "settings": {"hidden": [3]}}))
+        await expect(tabs[6], "state", "state")
+        await asyncio.wait(waits, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+        for ws in tabs:  # the tabs gone, their requests still queued are dropped
+            await ws.close()
+        return arrivals
+
+    arrivals = asyncio.run(run())
+    assert arrivals[:2] == ["state", "code"], arrivals
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+async def cycle(port: int, i: int) -> None:
+    """A page's life: connect, configure (a network of its own shape), play, close."""
+    ws = await configured(port, {"hidden": [1 + i % 8, 1 + i // 8 % 8]})
+    await ws.send(json.dumps({"type": "play"}))
+    frames = 0
+    while frames < 2:
+        frames += json.loads(await ws.recv())["type"] == "frame"
+    await ws.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pages_that_come_and_go_leave_the_server_s_memory_where_it_was():
+    """150 cycles (what fits in about 15 s here; the audit ran 500) after 25 to warm up."""
+    proc, _, port = start("--engine", "numpy")
+
+    async def run(first: int, count: int) -> None:
+        for i in range(first, first + count):
+            await cycle(port, i)
+
+    try:
+        asyncio.run(run(0, 25))
+        before = rss_mb(proc.pid)
+        asyncio.run(run(25, 150))
+        after = rss_mb(proc.pid)
+    finally:
+        err = stop(proc)
+    assert after - before < 8, (before, after)  # measured: +1 MB
+    assert "Traceback" not in err, err
+
+
+def test_handled_errors_are_one_log_line_each():
+    """A number of 5000 digits is a refused message (no log); an invalid UTF-8 frame, which
+    uvicorn handles, one line without its traceback."""
+    proc, _, port = start()
+
+    async def run() -> tuple[str, bool]:
+        async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+            digits = '{"type":"code","epochs":' + "9" * 5000 + "}"
+            await ws.send(digits)
+            while (message := json.loads(await ws.recv()))["type"] != "error":
+                pass
+        async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+            await ws.recv()
+            async with ws.send_context():
+                ws.protocol.send_text(b"\xff\xfe not UTF-8")  # what no browser sends
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            except ConnectionClosed as e:
+                closed = e.rcvd is not None and e.rcvd.code == 1007  # invalid frame payload
+        return message["message"], closed
+
+    try:
+        message, closed = asyncio.run(run())
+        assert message == "message holds a number too long to read (over 4300 digits)"
+        assert closed
+    finally:
+        err = stop(proc)
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Invalid UTF-8" in lines[0], err
 
 
 def test_under_host_0000_a_dns_rebinding_pair_is_refused_in_one_log_line():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from conftest import require
@@ -14,6 +16,10 @@ from mlplab.train.fit import History
 @pytest.fixture(autouse=True)
 def _matplotlib():
     require("matplotlib")
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")  # imported by another test in this process:
+    if pyplot is not None:  # the pictures drew on its figures; start the next test afresh
+        pyplot.close("all")
 
 
 def test_history_plot_marks_each_event():
@@ -113,9 +119,9 @@ def test_cli_plot_still_uses_the_loss_figure(tmp_path):
 
 
 def test_figures_show_themselves_in_jupyter():
-    from mlplab.plot import network
+    from mlplab.plot import figure, network
 
-    png = network(MLP([3, 4, 1], seed=0))._repr_png_()
+    png = network(MLP([3, 4, 1], seed=0), ax=figure().add_subplot())._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
 
 
@@ -154,3 +160,121 @@ def test_importing_the_plot_module_does_not_import_matplotlib():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+PYPLOT_SCRIPT = """
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from mlplab import MLP, load_dataset, plot
+
+X, t = load_dataset("xor")
+net = MLP([3, 4, 1], bias=False, init="seed", seed=0)
+history = net.fit(X, t, epochs=500)
+fig = history.plot()
+assert fig is plt.gcf(), "drawn on pyplot's figure"
+assert fig.axes[0].get_title().replace("\\n", " ") == history.extra["title"]
+plt.savefig(sys.argv[1])
+plt.close("all")
+fig, (left, right) = plt.subplots(1, 2)
+assert plot.network(net, ax=left) is fig and plot.decision_boundary(net, X, t, ax=right) is fig
+assert left.texts and right.collections
+plt.savefig(sys.argv[2])
+plt.close("all")
+history.plot()
+plot.network(net)  # another picture: a figure of its own, not drawn over the loss curve
+assert len(plt.get_fignums()) == 2 and len(plt.gcf().axes) == 1
+"""
+
+
+def test_a_plot_saved_through_pyplot_after_history_plot_has_drawn_pixels(tmp_path):
+    import subprocess
+    import sys
+
+    from matplotlib.image import imread
+
+    first, second = tmp_path / "loss.png", tmp_path / "two.png"
+    script = [sys.executable, "-c", PYPLOT_SCRIPT, str(first), str(second)]
+    result = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for path in (first, second):
+        pixels = imread(path)[..., :3]
+        drawn = np.mean(np.any(pixels < 0.9, axis=-1))  # not white
+        assert drawn > 0.02, path.name
+
+
+def test_every_picture_draws_on_the_axes_it_is_given():
+    from mlplab.plot import decision_boundary, figure, loo_figure, network, sweep_figure
+
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], bias=False, seed=0)
+    rows = [{"hidden": [2], "lr": 1.0, "solved_fraction": 0.5}]
+    for draw in (
+        lambda ax: History(np.linspace(1, 0.1, 10), 10).plot(ax=ax),
+        lambda ax: decision_boundary(net, X, t, resolution=20, ax=ax),
+        lambda ax: network(net, ax=ax),
+        lambda ax: sweep_figure(rows, "hidden", "lr", ax=ax),
+    ):
+        fig = figure()
+        ax = fig.add_subplot()
+        assert draw(ax) is fig
+        assert len(fig.axes) <= 2  # the axes given (and a colour bar)
+        assert ax.has_data() or ax.texts
+    fig = figure()
+    panels = fig.subplots(1, 2)
+    curve = np.linspace(1, 0.5, 5)
+    assert loo_figure(np.arange(1, 6), [curve] * 2, [curve] * 2, ["a", "b"], ax=panels) is fig
+    with pytest.raises(ConfigError, match="2 axes given; this picture draws 3 panels"):
+        loo_figure(np.arange(1, 6), [curve] * 3, [curve] * 3, ["a", "b", "c"], ax=panels)
+
+
+def test_the_loss_plot_is_titled_as_the_command_line_titles_the_run(capsys):
+    from mlplab.cli import main
+
+    X, t = load_dataset("xor")
+    history = MLP([3, 4, 1], bias=False, init="seed", seed=0).fit(X, t, epochs=60000)
+    assert history.plot().axes[0].get_title().replace("\n", " ") == history.extra["title"]
+    assert main(["train"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "xor: " + history.extra["title"]
+
+
+def test_a_long_title_wraps_inside_the_figure():
+    fig = History(np.linspace(1, 0.1, 10), 10).plot(title="word " * 40)
+    title = fig.axes[0].title
+    assert title.get_text().count("\n") >= 2
+    fig.canvas.draw()
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+
+
+def test_a_narrow_log_range_gets_decimal_tick_labels():
+    fig = History(np.linspace(0.15, 0.11, 50), 50).plot()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()]
+    shown = [label for label in labels if label]
+    assert shown and all(label.replace(".", "").isdigit() for label in shown), shown
+    assert ax.get_legend() is None  # one curve: the axis label says what it is
+    wide = History(np.logspace(0, -5, 50), 50).plot()
+    wide.canvas.draw()
+    assert any("10^" in t.get_text() for t in wide.axes[0].get_yticklabels())
+
+
+def test_classes_are_orange_and_blue_and_the_seeds_inputs_are_named():
+    from matplotlib.colors import to_rgba
+
+    from mlplab.plot import NEGATIVE, POSITIVE, decision_boundary, network
+
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], bias=False, seed=0)
+    points = decision_boundary(net, X, t, resolution=20).axes[0].collections[-1]
+    points.update_scalarmappable()
+    colours = points.get_facecolors()
+    np.testing.assert_allclose(colours[0], to_rgba(NEGATIVE), atol=0.01)  # target 0
+    np.testing.assert_allclose(colours[1], to_rgba(POSITIVE), atol=0.01)  # target 1
+    labels = [text.get_text() for text in network(net).axes[0].texts]
+    assert labels[-3:] == ["x1", "x2", "1"]
+    labels = [text.get_text() for text in network(MLP([2, 3, 1])).axes[0].texts]
+    assert labels[-2:] == ["x1", "x2"]

@@ -95,8 +95,8 @@ def test_compare_reports_a_shorter_rerun_and_differing_weights() -> None:
     [
         (b"not json", "not JSON"),
         (b'{"hello": 1}', "not an mlplab run record"),
-        (b'{"mlplab_record": 9}', "record version 9.*record version 1"),
-        (b'{"mlplab_record": 1, "run": {}}', "missing run, every"),
+        (b'{"mlplab_record": 9}', "record version 9.*record version 2"),
+        (b'{"mlplab_record": 1, "run": {}}', "field epochs: expected a non-negative integer"),
         (b"[" * 100000, "not JSON"),
     ],
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from mlplab import MLP, SCHEDULES, ConfigError, load_dataset
@@ -12,18 +11,29 @@ from mlplab.train.schedules import Adaptive, get_schedule
 
 def test_adaptive_divides_the_rate_after_more_than_patience_stalled_epochs():
     s = Adaptive(tol=0.1, patience=2, factor=5.0, min_lr=0.01)
-    assert s(0, 1.0) == 1.0
+    opt = SGD(1.0)  # the rate lives in the optimizer; the schedule gives the next one
+    opt.use_schedule(s)
+    opt.start_epoch(0)
+    assert opt.lr == 1.0
     rates = []
     # 10 sets the best; 9.95 and 9.92 improve by less than tol (stalls 1, 2); 9.9: stall 3 > 2
     for loss in [10.0, 9.95, 9.92, 9.9, 5.0, 5.0, 5.0, 5.0]:
-        assert s.update(loss) is False
-        rates.append(s(1, 1.0))
+        assert opt.read_loss(loss) is False
+        opt.start_epoch(1)
+        rates.append(opt.lr)
     assert rates == [1.0, 1.0, 1.0, 0.2, 0.2, 0.2, 0.2, 0.04]
     for loss in [5.0, 5.0, 5.0]:  # 0.04 -> 0.008, now below min_lr
-        assert s.update(loss) is False
-    assert s(1, 1.0) == pytest.approx(0.008)
-    assert [s.update(5.0) for _ in range(3)] == [False, False, True]  # the next stall stops
-    assert s(0, 0.5) == 0.5  # epoch 0 of a new run starts again
+        assert opt.read_loss(loss) is False
+    opt.start_epoch(1)
+    assert opt.lr == pytest.approx(0.008)
+    assert [opt.read_loss(5.0) for _ in range(3)] == [False, False, True]  # the next stall stops
+    fresh = SGD(0.5)
+    fresh.use_schedule(s)
+    fresh.start_epoch(0)
+    assert fresh.lr == 0.5 and s.stalled == 0  # epoch 0 of a new run starts again
+    # the pure rule: (lr, stop) from (loss, lr), and the floor
+    assert Adaptive(factor=5.0, min_lr=0.01).lower(1.0) == (0.2, False)
+    assert Adaptive(factor=5.0, min_lr=0.01).lower(0.01) == (0.01, True)
 
 
 @pytest.mark.parametrize(
@@ -63,4 +73,4 @@ def test_a_loss_reading_schedule_is_refused_for_a_stack():
     X, T = load_dataset("xor")
     with pytest.raises(ConfigError, match="reads the loss of one network, not a stack"):
         MLP([3, 4, 1], stack=2, seed=0).fit(X, T, epochs=2, schedule=Adaptive())
-    assert np.isnan(Adaptive().lr)  # no rate before a run starts
+    assert not hasattr(Adaptive(), "lr")  # the rate lives in the optimizer, not the schedule

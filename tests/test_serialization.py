@@ -114,9 +114,20 @@ def test_missing_file_and_foreign_safetensors(tmp_path):
 
 
 def test_nan_weights_are_refused(trained):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
     net, path, _ = trained
     net.params[1]["W"][0, 0] = np.nan
-    serialization.save(net, path)
+    before = path.read_bytes()
+    with pytest.raises(mlplab.ModelFileError, match=r"layers\.1\.W contains NaN"):
+        serialization.save(net, path)  # one rule: saving refuses what loading would
+    assert path.read_bytes() == before
+    with safe_open(path, "np") as f:  # a file with a NaN written by other means
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+        metadata = f.metadata()
+    tensors["layers.1.W"][0, 0] = np.nan
+    save_file(tensors, path, metadata=metadata)
     with pytest.raises(mlplab.ModelFileError, match=r"layers\.1\.W contains NaN"):
         mlplab.MLP.load(path)
 

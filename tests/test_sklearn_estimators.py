@@ -66,6 +66,25 @@ def test_parameters_are_scikit_learns(estimators):
     ours = set(estimators.MLPClassifier().get_params())
     assert theirs - ours == set()
     assert ours - theirs == {"init", "dtype", "standardize", "engine"}
+    from sklearn.neural_network import MLPRegressor as TheirRegressor
+
+    theirs = TheirRegressor().get_params()
+    ours = estimators.MLPRegressor().get_params()
+    assert set(ours) - set(theirs) == {"init", "dtype", "standardize", "engine"}
+    assert {name: ours[name] for name in theirs} == theirs  # the same defaults
+    import inspect
+
+    their_order = list(inspect.signature(TheirRegressor).parameters)
+    our_order = [p for p in inspect.signature(estimators.MLPRegressor).parameters
+                 if p in their_order]  # fmt: skip
+    assert our_order == their_order  # loss first, then as the classifier's
+    reg = estimators.MLPRegressor("poisson", (5,), "tanh", alpha=0.5)
+    assert (reg.loss, reg.hidden_layer_sizes, reg.activation, reg.alpha) == ("poisson", (5,),
+                                                                             "tanh", 0.5)
+    with pytest.raises(TypeError):
+        estimators.MLPRegressor("poisson", (5,), "tanh", "adam")  # keywords from solver on
+    with pytest.raises(TypeError, match="unexpected keyword argument 'alpah'"):
+        estimators.MLPRegressor(alpah=0.5)
 
 
 def test_pipeline_grid_search_and_cross_val_score(estimators, digits):
@@ -178,17 +197,35 @@ def test_warm_start_continues_and_pickle_round_trips(estimators, digits):
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
 
 
-def test_unsupported_settings_raise_value_errors(estimators, digits):
+def test_pickles_name_the_public_path_only(estimators, digits):
     X, y = digits
-    for kwargs, message in [
-        ({"solver": "newton"}, "solver 'newton' is not supported"),
-        ({"solver": "lbfgs", "max_fun": 0}, "max_fun must be a positive integer"),
-        ({"solver": "sgd", "learning_rate": "optimal"}, "learning_rate 'optimal'"),
-        ({"activation": "swish"}, "activation 'swish' is not supported"),
-        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes must be positive"),
+    for est in (estimators.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y),
+                estimators.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)):
+        data = pickle.dumps(est)
+        assert b"mlplab.sklearn._" not in data  # no private module a later version may move
+        np.testing.assert_array_equal(pickle.loads(data).predict(X), est.predict(X))
+
+
+def test_unsupported_settings_raise_value_errors(estimators, digits):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    X, y = digits
+    for kwargs, message in [  # scikit-learn's parameter check, in its words, for both
+        ({"solver": "newton"}, r"The 'solver' parameter of MLPClassifier must be a str among "
+                               r".*\. Got 'newton' instead\."),
+        ({"solver": "lbfgs", "max_fun": 0}, r"The 'max_fun' parameter of MLPClassifier must be "
+                                            r"an int in the range \[1, inf\)\. Got 0 instead\."),
+        ({"solver": "sgd", "learning_rate": "optimal"}, r"The 'learning_rate' parameter .* Got "
+                                                        r"'optimal' instead\."),
+        ({"activation": "swish"}, r"The 'activation' parameter .* Got 'swish' instead\."),
     ]:
-        with pytest.raises(ValueError, match=message):
-            estimators.MLPClassifier(max_iter=2, **kwargs).fit(X, y)
+        for cls in (estimators.MLPClassifier, Theirs):
+            with pytest.raises(ValueError, match=message):
+                cls(max_iter=2, **kwargs).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be positive"):
+        estimators.MLPClassifier(max_iter=2, hidden_layer_sizes=(0,)).fit(X, y)
+    with pytest.raises(ValueError, match=r"The 'activation' parameter .* among .*'leaky_relu'"):
+        estimators.MLPClassifier(max_iter=2, activation="swish").fit(X, y)  # mlplab's names too
 
 
 def test_verbose_prints_scikit_learns_lines(estimators, digits, capsys):
@@ -203,6 +240,29 @@ def test_import_mlplab_does_not_import_scikit_learn():
     code = "import sys, mlplab; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("missing", ["scipy", "sklearn"])
+def test_without_the_sklearn_extra_the_import_says_what_to_install(missing):
+    code = f"""
+import sys
+
+class Missing:  # as if {missing} were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == {missing!r} or name.startswith({missing!r} + "."):
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+
+sys.meta_path.insert(0, Missing())
+import mlplab
+from mlplab.sklearn import MLPClassifier
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"ModuleNotFoundError: mlplab.sklearn needs scikit-learn and SciPy, and {missing!r} is "
+        "not installed: pip install 'mlplab[sklearn]'"
+    )
+    assert "No module named" not in out.stderr  # one clear error, not the one behind it
 
 
 def test_starts_as_scikit_learn_does_or_from_an_mlplab_init(estimators, digits):
@@ -261,7 +321,8 @@ def test_the_scaler_survives_pickling_and_warm_starts(estimators, digits):
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
     clf.fit(X[:300] * 2, y[:300])  # continues with the scaler its weights were learnt with
     assert clf.net_.input_scaler is scaler
-    with pytest.raises(ValueError, match="standardize must be True or False"):
+    with pytest.raises(ValueError, match=r"The 'standardize' parameter of MLPClassifier must be "
+                                         r"an instance of 'bool' .* Got 'yes' instead\."):
         estimators.MLPClassifier(max_iter=1, standardize="yes").fit(X, y)
 
 

@@ -72,10 +72,10 @@ def test_a_loss_falling_by_less_than_tol_stops_and_inf_never_stops(iris):
             assert cls(**forever).fit(X, y).n_iter_ == 20
 
 
-def _warnings_of(fit) -> list[str]:
+def _warnings_of(fit, *args) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit()
+        fit(*args)
     return [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
 
 
@@ -167,8 +167,10 @@ def test_poisson_loss_follows_scikit_learns_path(diabetes):
     assert MLPRegressor().get_params()["loss"] == TheirRegressor().get_params()["loss"]
     with pytest.raises(ValueError, match="loss='poisson' needs non-negative targets"):
         MLPRegressor(loss="poisson", max_iter=2).fit(X, -counts)
-    with pytest.raises(ValueError, match="loss 'absolute' is not supported"):
-        MLPRegressor(loss="absolute", max_iter=2).fit(X, counts)
+    for cls in (MLPRegressor, TheirRegressor):  # scikit-learn's parameter check, its words
+        with pytest.raises(ValueError, match=r"The 'loss' parameter of MLPRegressor must be a "
+                                             r"str among .*\. Got 'absolute' instead\."):
+            cls(loss="absolute", max_iter=2).fit(X, counts)
 
 
 # --- partial_fit and warm_start --------------------------------------------------------
@@ -277,7 +279,7 @@ def test_early_stopping_split_is_stratified_and_its_error_names_validation_fract
     X = np.random.default_rng(0).normal(size=(100, 3))
     for seed in range(20):
         clf = MLPClassifier(early_stopping=True, random_state=seed)
-        clf._check_settings()
+        clf._validate_params()
         clf._validate_input(X, y, incremental=False, reset=True)
         T, _, _ = clf._targets(y)
         *_, yv, _ = clf._split(X, T, y, None, np.random.RandomState(seed))
@@ -400,3 +402,134 @@ def test_a_warm_start_may_switch_early_stopping_on(iris, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Iteration 1, loss = ") and lines[1].startswith("Validation score:")
     assert lines[-1].startswith("Validation score did not improve more than tol=")
+
+
+# --- parameters, fitted attributes, warnings and messages, as scikit-learn's --------------
+
+
+def _constraint(c) -> tuple:
+    """A constraint as comparable values (a set's order differs from run to run)."""
+    if hasattr(c, "options"):
+        return type(c).__name__, c.type, frozenset(c.options)
+    if hasattr(c, "closed"):
+        return type(c).__name__, c.type, c.left, c.right, c.closed
+    return (str(c),)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_every_parameter_is_checked_from_the_table_as_scikit_learn_checks(cls):
+    from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    check_param_validation(cls.__name__, cls(max_iter=2))  # scikit-learn's own check
+    theirs = (TheirClassifier if cls is MLPClassifier else TheirRegressor)._parameter_constraints
+    ours = cls._parameter_constraints
+    assert set(ours) - set(theirs) == {"init", "dtype", "standardize", "engine"}
+    for name in set(theirs) - {"activation", "solver"}:  # the same constraints, one by one
+        assert [_constraint(c) for c in ours[name]] == [_constraint(c) for c in theirs[name]]
+    base = BaseMultilayerPerceptron._parameter_constraints
+    for name in ("activation", "solver"):  # scikit-learn's names, and mlplab's beside them
+        assert base[name][0].options < ours[name][0].options
+
+
+def _numpy_scalars(settings: dict) -> dict:
+    """Each number as a NumPy scalar of its kind (exactly representable floats in float32)."""
+    def as_numpy(value):
+        if isinstance(value, bool):
+            return np.bool_(value)
+        if isinstance(value, int):
+            return np.int64(value)
+        if isinstance(value, float):
+            return np.float32(value) if float(np.float32(value)) == value else np.float64(value)
+        return value
+
+    return {name: as_numpy(value) for name, value in settings.items()}
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_numpy_scalars_are_taken_as_the_numbers_they_hold(iris, solver):
+    X, y = iris
+    settings = dict(hidden_layer_sizes=8, solver=solver, alpha=0, batch_size=32,
+                    learning_rate_init=0.0625, power_t=0.5, max_iter=6, tol=1e-4, momentum=0.5,
+                    validation_fraction=0.25, beta_1=0.75, beta_2=0.999, epsilon=1e-8,
+                    n_iter_no_change=10, max_fun=15000, shuffle=True, nesterovs_momentum=False,
+                    early_stopping=False, warm_start=False, random_state=0)  # fmt: skip
+    scalars = _numpy_scalars(settings)
+    assert type(scalars["alpha"]) is np.int64 and type(scalars["power_t"]) is np.float32
+    for ours, theirs in ((MLPClassifier, TheirClassifier), (MLPRegressor, TheirRegressor)):
+        target = y if ours is MLPClassifier else y.astype(float)
+        quietly(theirs(**scalars), X, target)  # scikit-learn takes them
+        given = quietly(ours(standardize=False, **scalars), X, target)
+        plain = quietly(ours(standardize=False, **settings), X, target)
+        assert given.n_iter_ == plain.n_iter_
+        np.testing.assert_array_equal(given.loss_curve_, plain.loss_curve_)
+    hidden = quietly(MLPClassifier(hidden_layer_sizes=(np.int64(8), np.int32(4)), max_iter=2),
+                     X, y)  # fmt: skip
+    assert [c.shape[1] for c in hidden.coefs_] == [8, 4, 3]
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_coefs_and_intercepts_may_be_assigned_and_predictions_follow(iris, standardize):
+    X, y = iris
+    X = X * 10 + 5  # far from scaled: the scaler, when there is one, is unfolded on assigning
+    settings = dict(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    theirs = quietly(TheirClassifier(**settings), X, y)
+    ours = quietly(MLPClassifier(standardize=standardize, **dict(settings, random_state=1)), X, y)
+    assert not np.allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
+    ours.coefs_ = theirs.coefs_  # scikit-learn's weights into ours: the same predictions
+    ours.intercepts_ = theirs.intercepts_
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-10)
+    for mine, their in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                           strict=True):  # fmt: skip
+        np.testing.assert_allclose(mine, their, rtol=1e-12, atol=1e-12)
+    for est in (ours, theirs):  # one attribute at a time, the other kept
+        intercepts = [b.copy() for b in est.intercepts_]
+        est.coefs_ = [c * 0 for c in est.coefs_]
+        np.testing.assert_allclose(est.intercepts_[-1], intercepts[-1], rtol=1e-12)
+        assert np.ptp(est.predict_proba(X), axis=0).max() < 1e-12  # every row alike now
+    with pytest.raises(ValueError, match=r"coefs_ must be 2 arrays of shapes "
+                                         r"\[\(4, 8\), \(8, 3\)\]"):
+        ours.coefs_ = [np.zeros((4, 8))]
+    ours.partial_fit(X, y)  # training goes on from the assigned weights
+    assert np.isfinite(ours.loss_curve_[-1])
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+@pytest.mark.parametrize("estimators", ["classifier", "regressor"])
+def test_lbfgs_warns_when_max_fun_ends_it_as_when_max_iter_does(iris, diabetes, estimators,
+                                                                 standardize):  # fmt: skip
+    ours, theirs, (X, y) = ((MLPClassifier, TheirClassifier, iris) if estimators == "classifier"
+                            else (MLPRegressor, TheirRegressor, diabetes))  # fmt: skip
+    for limit in ({"max_fun": 10}, {"max_iter": 5}):
+        settings = dict(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0, **limit)
+        mine = _warnings_of(ours(standardize=standardize, **settings).fit, X, y)
+        their = _warnings_of(theirs(**settings).fit, X, y)
+        assert len(mine) == len(their) == 1
+        assert mine[0].startswith("lbfgs failed to converge after")
+        said = "EVALUATIONS EXCEEDS LIMIT" if "max_fun" in limit else "ITERATIONS REACHED LIMIT"
+        assert said in mine[0] and said in their[0]
+        if not standardize:
+            assert mine == their
+        else:  # scaled already: no advice to scale
+            assert "scale the data" not in mine[0] and "scale the data" in their[0]
+
+
+def test_messages_name_the_class_labels_as_given():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.r_[np.zeros(39, dtype=bool), True]  # one True: too few to stratify the split
+    said = {}
+    for cls in (MLPClassifier, TheirClassifier):
+        with pytest.raises(ValueError, match="Classes with too few members are") as caught:
+            cls(max_iter=2, early_stopping=True).fit(X, y)
+        said[cls] = str(caught.value)
+    assert said[MLPClassifier].endswith("are: [True]")  # as given (it said [1.0])
+    assert said[TheirClassifier].endswith("are: ['True']")  # its one-column labels, as text
+    names = np.where(y, "rare", "common")
+    with pytest.raises(ValueError, match=re.escape("too few members are: ['rare']")):
+        MLPClassifier(max_iter=2, early_stopping=True).fit(X, names)
+    clf = quietly(MLPClassifier(max_iter=2, warm_start=True), X, np.arange(40) % 2 == 0)
+    for est in (clf, quietly(TheirClassifier(max_iter=2, warm_start=True), X,
+                             np.arange(40) % 2 == 0)):  # fmt: skip
+        with pytest.raises(ValueError, match=re.escape("Previously got [False  True], `y` has "
+                                                       "[0 2]")):  # fmt: skip
+            est.fit(X, np.where(np.arange(40) % 2 == 0, 2, 0))

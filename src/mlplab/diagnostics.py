@@ -35,7 +35,7 @@ from mlplab.train.history import Event
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
-    from mlplab.train.fit import History
+    from mlplab.train.history import History
 
 __all__ = ["SATURATING", "Diagnostics", "Event", "loss_events"]
 
@@ -173,21 +173,18 @@ class Diagnostics:
             self.samples.append(self._sample(epoch, logs["loss"]))
 
     def _sample(self, epoch: int, loss: float) -> _Sample:
-        hidden = self.net.layers[:-1]
+        activation = self.net.activation  # every hidden layer's
         saturated: list[int | None] = []
         dead: list[int | None] = []
-        for layer in hidden:
-            activation = layer.activation
-            name, h = activation.name, layer.h
+        for h in self.net.outputs[:-1]:  # each hidden layer's output, from the last forward pass
+            name = activation.name
             if name in SATURATING and activation.from_output:
                 flat = activation.derivative(h) < self.pinned * SATURATING[name]  # (n, units)
                 saturated.append(int(np.sum(flat.mean(axis=0) >= self.share)))
             else:
                 saturated.append(None)
             dead.append(int(np.sum(np.all(h <= 0, axis=0))) if name == "relu" else None)
-        grad_rms = [
-            float(np.sqrt(np.mean(np.square(layer.grad["W"])))) for layer in self.net.layers
-        ]
+        grad_rms = [float(np.sqrt(np.mean(np.square(g["W"])))) for g in self.net.grads]
         return _Sample(epoch, saturated, dead, grad_rms, float(loss))
 
     def on_train_end(self, history: History) -> None:

@@ -27,6 +27,7 @@ from mlplab.cli.options import (
     quiet_option,
 )
 from mlplab.cli.outputs import check_outputs
+from mlplab.cli.words import counted
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS, describe, run_ensemble
 
@@ -101,7 +102,7 @@ def ensemble(
     )
     click.echo(
         f"epochs to solve   median {_g(steps['median'])}, 90th percentile {_g(steps['p90'])} "
-        f"(watched every {steps['resolution']} epochs)"
+        f"(watched every {counted(steps['resolution'], 'epoch')})"
     )
     click.echo(
         f"final loss        p10 {_g(loss['p10'])}  p50 {_g(loss['p50'])}  p90 {_g(loss['p90'])}"

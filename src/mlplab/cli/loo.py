@@ -22,6 +22,7 @@ from mlplab.cli.options import (
     quiet_option,
 )
 from mlplab.cli.outputs import check_outputs
+from mlplab.cli.words import counted
 from mlplab.experiments.config import TrainConfig
 from mlplab.experiments.loo import leave_one_out
 
@@ -50,18 +51,21 @@ def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options
     check_outputs({}, {"--plot": plot_path})
     result = leave_one_out(config, seeds, quiet=quiet)
     if plot_path:
-        from mlplab.plot import loo_figure, save_figure
+        from mlplab.plot import figure, loo_figure, save_figure
 
         labels = [
             f"row {r['row']} held out: {r['inputs'][:-1]} -> {r['target'][0]:g}"
             for r in result["rows"]
         ]
+        n = len(labels)  # on a figure of its own, never pyplot's
+        panels = figure(3.2 * n, 3.4).subplots(1, n, sharey=True, squeeze=False)[0]
         fig = loo_figure(
             np.array(result["record_epochs"]),
             [r["train_curve"] for r in result["rows"]],
             [r["heldout_curve"] for r in result["rows"]],
             labels,
-            title=f"{config.dataset}: leave one out, {seeds} seeds each",
+            title=f"{config.dataset}: leave one out, {counted(seeds, 'seed')} each",
+            ax=panels,
         )
         save_figure(fig, plot_path)
     if as_json:
@@ -70,7 +74,8 @@ def loo(seeds: int, plot_path: str | None, as_json: bool, quiet: bool, **options
                                "config": config.to_dict()}))  # fmt: skip
         return
     click.echo(
-        f"{config.dataset}: leave one out, {seeds} seeds per row, {config.epochs} epochs each "
+        f"{config.dataset}: leave one out, {counted(seeds, 'seed')} per row, "
+        f"{counted(config.epochs, 'epoch')} each "
         f"(engine {result['engine']})"
     )
     click.echo()

@@ -6,6 +6,8 @@ run's one schema; ``TrainConfig.from_options`` turns a command's options back in
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ import click
 
 from mlplab.datasets import DATASETS
 from mlplab.engines import DEVICES, ENGINE_CHOICES
+from mlplab.errors import ConfigError
 from mlplab.experiments.checkpointed import DEFAULT_EVERY
 from mlplab.experiments.config import DEFAULTS
 from mlplab.nn.activations import hidden_activation_names, output_activation_names
@@ -21,7 +24,10 @@ from mlplab.nn.losses import LOSSES, REDUCTIONS
 from mlplab.train.optimizers import OPTIMIZERS
 from mlplab.train.schedules import SCHEDULES
 
+COMMANDLINE = click.core.ParameterSource.COMMANDLINE
+
 __all__ = [
+    "FiniteFloatRange",
     "PositiveIntList",
     "dask_options",
     "data_options",
@@ -61,6 +67,19 @@ class PositiveIntList(click.ParamType):
                 f"expected positive integers separated by commas, got {value!r}{hint}", param, ctx
             )
         return sizes
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``FloatRange`` that also refuses NaN and infinity (which compare as in range)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"expected a finite number, got {value!r}", param, ctx)
+        return number
+
+
+MAX_DASK_TIMEOUT = 86400.0  # seconds: a day; longer is a hang, not a timeout
 
 
 engine_option = click.option(
@@ -115,7 +134,8 @@ def dask_options(help: str) -> Callable:
         "--dask", "dask_address", default=None, metavar="tcp://HOST:PORT", help=help
     )
     timeout = click.option(
-        "--dask-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+        "--dask-timeout", type=FiniteFloatRange(min=0, min_open=True, max=MAX_DASK_TIMEOUT),
+        default=10.0,
         show_default=True, help="Seconds to wait for the scheduler.",
     )  # fmt: skip
     return lambda command: address(timeout(command))
@@ -234,10 +254,37 @@ def _decorate(command: Callable, decorators: list[Callable]) -> Callable:
     return command
 
 
+# options given that the data source makes meaningless: refused, not ignored
+ONLY_WITHOUT_DATA = ("dataset", "points", "noise")
+ONLY_WITH_DATA = ("target",)
+
+
+def _refuse_unused_data_options(command: Callable) -> Callable:
+    """``command``, refusing first the data options that do not apply together: a data
+    set's (``--dataset``, ``--points``, ``--noise``) with ``--data``, ``--target`` without."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        given = {n for n in ctx.params if ctx.get_parameter_source(n) == COMMANDLINE}
+        unused = [n for n in ONLY_WITHOUT_DATA if n in given] if kwargs.get("data") else [
+            n for n in ONLY_WITH_DATA if n in given
+        ]
+        if unused:
+            flags, one = ", ".join("--" + n for n in unused), len(unused) == 1
+            why = (f"{'does' if one else 'do'} not apply to --data FILE" if kwargs.get("data")
+                   else f"{'applies' if one else 'apply'} only to --data FILE")  # fmt: skip
+            raise ConfigError(f"{flags} {why}; drop {'it' if one else 'them'}")
+        return command(*args, **kwargs)
+
+    return checked
+
+
 def data_options(command: Callable) -> Callable:
-    """Add the options choosing the data (a user's file, or a 2-D set's size and noise)."""
+    """Add the options choosing the data (a user's file, or a 2-D set's size and noise),
+    refusing the ones that do not apply together (``_refuse_unused_data_options``)."""
     return _decorate(
-        command,
+        _refuse_unused_data_options(command),
         [
             click.option(
                 "--data",
@@ -352,10 +399,11 @@ def max_memory_option(command: Callable) -> Callable:
     """``--max-memory GIB``: refuse stacks estimated to need more."""
     return click.option(
         "--max-memory",
-        type=click.FloatRange(min=0, min_open=True),
+        type=FiniteFloatRange(min=0, min_open=True),
         default=None,
         metavar="GIB",
-        help="Refuse stacks estimated to need more (default: half the physical memory).",
+        help="Refuse stacks estimated to need more (default: half the physical memory, or less "
+        "under a ulimit -v or a cgroup limit).",
     )(command)
 
 

@@ -51,9 +51,9 @@ def check_outputs(
 ) -> None:
     """Refuse outputs that could not be written (see the module); options name each path."""
     plots = plots or {}
-    written = {option: path for option, path in {**files, **plots}.items() if path}
+    written = {option: path for option, path in {**files, **plots}.items() if path is not None}
     for option, path in plots.items():
-        if path:
+        if path is not None:
             _check_plot(option, path)
     for option, path in written.items():
         check_output_path(path, ConfigError, option)

@@ -47,6 +47,7 @@ def playground(
         import uvicorn
 
         from mlplab.playground.app import LOCAL_HOSTS, create_app
+        from mlplab.playground.serving import server_config
     except ImportError as e:
         raise ConfigError(
             f"the playground needs the web extra ({e.name} is missing): pip install 'mlplab[web]'"
@@ -57,13 +58,12 @@ def playground(
     shown = named[0] if named else ("127.0.0.1" if host in WILDCARDS else host)
     _quiet_refusals()
     sock = _bind(host, port)
-    config = uvicorn.Config(
-        create_app(allowed_hosts=hosts, engine=engine),
-        log_level="warning",
-        ws_max_size=1 << 20,
-        lifespan="off",
-    )
-    _serve(uvicorn.Server(config), sock, f"[{shown}]" if ":" in shown else shown, open_browser)
+    app = create_app(allowed_hosts=hosts, engine=engine)
+    config = server_config(app, log_level="warning", lifespan="off")
+    try:
+        _serve(uvicorn.Server(config), sock, f"[{shown}]" if ":" in shown else shown, open_browser)
+    finally:
+        app.state.hub.close()
 
 
 def _engine(choice: str) -> str:
@@ -109,7 +109,10 @@ class _HandshakeNoise(logging.Filter):
 
 
 def _quiet_refusals() -> None:
+    from mlplab.playground.serving import OneLineErrors
+
     logging.getLogger("uvicorn.error").addFilter(_HandshakeNoise())
+    logging.getLogger("uvicorn.error").addFilter(OneLineErrors())
     ours = logging.getLogger("mlplab.playground")
     if not ours.handlers:
         handler = logging.StreamHandler()

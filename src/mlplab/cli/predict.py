@@ -8,6 +8,8 @@ import click
 import numpy as np
 
 from mlplab.cli.options import json_option
+from mlplab.cli.words import counted
+from mlplab.datasets import DATASETS
 from mlplab.errors import DataError
 from mlplab.experiments.data import class_names, predicted_classes
 from mlplab.nn.network import MLP
@@ -33,7 +35,10 @@ def _inputs(net: MLP, inputs: tuple[str, ...]) -> np.ndarray:
     limit = float(np.finfo(net.dtype).max)
     for text, row in zip(inputs, rows, strict=True):
         if len(row) != width:
-            raise DataError(f"--input {text!r} has {len(row)} values; the model takes {width}")
+            raise DataError(
+                f"--input {text!r} has {counted(len(row), 'value')}; the model takes {width}"
+                + _bias_hint(net, row)
+            )
         too_big = next((v for v in row if abs(v) > limit), None)
         if too_big is not None:
             raise DataError(
@@ -41,6 +46,19 @@ def _inputs(net: MLP, inputs: tuple[str, ...]) -> np.ndarray:
                 f"inputs (at most {limit:.4g})"
             )
     return np.array(rows)
+
+
+def _bias_hint(net: MLP, row: list[float]) -> str:
+    """For a model trained on the seed's gate rows ``[x1, x2, 1]``: what the last value is."""
+    cli = net.training_metadata.get("cli")
+    dataset = DATASETS.get(cli.get("dataset")) if isinstance(cli, dict) else None
+    if dataset is None or not dataset.gate or cli.get("data") or len(row) != net.sizes[0] - 1:
+        return ""
+    given = ",".join(f"{v:g}" for v in row)
+    return (
+        f", the third being the constant-1 bias column the seed appends to its inputs "
+        f"(try --input {given},1)"
+    )
 
 
 def _class_labels(net: MLP, model: str) -> list[str] | None:

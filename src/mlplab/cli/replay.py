@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from mlplab.checks import printable, shortened
 from mlplab.cli.options import json_option, quiet_option
 from mlplab.errors import ConfigError
 from mlplab.experiments.config import TrainConfig, config_from_dict
@@ -53,4 +54,6 @@ def _settings(run: dict[str, Any], source: str) -> tuple[TrainConfig, int | None
 
 
 def _format_versions(v: dict[str, str]) -> str:
-    return ", ".join(f"{k} {v[k]}" for k in ("mlplab", "numpy", "python", "machine") if k in v)
+    """The versions a record names, as they may be shown (read from a file: escaped, cut)."""
+    shown = (f"{k} {v[k]}" for k in ("mlplab", "numpy", "python", "machine") if k in v)
+    return printable(shortened(", ".join(shown)))

@@ -273,10 +273,11 @@ def sweep(
     if out_path:
         write_csv(rows, out_path)
     if plot_path:
-        from mlplab.plot import save_figure, sweep_figure
+        from mlplab.plot import figure, save_figure, sweep_figure, sweep_size
 
         title = f"{cells[0][0].data or cells[0][0].dataset}: fraction of seeds that solved it"
-        save_figure(sweep_figure(rows, *axes, title=title), plot_path)
+        ax = figure(*sweep_size(rows, *axes)).add_subplot()  # a figure of its own, never pyplot's
+        save_figure(sweep_figure(rows, *axes, title=title, ax=ax), plot_path)
     if as_json:
         click.echo(json.dumps({"cells": rows, "config": cells[0][0].to_dict()}))
         return

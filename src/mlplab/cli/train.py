@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
+from mlplab.cli.interrupt import fit_warnings_said, stop_on_interrupt
+from mlplab.cli.lessons import linear_lesson
 from mlplab.cli.options import (
     device_option,
     fitting_options,
     json_option,
     network_options,
     plot_option,
-    quiet_option,
     run_options,
     train_engine_option,
 )
 from mlplab.cli.outputs import check_outputs
+from mlplab.cli.words import counted
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError
 from mlplab.experiments.checkpointed import RunFiles
 from mlplab.experiments.config import TrainConfig
-from mlplab.experiments.data import class_names, predicted_classes
+from mlplab.experiments.data import class_names, data_target, predicted_classes
 from mlplab.experiments.defaults import task_defaults
 from mlplab.experiments.runs import run_training, split_scores
+from mlplab.io.datafiles import csv_columns
 from mlplab.nn.network import MLP
 from mlplab.nn.targets import correct
+from mlplab.train.advice import run_title
+from mlplab.train.callbacks import Callback
 from mlplab.train.history import History
 
 __all__ = ["train"]
@@ -40,33 +48,49 @@ RESUMABLE = frozenset(
 MAX_TABLE_ROWS = 16
 
 
-def _table(
-    X: np.ndarray,
-    t: np.ndarray,
-    y: np.ndarray,
-    holdout: int | None,
-    classes: list[str] | None,
-    bias_column: bool,
-) -> str:
-    n_in = X.shape[1]
-    names = [f"x{i + 1}" for i in range(n_in)]
-    if bias_column:  # the seed's constant-1 input
-        names[-1] = "bias"
-    header = "  ".join(f"{n:>5}" for n in names) + "  target  prediction"
-    if classes is not None:
-        header += "  class"
-        target_names, predicted = predicted_classes(t, classes), predicted_classes(y, classes)
-    rows = [header]
-    for i, (x, target, pred) in enumerate(zip(X, t, y, strict=True)):
-        cells = "  ".join(f"{v:>5g}" for v in x)
-        targets = " ".join(f"{v:g}" for v in target)
+@dataclass
+class Table:
+    """The rows of a small data set beside the trained network's predictions."""
+
+    X: np.ndarray
+    t: np.ndarray
+    y: np.ndarray
+    holdout: int | None
+    classes: list[str] | None
+    names: list[str]  # the input columns' names
+
+    def __str__(self) -> str:
+        width = max(5, *(len(n) for n in self.names))
+        header = "  ".join(f"{n:>{width}}" for n in self.names) + "  target  prediction"
+        classes = self.classes
         if classes is not None:
-            targets = target_names[i]
-        preds = " ".join(f"{v:.6f}" for v in pred)
-        named = "" if classes is None else f"  {predicted[i]}"
-        mark = "   (held out)" if i == holdout else ""
-        rows.append(f"{cells}  {targets:>6}  {preds:>10}{named}{mark}")
-    return "\n".join(rows)
+            header += "  class"
+            target_names = predicted_classes(self.t, classes)
+            predicted = predicted_classes(self.y, classes)
+        rows = [header]
+        for i, (x, target, pred) in enumerate(zip(self.X, self.t, self.y, strict=True)):
+            cells = "  ".join(f"{v:>{width}g}" for v in x)
+            targets = " ".join(f"{v:g}" for v in target)
+            if classes is not None:
+                targets = target_names[i]
+            preds = " ".join(f"{v:.6f}" for v in pred)
+            named = "" if classes is None else f"  {predicted[i]}"
+            mark = "   (held out)" if i == self.holdout else ""
+            rows.append(f"{cells}  {targets:>6}  {preds:>10}{named}{mark}")
+        return "\n".join(rows)
+
+
+def _input_names(config: TrainConfig, n_in: int) -> list[str]:
+    """The table's input columns: the data file's names, or x1, x2, ... (and the seed's bias)."""
+    if config.data and Path(config.data).suffix.lower() == ".csv":
+        target = data_target(config)
+        names = [name for name in csv_columns(config.data) if name != target]
+        if len(names) == n_in:
+            return names
+    names = [f"x{i + 1}" for i in range(n_in)]
+    if not config.data and DATASETS[config.dataset].gate:  # the seed's constant-1 input
+        names[-1] = "bias"
+    return names
 
 
 @click.command()
@@ -91,7 +115,9 @@ def _table(
 @train_engine_option
 @device_option
 @json_option
-@quiet_option
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print the final line only (errors go to stderr)."
+)
 @run_options
 def train(
     holdout: int | None,
@@ -101,7 +127,10 @@ def train(
     quiet: bool,
     **options: Any,
 ) -> None:
-    """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR."""
+    """Train a network; with no options, the seed's 3-4-1 sigmoid network on XOR.
+
+    Ctrl-C stops at the end of the epoch running and keeps what the options asked for.
+    """
     config = TrainConfig.from_options(options)
     files = RunFiles.from_options(options)  # --checkpoint, --resume, --record
     files.check()
@@ -112,32 +141,114 @@ def train(
         {"data file (--data)": config.data},
     )  # fmt: skip
     more_epochs = _resume_settings(config) if files.resume else None
-    notes = []
-    if not files.resume:
-        given = _given()
-        config, chosen = task_defaults(config, given, checkpointing=files.active)
-        notes = [chosen] if chosen else []  # a chosen early stopping names what it watches
-        notes += _notes(config) if "early_stopping" in given else []
-    if files.active:
-        config, holdout, net, history, X, t, seconds = files.train(
-            config, holdout=holdout, quiet=quiet, say=None if as_json else _say,
-            epochs=more_epochs,
-        )  # fmt: skip
-    else:
-        net, history, X, t, seconds = run_training(config, holdout=holdout, quiet=quiet)
+    config, notes = _settled(config, files)
+    header = Header(config, notes, show=not (as_json or quiet or files.resume))
+    with stop_on_interrupt() as stopper, fit_warnings_said(_say):
+        callbacks = [stopper, header]
+        if files.active:
+            config, holdout, net, history, X, t, seconds = files.train(
+                config, holdout=holdout, quiet=quiet, say=None if as_json else _say,
+                epochs=more_epochs, callbacks=callbacks,
+            )  # fmt: skip
+        else:
+            net, history, X, t, seconds = run_training(
+                config, holdout=holdout, quiet=quiet, callbacks=callbacks
+            )
     y = net.predict(X)
     classes = class_names(net, "the trained model")
     scores = split_scores(net, X, t, holdout=holdout)
+    final = _final_loss(config, history, scores)
+    if stopper.requested:
+        _say(f"interrupted at epoch {history.epochs} of {config.epochs}: loss so far {final:.6g}")
+    outputs = Outputs(net, history, config, final, save_path, plot_path)
     if as_json:
-        _write_outputs(net, history, config, save_path, plot_path)
+        outputs.write()
         doc = _document(config, history, X, t, y, holdout, seconds, scores, classes)
-        click.echo(json.dumps({**doc, "notes": notes}))
-        return
-    _report(config, net, history, X, t, y, holdout, seconds, scores, classes, notes)
-    _write_outputs(net, history, config, save_path, plot_path)
-    for path, what in ((save_path, "model"), (plot_path, "loss plot")):
+        click.echo(json.dumps({**doc, "final_loss": final, "notes": notes,
+                               "interrupted": stopper.requested}))  # fmt: skip
+    elif quiet:
+        click.echo(_final_line(config, history, scores, final, seconds))
+        outputs.write()
+    else:
+        table = Table(X, t, y, holdout, classes, _input_names(config, X.shape[1]))
+        _report(config, net, history, table, seconds, scores, final, header)
+        outputs.write()
+        outputs.say(click.echo)
+    if stopper.requested:
+        _say_kept(files, save_path, plot_path, quiet or as_json)
+        raise click.exceptions.Exit(130)
+
+
+class Header(Callback):
+    """Prints the run's title and notes when training begins (``show``), once."""
+
+    def __init__(self, config: TrainConfig, notes: list[str], *, show: bool) -> None:
+        self.config, self.notes, self.show = config, notes, show
+        self.printed = False
+
+    def on_train_begin(self, net: MLP) -> None:
+        if self.show and not self.printed:
+            self.echo(net)
+
+    def echo(self, net: MLP) -> None:
+        click.echo(_title(self.config, net))
+        for note in self.notes:
+            click.echo(note)
+        click.echo()
+        self.printed = True
+
+
+@dataclass
+class Outputs:
+    """The files the options asked for: the model (``--save``) and the loss plot (``--plot``)."""
+
+    net: MLP
+    history: History
+    config: TrainConfig
+    final_loss: float
+    save_path: str | None
+    plot_path: str | None
+
+    def write(self) -> None:
+        """Write them (after the results are shown: a failed write loses none)."""
+        if self.save_path:
+            metadata = {"cli": self.config.to_dict(), "final_loss": self.final_loss}
+            self.net.save(self.save_path, metadata=metadata)
+        if self.plot_path:
+            from mlplab.plot import plot_loss
+
+            plot_loss(self.history, self.plot_path, title=_title(self.config, self.net))
+
+    def say(self, echo: Callable[[str], None]) -> None:
+        for path, what in ((self.save_path, "model"), (self.plot_path, "loss plot")):
+            if path:
+                echo(f"{what} written to {path}")
+
+
+def _say_kept(files: RunFiles, save_path: str | None, plot_path: str | None, say: bool) -> None:
+    """After Ctrl-C: one line on stderr for each file kept (the model and plot said already
+    unless ``say``)."""
+    kept = [(save_path, "model (the weights reached)"), (plot_path, "loss plot")] if say else []
+    kept.append((files.record, "run record (to the epoch reached)"))
+    for path, what in kept:
         if path:
-            click.echo(f"{what} written to {path}")
+            _say(f"{what} written to {path}")
+    checkpoint = files.checkpoint or files.resume
+    if checkpoint:
+        _say(f"checkpoint {checkpoint} holds the epoch reached; continue with "
+             f"--resume {checkpoint}")  # fmt: skip
+
+
+def _settled(config: TrainConfig, files: RunFiles) -> tuple[TrainConfig, list[str]]:
+    """The run's settings with the task's defaults, and the notes saying what was chosen (a
+    resumed run's settings are its checkpoint's)."""
+    if files.resume:
+        return config, []
+    given = _given()
+    config, chosen = task_defaults(config, given, checkpointing=files.active)
+    notes = [chosen] if chosen else []  # a chosen early stopping names what it watches
+    notes += _notes(config) if "early_stopping" in given else []
+    return config, notes + _target_note(config)
 
 
 def _given() -> set[str]:
@@ -161,17 +272,34 @@ def _notes(config: TrainConfig) -> list[str]:
     return []
 
 
-def _write_outputs(
-    net: MLP, history: History, config: TrainConfig, save_path: str | None, plot_path: str | None
-) -> None:
-    """Write the model and the plot (after the results are shown: a failed write loses none)."""
-    if save_path:
-        metadata = {"cli": config.to_dict(), "final_loss": history.final_loss}
-        net.save(save_path, metadata=metadata)
-    if plot_path:
-        from mlplab.plot import plot_loss
+def _target_note(config: TrainConfig) -> list[str]:
+    """Which column is the target when a CSV file's was not named."""
+    if config.data and not config.target and Path(config.data).suffix.lower() == ".csv":
+        return [f"target: {data_target(config)}, the last column of {config.data} "
+                "(--target COLUMN picks another)"]  # fmt: skip
+    return []
 
-        plot_loss(history, plot_path, title=_title(config, net.sizes))
+
+def _final_loss(config: TrainConfig, history: History, scores: dict[str, Any]) -> float:
+    """The last epoch's loss; with no epochs run, the loss of the starting weights."""
+    if history.epochs or "train" not in scores:
+        return history.final_loss
+    train = scores["train"]  # a mean per example: back to the run's reduction
+    return train["loss"] * (train["rows"] if config.reduction == "sum" else 1)
+
+
+def _final_line(
+    config: TrainConfig, history: History, scores: dict[str, Any], final: float, seconds: float
+) -> str:
+    stopped = ""
+    if history.epochs < config.epochs:
+        stopped = f" (stopped after {counted(history.epochs, 'epoch')})"
+    rows = scores["train"]["rows"] if "train" in scores else 0
+    unit = "summed" if config.reduction == "sum" else "mean"
+    return (
+        f"final loss {final:.6g} ({unit} over the {counted(rows, 'training example')})   "
+        f"time {seconds:.2f} s{stopped}"
+    )
 
 
 def _document(
@@ -208,36 +336,25 @@ def _report(
     config: TrainConfig,
     net: MLP,
     history: History,
-    X: np.ndarray,
-    t: np.ndarray,
-    y: np.ndarray,
-    holdout: int | None,
+    table: Table,
     seconds: float,
     scores: dict[str, Any],
-    classes: list[str] | None,
-    notes: list[str],
+    final: float,
+    header: Header,
 ) -> None:
-    click.echo(_title(config, net.sizes))
-    for note in notes:
-        click.echo(note)
-    click.echo()
-    if len(X) <= MAX_TABLE_ROWS:
-        gate = not config.data and DATASETS[config.dataset].gate
-        click.echo(_table(X, t, y, holdout, classes, bias_column=gate))
-    if len(X) > MAX_TABLE_ROWS or set(scores) - {"train"}:
+    if not header.printed:  # a resumed run's title comes from its checkpoint
+        header.echo(net)
+    if len(table.X) <= MAX_TABLE_ROWS:
+        click.echo(str(table))
+    if len(table.X) > MAX_TABLE_ROWS or set(scores) - {"train"}:
         for name, score in scores.items():
             click.echo(
-                f"{name:>10}: {score['rows']} examples, mean loss per example "
+                f"{name:>10}: {counted(score['rows'], 'example')}, mean loss per example "
                 f"{score['loss']:.4g}, accuracy {score['accuracy']:.1%}"
             )
     click.echo()
-    stopped = f" (stopped after {history.epochs} epochs)" if history.epochs < config.epochs else ""
-    rows = scores["train"]["rows"] if "train" in scores else len(X)
-    unit = "summed" if config.reduction == "sum" else "mean"
-    click.echo(
-        f"final loss {history.final_loss:.6g} ({unit} over the {rows} training examples)   "
-        f"time {seconds:.2f} s{stopped}"
-    )
+    click.echo(_final_line(config, history, scores, final, seconds))
+    holdout, y, t = table.holdout, table.y, table.t
     if holdout is not None:
         right = bool(correct(y[holdout], t[holdout]))
         verdict = "right" if right else "wrong"
@@ -245,21 +362,20 @@ def _report(
             f"held-out row {holdout}: predicted {y[holdout, 0]:.4f} for target "
             f"{t[holdout, 0]:g}, on the {verdict} side of 0.5"
         )
-    if history.events:
+    events, lessons = linear_lesson(config, history.events)
+    if events:
         click.echo("seen during training:")
-        for event in history.events:
+        for event in events:
             click.echo(f"  {event}")
+    for lesson in lessons:
+        click.echo(lesson)
 
 
-def _title(config: TrainConfig, sizes: tuple[int, ...]) -> str:
-    arch = "-".join(str(s) for s in sizes)
-    optimizer = "" if config.optimizer == "sgd" else f", {config.optimizer}"
-    batch = "" if config.batch_size is None else f", batch {config.batch_size}"
-    return (
-        f"{config.data or config.dataset}: {arch} {config.activation}/{config.output_activation}, "
-        f"{config.loss} ({config.reduction}), {config.epochs} epochs, lr {config.lr:g}, "
-        f"init {config.init}, seed {config.seed}{optimizer}{batch}"
-    )
+def _title(config: TrainConfig, net: MLP) -> str:
+    return run_title(
+        net, epochs=config.epochs, lr=config.lr, optimizer=config.optimizer,
+        batch_size=config.batch_size, data=config.data or config.dataset,
+    )  # fmt: skip
 
 
 def _resume_settings(config: TrainConfig) -> int | None:

@@ -1,48 +1,26 @@
 """Engines: where the epochs of a ``fit`` run.
 
-The driver (``mlplab.train.fit``) prepares a ``TrainJob`` and asks an engine to
-``start`` it; the runner it gets back runs blocks of epochs and hands back what each
-epoch recorded. ``numpy`` is the readable reference, bit-exact with the seed.
-
-An engine is an object with ``name`` and ``start(job) -> runner``; a runner has::
-
-    block(remaining, weights_every) -> int     how many epochs the next ``run`` may run
-    run(first, stop, after_epoch) -> EpochLogs  run epochs [first, stop), calling
-                                               after_epoch(epoch, logs) after each one
-    finish() -> None                           leave the final weights in the network
-    diverged_at                                (K,) for a stack: the epoch each froze, or -1
-
-``after_epoch`` (the driver's: callbacks, early stopping) returns ``True`` to stop; the
-block then ends at that epoch and its logs are cut there. The NumPy engine calls it
-after each epoch as it runs; a compiled engine runs the block, then replays each
-epoch's logs to it (``replay``), so a callback cannot tell which engine ran.
-
-and is a context manager for the time of the run (NumPy sets its floating-point error
-state there once, not per call). After a block, the network's parameters and the
-optimizer's state are those of the block's last epoch.
+``base`` holds what every engine shares (the runner interface, the choice of engine and
+its checks), ``registry`` the engines by name, ``numpy`` the readable reference, bit-exact
+with the seed, and ``jax`` the same math compiled (``jit`` of a ``lax.scan``; its private
+``_jax_setup`` and ``_jax_program``). Importing this package imports neither engine:
+``get_engine`` does.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-import numpy as np
-
-from mlplab.engines._jax_auto import (
+from mlplab.engines.base import (
     AUTO_MIN_WORK,
     DEVICES,
     ENGINE_CHOICES,
-    check_device,
+    AfterEpoch,
+    Diverged,
+    Engine,
+    EpochLogs,
+    Runner,
+    check_engine,
     choose_engine,
+    replay,
 )
-from mlplab.errors import ConfigError
-
-if TYPE_CHECKING:
-    from mlplab.train.job import TrainJob
-
-Array = np.ndarray
+from mlplab.engines.registry import ENGINES, get_engine
 
 __all__ = [
     "AUTO_MIN_WORK",
@@ -54,128 +32,8 @@ __all__ = [
     "Engine",
     "EpochLogs",
     "Runner",
+    "check_engine",
     "choose_engine",
     "get_engine",
     "replay",
-]  # fmt: skip
-
-
-@dataclass
-class EpochLogs:
-    """What a block of epochs recorded: arrays whose first axis is the block's epochs.
-
-    ``loss`` is ``(count,)`` for one network, ``(count, K)`` for a stack (NaN where a
-    network is frozen); ``accuracy``, ``val_loss``, ``val_accuracy`` likewise, or ``None``.
-    """
-
-    loss: Array
-    accuracy: Array | None = None
-    val_loss: Array | None = None
-    val_accuracy: Array | None = None
-
-    def __post_init__(self) -> None:
-        self.named = [(name, a) for name, a in zip(NAMES, self._arrays(), strict=True)
-                      if a is not None]  # fmt: skip
-        self._item = (lambda a: float(a)) if self.loss.ndim == 1 else (lambda a: a)
-
-    def __len__(self) -> int:
-        return len(self.loss)
-
-    def at(self, i: int) -> dict[str, Any]:
-        """The logs of the block's ``i``-th epoch, as callbacks get them."""
-        item = self._item
-        return {name: item(values[i]) for name, values in self.named}
-
-    def head(self, count: int) -> EpochLogs:
-        """The first ``count`` epochs of the block."""
-        return EpochLogs(*(None if a is None else a[:count] for a in self._arrays()))
-
-    def _arrays(self) -> tuple[Array | None, ...]:
-        return self.loss, self.accuracy, self.val_loss, self.val_accuracy
-
-
-NAMES = ("loss", "accuracy", "val_loss", "val_accuracy")
-
-
-class Diverged(Exception):
-    """Raised by a runner when one network's loss became non-finite at ``epoch``.
-
-    ``logs`` holds the block's epochs before that one; the driver raises the user's
-    ``TrainingDivergedError`` from it.
-    """
-
-    def __init__(self, epoch: int, loss: Any, logs: EpochLogs) -> None:
-        super().__init__(epoch, loss)
-        self.epoch, self.loss, self.logs = epoch, loss, logs
-
-
-AfterEpoch = Callable[[int, dict[str, Any]], bool]
-
-
-def replay(logs: EpochLogs, first: int, after_epoch: AfterEpoch | None) -> EpochLogs:
-    """Call ``after_epoch`` with each epoch of a block that has run; cut where it stops."""
-    if after_epoch is not None:
-        for i in range(len(logs)):
-            if after_epoch(first + i, logs.at(i)):
-                return logs.head(i + 1)
-    return logs
-
-
-class Runner(Protocol):
-    diverged_at: Array | None
-
-    def __enter__(self) -> Runner: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-    def block(self, remaining: int, weights_every: int | None) -> int: ...
-
-    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs: ...
-
-    def finish(self) -> None: ...
-
-
-class Engine(Protocol):
-    name: str
-
-    def start(self, job: TrainJob) -> Runner: ...
-
-
-def _numpy(device: str | None = None) -> Engine:
-    from mlplab.engines.numpy import NumpyEngine
-
-    return NumpyEngine()
-
-
-def _jax(device: str | None = None) -> Engine:
-    try:
-        from mlplab.engines.jax import JaxEngine
-    except ImportError as e:
-        if getattr(e, "name", "") and str(e.name).split(".")[0] in ("jax", "jaxlib"):
-            raise ConfigError(
-                "engine 'jax' needs JAX: pip install 'mlplab[jax]' (or use engine='numpy')"
-            ) from None
-        raise
-    return JaxEngine(device)
-
-
-ENGINES = {"numpy": _numpy, "jax": _jax}
-
-
-def get_engine(engine: str | Engine | None, device: str | None = None) -> Engine:
-    """An engine from its name in ``ENGINES`` (``None``: numpy) on ``device`` (``"cpu"``,
-    ``"gpu"``; ``None``: the engine's default), or an engine object as given."""
-    if engine is None:
-        engine = "numpy"
-    if isinstance(engine, str):
-        if engine not in ENGINES:
-            raise ConfigError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
-        check_device(engine, device)
-        return ENGINES[engine](device)
-    if device is not None:
-        raise ConfigError(f"device {device!r} goes with an engine name; an engine object "
-                          f"chooses its own device: JaxEngine({device!r})")  # fmt: skip
-    if not callable(getattr(engine, "start", None)):
-        raise ConfigError(f"engine must be a name ({', '.join(ENGINES)}) or an engine object, "
-                          f"got {engine!r}")  # fmt: skip
-    return engine
+]

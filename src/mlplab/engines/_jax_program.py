@@ -1,18 +1,29 @@
 """A block of epochs as one compiled program: ``lax.scan`` over epochs of the per-network step.
 
-The step (``_step``) is one network's batch: forward, objective, backprop, weight decay, the
-optimizer, and freezing once the loss is non-finite (the weights from before that step are
-kept, as the NumPy engine keeps them). A stack is ``jax.vmap`` of that same step, and split
-over the devices with ``jax.shard_map`` (each device trains its share; nothing is exchanged).
-The batch order is the NumPy engine's: its permutations come from the host, one row per epoch.
-A large stack runs on each device in cache-sized chunks (``Plan.chunks``), one after another
-(``lax.map``): 100000 seed networks trained 1.87x faster than in one ``vmap``, whose work
-arrays leave the cache (``benchmarks/engines.py`` case 2b; 10000: 1.04-1.08x).
+What the program is built for is one static ``Plan``, read off a ``TrainJob`` by
+``plan_for`` (which refuses, in one line naming the way out, what cannot compile: a user's
+activation that does not run on JAX arrays, a loss, optimizer or penalty object without a
+pure rule, sparse inputs). The step (``_step``) is one network's batch, every line of it the
+library's own, run on ``jax.numpy``: forward, objective and the seed's backprop
+(``mlplab.nn.layer``'s ``Dense.plain`` layers and passes, ``Objective``), the penalties
+(``mlplab.train.regularization``) and the optimizer's update rule
+(``mlplab.train.optimizers``), then freezing once the loss is non-finite (the weights from
+before that step are kept, as the NumPy engine keeps them). A stack is ``jax.vmap`` of that
+same step, and split over the devices with ``jax.shard_map`` (each device trains its share;
+nothing is exchanged). The batch order is the NumPy engine's: its permutations come from the
+host, one row per epoch. A large stack runs on each device in cache-sized chunks
+(``Plan.chunks``), one after another (``lax.map``): 100000 seed networks trained 1.87x
+faster than in one ``vmap``, whose work arrays leave the cache (``benchmarks/engines.py``
+case 2b; 10000: 1.04-1.08x).
+
+Compiled programs are kept by a ``ProgramCache`` that the engine holds: the most recently
+used ``MAX_PROGRAMS`` of them, the least recently used dropped (and freed) beyond that.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,21 +33,34 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from mlplab.engines import _jax_math as jm
+from mlplab.checks import is_sparse
+from mlplab.errors import ConfigError
+from mlplab.nn.activations import ACTIVATIONS, Activation
+from mlplab.nn.layer import forward, loss_and_grads, plain_layers
+from mlplab.nn.losses import LOSSES, Objective
+from mlplab.train.job import TrainJob
+from mlplab.train.optimizers import OPTIMIZERS, Rule
 
-__all__ = ["Plan", "Program", "compile_block"]
+__all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 
 # Full batch: epochs unrolled 8 at a time (one seed network's 60000 epochs measured 31 ms
 # against 46 ms for no unrolling and 52-62 ms for 4 or 16).
 FULL_BATCH_UNROLL = 8
+MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything static about a training run: what the compiled program is specialised to."""
+    """Everything static about a training run: what the compiled program is specialised to.
 
-    spec: jm.NetSpec
-    optimizer: jm.OptimizerSpec
+    It compares by value (the network's description, the rules with their settings), so
+    one compiled program serves every network of the same shape and settings.
+    """
+
+    activations: tuple[Activation, ...]  # one per layer, the output's last
+    objective: Objective  # output activation, loss and reduction (compares by value)
+    update: Rule  # the optimizer's update rule (the rate comes per epoch)
+    penalties: tuple[Rule, ...]  # in fit's order
     n: int  # training rows
     batch: int  # rows per batch (n: full batch)
     shuffle: bool
@@ -55,6 +79,84 @@ class Plan:
         return self.shuffle and not self.full_batch
 
 
+def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
+    """The plan of ``job``'s training, split over ``devices`` and on each device into
+    ``chunks`` trained one after another (a stack only); what cannot compile is refused."""
+    net = job.net
+    if is_sparse(job.X) or is_sparse(job.Xv):
+        raise ConfigError(
+            "engine 'jax' trains on dense inputs; train sparse rows with engine='numpy' "
+            "(or pass X.toarray())"
+        )
+    if LOSSES.get(net.loss.name) is not net.loss:
+        raise ConfigError(
+            f"engine 'jax' computes the built-in losses ({', '.join(LOSSES)}), not {net.loss!r}; "
+            "train with engine='numpy'"
+        )
+    for act in (net.activation, net.output_activation):
+        check_activation(act)
+    return Plan(
+        activations=tuple(layer.activation for layer in net.layers),
+        objective=net.objective,
+        update=_rule_of(job.optimizer),
+        penalties=tuple(_penalty_rule(p) for p in job.regularizers),
+        n=job.n,
+        batch=job.batch_size,
+        shuffle=job.shuffle,
+        accuracy=job.labels is not None,
+        validation=job.Xv is not None,
+        stacked=net.stack is not None,
+        devices=tuple(devices),
+        chunks=chunks,
+    )
+
+
+def _rule_of(optimizer: Any) -> Rule:
+    rule = getattr(optimizer, "rule", None)
+    if rule is None:
+        raise ConfigError(
+            f"engine 'jax' runs the optimizers {', '.join(OPTIMIZERS)} (those with a pure "
+            f"rule()), not {optimizer!r}; train with engine='numpy'"
+        )
+    return rule()
+
+
+def _penalty_rule(penalty: Any) -> Rule:
+    rule = penalty.rule() if hasattr(penalty, "rule") else None
+    if rule is None:
+        raise ConfigError(
+            f"engine 'jax' computes the L1 and L2 penalties, not {penalty!r}; "
+            "train with engine='numpy'"
+        )
+    return rule
+
+
+def check_activation(act: Activation) -> None:
+    """Refuse an activation whose functions do not run on JAX arrays, in one line."""
+    if act.array_api:
+        return
+    if ACTIVATIONS.get(act.name) is not act or type(act) is not Activation:
+        raise ConfigError(
+            f"activation {act.name!r} is not in the activation table with a plain backward "
+            "pass, which engine 'jax' cannot compile; register it, or train with engine='numpy'"
+        )
+    probe = jax.ShapeDtypeStruct((4, 3), jnp.float64)
+    try:
+        h = jax.eval_shape(act.f, probe)
+        d = jax.eval_shape(act.derivative, h if act.from_output else probe)
+    except Exception as e:  # whatever the user's code raised on a tracer
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(
+            f"activation {act.name!r} cannot run on JAX arrays under engine 'jax' "
+            f"({reason[:120]}); write it with jax.numpy-compatible operations (operators, "
+            "or functions that accept any array) or train it with engine='numpy'"
+        ) from None
+    if getattr(h, "shape", None) != probe.shape or getattr(d, "shape", None) != probe.shape:
+        raise ConfigError(
+            f"activation {act.name!r}: on JAX arrays f and derivative must keep the input's shape"
+        )
+
+
 def _class_of(y: Any) -> Any:
     """The predicted class (``mlplab.nn.targets.predicted_class``): argmax, or ``y > 0.5``."""
     return y.argmax(axis=-1) if y.shape[-1] > 1 else (y[..., 0] > 0.5).astype(jnp.int32)
@@ -64,22 +166,31 @@ def _freeze(frozen: Any, old: Any, new: Any) -> Any:
     return jax.tree.map(lambda o, n: jnp.where(frozen, o, n), old, new)
 
 
+def _penalised(plan: Plan, params: list, grads: list, loss: Any, share: float) -> tuple:
+    """The penalties of ``plan`` in order: each adds to every ``dW`` and to the loss."""
+    for penalty in plan.penalties:
+        new_dW, value = penalty([p["W"] for p in params], [g["W"] for g in grads], share,
+                                xp=jnp)  # fmt: skip
+        grads = [{**g, "W": dW} for g, dW in zip(grads, new_dW, strict=True)]
+        loss = loss + value
+    return grads, loss
+
+
 def _step(plan: Plan, share: float) -> Callable:
     """One network's step on one batch; ``share`` scales the penalties (the batch's share of
     the rows when the loss is summed, else 1), as the NumPy engine scales them."""
-    spec = plan.spec
 
     def step(params, slots, frozen, div, batch, lr, t, epoch):
         Xb, Tb, labels, weight = batch
-        loss, grads, y = jm.loss_and_grads(spec, params, Xb, Tb, weight)
-        if spec.penalties:
-            grads, values = jm.penalties(spec, params, grads, share)
-            for value in values:
-                loss = loss + value
+        layers = plain_layers(params, plan.activations, jnp)  # the network's own lines
+        loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
+        y = layers[-1].h
+        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share)
         bad = ~jnp.isfinite(loss)
         now_frozen = frozen | bad
-        new_params, new_slots = jm.optimizer_step(plan.optimizer, params, grads, slots, lr, t)
-        params = _freeze(now_frozen, params, tuple(new_params))
+        flat, tree = jax.tree.flatten(params)
+        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=jnp)
+        params = _freeze(now_frozen, params, jax.tree.unflatten(tree, new_flat))
         slots = _freeze(now_frozen, slots, new_slots)
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
         div = (jnp.where(first, epoch, div[0]), jnp.where(first, loss.astype(div[1].dtype), div[1]))
@@ -98,11 +209,12 @@ def _evaluate(plan: Plan) -> Callable:
 
     def evaluate(params, val):
         Xv, Tv, labels, weight = val
-        kept = jm.forward(plan.spec, params, Xv)
-        loss, _ = jm.objective(plan.spec, kept, Tv, weight)
+        layers = plain_layers(params, plan.activations, jnp)
+        y = forward(layers, Xv)
+        loss, _ = plan.objective(layers[-1], Tv, weight)
         acc = jnp.zeros(())
         if plan.accuracy:
-            acc = (_class_of(kept[-1][2]) == labels).astype(jnp.float64).mean()
+            acc = (_class_of(y) == labels).astype(jnp.float64).mean()
         return loss, acc
 
     return evaluate if not plan.stacked else jax.vmap(evaluate, in_axes=(0, None))
@@ -133,7 +245,7 @@ def _epoch(plan: Plan) -> Callable:
             return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
 
         return full
-    mean = plan.spec.reduction == "mean"
+    mean = plan.objective.reduction == "mean"
     whole, rest = divmod(n, batch)
     step = _step(plan, 1.0 if mean else batch / n)
     last = _step(plan, 1.0 if mean else rest / n) if rest else None
@@ -150,7 +262,7 @@ def _epoch(plan: Plan) -> Callable:
 
     def minibatch(carry, data, lr, order, epoch):
         params, slots, frozen, div, t = carry
-        zero = jnp.zeros(frozen.shape, params[0].dtype)
+        zero = jnp.zeros(frozen.shape, params[0]["W"].dtype)
         inner = (params, slots, frozen, div, t, zero, jnp.zeros(frozen.shape, jnp.int32))
         batches = order[: whole * batch].reshape(whole, batch)
         inner, _ = lax.scan(lambda c, idx: (one(step, c, data, idx, lr, epoch), None),
@@ -239,18 +351,35 @@ class Program:
     compile_seconds: float
 
 
-_COMPILED: dict[tuple, Program] = {}
+class ProgramCache:
+    """Compiled programs by plan and argument shapes: the ``size`` most recently used, the
+    least recently used dropped beyond that (its executable then freed with it). One
+    process-wide cache is held by the JAX engine; across processes JAX's persistent cache
+    (``_jax_setup``) keeps what was compiled."""
 
+    def __init__(self, size: int = MAX_PROGRAMS) -> None:
+        self.size = size
+        self._programs: OrderedDict[tuple, Program] = OrderedDict()
 
-def compile_block(plan: Plan, args: tuple) -> Program:
-    """The compiled program for this plan and these argument shapes (compiled once a process;
-    across processes JAX's persistent cache, set up by ``_jax_setup``, keeps it)."""
-    shapes = jax.tree.map(lambda a: (a.shape, str(a.dtype)), args)
-    key = (plan, str(shapes))
-    program = _COMPILED.get(key)
-    if program is None:
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    def compile_block(self, plan: Plan, args: tuple) -> Program:
+        """The compiled program for this plan and these argument shapes, compiled if new."""
+        shapes = jax.tree.map(lambda a: (a.shape, str(a.dtype)), args)
+        key = (plan, str(shapes))
+        program = self._programs.get(key)
+        if program is not None:
+            self._programs.move_to_end(key)
+            return program
         start = time.perf_counter()
         compiled = jax.jit(_block(plan)).lower(*args).compile()
         program = Program(compiled, len(args[5]), time.perf_counter() - start)
-        _COMPILED[key] = program
-    return program
+        self._programs[key] = program
+        while len(self._programs) > self.size:
+            self._programs.popitem(last=False)
+        return program
+
+    def clear(self) -> None:
+        """Drop every program."""
+        self._programs.clear()

@@ -8,25 +8,28 @@ What is set, and only if JAX has not been imported yet (afterwards XLA has read 
 * float64 (``jax_enable_x64``): mlplab's default dtype; float32 networks stay float32;
 * the persistent compilation cache under the user's cache directory (``MLPLAB_JAX_CACHE``
   overrides it; ``MLPLAB_JAX_CACHE=off`` turns it off), for compilations of any length.
+  ``MLPLAB_JAX_CACHE_MAX_BYTES`` bounds it (JAX's ``jax_compilation_cache_max_size``: the
+  least recently used entries deleted beyond it). Not bounded by default: JAX's bounded
+  cache keeps an access-time file per entry, and a directory shared with processes that
+  wrote entries without one (an unbounded cache) makes it warn on every read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
-from mlplab.engines._jax_auto import DEVICES
+from mlplab.engines.base import check_engine
 from mlplab.errors import ConfigError
 
 __all__ = ["cache_dir", "devices", "load_jax"]
 
 CPU_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 INSTALL_HINT = "engine 'jax' needs JAX: pip install 'mlplab[jax]' (or use engine='numpy')"
-
-_jax: ModuleType | None = None
 
 
 def cache_dir() -> Path | None:
@@ -47,11 +50,9 @@ def _set_flags_before_import() -> None:
         os.environ["XLA_FLAGS"] = f"{flags} {CPU_FLAGS}".strip()
 
 
+@functools.cache  # configured once a process
 def load_jax() -> ModuleType:
     """``jax``, configured for mlplab; a ``ConfigError`` naming what to install if absent."""
-    global _jax
-    if _jax is not None:
-        return _jax
     first = "jax" not in sys.modules
     if first:
         _set_flags_before_import()
@@ -68,7 +69,9 @@ def load_jax() -> ModuleType:
         jax.config.update("jax_compilation_cache_dir", str(directory))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    _jax = jax
+        bound = os.environ.get("MLPLAB_JAX_CACHE_MAX_BYTES")
+        if bound:
+            jax.config.update("jax_compilation_cache_max_size", int(bound))
     return jax
 
 
@@ -80,8 +83,7 @@ def devices(kind: str | None = None) -> list:
     jax = load_jax()
     if kind is None:
         return jax.devices()
-    if kind not in DEVICES:
-        raise ConfigError(f"unknown device {kind!r}; expected one of: {', '.join(DEVICES)}")
+    check_engine("jax", kind)  # a ConfigError for an unknown device
     try:
         found = jax.devices(kind)
     except RuntimeError:

@@ -1,13 +1,14 @@
 """The compiled engine: the NumPy engine's epochs, compiled by JAX (``jit`` of a ``lax.scan``).
 
 ``fit(..., engine="jax")`` runs blocks of epochs as one compiled program each: the seed's
-forward and backward passes (``mlplab.engines._jax_math``), every optimizer, schedule,
-penalty, sample weights, mini-batches in the NumPy engine's seeded order (permutations
-drawn on the host from the same generator) and validation. A stack is ``jax.vmap`` of the
-single network's step, split over the host's devices. Callbacks get each epoch's logs
-replayed after the block; a callback that stops mid-block has the block run again up to
-its epoch, so the weights, the optimizer and the generator end where the NumPy engine
-leaves them. ``compile_seconds`` says what compiling took (kept apart from training).
+forward and backward passes (``mlplab.nn.layer``, run plain), every optimizer's update rule
+and penalty (``mlplab.train``: the same rules the NumPy engine runs), schedule, sample
+weights, mini-batches in the NumPy engine's seeded order (permutations drawn on the host
+from the same generator) and validation. A stack is ``jax.vmap`` of the single network's
+step, split over the host's devices. Callbacks get each epoch's logs replayed after the
+block; a callback that stops mid-block has the block run again up to its epoch, so the
+weights, the optimizer and the generator end where the NumPy engine leaves them.
+``compile_seconds`` says what compiling took (kept apart from training).
 
 Importing this module imports JAX (about 2 s on the project's machine), configured by
 ``_jax_setup``.
@@ -19,15 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.engines import AfterEpoch, Diverged, EpochLogs, replay
 from mlplab.engines._jax_setup import devices as find_devices
 from mlplab.engines._jax_setup import load_jax
+from mlplab.engines.base import AfterEpoch, Diverged, EpochLogs, replay
 from mlplab.train.job import TrainJob
 
 jax = load_jax()  # before the modules below import jax: the flags must be set first
 
-from mlplab.engines import _jax_program as program  # noqa: E402
-from mlplab.engines._jax_spec import plan_for  # noqa: E402
+from mlplab.engines._jax_program import Program, ProgramCache, plan_for  # noqa: E402
 
 Array = np.ndarray
 
@@ -49,22 +49,27 @@ class JaxEngine:
     """Runs epochs compiled by JAX on ``device`` (``"cpu"``, ``"gpu"``; ``None``: JAX's default).
 
     ``fit(engine="jax")`` takes JAX's default devices; ``fit(engine=JaxEngine("cpu"))`` chooses.
+    Compiled programs are kept in ``programs``: by default the one ``ProgramCache`` every
+    ``JaxEngine`` shares (the last ``MAX_PROGRAMS`` used), or one of the caller's own.
     """
 
     name = "jax"
+    shared_programs = ProgramCache()  # bounded; what compiling gave, shared by fits
 
-    def __init__(self, device: str | None = None) -> None:
+    def __init__(self, device: str | None = None, programs: ProgramCache | None = None) -> None:
         self.devices = find_devices(device)  # a ConfigError for an unknown or absent device
+        self.programs = self.shared_programs if programs is None else programs
 
     def start(self, job: TrainJob) -> JaxRunner:
-        return JaxRunner(job, self.devices)
+        return JaxRunner(job, self.devices, self.programs)
 
 
 class JaxRunner:
     """One ``fit``'s epochs as compiled blocks; the network's arrays updated after each block."""
 
-    def __init__(self, job: TrainJob, devices: list) -> None:
+    def __init__(self, job: TrainJob, devices: list, programs: ProgramCache) -> None:
         self.job = job
+        self.programs = programs
         net = job.net
         self.stack = net.stack
         big = (self.stack or 0) >= max(MIN_SPLIT, len(devices))
@@ -82,7 +87,7 @@ class JaxRunner:
         self._val = self._put(val, shared=True) if job.Xv is not None else None
         self._state, self._t = self._initial_state()
         self.compile_seconds = 0.0
-        self._programs: dict[int, program.Program] = {}  # by block length
+        self._programs: dict[int, Program] = {}  # by block length, this run's
         self._next = 0  # the epoch the next block starts at
         self._diverged_at = None if self.stack is None else np.full(self.stack, -1, np.int64)
 
@@ -101,7 +106,7 @@ class JaxRunner:
     def block(self, remaining: int, weights_every: int | None) -> int:
         """As many epochs as fit one block; one when the schedule reads each epoch's loss;
         up to the next multiple of ``weights_every`` when a callback reads the weights."""
-        if hasattr(self.job.schedule, "on_epoch_end"):  # the next rate depends on this loss
+        if getattr(self.job.schedule, "reads_loss", False):  # the next rate reads this loss
             return 1
         count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices
@@ -142,19 +147,14 @@ class JaxRunner:
         job = self.job
         count = stop - first
         epochs = np.arange(first, stop, dtype=np.int32)
-        if job.schedule is not None:
-            lrs = np.array([job.schedule(int(e), job.lr0) for e in epochs[:count]])
-            job.optimizer.lr = float(lrs[-1])  # where the NumPy engine leaves it
-        else:
-            lrs = np.full(count, job.optimizer.lr)
-        lrs = lrs.astype(np.float64)
+        lrs = job.optimizer.rates(first, stop)  # each epoch's, float64; set by the optimizer
         orders = None
         if self.plan.shuffled:
             orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
         args = (self._state, self._data, self._val, lrs, orders, epochs, self._t)  # numpy in
         compiled = self._programs.get(count)
         if compiled is None:
-            compiled = self._programs[count] = program.compile_block(self.plan, args)
+            compiled = self._programs[count] = self.programs.compile_block(self.plan, args)
             self.compile_seconds += compiled.compile_seconds
             compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
         self._state, self._t, out = compiled.run(*args)
@@ -191,15 +191,15 @@ class JaxRunner:
 
     def _initial_state(self) -> tuple:
         job, net = self.job, self.job.net
-        params = [v for p in net.params for v in p.values()]
-        slots, held = _slots(job.optimizer, self.plan.optimizer.slots, params)
+        flat = [v for p in net.params for v in p.values()]  # the optimizer's order
+        slots, held = _slots(job.optimizer, self.plan.update.slots, flat)
         t0 = getattr(job.optimizer, "t", 0) if held else 0  # new state restarts the count
         lead = () if self.stack is None else (self.padded,)
         frozen = np.zeros(lead, dtype=bool)
         div = (np.full(lead, -1, np.int32), np.full(lead, np.nan, net.dtype))
         pad = self._pad
         state = (
-            tuple(pad(p) for p in params),
+            [{name: pad(v) for name, v in p.items()} for p in net.params],
             tuple(tuple(pad(s) for s in slot) for slot in slots),
             frozen,
             div,
@@ -221,13 +221,13 @@ class JaxRunner:
     def _write_back(self) -> None:
         """The block's weights into ``net.params`` (in place) and the optimizer's state."""
         (params, slots, _, _), steps = self._host
-        net_params = [v for p in self.job.net.params for v in p.values()]
         cut = slice(None) if self.stack is None else slice(0, self.stack)
-        for target, value in zip(net_params, params, strict=True):
-            np.copyto(target, np.asarray(value)[cut])
+        for target, values in zip(self.job.net.params, params, strict=True):
+            for name, value in target.items():
+                np.copyto(value, np.asarray(values[name])[cut])
         steps = int(steps)
         optimizer = self.job.optimizer
-        names = self.plan.optimizer.slots
+        names = self.plan.update.slots
         if names:
             state = {f"{name}.{i}": np.asarray(a)[cut] for name, arrays in zip(names, slots,
                      strict=True) for i, a in enumerate(arrays)}  # fmt: skip

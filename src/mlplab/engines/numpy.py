@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.checks import is_sparse
-from mlplab.engines import AfterEpoch, Diverged, EpochLogs
+from mlplab.engines.base import AfterEpoch, Diverged, EpochLogs
 from mlplab.nn.targets import predicted_class
 from mlplab.train.job import TrainJob
 
@@ -46,7 +46,6 @@ class NumpyRunner:
         self.grads = [v for g in net.grads for v in g.values()]
         self.weights = [p["W"] for p in net.params]  # what the penalties look at
         self.weight_grads = [g["W"] for g in net.grads]
-        self.output = net.layers[-1]
         self.freezer = _Freezer(net.stack, self.params) if job.stacked else None
         self.mean = net.reduction == "mean"
         self.order = np.arange(job.n)
@@ -82,10 +81,10 @@ class NumpyRunner:
         """
         job = self.job
         logs = _new_logs(job, stop - first)
-        optimizer, schedule, epoch_fn = job.optimizer, job.schedule, self.epoch_fn
+        optimizer, scheduled, epoch_fn = job.optimizer, job.schedule is not None, self.epoch_fn
         for i, epoch in enumerate(range(first, stop)):
-            if schedule is not None:
-                optimizer.lr = schedule(epoch, job.lr0)
+            if scheduled:
+                optimizer.start_epoch(epoch)  # the optimizer sets its own rate
             try:
                 loss, right = epoch_fn(epoch)
             except Diverged as e:
@@ -110,7 +109,7 @@ class NumpyRunner:
         loss = self.checked(epoch, loss)
         right = None
         if job.labels is not None:
-            right = (predicted_class(self.output.h) == job.labels).mean(axis=-1)
+            right = (predicted_class(job.net.outputs[-1]) == job.labels).mean(axis=-1)
         self.step()
         return loss, right
 
@@ -136,7 +135,8 @@ class NumpyRunner:
             loss = self.checked(epoch, loss)
             total = total + (loss * _count(weight, hi - lo) if self.mean else loss)
             if job.labels is not None:
-                correct = correct + (predicted_class(self.output.h) == job.labels[idx]).sum(axis=-1)
+                y = job.net.outputs[-1]
+                correct = correct + (predicted_class(y) == job.labels[idx]).sum(axis=-1)
             self.step()
         right = None if job.labels is None else correct / job.n
         return (total / _count(job.weight, job.n) if self.mean else total), right
@@ -159,10 +159,11 @@ class NumpyRunner:
         job = self.job
         if self.sparse_val is None and is_sparse(job.Xv):
             self.sparse_val = SparseRows(job.Xv, job.net)
-        job.net._forward(job.Xv if self.sparse_val is None else self.sparse_val.all())
-        logs.val_loss[i] = job.net.objective(self.output, job.Tv, job.val_weight)[0]
+        Xv = job.Xv if self.sparse_val is None else self.sparse_val.all()
+        logs.val_loss[i] = job.net.loss_at(Xv, job.Tv, job.val_weight)
         if logs.val_accuracy is not None:
-            logs.val_accuracy[i] = (predicted_class(self.output.h) == job.val_labels).mean(axis=-1)
+            y = job.net.outputs[-1]
+            logs.val_accuracy[i] = (predicted_class(y) == job.val_labels).mean(axis=-1)
 
     def finish(self) -> None:
         """Nothing to do: the network's arrays were trained in place."""

@@ -43,10 +43,10 @@ def dask_results(
     lost: list[tuple[int, str]],
 ) -> Iterator[tuple[int, dict]]:  # fmt: skip
     """``(index, run(*cell))`` for each cell that finished on the cluster at ``address``."""
+    client = _client(address, timeout)  # first: without dask.distributed, it names the extra
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    client = _client(address, timeout)
     try:
         futures = [client.submit(run, *cell, pure=False) for cell in cells]
         submitted = {future.key: i for i, future in enumerate(futures)}

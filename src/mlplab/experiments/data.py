@@ -11,13 +11,15 @@ model applies it wherever it predicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import printable
 from mlplab.datasets import load_dataset, one_hot
 from mlplab.errors import DataError, ModelFileError
-from mlplab.io.datafiles import read_table
+from mlplab.io.datafiles import csv_columns, read_table
 from mlplab.nn.targets import predicted_class
 from mlplab.splits import Split, split
 
@@ -25,20 +27,30 @@ if TYPE_CHECKING:
     from mlplab.experiments.config import TrainConfig
     from mlplab.nn.network import MLP
 
-__all__ = ["CLASSES_KEY", "PreparedData", "class_names", "predicted_classes", "prepare_data"]
+__all__ = [
+    "CLASSES_KEY",
+    "PreparedData",
+    "class_names",
+    "data_target",
+    "predicted_classes",
+    "prepare_data",
+]
 
 CLASSES_KEY = "classes"  # where a model's training metadata keeps its class names
 
 
 @dataclass
 class PreparedData:
-    """All rows (``X`` as given, ``t`` 2-D), the split, and the target's class names if any."""
+    """All rows (``X`` as given, ``t`` 2-D), the split, and the target's class names if any;
+    for a file, its input column names and target column."""
 
     X: np.ndarray
     t: np.ndarray
     parts: Split
     source: str
     classes: tuple[str, ...] | None = None
+    features: tuple[str, ...] | None = None
+    target: str | None = None
 
 
 def _targets(
@@ -75,10 +87,10 @@ def _named_targets(y: np.ndarray, loss: str, source: str, classes: tuple[str, ..
 
 def prepare_data(config: TrainConfig) -> PreparedData:
     """Read and split the configured data."""
-    classes = None
+    classes = features = target = None
     if config.data:
-        table = read_table(config.data, config.target)
-        classes = table.classes
+        table = read_table(config.data, data_target(config))
+        classes, features, target = table.classes, table.features, table.target
         X, source = table.X, config.data
         t = _targets(table.y, config.loss, config.data, classes)
     else:
@@ -89,11 +101,20 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     else:
         everything = np.arange(len(X))
         parts = Split(everything, everything[:0], everything[:0])
-    return PreparedData(X, t, parts, source, classes)
+    return PreparedData(X, t, parts, source, classes, features, target)
+
+
+def data_target(config: TrainConfig) -> str | None:
+    """The target column of ``--data``: ``--target``, or a CSV file's last column."""
+    if config.data and not config.target and Path(config.data).suffix.lower() == ".csv":
+        return csv_columns(config.data)[-1]
+    return config.target
 
 
 def class_names(net: MLP, source: str) -> list[str] | None:
-    """The class names a model was trained with (``None`` if none), checked against its outputs."""
+    """The class names a model was trained with (``None`` if none), checked against its
+    outputs, as they may be shown: read from a user's file, a name's control characters
+    (a terminal's escape sequences) come back escaped (``mlplab.checks.printable``)."""
     names: Any = net.training_metadata.get(CLASSES_KEY)
     if names is None:
         return None
@@ -107,7 +128,7 @@ def class_names(net: MLP, source: str) -> list[str] | None:
             f"{source}: invalid class names in the model's metadata; expected a list of "
             f"{expected} strings"
         )
-    return names
+    return [printable(name) for name in names]
 
 
 def predicted_classes(y: np.ndarray, names: list[str]) -> list[str]:

@@ -40,8 +40,9 @@ def run_ensemble(
 ) -> StackOutcome:
     """Train ``nets`` seeds of the configured network as one stack (refusing one too large).
 
-    ``max_memory`` is in GiB (default: half the physical memory). Unless ``quiet``, a
-    progress bar is drawn on stderr when it is a terminal.
+    ``max_memory`` is in GiB (default: half the physical memory, or less under a
+    ``ulimit -v`` or a cgroup limit). Unless ``quiet``, a progress bar is drawn on stderr
+    when it is a terminal.
     """
     X, t = ensemble_data(config)
     sizes = config.sizes(X.shape[1], t.shape[1])

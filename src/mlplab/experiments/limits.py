@@ -86,7 +86,8 @@ def check_run_memory(
     max_memory: float | None = None,
     validated: bool = False,
 ) -> None:
-    """Refuse a run estimated to need more than ``max_memory`` GiB (default half the RAM)."""
+    """Refuse a run estimated to need more than ``max_memory`` GiB (default: ``memory_limit``,
+    half the RAM or what ulimit -v or a cgroup leaves, if less)."""
     limit = memory_limit() if max_memory is None else max_memory * 2**30
     estimate = run_bytes(config, sizes, n_examples, nets, validated)
     if nets == 1 and estimate > limit:

@@ -107,7 +107,11 @@ def fit_network(
 
 
 def run_training(
-    config: TrainConfig, *, holdout: int | None = None, quiet: bool = True
+    config: TrainConfig,
+    *,
+    holdout: int | None = None,
+    quiet: bool = True,
+    callbacks: Sequence[Callback] = (),
 ) -> tuple[MLP, History, np.ndarray, np.ndarray, float]:
     """Build and train the configured network; returns ``(net, history, X, t, seconds)``.
 
@@ -117,7 +121,9 @@ def run_training(
     data, rows = training_rows(config, holdout)
     net = new_network(config, data)
     start = time.perf_counter()
-    history = fit_network(net, config, data, rows, epochs=config.epochs, quiet=quiet)
+    history = fit_network(
+        net, config, data, rows, epochs=config.epochs, quiet=quiet, callbacks=callbacks
+    )
     return net, history, data.X, data.t, time.perf_counter() - start
 
 

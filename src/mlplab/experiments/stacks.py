@@ -10,7 +10,6 @@ and after how many epochs?".
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -83,7 +82,7 @@ class SolveWatch:
             now = (np.asarray(logs["accuracy"]) == 1.0) & np.isfinite(logs["loss"])
             self.first[now & (self.first < 0)] = epoch
             return
-        y = None if self.after_update else self.net.layers[-1].h
+        y = None if self.after_update else self.net.outputs[-1]
         if y is None or y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
             y, epoch = self.net.predict(self.X), epoch + 1
         now = solved(y, self.t) & (self.first < 0)
@@ -213,11 +212,11 @@ def estimate_bytes(
 
 
 def memory_limit() -> int:
-    """Half the machine's physical memory (4 GiB where that cannot be read)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-    except (AttributeError, ValueError, OSError):
-        return 4 * 2**30
+    """Half the machine's physical memory, or less where the process may take less
+    (``ulimit -v``, a cgroup's limit: ``mlplab.checks.memory_limit``)."""
+    from mlplab import checks
+
+    return min(checks.physical_memory() // 2, checks.memory_limit())
 
 
 def check_memory(estimate: int, limit: float, stack: int) -> None:

@@ -127,7 +127,8 @@ def run_cells(
     """Run every cell (joblib workers here, or a Dask cluster); rows in the cells' order.
 
     ``progress`` is called once as each cell finishes, in whatever order they do. Cells
-    a Dask cluster lost (after retrying) raise ``CellsLost`` holding the finished rows.
+    a Dask cluster lost (after retrying), and cells cut by Ctrl-C, raise ``CellsLost``
+    holding the finished rows and naming the others.
     """
     rows: list[dict[str, Any] | None] = [None] * len(cells)
     lost: list[tuple[int, str]] = []
@@ -135,10 +136,15 @@ def run_cells(
         results = _local(cells, workers)
     else:
         results = dask_results(run_cell, cells, dask, dask_timeout, lost)
-    for i, row in results:
-        rows[i] = row
-        if progress is not None:
-            progress()
+    try:
+        for i, row in results:
+            rows[i] = row
+            if progress is not None:
+                progress()
+    except KeyboardInterrupt:
+        if hasattr(results, "close"):
+            results.close()  # stop handing out cells
+        raise _interrupted(cells, rows) from None
     if lost:
         lost.sort()
         what = "; ".join(f"cell {i + 1} ({describe_cell(cells[i])}): {why}" for i, why in lost)
@@ -147,6 +153,18 @@ def run_cells(
             [row for row in rows if row is not None],
         )
     return rows  # type: ignore[return-value]
+
+
+def _interrupted(cells: list[Cell], rows: list[dict[str, Any] | None]) -> CellsLost:
+    """Ctrl-C: the finished rows kept, the cut cells named (the first few)."""
+    cut = [i for i, row in enumerate(rows) if row is None]
+    named = "; ".join(f"cell {i + 1} ({describe_cell(cells[i])})" for i in cut[:5])
+    more = f" and {len(cut) - 5} more" if len(cut) > 5 else ""
+    return CellsLost(
+        f"interrupted (Ctrl-C): {len(cells) - len(cut)} of {len(cells)} cells finished; "
+        f"cut: {named}{more}",
+        [row for row in rows if row is not None],
+    )
 
 
 def describe_cell(cell: Cell) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "MAX_ONE_HOT_BYTES",
     "Table",
     "check_classes",
+    "csv_columns",
     "read_csv",
     "read_frame",
     "read_npz",
@@ -92,6 +93,11 @@ def _read_text(path: Path) -> str:
 
 
 def _number(cell: str) -> float:
+    """A cell as a number, ``nan`` when blank, ``None`` when not a number. What Python's
+    ``float`` takes but a CSV reader would not call one number is not: ``1_000``, and
+    digits of other scripts (``١٢``, full-width ``１``)."""
+    if "_" in cell or not cell.isascii():  # 1_000, or digits of other scripts (١٢)
+        return None  # type: ignore[return-value]
     try:
         return float(cell)
     except ValueError:
@@ -115,6 +121,7 @@ def _csv_shape(path: Path, text: str) -> tuple[list[str], int]:
     if first is None:
         raise DataError(f"{path}: empty file; expected a header row and data rows")
     header = [name.strip() for name in first[1]]
+    _check_header(path, header)
     count = 0
     for line, row in rows:
         if len(row) != len(header):
@@ -125,6 +132,23 @@ def _csv_shape(path: Path, text: str) -> tuple[list[str], int]:
     if not count:
         raise DataError(f"{path}: a header but no data rows")
     return header, count
+
+
+def csv_columns(path: str | Path) -> list[str]:
+    """The column names of a CSV file's header (the file's shape checked as ``read_csv`` does)."""
+    return _csv_shape(Path(path), _read_text(Path(path)))[0]
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a column name given twice: which of the two would be the target or an input?"""
+    seen: dict[str, int] = {}
+    for c, name in enumerate(header, start=1):
+        if name in seen:
+            raise DataError(
+                f"{path}: the header names column {name!r} twice (columns {seen[name]} and "
+                f"{c}); give each column its own name"
+            )
+        seen[name] = c
 
 
 def read_csv(path: str | Path, target: str | None) -> Table:

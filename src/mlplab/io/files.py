@@ -21,6 +21,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +31,8 @@ __all__ = [
     "MAX_INT_DIGITS",
     "atomic_write_bytes",
     "check_output_path",
+    "check_writable_target",
+    "hold_lock",
     "open_regular",
     "parse_json",
     "read_bytes",
@@ -182,15 +185,45 @@ def _write_failure(path: Path, e: OSError, error: ErrorClass) -> MlplabError:
     return error(f"cannot write {path}: {reason}; {_previous(path)}")
 
 
+def check_writable_target(
+    path: str | Path, error: ErrorClass = ConfigError, what: str = ""
+) -> Path:
+    """``path`` as a ``Path`` if a rename may put a file there; ``error`` otherwise.
+
+    Refused: an empty path, and a path that exists but is not a regular file (nor a
+    symbolic link to one): ``/dev/null``, a FIFO, a device node, a socket, a directory.
+    A rename would replace such a thing with a regular file, even ``/dev/null`` as root.
+    ``what`` names the option (``--save``) in the message.
+    """
+    label = f"{what} {path}" if what else str(path)
+    if not str(path).strip():
+        raise error(f"{label.strip() or 'output'}: an empty path; expected a file name")
+    try:
+        mode = os.stat(path).st_mode  # follows a symbolic link to what it names
+    except FileNotFoundError:
+        return Path(path)
+    except OSError as e:
+        raise error(f"{label}: cannot write: {e.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{label}: is a directory; expected a file name")
+    if not stat.S_ISREG(mode):
+        raise error(f"{label}: is {_kind(mode)}; mlplab writes only regular files, "
+                    "never replaces anything else")  # fmt: skip
+    return Path(path)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, *, error: ErrorClass = ConfigError) -> None:
     """Write ``data`` to ``path`` through a locked temporary file and a rename.
+
+    ``path`` must be new or a regular file (``check_writable_target``); anything else
+    (``/dev/null``, a FIFO, a device) is refused, never replaced.
 
     The file gets the permissions a plain ``open(path, "w")`` would give it (0666 less
     the umask), not the private 0600 of a temporary file. An ``OSError`` (no space, a file
     size limit, a read-only file system, no such folder) becomes ``error``, one line saying
     the previous file is intact; the temporary is removed.
     """
-    path = Path(path)
+    path = check_writable_target(path, error)
     remove_stale_temporaries(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
@@ -203,6 +236,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, error: ErrorClass = Con
         while view:
             view = view[os.write(fd, view) :]
         os.fsync(fd)
+        check_writable_target(path, error)  # again: it may have appeared while we wrote
         os.replace(tmp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -235,10 +269,11 @@ def check_output_path(path: str | Path, error: ErrorClass = ConfigError, what: s
     """Refuse, before any work, a path ``atomic_write_bytes`` could not write.
 
     The folder must exist and take a new file (tried for real, so a read-only file
-    system or a folder without write permission is caught), and ``path`` must not be
-    a directory. ``what`` names the option (``--save``) in the message.
+    system or a folder without write permission is caught), and ``path`` must be new or
+    a regular file (``check_writable_target``). ``what`` names the option (``--save``)
+    in the message.
     """
-    path = Path(path)
+    path = check_writable_target(path, error, what)
     folder = path.parent if str(path.parent) else Path(".")
     label = f"{what} {path}" if what else str(path)
     if not folder.is_dir():
@@ -252,3 +287,31 @@ def check_output_path(path: str | Path, error: ErrorClass = ConfigError, what: s
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
+
+
+@contextlib.contextmanager
+def hold_lock(path: str | Path, error: ErrorClass, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` for the ``with`` block; ``error`` at once if
+    another process (or another run in this one) holds it.
+
+    The lock is taken with ``flock`` on a companion file ``.NAME.lock`` next to ``path``:
+    ``path`` itself is replaced by every atomic write, and a lock on a replaced file
+    guards nothing. The kernel drops the lock when its holder exits, killed or not.
+    """
+    path = Path(path)
+    lock = path.parent / f".{path.name}.lock"
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
+    except OSError as e:
+        raise error(f"{path}: cannot lock {lock}: {e.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise error(
+                f"{path}: another run is using this {what}; wait for it to finish or give "
+                "another file"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock

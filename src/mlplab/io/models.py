@@ -64,7 +64,8 @@ def save(net: MLP, path: str | Path, *, metadata: dict[str, Any] | None = None) 
 
 def layer_tensors(net: MLP) -> dict[str, np.ndarray]:
     """The network's parameters under their file names, ``layers.{i}.W`` and ``layers.{i}.b``,
-    and its input scaler's ``input_scaler.mean`` and ``input_scaler.scale`` if it has one."""
+    and its input scaler's ``input_scaler.mean`` and ``input_scaler.scale`` if it has one;
+    a ``ModelFileError`` if any holds NaN or infinity (one rule with loading)."""
     tensors = {
         f"layers.{i}.{name}": value
         for i, param in enumerate(net.params)
@@ -78,6 +79,12 @@ def layer_tensors(net: MLP) -> dict[str, np.ndarray]:
                 f"{net.sizes[0]} inputs"
             )
         tensors.update(zip(SCALER_TENSORS, (scaler.mean, scaler.scale), strict=True))
+    for name, value in tensors.items():  # the rule load applies, applied before writing
+        if not np.all(np.isfinite(value)):
+            raise ModelFileError(
+                f"tensor {name} contains NaN or infinite values; a model file may not hold "
+                "them (loading refuses them too): nothing was written"
+            )
     return {name: np.ascontiguousarray(value) for name, value in tensors.items()}
 
 

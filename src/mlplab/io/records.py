@@ -3,7 +3,10 @@
 A record holds the run's settings (``run``: what the command line needs to rerun
 it), the mlplab, NumPy and Python versions, the dtype, one checksum of the loss
 history per block of ``every`` epochs (SHA-256 of the block's float64 bytes,
-with the block's last loss) and a SHA-256 of the final weights. ``compare``
+with the block's last loss), a SHA-256 of the final weights, and (from record version 2)
+``digest``: a SHA-256 of the record's own contents, which ``load_record`` checks before
+anything else, so an edited record is refused rather than trusted. Every field is then
+checked on its own, each refused in one line naming it. ``compare``
 tells whether a rerun is identical or in which block of epochs it first
 diverged and by how much, which is what matters across machines and versions,
 where floating-point drift is real.
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import shortened
 from mlplab.errors import ConfigError
 from mlplab.io.files import atomic_write_bytes, parse_json, read_bytes
 
@@ -37,7 +41,8 @@ __all__ = [
     "write_record",
 ]
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: the record carries a digest of its own contents
+DIGEST_KEY = "digest"
 BLOCKS = 100  # default: about this many checksums per run
 MAX_RECORD_BYTES = 1 << 24
 
@@ -48,7 +53,7 @@ def make_record(
     """The record of a run whose settings are ``run``, given its losses and final network."""
     losses = np.asarray(losses, dtype=np.float64)
     every = every or max(1, math.ceil(len(losses) / BLOCKS))
-    return {
+    record = {
         "mlplab_record": RECORD_VERSION,
         "run": run,
         "dtype": np.dtype(net.dtype).name,
@@ -58,6 +63,14 @@ def make_record(
         "loss_checksums": loss_checksums(losses, every),
         "weights_sha256": weights_sha256(net),
     }
+    return {**record, DIGEST_KEY: record_digest(record)}
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """SHA-256 of ``record`` less its digest, as canonical JSON (sorted keys, no spaces)."""
+    body = {k: v for k, v in record.items() if k != DIGEST_KEY}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def versions() -> dict[str, str]:
@@ -168,38 +181,114 @@ def write_record(path: str | Path, record: dict[str, Any]) -> None:
 
 
 def load_record(path: str | Path) -> dict[str, Any]:
-    """Read and check a record written by ``write_record``; ``ConfigError`` otherwise."""
+    """Read and check a record written by ``write_record``; ``ConfigError`` otherwise.
+
+    The digest first (version 2 on), then every field, one line naming the first bad one.
+    """
     source = str(path)
     raw = read_bytes(path, MAX_RECORD_BYTES, ConfigError, "run record")
     record = parse_json(raw, source, ConfigError, "the run record")
     if not isinstance(record, dict) or "mlplab_record" not in record:
         raise ConfigError(f"{source}: not an mlplab run record (written by train --record)")
     version = record["mlplab_record"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not _is_int(version) or version < 1:
         raise ConfigError(f"{source}: run record has no valid version")
     if version > RECORD_VERSION:
         raise ConfigError(
             f"{source}: run record version {version}, but this mlplab reads record version "
             f"{RECORD_VERSION} and older; upgrade mlplab"
         )
-    blocks = record.get("loss_checksums")
-    every = record.get("every")
-    if (
-        not isinstance(record.get("run"), dict)
-        or not isinstance(every, int)
-        or every < 1
-        or not isinstance(blocks, list)
-        or not all(
-            isinstance(b, dict)
-            and isinstance(b.get("end"), int)
-            and isinstance(b.get("sha256"), str)
-            and "loss" in b
-            for b in blocks
-        )
-        or not isinstance(record.get("weights_sha256"), str)
-    ):
-        raise ConfigError(f"{source}: run record is missing run, every, loss_checksums or weights")
+    if version >= 2:
+        _check_digest(record, source)
+    for problem in _field_problems(record):
+        raise ConfigError(f"{source}: run record field {problem}")
     return record
+
+
+def _check_digest(record: dict[str, Any], source: str) -> None:
+    try:
+        digest = record_digest(record)
+    except ValueError:  # NaN or infinity: no record writes them
+        digest = None
+    if record.get(DIGEST_KEY) != digest:
+        raise ConfigError(
+            f"{source}: the run record was changed after it was written (its digest does not "
+            "match its contents); record the run again"
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in HEX for c in value)
+
+
+HEX = frozenset("0123456789abcdef")
+
+
+def _is_versions(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _is_loss(value: Any) -> bool:
+    """A finite float (one network) or a non-empty list of them (a stack)."""
+    values = value if isinstance(value, list) and value else [value]
+    return all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        for v in values
+    )
+
+
+def _field_problems(record: dict[str, Any]) -> list[str]:
+    """What is wrong with each field, in order; empty when the record is well formed."""
+    epochs, every, blocks = record.get("epochs"), record.get("every"), record.get("loss_checksums")
+    run = record.get("run")
+    checks = [
+        (isinstance(run, dict), "run: expected the run's settings (a JSON object)"),
+        (record.get("dtype", "float64") in ("float32", "float64"),
+         "dtype: expected float32 or float64"),
+        (_is_int(epochs) and epochs >= 0, "epochs: expected a non-negative integer"),
+        (_is_int(every) and every >= 1, "every: expected a positive integer"),
+        (isinstance(blocks, list), "loss_checksums: expected a list of blocks"),
+        (_is_sha256(record.get("weights_sha256")),
+         "weights_sha256: expected 64 hexadecimal digits"),
+        (_is_versions(record.get("versions", {})),
+         "versions: expected names and version strings (a JSON object)"),
+    ]  # fmt: skip
+    problems = [message for ok, message in checks if not ok]
+    if problems:
+        return problems
+    problems = [f"loss_checksums[{k}]: {p}" for k, p in _block_problems(blocks, every, epochs)]
+    config = run.get("config")
+    if isinstance(config, dict) and _is_int(config.get("epochs")):
+        stops = config.get("early_stopping") is not None  # may run fewer than it was given
+        if config["epochs"] < epochs or (config["epochs"] != epochs and not stops):
+            problems.append(f"epochs: {epochs}, but the run's settings say {config['epochs']}")
+    return problems
+
+
+def _block_problems(blocks: list[Any], every: int, epochs: int) -> list[tuple[int, str]]:
+    """Each block must end ``every`` epochs after the previous one, the last at ``epochs``."""
+    expected = len(range(0, epochs, every))
+    if len(blocks) != expected:
+        return [(len(blocks), f"{len(blocks)} blocks for {epochs} epochs of {every}; "
+                              f"expected {expected}")]  # fmt: skip
+    for k, block in enumerate(blocks):
+        end = min((k + 1) * every, epochs)
+        if not isinstance(block, dict):
+            return [(k, "expected {end, loss, sha256}")]
+        if block.get("end") != end or not _is_int(block.get("end")):
+            return [(k, f"end: expected {end}")]
+        if not _is_loss(block.get("loss")):
+            got = shortened(repr(block.get("loss")))
+            return [(k, f"loss: expected a finite number, got {got}")]
+        if not _is_sha256(block.get("sha256")):
+            return [(k, "sha256: expected 64 hexadecimal digits")]
+    return []
 
 
 def _fmt(loss: Any) -> str:

@@ -5,8 +5,9 @@ backward pass needs only what the forward pass kept. Every built-in activation
 here does the same (``from_output=True``); a user's activation may instead give
 its derivative in terms of the pre-activation ``z`` (``from_output=False``).
 
-``ACTIVATIONS`` is the name table that the network, the CLI's choices and the
-error messages are all generated from.
+``ACTIVATIONS`` is the name table (an ``ActivationRegistry``) that the network, the
+CLI's choices and the error messages are all generated from; ``register_activation`` adds
+a user's to it.
 
 The built-ins' ``f`` and ``derivative`` are written once in array-API style: each
 takes the array module as ``xp`` (``numpy`` by default, ``jax.numpy`` in the compiled
@@ -17,7 +18,7 @@ into kept buffers, tested equal to the plain form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ ArrayFn = Callable[[Array], Array]
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "ActivationRegistry",
     "get_activation",
     "hidden_activation_names",
     "output_activation_names",
@@ -220,77 +222,72 @@ class _Softmax(Activation):
         return (grad_h - (grad_h * h).sum(axis=-1, keepdims=True)) * h
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in [
-        Activation(
-            "sigmoid",
-            _sigmoid,
-            _sigmoid_derivative,
-            output=True,
-            f_into=_sigmoid_into,
-            derivative_into=_sigmoid_derivative_into,
-            array_api=True,
-        ),
-        Activation(
-            "tanh",
-            _tanh,
-            _tanh_derivative,
-            f_into=np.tanh,
-            derivative_into=_tanh_derivative_into,
-            array_api=True,
-        ),
-        Activation(
-            "relu",
-            _relu,
-            _relu_derivative,
-            f_into=_relu_into,
-            derivative_into=_relu_derivative_into,
-            array_api=True,
-        ),
-        Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, array_api=True),
-        Activation(
-            "softplus", _softplus, _softplus_derivative, f_into=_softplus_into, array_api=True
-        ),
-        Activation(
-            "identity",
-            _identity,
-            _identity_derivative,
-            output=True,
-            f_into=_identity_into,
-            array_api=True,
-        ),
-        # the Poisson loss's log link: y = e^z, an output only (y' = y)
-        Activation(
-            "exp",
-            _exp,
-            _exp_derivative,
-            hidden=False,
-            output=True,
-            f_into=_exp_into,
-            array_api=True,
-        ),
-        _Softmax(
-            "softmax",
-            _softmax,
-            _sigmoid_derivative,  # the diagonal of its Jacobian; delta() uses the whole
-            hidden=False,
-            output=True,
-            f_into=_softmax_into,
-            array_api=True,
-        ),
-    ]
-}
-
-
+_BUILTINS = [
+    Activation(
+        "sigmoid",
+        _sigmoid,
+        _sigmoid_derivative,
+        output=True,
+        f_into=_sigmoid_into,
+        derivative_into=_sigmoid_derivative_into,
+        array_api=True,
+    ),
+    Activation(
+        "tanh",
+        _tanh,
+        _tanh_derivative,
+        f_into=np.tanh,
+        derivative_into=_tanh_derivative_into,
+        array_api=True,
+    ),
+    Activation(
+        "relu",
+        _relu,
+        _relu_derivative,
+        f_into=_relu_into,
+        derivative_into=_relu_derivative_into,
+        array_api=True,
+    ),
+    Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, array_api=True),
+    Activation(
+        "softplus", _softplus, _softplus_derivative, f_into=_softplus_into, array_api=True
+    ),
+    Activation(
+        "identity",
+        _identity,
+        _identity_derivative,
+        output=True,
+        f_into=_identity_into,
+        array_api=True,
+    ),
+    # the Poisson loss's log link: y = e^z, an output only (y' = y)
+    Activation(
+        "exp",
+        _exp,
+        _exp_derivative,
+        hidden=False,
+        output=True,
+        f_into=_exp_into,
+        array_api=True,
+    ),
+    _Softmax(
+        "softmax",
+        _softmax,
+        _sigmoid_derivative,  # the diagonal of its Jacobian; delta() uses the whole
+        hidden=False,
+        output=True,
+        f_into=_softmax_into,
+        array_api=True,
+    ),
+]
 def hidden_activation_names() -> list[str]:
     """Names usable for hidden layers."""
-    return [name for name, a in ACTIVATIONS.items() if a.hidden]
+    return ACTIVATIONS.hidden_names()
 
 
 def output_activation_names() -> list[str]:
     """Names usable for the output layer."""
-    return [name for name, a in ACTIVATIONS.items() if a.output]
+    return ACTIVATIONS.output_names()
 
 
 def get_activation(name: str | Activation, *, where: str = "hidden") -> Activation:
@@ -371,19 +368,79 @@ def register_activation(
     true (like the seed's ``h * (1 - h)``), else in terms of ``z``. A derivative
     that disagrees with finite differences is refused with a ``ConfigError``.
     """
-    if not name or not name.isidentifier():
-        raise ConfigError(f"activation name must be a non-empty identifier, got {name!r}")
-    if name in ACTIVATIONS and not replace:
+    return ACTIVATIONS.register(
+        name, f, derivative, from_output=from_output, output=output, replace=replace
+    )
+
+
+class ActivationRegistry(Mapping[str, Activation]):
+    """The activations by name: the built-ins, and those a user adds with ``register``.
+
+    Read it as a mapping (``ACTIVATIONS["tanh"]``, ``"swish" in ACTIVATIONS``); the
+    network, the CLI's choices, the playground's menus and the error messages are generated
+    from it. Only ``register`` adds, and ``del`` removes a user's activation again; the
+    built-ins cannot be replaced or removed.
+    """
+
+    def __init__(self, builtins: Sequence[Activation]) -> None:
+        self._table = {a.name: a for a in builtins}
+        self._builtin_names = frozenset(self._table)
+
+    def __getitem__(self, name: str) -> Activation:
+        return self._table[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __setitem__(self, name: str, value: Activation) -> None:
         raise ConfigError(
-            f"activation {name!r} already exists; pass replace=True to overwrite a user's "
-            "activation"
+            f"activations are added with register_activation({name!r}, f, derivative), "
+            "which checks the derivative"
         )
-    if name in _BUILTIN_NAMES:
-        raise ConfigError(f"activation {name!r} is built in and cannot be replaced")
-    check_derivative(f, derivative, from_output=from_output, name=name)
-    act = Activation(name, f, derivative, from_output=from_output, output=output)
-    ACTIVATIONS[name] = act
-    return act
+
+    def __delitem__(self, name: str) -> None:
+        if name in self._builtin_names:
+            raise ConfigError(f"activation {name!r} is built in and cannot be removed")
+        del self._table[name]
+
+    def hidden_names(self) -> list[str]:
+        """Names usable for hidden layers."""
+        return [name for name, a in self._table.items() if a.hidden]
+
+    def output_names(self) -> list[str]:
+        """Names usable for the output layer."""
+        return [name for name, a in self._table.items() if a.output]
+
+    def register(
+        self,
+        name: str,
+        f: ArrayFn,
+        derivative: ArrayFn,
+        *,
+        from_output: bool = True,
+        output: bool = False,
+        replace: bool = False,
+    ) -> Activation:
+        """Add a user's activation after checking its derivative (see ``register_activation``)."""
+        if not name or not name.isidentifier():
+            raise ConfigError(f"activation name must be a non-empty identifier, got {name!r}")
+        if name in self._table and not replace:
+            raise ConfigError(
+                f"activation {name!r} already exists; pass replace=True to overwrite a user's "
+                "activation"
+            )
+        if name in self._builtin_names:
+            raise ConfigError(f"activation {name!r} is built in and cannot be replaced")
+        check_derivative(f, derivative, from_output=from_output, name=name)
+        act = Activation(name, f, derivative, from_output=from_output, output=output)
+        self._table[name] = act
+        return act
+
+    def __repr__(self) -> str:
+        return f"<activations: {', '.join(self._table)}>"
 
 
-_BUILTIN_NAMES = frozenset(ACTIVATIONS)
+ACTIVATIONS = ActivationRegistry(_BUILTINS)

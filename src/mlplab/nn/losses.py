@@ -22,7 +22,7 @@ from mlplab.errors import ConfigError
 from mlplab.nn.activations import Activation
 
 if TYPE_CHECKING:
-    from mlplab.nn.network import Dense
+    from mlplab.nn.layer import Dense
 
 Array = np.ndarray
 
@@ -182,18 +182,28 @@ class Objective:
         self.cancels = loss.cancels == activation.name
         self.needs_z = loss.outputs is not None or activation.needs_z
 
+    def _key(self) -> tuple:
+        return (self.activation, self.loss, self.reduction)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Objective) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def __call__(
         self, output: Dense, t: Array, weight: Array | None = None
     ) -> tuple[Array, Array]:
         """``(loss per network, delta)`` for the output layer's last forward pass."""
+        xp = output.xp  # numpy, or jax.numpy in the compiled engine
         if weight is None:
-            loss, delta = self.loss.value_and_gradient(output.h, t, output.z)
+            loss, delta = self.loss.value_and_gradient(output.h, t, output.z, xp)
         else:
-            loss, delta = self.loss.weighted(output.h, t, output.z, weight)
+            loss, delta = self.loss.weighted(output.h, t, output.z, weight, xp)
         if not self.cancels:
             delta = output.activation_backward(delta)  # the seed's (y - t) * (y * (1 - y))
         if self.reduction == "mean":
             n = t.shape[-2] if weight is None else weight.sum()
             loss = loss / n
-            delta /= n
+            delta = output.ops.divide(delta, n)
         return loss, delta

@@ -17,8 +17,8 @@ The seed's loop, line by line, and where each line lives here::
 
     h = 1/(1+np.exp(-(np.dot(X,W1))))            Dense.forward, layer 1
     y = 1/(1+np.exp(-(np.dot(h,W2))))            Dense.forward, layer 2
-    y_delta = (t - y)*(y*(1-y))                  Objective:    delta = (y - t) * (y * (1 - y))
-    h_delta = np.dot(y_delta, W2.T) * (h*(1-h))  MLP.backward: delta = (delta @ W2.T) * (h * (1-h))
+    y_delta = (t - y)*(y*(1-y))                  Objective: delta = (y - t) * (y * (1 - y))
+    h_delta = np.dot(y_delta, W2.T) * (h*(1-h))  backward:  delta = (delta @ W2.T) * (h * (1-h))
     W2 += np.dot(h.T, y_delta)                   Dense.backward: dW2 = h.T @ delta
                                                  SGD.step:       W2 -= lr * dW2
     W1 += np.dot(X.T, h_delta)                   Dense.backward: dW1 = X.T @ delta
@@ -29,7 +29,9 @@ seed's ``y_delta`` and ``h_delta`` are ``-delta``, and its ``W += ...`` is the
 optimizer's ``W -= lr * dW`` with ``lr = 1``. The result is the same to the bit.
 
 Every parameter may carry leading axes (a stack of networks); the code uses
-``@``-style products and ``.mT`` so the same lines serve one network or many.
+``@``-style products and ``.mT`` so the same lines serve one network or many. The layer
+and the passes (``mlplab.nn.layer``) are written once: ``MLP`` runs them on NumPy into kept
+buffers, the compiled engine runs the same lines on ``jax.numpy`` (``Dense.plain``).
 """
 
 from __future__ import annotations
@@ -40,11 +42,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import integer
+from mlplab.checks import (
+    check_network_memory,
+    integer,
+    layer_sizes,
+    real_array,
+    softmax_outputs,
+    stack_seed,
+    training_alone,
+)
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
 from mlplab.nn.init import init_weights
+from mlplab.nn.layer import Dense, backward, forward, link, loss_and_grads, matmul
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
@@ -60,97 +71,6 @@ Params = list[dict[str, Array]]
 __all__ = ["MLP", "Dense", "matmul"]
 
 DTYPES = (np.float32, np.float64)
-
-
-def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
-    """``a @ b``, by the formulation with the least overhead for these shapes.
-
-    Two plain matrices go to ``np.dot`` (BLAS, the least overhead per call). A
-    stack of narrow networks stored stack-last goes to ``mlplab.nn.narrow``, which
-    does the whole stack in one BLAS call or one vectorised loop instead of one
-    call per matrix; anything else with leading stack axes to ``np.matmul``.
-    """
-    if a.ndim == 2 and b.ndim == 2:
-        return np.dot(a, b, out)
-    if out is not None and (fast := narrow.plan(a, b, out)) is not None:
-        fast(a, b, out)
-        return out
-    return np.matmul(a, b, out=out)
-
-
-class Dense:
-    """One layer, ``h = act(x @ W + b)``, keeping what its backward pass needs.
-
-    ``param`` is the layer's entry in ``MLP.params`` (``{"W": ..., "b": ...}``) and
-    ``grad`` holds ``dL/dparam`` in the same structure after ``backward``. Work
-    arrays are allocated once per input shape and reused, so a training loop
-    allocates nothing; the arrays of the last few shapes are kept (a mini-batch, a
-    shorter last batch, all rows for a prediction), so alternating shapes do not
-    allocate either.
-    """
-
-    MAX_SHAPES = 4  # input shapes whose work arrays are kept
-
-    def __init__(self, param: dict[str, Array], activation: Activation, keep_z: bool) -> None:
-        self.param = param
-        self.activation = activation
-        self.keep_z = keep_z or activation.needs_z
-        self._act = activation.f_into or activation.forward  # h = act(z), into a buffer
-        self.has_bias = "b" in param
-        self.grad = {name: np.zeros_like(value) for name, value in param.items()}
-        self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
-        self.z: Array | None = None  # kept only when backward needs it
-        self.h: Array | None = None
-        self._shape: tuple[int, ...] | None = None
-        self._work: dict[tuple[int, ...], tuple] = {}  # input shape -> its work arrays
-
-    def _allocate(self, x: Array) -> None:
-        work = self._work.get(x.shape)
-        if work is None:
-            if len(self._work) >= self.MAX_SHAPES:
-                self._work.clear()
-            work = self._work[x.shape] = self._new_work(x)
-        self._z, self._h, self._scratch, self._grad_x, self._product = work
-        self._shape = x.shape
-
-    def _new_work(self, x: Array) -> tuple:
-        """``z``, ``h``, a scratch array, ``dL/dx`` and the product for inputs like ``x``."""
-        W = self.param["W"]
-        z_shape = (*np.broadcast_shapes(x.shape[:-2], W.shape[:-2]), x.shape[-2], W.shape[-1])
-        stack_last = W.ndim == 3 and narrow.is_stack_last(W)  # work arrays follow the weights
-        z = narrow.empty(z_shape, W.dtype, stack_last)
-        h = np.empty_like(z) if self.keep_z else z  # h overwrites z
-        scratch = np.empty_like(z)  # for act'(h)
-        grad_x = narrow.empty((*z_shape[:-1], W.shape[-2]), W.dtype, stack_last)
-        # the layer's products: plain matrices straight to BLAS, stacks through matmul
-        product = np.dot if x.ndim == 2 and W.ndim == 2 else matmul
-        return z, h, scratch, grad_x, product
-
-    def forward(self, x: Array) -> Array:
-        """``h = act(x @ W + b)``."""
-        if x.shape != self._shape:
-            self._allocate(x)
-        z = self._product(x, self.param["W"], self._z)
-        if self.has_bias:
-            z += self.param["b"][..., None, :]
-        self.x = x
-        self.z = z if self.keep_z else None
-        self.h = self._act(z, self._h)
-        return self.h
-
-    def backward(self, delta: Array, *, grad_input: bool = True) -> Array | None:
-        """Given ``delta = dL/dz``, fill ``dW = x.T @ delta`` and ``db``; return ``dL/dx``."""
-        grad = self.grad
-        self._product(self.x.mT, delta, grad["W"])
-        if self.has_bias:
-            np.sum(delta, axis=-2, out=grad["b"])
-        if not grad_input:
-            return None
-        return self._product(delta, self.param["W"].mT, self._grad_x)
-
-    def activation_backward(self, grad_h: Array) -> Array:
-        """``delta = dL/dh * act'(h)``: the seed's ``* (h * (1 - h))``, in place in ``grad_h``."""
-        return self.activation.backward(grad_h, self.h, self.z, self._scratch)
 
 
 class MLP:
@@ -199,17 +119,14 @@ class MLP:
         self.sizes = _check_sizes(sizes)
         self.activation = get_activation(activation, where="hidden")
         self.output_activation = get_activation(output_activation, where="output")
-        if self.output_activation.name == "softmax" and self.sizes[-1] == 1:
-            raise ConfigError(
-                "output activation softmax with one output always predicts 1 (the softmax of "
-                "one value); use sigmoid for one output"
-            )
+        softmax_outputs(self.output_activation.name, self.sizes[-1])
         self.objective = Objective(self.output_activation, get_loss(loss), reduction)
         self.bias = bool(bias)
         self.init = init
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
+        check_network_memory(self.sizes, self.stack, np.dtype(self.dtype).itemsize)
         self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         # (X - mean) / scale before the first layer, applied to every input once per call;
         # one scaler for a whole stack
@@ -221,6 +138,7 @@ class MLP:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
+            stack_seed(seed, self.stack)
             per_net = [init_weights(init, shapes, seed + i, self.dtype) for i in range(self.stack)]
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
@@ -237,12 +155,10 @@ class MLP:
             params = [{k: narrow.stack_last(v) for k, v in p.items()} for p in params]
         activations = [self.activation] * (len(params) - 1) + [self.output_activation]
         self._params = params
-        self.layers = [
+        self.layers = link([
             Dense(p, act, keep_z=(i == len(params) - 1) and self.objective.needs_z)
             for i, (p, act) in enumerate(zip(params, activations, strict=True))
-        ]
-        # (layer, layer below) from the top: the order of the backward pass
-        self._downward_pairs = list(zip(self.layers[:0:-1], self.layers[-2::-1], strict=True))
+        ])  # fmt: skip
 
     @property
     def params(self) -> Params:
@@ -280,10 +196,7 @@ class MLP:
 
     def _forward(self, X: Array) -> Array:
         """Forward pass over the layers; returns ``y``, keeps each layer's values."""
-        h = X
-        for layer in self.layers:
-            h = layer.forward(h)  # h = act(h @ W + b)
-        return h
+        return forward(self.layers, X)  # h = act(x @ W + b), layer by layer
 
     def backward(self, delta: Array) -> None:
         """Backward pass from the output's ``delta``, filling every layer's ``grad``.
@@ -291,25 +204,30 @@ class MLP:
         For each layer from the last: ``dW = x.T @ delta``, then the delta of the
         layer below, ``delta = (delta @ W.T) * act'(h)`` (the seed's ``h_delta``).
         """
-        for layer, below in self._downward_pairs:
-            grad_h = layer.backward(delta)  # dL/dh of the layer below: delta @ W.T
-            delta = below.activation_backward(grad_h)  # times act'(h): h * (1 - h)
-        self.layers[0].backward(delta, grad_input=False)
+        backward(self.layers, delta)
 
     def loss_and_backward(self, X: Array, T: Array, weight: Array | None = None) -> Array:
         """One forward and backward pass; the loss is returned, gradients left in ``grads``.
 
         ``weight`` (one per row, optional) weighs each example's loss and gradient.
         """
+        return loss_and_grads(self.layers, self.objective, X, T, weight)
+
+    def loss_at(self, X: Array, T: Array, weight: Array | None = None) -> Array:
+        """The loss of one forward pass on rows already checked and scaled (``check_data``);
+        each layer's output is then in ``outputs``. An engine's validation step."""
         self._forward(X)
-        loss, delta = self.objective(self.layers[-1], T, weight)  # dL/dz, the seed's -y_delta
-        self.backward(delta)
-        return loss
+        return self.objective(self.layers[-1], T, weight)[0]
 
     @property
     def grads(self) -> Params:
         """The gradients from the last backward pass, in the structure of ``params``."""
         return [layer.grad for layer in self.layers]
+
+    @property
+    def outputs(self) -> list[Array]:
+        """Each layer's output ``h`` from the last forward pass, ``[h1, ..., y]`` (read-only views)."""  # noqa: E501
+        return [layer.h for layer in self.layers]
 
     # --- public API -----------------------------------------------------------------
 
@@ -407,9 +325,11 @@ class MLP:
         """
         from mlplab.train.fit import fit
 
-        return fit(
-            self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks, **options
-        )
+        with training_alone(self):  # one fit at a time on this network
+            return fit(
+                self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks,
+                **options,
+            )  # fmt: skip
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""
@@ -438,6 +358,7 @@ class MLP:
 
     def _check_inputs(self, X: Any, scaled: bool = True) -> Array:
         """``X`` as a 2-D array of this network's dtype, through ``input_scaler`` if ``scaled``."""
+        X = real_array(X, "inputs")
         try:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -463,6 +384,7 @@ class MLP:
     def check_targets(self, T: Any, n: int) -> Array:
         """Targets for ``n`` input rows as a 2-D array of this network's dtype, or a
         ``DataError``; integer class labels become one-hot rows."""
+        T = real_array(T, "targets")
         try:
             T = np.asarray(as_targets(self, T), dtype=self.dtype)
         except (TypeError, ValueError) as e:
@@ -513,16 +435,7 @@ def _as_given(h: Array, X: Any) -> Array:
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in sizes)
-    except (TypeError, ValueError):
-        raise ConfigError(f"sizes must be a list of positive integers, got {sizes!r}") from None
-    if len(sizes) < 2 or any(s < 1 for s in sizes):
-        raise ConfigError(
-            f"sizes must list at least 2 layers (inputs and outputs) of at least 1 unit each, "
-            f"got {list(sizes)}"
-        )
-    return sizes
+    return layer_sizes(sizes)
 
 
 def _check_stack(stack: Any) -> int | None:

@@ -5,9 +5,14 @@ train), the connection's task alternates a slice of training with one frame.
 The training and the frame's making run in one worker thread that serves the
 tabs in turn, so the event loop is free to serve pages and other tabs' frames;
 the slice is a fair share of the frame interval among the busy tabs, so a tab
-that floods Step presses gets no more than any other. A session is dropped when its tab goes away.
+that floods Step presses gets no more than any other. Other messages run off the event
+loop too, each tab's one at a time: quick ones (a new set-up) in threads of their own, and
+the long one ("Show code", up to 10000 epochs) in one thread that takes the tabs' requests
+in turn, so six tabs asking for code never hold up a seventh's set-up. When a tab goes
+away its session is dropped and closed, which lets go of its compiled programs.
 Every session trains with the app's engine: ``numpy``, or ``jax`` (compiled, its programs
-compiled in a thread of their own, ``mlplab.playground.compiled``).
+compiled in a thread of their own and held by the app's ``Compiler``,
+``mlplab.playground.compiled``).
 
 Only the page's own origin may drive a session: a WebSocket whose ``Origin``
 is another site is refused, and ``Host`` must be one this server answers to
@@ -21,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +42,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mlplab.errors import MlplabError
+from mlplab.playground.compiled import Compiler
 from mlplab.playground.schema import (
     Configure,
     Link,
@@ -56,6 +63,7 @@ FPS = 25.0  # frames per second per playing tab
 MIN_SLICE = 0.001  # seconds of training per frame, however many tabs play
 MAX_SESSIONS = 64
 INBOX = 64  # messages waiting per tab; past that the socket is read no faster than handled
+QUICK_THREADS = 2  # threads for quick messages (a set-up, a link, an upload)
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +122,24 @@ class Hub:
         self.engine = engine  # every session trains with it ("numpy" or "jax")
         self.max_sessions = max_sessions
         self.sessions: set[Session] = set()
+        self.left: dict[Session, threading.Event] = {}
+        self.hello = _dumps({"type": "hello", **choices()})  # the menus, the same for every tab
+        self.compiler = Compiler() if engine == "jax" else None  # the tabs' compiled programs
         # one thread trains every tab in turn: the event loop stays free, and the tabs'
         # slices queue fairly instead of fighting over the interpreter's lock
         self.trainer = ThreadPoolExecutor(1, thread_name_prefix="mlplab-playground")
+        self.quick = ThreadPoolExecutor(QUICK_THREADS, thread_name_prefix="mlplab-message")
+        # "Show code" (a long fit): one at a time, the tabs' requests in the order they came
+        self.exports = ThreadPoolExecutor(1, thread_name_prefix="mlplab-code")
+
+    def close(self) -> None:
+        """Stop the threads and let go of every compiled program (the server is stopping)."""
+        for session in list(self.sessions):
+            session.close()
+        for pool in (self.trainer, self.quick, self.exports):
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.compiler is not None:
+            self.compiler.close()
 
     def playing(self) -> int:
         """Tabs training now: playing, or with Step presses to train."""
@@ -140,20 +163,22 @@ class Hub:
             await _deny(websocket, 503, f"too many sessions (the limit is {self.max_sessions})")
             return
         await websocket.accept()
-        session = Session(engine=self.engine)
+        session = Session(engine=self.engine, compiler=self.compiler)
         self.sessions.add(session)
         inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(INBOX)
-        reader = asyncio.create_task(_read(websocket, inbox))
+        self.left[session] = threading.Event()  # set when the tab goes (seen by the threads)
+        reader = asyncio.create_task(_read(websocket, inbox, self.left[session]))
         try:
-            await _send(websocket, {"type": "hello", **choices()})
+            await websocket.send_text(self.hello)
             await _send(websocket, session.state())
             await _send(websocket, session.frame())
             await self._run(websocket, session, inbox)
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass  # the tab went away mid-send
         finally:
-            session.playing = False
             self.sessions.discard(session)
+            self.left.pop(session).set()
+            session.close()
             reader.cancel()
 
     async def _run(self, websocket: WebSocket, session: Session, inbox: asyncio.Queue) -> None:
@@ -191,7 +216,7 @@ class Hub:
             if getattr(message, "type", None) == "step":
                 session.ask_step()  # trained, and shown, by the next slice
                 return
-            reply = await asyncio.to_thread(_apply, session, message)
+            reply = await self._reply(session, message)
         except (MessageError, MlplabError) as e:
             reply = [{"type": "error", "message": str(e)}]
         except Exception as e:  # a bug: say so, keep this tab and the others going
@@ -199,6 +224,19 @@ class Hub:
             reply = [{"type": "error", "message": f"internal error: {type(e).__name__}: {e}"}]
         for item in reply:
             await _send(websocket, item)
+
+    async def _reply(self, session: Session, message: Any) -> list[dict[str, Any]]:
+        """Carry out a message off the event loop: "Show code" in the export thread (not at
+        all if the tab has gone by its turn), the others in the quick threads."""
+        loop = asyncio.get_running_loop()
+        if isinstance(message, ShowCode):
+            code = await loop.run_in_executor(self.exports, self._export, session, message.epochs)
+            return [] if code is None else [code]
+        return await loop.run_in_executor(self.quick, _apply, session, message)
+
+    def _export(self, session: Session, epochs: int) -> dict[str, Any] | None:
+        left = self.left.get(session)
+        return None if left is None or left.is_set() else session.code(epochs)
 
 
 def _advance(session: Session, seconds: float) -> tuple[str, str | None, float]:
@@ -232,8 +270,6 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
     if isinstance(message, SetWeight):
         session.set_weight(message.layer, message.source, message.target, message.value)
         return [session.frame()]
-    if isinstance(message, ShowCode):
-        return [session.code(message.epochs)]
     kind = message.type  # a Command
     if kind in ("play", "pause"):
         session.playing = kind == "play"
@@ -242,8 +278,8 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
     return [session.state(), session.frame()]
 
 
-async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
-    """Move incoming messages to ``inbox``; ``None`` when the tab goes away."""
+async def _read(websocket: WebSocket, inbox: asyncio.Queue, left: threading.Event) -> None:
+    """Move incoming messages to ``inbox``; ``None`` (and ``left`` set) when the tab goes."""
     try:
         while True:
             message = await websocket.receive()
@@ -252,6 +288,7 @@ async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
             await inbox.put(message.get("text", message.get("bytes")))
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
+    left.set()
     with contextlib.suppress(asyncio.QueueFull):
         inbox.put_nowait(None)
 

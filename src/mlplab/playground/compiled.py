@@ -7,8 +7,8 @@ a new ``n`` means a new compile (0.5-1 s for the largest network on the project'
 longest whose measured (or estimated) time fits what is left of the slice, again until the
 slice is spent. One program per length and network shape serves every slice of every tab.
 
-A length not compiled yet is compiled by ``WARMER`` in its own thread (a throwaway ``fit`` of
-a copy of the network, on the same shapes), while the session trains with NumPy, the same
+A length not compiled yet is compiled by the app's ``Compiler`` in its own thread (a throwaway
+``fit`` of a copy of the network, on the same shapes), while the session trains with NumPy, the same
 math to rounding. Neither a page nor another tab waits for a compile. The thread runs at a
 lower priority (``NICE``, on Linux): XLA's compile is CPU work that otherwise took two
 thirds of a 2-core machine from the tabs training beside it (their epochs/s during a compile:
@@ -30,9 +30,10 @@ import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from mlplab.engines import Engine, get_engine
 from mlplab.errors import ConfigError, MlplabError
 
-__all__ = ["LENGTHS", "WARMER", "Costs", "Warmer", "costs_for"]
+__all__ = ["LENGTHS", "Compiler", "Costs", "Warmer"]
 
 LENGTHS = (1, 4, 16, 64, 256, 1024)  # epochs per compiled call
 MAX_WAITING = 2  # compiles queued at once; a session asks again on its next slice
@@ -48,6 +49,7 @@ class Warmer:
         self._ready: set[Hashable] = set()
         self._refused: set[Hashable] = set()
         self._waiting: dict[Hashable, Future] = {}
+        self._stale: set[Hashable] = set()  # compiling for a tab that has gone
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -73,6 +75,25 @@ class Warmer:
                 self._pool = ThreadPoolExecutor(1, "mlplab-compile", initializer=_lower_priority)
             self._waiting[key] = self._pool.submit(self._run, key, warm)
 
+    def forget(self, owner: Hashable) -> None:
+        """Drop what is known of the programs ``(owner, length)``, and their compiles not
+        started yet (the last tab training them has gone)."""
+        with self._lock:
+            for known in (self._ready, self._refused):
+                known -= {k for k in known if k[0] == owner}
+            for key in [k for k in self._waiting if k[0] == owner]:
+                if self._waiting[key].cancel():
+                    del self._waiting[key]
+                else:  # compiling now: not to be remembered when done
+                    self._stale.add(key)
+
+    def close(self) -> None:
+        """Stop the compiling thread once its current compile ends; queued ones are dropped."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def wait(self, timeout: float | None = None) -> None:
         """Until every requested compile has finished (tests and benchmarks)."""
         with self._lock:
@@ -92,7 +113,10 @@ class Warmer:
             log.exception("compiling a block for the playground failed")
             outcome = self._refused
         with self._lock:
-            outcome.add(key)
+            if key in self._stale:
+                self._stale.discard(key)
+            else:
+                outcome.add(key)
             del self._waiting[key]
 
 
@@ -102,19 +126,10 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
-WARMER = Warmer()
-_COSTS: dict[Hashable, Costs] = {}
-
-
-def costs_for(key: Hashable) -> Costs:
-    """The costs measured for the program ``key`` (its shapes, functions and penalty)."""
-    return _COSTS.setdefault(key, Costs())
-
-
 class Costs:
     """What one program's compiled calls took, by length; estimates for the others.
 
-    Shared by the sessions training the same program (``costs_for``): a new tab starts
+    Shared by the sessions training the same program (``Compiler.use``): a new tab starts
     from what the others measured."""
 
     def __init__(self) -> None:
@@ -153,3 +168,62 @@ class Costs:
         if not fits and first:
             fits = [n for n, c in cost if c <= 2 * seconds]
         return fits[-1] if fits else 0
+
+
+class _Program:
+    """One network shape's compiled programs: the engine holding them, their costs, the tabs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.costs, self.users = engine, Costs(), 0
+
+
+class Compiler:
+    """The compiled programs of one app's tabs: the background compiles, and per program key
+    (a network's shapes, functions and penalty) an engine and the costs measured.
+
+    A tab ``use``s the key it trains and ``release``s it when it trains another or closes;
+    when no tab trains a key any more, its engine (and with it its compiled programs), its
+    costs and its queued compiles are let go. Held by the app (``Hub``), never global.
+    """
+
+    def __init__(self) -> None:
+        self.warmer = Warmer()
+        self._programs: dict[Hashable, _Program] = {}
+        self._lock = threading.Lock()
+
+    def use(self, key: Hashable) -> Costs:
+        """A tab trains ``key`` now: the costs measured for it (shared with the other tabs)."""
+        with self._lock:
+            program = self._programs.get(key)
+            if program is None:
+                program = self._programs[key] = _Program(get_engine("jax"))
+            program.users += 1
+            return program.costs
+
+    def release(self, key: Hashable) -> None:
+        """A tab no longer trains ``key``; the last one lets its programs go."""
+        with self._lock:
+            program = self._programs.get(key)
+            if program is None:
+                return
+            program.users -= 1
+            if program.users > 0:
+                return
+            del self._programs[key]
+        self.warmer.forget(key)
+
+    def engine(self, key: Hashable) -> Engine:
+        """The engine whose programs train ``key`` (one that a tab ``use``s)."""
+        return self._programs[key].engine
+
+    @property
+    def keys(self) -> list[Hashable]:
+        """The program keys some tab trains now."""
+        with self._lock:
+            return list(self._programs)
+
+    def close(self) -> None:
+        """Let every program go and stop compiling (the app is shutting down)."""
+        self.warmer.close()
+        with self._lock:
+            self._programs.clear()

@@ -10,6 +10,7 @@ The menus' choices come from mlplab's name tables, so they never drift.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -142,6 +143,9 @@ TAGS: dict[str, type[BaseModel]] = {
 }
 
 
+MAX_DIGITS = sys.get_int_max_str_digits()  # Python's limit on an integer's digits
+
+
 class MessageError(ValueError):
     """A client message that is refused; the text is shown to the user."""
 
@@ -161,6 +165,10 @@ def parse_message(text: str | bytes | None) -> Any:
         raise MessageError(f"message is not valid JSON: {e}") from None
     except RecursionError:
         raise MessageError("message is nested too deeply to be one of the page's") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.int_info)
+        raise MessageError(
+            f"message holds a number too long to read (over {MAX_DIGITS} digits)"
+        ) from None
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as e:
@@ -324,21 +332,16 @@ def _dataset_choice(name: str) -> dict[str, Any]:
             "problem": "classification", "preview": _preview(name)}  # fmt: skip
 
 
-_CHOICES: dict[str, Any] = {}
-
-
 def choices() -> dict[str, Any]:
-    """The menus and limits the page builds its controls from."""
-    if not _CHOICES:
-        _CHOICES.update(
-            datasets=[_dataset_choice(n) for n in DATASET_NAMES],
-            features=[{"name": f.name, "label": f.label} for f in FEATURES.values()],
-            activations=hidden_activation_names(),
-            learning_rates=LEARNING_RATES,
-            reg_rates=REG_RATES,
-            regularizations=REGULARIZATIONS,
-            problems=PROBLEMS,
-            limits=LIMITS,
-            defaults=Settings().model_dump(mode="json"),
-        )
-    return _CHOICES
+    """The menus and limits the page builds its controls from (the app keeps them)."""
+    return {
+        "datasets": [_dataset_choice(n) for n in DATASET_NAMES],
+        "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
+        "activations": hidden_activation_names(),
+        "learning_rates": LEARNING_RATES,
+        "reg_rates": REG_RATES,
+        "regularizations": REGULARIZATIONS,
+        "problems": PROBLEMS,
+        "limits": LIMITS,
+        "defaults": Settings().model_dump(mode="json"),
+    }

@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import non_negative_int
-from mlplab.engines import Diverged, Engine, EpochLogs, choose_engine, get_engine
-from mlplab.errors import ConfigError, TrainingDivergedError
+from mlplab.checks import epoch_count, has_rows
+from mlplab.engines.base import Diverged, Engine, EpochLogs, choose_engine
+from mlplab.engines.registry import get_engine
+from mlplab.errors import ConfigError, TrainingDivergedError, kept_weights
+from mlplab.train.advice import fit_advice
 from mlplab.train.callbacks import Callback, CallbackList
 from mlplab.train.history import History
 from mlplab.train.job import TrainJob, prepare_job
 from mlplab.train.optimizers import Optimizer
 from mlplab.train.schedules import Schedule
 from mlplab.train.stack_record import StackRecord
-from mlplab.train.stopping import EarlyStopping
+from mlplab.train.stopping import EarlyStopping, restore_on_abort
 
 if TYPE_CHECKING:
     from mlplab.nn.network import MLP
@@ -55,13 +57,15 @@ def fit(
     metrics: Sequence[str] = (),
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
-    epochs = non_negative_int("epochs", epochs)
+    epochs = epoch_count(epochs)  # a whole number whose history fits in memory
     job = prepare_job(
         net, X, T, lr=lr, optimizer=optimizer, batch_size=batch_size, shuffle=shuffle,
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
         standardize=standardize, sample_weight=sample_weight, metrics=metrics,
     )  # fmt: skip
-    listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks])
+    has_rows(job.X.shape[0])
+    listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks,
+                              *fit_advice(job, epochs)])  # fmt: skip
     if engine == "auto":  # the compiled engine where it wins (mlplab.engines.choose_engine)
         engine = choose_engine("auto", net.stack or 1, epochs, device)
     runner = get_engine(engine, device).start(job)
@@ -73,7 +77,12 @@ def fit(
             ran = _run_epochs(runner, listeners, record, epochs)
     except Diverged as e:
         record.add(e.epoch - len(e.logs), e.logs)
-        raise _divergence_error(e, record, runner, time.perf_counter() - start) from None
+        restored = _abort(net, listeners, e.epoch)
+        kept = restored or kept_weights(net)
+        raise _divergence_error(e, record, runner, time.perf_counter() - start, kept) from None
+    except BaseException:  # Ctrl-C, a callback raising: the best weights back, epochs counted
+        _abort(net, listeners, record.seen)
+        raise
     runner.finish()
     done = net.training_metadata.get("epochs", 0) + ran
     net.training_metadata.update(epochs=done, optimizer=repr(job.optimizer))
@@ -85,9 +94,27 @@ def fit(
     return history
 
 
+def _abort(net: MLP, listeners: CallbackList, ran: int) -> str:
+    """Training ended early: count the epochs that ran, let early stopping put its best
+    weights back; what was restored, or ``""``."""
+    net.training_metadata["epochs"] = net.training_metadata.get("epochs", 0) + ran
+    return "; ".join(restore_on_abort(listeners.callbacks))
+
+
+def _counted(after_epoch: Any, record: _Record) -> Any:
+    """``after_epoch``, noting in ``record.seen`` every epoch it is told of (a callback
+    that raises cuts the block before ``record.add`` hears of it)."""
+
+    def told(epoch: int, logs: dict[str, Any]) -> bool:
+        record.seen = max(record.seen, epoch + 1)
+        return after_epoch(epoch, logs)
+
+    return told
+
+
 def _run_epochs(runner: Any, listeners: CallbackList, record: _Record, epochs: int) -> int:
     """Run blocks of epochs, the callbacks told after each epoch; the epochs run."""
-    after_epoch = listeners.epoch_end if listeners else None
+    after_epoch = _counted(listeners.epoch_end, record) if listeners else None
     every = listeners.weights_every
     epoch = 0
     while epoch < epochs:
@@ -108,13 +135,27 @@ def _stopping_callbacks(job: TrainJob, early_stopping: Any) -> list[Any]:
         if job.stacked:
             raise ConfigError("early stopping works on a single network, not a stack")
         found.append(stopper)
-    if hasattr(job.schedule, "on_epoch_end"):  # reads the loss (Adaptive)
+    if getattr(job.schedule, "reads_loss", False):  # Adaptive: told each epoch's loss
         if job.stacked:
             raise ConfigError(
                 f"schedule {job.schedule!r} reads the loss of one network, not a stack"
             )
-        found.append(job.schedule)
+        found.append(_LossToRate(job.optimizer))
     return found
+
+
+class _LossToRate(Callback):
+    """A schedule that reads the loss, told each epoch's through the optimizer (which holds
+    the rate); ``True`` (stop) when the rate cannot go lower."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> bool:
+        return self.optimizer.read_loss(float(logs["loss"]))
+
+    def __repr__(self) -> str:
+        return repr(self.optimizer.schedule)
 
 
 class _Record:
@@ -130,9 +171,11 @@ class _Record:
         self.accuracy = np.empty(shape) if job.labels is not None else None
         self.val_loss = np.empty(shape) if job.Xv is not None else None
         self.val_accuracy = np.empty(shape) if job.val_labels is not None else None
+        self.seen = 0  # the epochs known to have run, for a run that ends early
 
     def add(self, first: int, logs: EpochLogs) -> None:
         stop = first + len(logs)
+        self.seen = max(self.seen, stop)
         kept = slice(None)  # the block's epochs kept: all, or a stack's every N-th
         if self.stack is not None:
             every = self.stack.every
@@ -163,7 +206,7 @@ class _Record:
 
 
 def _divergence_error(
-    e: Diverged, record: _Record, runner: Any, seconds: float
+    e: Diverged, record: _Record, runner: Any, seconds: float, kept: str
 ) -> TrainingDivergedError:
     history = record.history(e.epoch, seconds, runner.diverged_at)
     history.loss = history.loss.copy()
@@ -174,8 +217,8 @@ def _divergence_error(
         )
     else:
         message = (
-            f"the loss became {e.loss} at epoch {e.epoch}; training stopped and the "
-            f"weights from before that step were kept. Try a smaller learning rate."
+            f"the loss became {e.loss} at epoch {e.epoch}; training stopped: {kept}. Try a "
+            "smaller learning rate."
         )
     return TrainingDivergedError(message, epoch=e.epoch, history=history)
 

@@ -65,11 +65,12 @@ class History:
     best_epoch: int | None = None  # with early stopping: the epoch whose weights were kept
     events: list[Event] = field(default_factory=list)
 
-    def plot(self, *, title: str = ""):
-        """The loss curve with the diagnostic events marked, as a matplotlib ``Figure``."""
+    def plot(self, *, title: str = "", ax: Any = None):
+        """The loss curve with the diagnostic events marked; returns the matplotlib ``Figure``
+        drawn on (``ax``'s, pyplot's current one, or a new one: see ``mlplab.plot``)."""
         from mlplab.plot import loss_figure
 
-        return loss_figure(self, title=title)
+        return loss_figure(self, title=title, ax=ax)
 
     @property
     def final_loss(self) -> float:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Array = np.ndarray
 
-__all__ = ["TrainJob", "prepare_job"]
+__all__ = ["FitSettings", "TrainJob", "prepare_job"]
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy")
 
@@ -49,15 +49,18 @@ class TrainJob:
     Tv: Array | None
     weight: Array | None
     val_weight: Array | None
-    optimizer: Optimizer
-    schedule: Schedule | None
-    lr0: float
+    optimizer: Optimizer  # holds the learning rate and its schedule
     regularizers: list[Regularizer]
     batch_size: int
     shuffle: bool
     rng: np.random.Generator
     labels: Array | None
     val_labels: Array | None
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """The optimizer's schedule (``None``: a constant rate)."""
+        return getattr(self.optimizer, "schedule", None)
 
     @property
     def n(self) -> int:
@@ -72,44 +75,64 @@ class TrainJob:
         return self.net.stack is not None
 
 
-def prepare_job(
-    net: MLP,
-    X: Any,
-    T: Any,
-    *,
-    lr: float,
-    optimizer: str | Optimizer | None,
-    batch_size: int | None,
-    shuffle: bool,
-    validation: Any,
-    schedule: str | Schedule | None,
-    weight_decay: Any,
-    seed: int | np.random.Generator | None,
-    standardize: bool,
-    sample_weight: Any,
-    metrics: Sequence[str] = (),
-) -> TrainJob:
-    """Check every setting and the data; split, scale and weigh the rows."""
+@dataclass(frozen=True)
+class FitSettings:
+    """The settings of ``fit`` that ``prepare_job`` checks (see ``MLP.fit``), as given."""
+
+    lr: float = 1.0
+    optimizer: str | Optimizer | None = None
+    batch_size: int | None = None
+    shuffle: bool = True
+    validation: Any = None
+    schedule: str | Schedule | None = None
+    weight_decay: Any = 0.0
+    seed: int | np.random.Generator | None = None
+    standardize: bool = False
+    sample_weight: Any = None
+    metrics: Sequence[str] = ()
+
+
+def prepare_job(net: MLP, X: Any, T: Any, **settings: Any) -> TrainJob:
+    """Check every setting (``FitSettings``' fields, by name) and the data; split, scale and
+    weigh the rows."""
+    s = FitSettings(**settings)
+    seed = s.seed
     rng = (
         seed
         if isinstance(seed, np.random.Generator)
         else np.random.default_rng(net.seed if seed is None else seed)
     )
-    if not isinstance(standardize, bool | np.bool_):
-        raise ConfigError(f"standardize must be True or False, got {standardize!r}")
+    if not isinstance(s.standardize, bool | np.bool_):
+        raise ConfigError(f"standardize must be True or False, got {s.standardize!r}")
     X, T = _checked_rows(net, X, T)  # check and split the raw rows
-    weight = _check_weights(sample_weight, X.shape[0], net.dtype)
-    X, T, weight, Xv, Tv, val_weight = _validation_data(net, X, T, weight, validation, rng)
-    if standardize:
+    weight = _check_weights(s.sample_weight, X.shape[0], net.dtype)
+    X, T, weight, Xv, Tv, val_weight = _validation_data(net, X, T, weight, s.validation, rng)
+    if s.standardize:
         net.input_scaler = InputScaler.fit(X)
     if net.input_scaler is not None:  # sparse rows stay raw: the engine scales each batch
         X = X if is_sparse(X) else net.input_scaler.transform(X)
         Xv = Xv if Xv is None or is_sparse(Xv) else net.input_scaler.transform(Xv)
+    optimizer = _optimizer(s.optimizer, s.lr, s.schedule)
+    return _job(net, s, rng, (X, T, weight), (Xv, Tv, val_weight), optimizer)
+
+
+def _optimizer(optimizer: Any, lr: float, schedule: Any) -> Optimizer:
+    """The optimizer of a name or as given, holding the rate and the schedule."""
     optimizer = get_optimizer(optimizer, lr)
     schedule = get_schedule(schedule)
-    if schedule is not None and not hasattr(optimizer, "lr"):
-        raise ConfigError(f"a schedule needs an optimizer with an lr attribute, got {optimizer!r}")
-    track_accuracy = net.loss.name in CLASSIFICATION_LOSSES or _wants_accuracy(metrics)
+    if schedule is not None or hasattr(optimizer, "use_schedule"):
+        if not hasattr(optimizer, "use_schedule"):
+            raise ConfigError(f"a schedule needs one of mlplab's optimizers (with use_schedule), "
+                              f"got {optimizer!r}")  # fmt: skip
+        optimizer.use_schedule(schedule)  # the rate lives in the optimizer
+    return optimizer
+
+
+def _job(net: MLP, s: FitSettings, rng: np.random.Generator, train: tuple, val: tuple,
+         optimizer: Optimizer) -> TrainJob:  # fmt: skip
+    X, T, weight = train
+    Xv, Tv, val_weight = val
+    track_accuracy = net.loss.name in CLASSIFICATION_LOSSES or _wants_accuracy(s.metrics)
     return TrainJob(
         net=net,
         X=X,
@@ -119,17 +142,13 @@ def prepare_job(
         weight=weight,
         val_weight=val_weight,
         optimizer=optimizer,
-        schedule=schedule,
-        lr0=getattr(optimizer, "lr", lr),
-        regularizers=get_regularizers(weight_decay),
-        batch_size=_check_batch_size(batch_size, X.shape[0]),
-        shuffle=bool(shuffle),
+        regularizers=get_regularizers(s.weight_decay),
+        batch_size=_check_batch_size(s.batch_size, X.shape[0]),
+        shuffle=bool(s.shuffle),
         rng=rng,
         labels=predicted_class(T) if track_accuracy else None,
         val_labels=predicted_class(Tv) if track_accuracy and Tv is not None else None,
     )
-
-
 FIT_METRICS = ("accuracy",)  # what fit(metrics=...) can record beside the loss
 
 

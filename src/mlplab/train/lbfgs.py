@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import non_negative_number, positive_int
 from mlplab.errors import ConfigError
 from mlplab.train.history import History
 from mlplab.train.regularization import get_regularizers
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
     from mlplab.nn.network import MLP
 
 __all__ = ["minimize_lbfgs"]
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def minimize_lbfgs(
@@ -57,42 +52,48 @@ def minimize_lbfgs(
             "minimize_lbfgs needs SciPy: pip install scipy (it comes with mlplab[sklearn])"
         ) from None
 
-    max_iter = _positive_int("max_iter", max_iter)
-    max_fun = _positive_int("max_fun", max_fun)
-    if not (isinstance(tol, int | float) and tol >= 0):
-        raise ConfigError(f"tol must be a non-negative number, got {tol!r}")
-    penalties = get_regularizers(regularization)
-    values = [v for p in net.params for v in p.values()]
-    grads = [v for g in net.grads for v in g.values()]
-    weights = [p["W"] for p in net.params]
-    weight_grads = [g["W"] for g in net.grads]
-
-    def unflatten(theta: np.ndarray) -> None:
-        start = 0
-        for v in values:
-            v[...] = theta[start : start + v.size].reshape(v.shape)
-            start += v.size
-
-    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        unflatten(theta)
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = float(net.loss_and_backward(X, T, sample_weight))
-            for penalty in penalties:
-                loss += float(penalty(weights, weight_grads, 1.0))
-        return loss, np.concatenate([g.ravel() for g in grads]).astype(np.float64)
-
+    max_iter = positive_int("max_iter", max_iter)
+    max_fun = positive_int("max_fun", max_fun)
+    tol = non_negative_number("tol", tol)
+    flat = _Flat(net, X, T, get_regularizers(regularization), sample_weight)
     curve: list[float] = []
     start = time.perf_counter()
     result = minimize(
-        loss_and_gradient,
-        np.concatenate([v.ravel() for v in values]).astype(np.float64),
+        flat.loss_and_gradient,
+        np.concatenate([v.ravel() for v in flat.values]).astype(np.float64),
         method="L-BFGS-B",
         jac=True,
         callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
         options={"maxiter": max_iter, "maxfun": max_fun, "gtol": float(tol)},
     )
-    unflatten(result.x)
+    flat.unflatten(result.x)
     losses = np.asarray(curve or [float(result.fun)])
     extra = {"status": int(result.status), "message": str(result.message), "n_fun": result.nfev}
     return History(losses, int(result.nit), time.perf_counter() - start, extra)
 
+
+
+class _Flat:
+    """The network's parameters as SciPy's one vector, and the loss and gradient at one."""
+
+    def __init__(self, net: MLP, X: np.ndarray, T: np.ndarray, penalties: list,
+                 sample_weight: np.ndarray | None) -> None:  # fmt: skip
+        self.net, self.X, self.T, self.penalties, self.weight = net, X, T, penalties, sample_weight
+        self.values = [v for p in net.params for v in p.values()]
+        self.grads = [v for g in net.grads for v in g.values()]
+        self.weights = [p["W"] for p in net.params]
+        self.weight_grads = [g["W"] for g in net.grads]
+
+    def unflatten(self, theta: np.ndarray) -> None:
+        start = 0
+        for v in self.values:
+            v[...] = theta[start : start + v.size].reshape(v.shape)
+            start += v.size
+
+    def loss_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        self.unflatten(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = float(self.net.loss_and_backward(self.X, self.T, self.weight))
+            for penalty in self.penalties:
+                loss += float(penalty(self.weights, self.weight_grads, 1.0))
+        return loss, np.concatenate([g.ravel() for g in self.grads]).astype(np.float64)

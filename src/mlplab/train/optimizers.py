@@ -1,14 +1,30 @@
-"""Optimizers: objects that turn gradients into weight updates, holding their own state.
+"""Optimizers: the update rules written once, and the objects that hold their state and rate.
 
-The training loop hands an optimizer the flat list of parameter arrays and the
-matching list of gradients; it updates the parameters in place. Nothing here
-knows how the gradients were computed.
+Each rule is a pure function over an array module ``xp`` (``numpy``, or ``jax.numpy`` in
+the compiled engine), in optax's shape: ``init`` makes the state (zeros per slot) and
+``update(params, grads, slots, lr, count, xp=...) -> (params, slots)`` gives the new values::
+
+    sgd        W <- W - lr * dW                      (the seed's step with lr = 1)
+    momentum   v <- mu v - lr dW ;  W <- W + v
+    nesterov   v <- mu v - lr dW ;  W <- W + mu v - lr dW
+    adam       m <- b1 m + (1 - b1) dW ;  v <- b2 v + (1 - b2) dW^2
+               W <- W - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+
+Beside each, its ``*_into`` form does the same operations in place into kept buffers: the
+NumPy engine's measured optimisation (a training loop then allocates nothing), tested equal
+to the plain form bit for bit. The compiled engine runs the plain form (``Optimizer.rule()``).
+
+The learning rate lives here, in the optimizer object, and only this module writes it:
+``lr`` is read-only; a schedule (``use_schedule``) sets it at the start of each epoch
+(``start_epoch``, or ``rates`` for a compiled block of epochs), and a schedule that reads the
+loss (``Adaptive``) lowers it through ``read_loss`` / ``lower_rate``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -16,6 +32,8 @@ from mlplab.checks import number_in, positive_number
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
+Params = Sequence[Any]
+Slots = tuple[tuple[Any, ...], ...]
 
 __all__ = [
     "OPTIMIZERS",
@@ -24,6 +42,7 @@ __all__ = [
     "Momentum",
     "Nesterov",
     "Optimizer",
+    "Rule",
     "get_optimizer",
 ]
 
@@ -34,63 +53,222 @@ class Optimizer(Protocol):
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None: ...
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A pure rule (an update or a penalty) with its settings bound.
+
+    It compares by value, so one compiled program serves every optimizer of the same kind
+    and settings; ``slots`` names the state arrays an update keeps per parameter.
+    """
+
+    fn: Callable[..., Any]
+    settings: tuple[tuple[str, float], ...] = ()
+    slots: tuple[str, ...] = ()
+
+    def __call__(self, *args: Any, xp: Any = np) -> Any:
+        return self.fn(*args, xp=xp, **dict(self.settings))
+
+    def init(self, params: Params, xp: Any = np) -> Slots:
+        """The state before the first step: zeros like every parameter, per slot."""
+        return tuple(tuple(xp.zeros_like(p) for p in params) for _ in self.slots)
+
+
+def _rate(lr: Any, like: Any) -> Any:
+    """``lr`` in the dtype of ``like``: a Python float is cast so by NumPy itself."""
+    return lr if isinstance(lr, float | int) else lr.astype(like.dtype)
+
+
+# --- the rules, once, for any array module xp ------------------------------------------
+
+
+def sgd_update(params: Params, grads: Params, slots: Slots, lr: Any, count: Any,
+               xp: Any = np) -> tuple[list, Slots]:  # fmt: skip
+    """``W <- W - lr * dW``; with ``lr = 1`` the seed's ``W += np.dot(h.T, y_delta)``."""
+    return [p - g * _rate(lr, g) for p, g in zip(params, grads, strict=True)], slots
+
+
+def momentum_update(params: Params, grads: Params, slots: Slots, lr: Any, count: Any,
+                    xp: Any = np, *, momentum: float) -> tuple[list, Slots]:  # fmt: skip
+    """Heavy-ball momentum: ``v <- mu v - lr dW``, ``W <- W + v``."""
+    new_p, new_v = [], []
+    for p, g, v in zip(params, grads, slots[0], strict=True):
+        v = v * momentum - g * _rate(lr, g)
+        new_p.append(p + v)
+        new_v.append(v)
+    return new_p, (tuple(new_v),)
+
+
+def nesterov_update(params: Params, grads: Params, slots: Slots, lr: Any, count: Any,
+                    xp: Any = np, *, momentum: float) -> tuple[list, Slots]:  # fmt: skip
+    """Nesterov (scikit-learn's and PyTorch's form): ``v <- mu v - lr dW``,
+    ``W <- W + mu v - lr dW``."""
+    new_p, new_v = [], []
+    for p, g, v in zip(params, grads, slots[0], strict=True):
+        s = g * _rate(lr, g)
+        v = v * momentum - s
+        new_p.append(p - s + v * momentum)
+        new_v.append(v)
+    return new_p, (tuple(new_v),)
+
+
+def adam_update(params: Params, grads: Params, slots: Slots, lr: Any, count: Any,
+                xp: Any = np, *, beta1: float, beta2: float,
+                eps: float) -> tuple[list, Slots]:  # fmt: skip
+    """Adam, its bias correction folded into the step size (computed in float64)."""
+    step_size = lr * xp.sqrt(1 - beta2**count) / (1 - beta1**count)
+    new_p, new_m, new_v = [], [], []
+    for p, g, m, v in zip(params, grads, slots[0], slots[1], strict=True):
+        m = m * beta1 + g * (1 - beta1)
+        v = v * beta2 + (g * g) * (1 - beta2)
+        new_p.append(p - (m / (xp.sqrt(v) + eps) * step_size).astype(p.dtype))
+        new_m.append(m)
+        new_v.append(v)
+    return new_p, (tuple(new_m), tuple(new_v))
+
+
+# --- the same, in place into kept buffers (the NumPy engine's) --------------------------
+
+
+def _sgd_into(params: Params, grads: Params, slots: Slots, lr: Any, count: int,
+              scratch: Params) -> None:  # fmt: skip
+    if lr.__class__ is float and lr == 1.0:
+        for p, g in zip(params, grads, strict=True):
+            p -= g  # the seed's step, bit for bit (times 1 changes nothing: one call saved)
+        return
+    for p, g, s in zip(params, grads, scratch, strict=True):
+        p -= np.multiply(g, lr, out=s)
+
+
+def _momentum_into(params: Params, grads: Params, slots: Slots, lr: Any, count: int,
+                   scratch: Params, *, momentum: float) -> None:  # fmt: skip
+    for p, g, v, s in zip(params, grads, slots[0], scratch, strict=True):
+        v *= momentum
+        v -= np.multiply(g, lr, out=s)
+        p += v
+
+
+def _nesterov_into(params: Params, grads: Params, slots: Slots, lr: Any, count: int,
+                   scratch: Params, *, momentum: float) -> None:  # fmt: skip
+    for p, g, v, s in zip(params, grads, slots[0], scratch, strict=True):
+        np.multiply(g, lr, out=s)  # s = lr * dW
+        v *= momentum
+        v -= s
+        p -= s
+        np.multiply(v, momentum, out=s)
+        p += s
+
+
+def _adam_into(params: Params, grads: Params, slots: Slots, lr: Any, count: int,
+               scratch: Params, *, beta1: float, beta2: float, eps: float) -> None:  # fmt: skip
+    step_size = lr * np.sqrt(1 - beta2**count) / (1 - beta1**count)
+    for p, g, m, v, s in zip(params, grads, slots[0], slots[1], scratch, strict=True):
+        m *= beta1
+        m += np.multiply(g, 1 - beta1, out=s)  # m = b1 m + (1 - b1) dW
+        np.multiply(g, g, out=s)
+        s *= 1 - beta2
+        v *= beta2
+        v += s  # v = b2 v + (1 - b2) dW^2
+        np.sqrt(v, out=s)
+        s += eps
+        np.divide(m, s, out=s)
+        s *= step_size
+        p -= s
+
+
+# --- the objects: a rule, its state and the learning rate -------------------------------
+
+
 class SGD:
     """Plain gradient descent, the seed's update::
 
         W <- W - lr * dW
 
-    With ``lr = 1`` this is the seed's ``W += np.dot(h.T, y_delta)`` exactly.
-    """
-
-    def __init__(self, lr: float = 1.0) -> None:
-        self.lr = positive_number("learning rate", lr)
-
-    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        lr = self.lr
-        if lr == 1.0:
-            for p, g in zip(params, grads, strict=True):
-                p -= g  # the seed's step, bit for bit
-            return
-        scratch = self._scratch(params)
-        for p, g, s in zip(params, grads, scratch, strict=True):
-            p -= np.multiply(g, lr, out=s)  # into a kept buffer: no temporaries per step
-
-    def _scratch(self, params: Sequence[Array]) -> list[Array]:
-        buffers = getattr(self, "_buffers", None)
-        if buffers is None or [b.shape for b in buffers] != [p.shape for p in params]:
-            buffers = self._buffers = [np.empty_like(p) for p in params]
-        return buffers
-
-    def state_dict(self) -> dict[str, Array]:
-        """Plain gradient descent keeps no state."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Array]) -> None:
-        """Nothing to restore."""
-
-    def __repr__(self) -> str:
-        return f"SGD(lr={self.lr})"
-
-
-def _check_rate(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
-    return number_in(name, value, low, high)
-
-
-class _Stateful:
-    """Shared plumbing: a learning rate and state arrays allocated at the first step.
-
-    ``state_dict()`` returns the state as named arrays plus ``"step"`` (for
-    checkpoints); ``load_state_dict`` puts it back.
+    With ``lr = 1`` this is the seed's ``W += np.dot(h.T, y_delta)`` exactly. The rate is
+    read-only (``lr``); a schedule given with ``use_schedule`` moves it, epoch by epoch.
     """
 
     slots: tuple[str, ...] = ()
+    update = staticmethod(sgd_update)  # the rule, any xp
+    update_into = staticmethod(_sgd_into)  # the same in place, NumPy
 
-    def __init__(self, lr: float) -> None:
-        self.lr = SGD(lr).lr
-        self.t = 0
+    def __init__(self, lr: float = 1.0) -> None:
+        self.initial_lr = positive_number("learning rate", lr)
+        self._lr: Any = self.initial_lr
+        self._next_lr: Any = self.initial_lr  # a loss-reading schedule's, from the next epoch
+        self.schedule: Any = None
+        self.t = 0  # steps taken (Adam's bias correction reads it)
         self.state: dict[str, list[Array]] = {}
         self._scratch: list[Array] = []
         self._loaded = False
+
+    # --- the learning rate: read here, written only by the methods below ----------------
+
+    @property
+    def lr(self) -> Any:
+        """The learning rate of the current epoch."""
+        return self._lr
+
+    def use_schedule(self, schedule: Any) -> None:
+        """Let ``schedule`` (``(epoch, initial_lr) -> lr``, or ``None``) set the rate from now."""
+        self.schedule = schedule
+
+    def start_epoch(self, epoch: int) -> None:
+        """Set the rate of ``epoch`` (from 0) by the schedule; a new run (epoch 0) of a
+        schedule that reads the loss starts again from the initial rate."""
+        schedule = self.schedule
+        if schedule is None:
+            return
+        if getattr(schedule, "reads_loss", False):  # the rate read_loss chose for this epoch
+            if epoch == 0:
+                schedule.reset()
+                self._next_lr = self.initial_lr
+            self._lr = self._next_lr
+            return
+        self._lr = schedule(epoch, self.initial_lr)
+
+    def rates(self, first: int, stop: int) -> np.ndarray:
+        """The rates of epochs ``[first, stop)`` as ``start_epoch`` sets them (float64), for an
+        engine that runs them as one block; the rate is left at the last, as after them."""
+        rates = np.empty(stop - first)
+        for i, epoch in enumerate(range(first, stop)):
+            self.start_epoch(epoch)
+            rates[i] = self._lr
+        return rates
+
+    def read_loss(self, loss: float) -> bool:
+        """Give a loss-reading schedule (``Adaptive``) an epoch's training loss; it may lower
+        the rate from the next epoch on. ``True`` means stop: the rate cannot go lower."""
+        self._next_lr, stop = self.schedule.update(loss, self._next_lr)
+        return stop
+
+    def lower_rate(self, schedule: Any) -> bool:
+        """Lower the rate once by ``schedule``'s rule (``Adaptive.lower``); ``True`` if it is
+        already at its floor (then it stays)."""
+        self._lr, floor = schedule.lower(self._lr)
+        return floor
+
+    # --- the rule ------------------------------------------------------------------------
+
+    def rule(self) -> Rule:
+        """The update as a pure, comparable rule (what a compiled engine runs)."""
+        settings = tuple(sorted(self._settings().items()))
+        return Rule(type(self).update, settings, self.slots)
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        """Update ``params`` in place from ``grads`` (the rule's in-place form)."""
+        lr = self._lr
+        if lr.__class__ is float and lr == 1.0 and not self.slots:
+            self.update_into(params, grads, (), lr, 0, ())  # the seed's step: nothing to keep
+            return
+        self._ensure_state(params)
+        self.t += 1
+        slots = tuple(self.state[name] for name in self.slots)
+        self.update_into(params, grads, slots, lr, self.t, self._scratch, **self._settings())
+
+    def _settings(self) -> dict[str, float]:
+        return {}
+
+    # --- state ---------------------------------------------------------------------------
 
     def _ensure_state(self, params: Sequence[Array]) -> None:
         if self._scratch and [s.shape for s in self._scratch] == [p.shape for p in params]:
@@ -105,7 +283,10 @@ class _Stateful:
         self.t = 0
 
     def state_dict(self) -> dict[str, Array]:
-        """The optimizer's state as flat named arrays (``"{slot}.{i}"``) and ``"step"``."""
+        """The optimizer's state as flat named arrays (``"{slot}.{i}"``) and ``"step"``;
+        plain gradient descent keeps none."""
+        if not self.slots:
+            return {}
         out = {
             f"{slot}.{i}": a.copy()
             for slot, arrays in self.state.items()
@@ -116,6 +297,8 @@ class _Stateful:
 
     def load_state_dict(self, state: dict[str, Array]) -> None:
         """Restore what ``state_dict`` returned; the next ``step`` continues from it."""
+        if not self.slots:
+            return
         restored = {}
         for slot in self.slots:
             arrays = []
@@ -140,11 +323,12 @@ class _Stateful:
         extra = "".join(f", {k}={v}" for k, v in self._settings().items())
         return f"{type(self).__name__}(lr={self.lr}{extra})"
 
-    def _settings(self) -> dict[str, float]:
-        return {}
+
+def _check_rate(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
+    return number_in(name, value, low, high)
 
 
-class Momentum(_Stateful):
+class Momentum(SGD):
     """Gradient descent with (heavy-ball) momentum::
 
     v <- mu * v - lr * dW
@@ -152,6 +336,8 @@ class Momentum(_Stateful):
     """
 
     slots = ("velocity",)
+    update = staticmethod(momentum_update)
+    update_into = staticmethod(_momentum_into)
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr)
@@ -159,15 +345,6 @@ class Momentum(_Stateful):
 
     def _settings(self) -> dict[str, float]:
         return {"momentum": self.momentum}
-
-    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        self._ensure_state(params)
-        self.t += 1
-        mu, lr = self.momentum, self.lr
-        for p, g, v, s in zip(params, grads, self.state["velocity"], self._scratch, strict=True):
-            v *= mu
-            v -= np.multiply(g, lr, out=s)
-            p += v
 
 
 class Nesterov(Momentum):
@@ -177,20 +354,11 @@ class Nesterov(Momentum):
     W <- W + mu * v - lr * dW
     """
 
-    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        self._ensure_state(params)
-        self.t += 1
-        mu, lr = self.momentum, self.lr
-        for p, g, v, s in zip(params, grads, self.state["velocity"], self._scratch, strict=True):
-            np.multiply(g, lr, out=s)  # s = lr * dW
-            v *= mu
-            v -= s
-            p -= s
-            np.multiply(v, mu, out=s)
-            p += s
+    update = staticmethod(nesterov_update)
+    update_into = staticmethod(_nesterov_into)
 
 
-class Adam(_Stateful):
+class Adam(SGD):
     """Adam (Kingma & Ba), with the bias correction folded into the step size::
 
     m <- b1 m + (1 - b1) dW ;  v <- b2 v + (1 - b2) dW^2
@@ -198,6 +366,8 @@ class Adam(_Stateful):
     """
 
     slots = ("m", "v")
+    update = staticmethod(adam_update)
+    update_into = staticmethod(_adam_into)
 
     def __init__(
         self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
@@ -205,30 +375,10 @@ class Adam(_Stateful):
         super().__init__(lr)
         self.beta1 = _check_rate("beta1", beta1)
         self.beta2 = _check_rate("beta2", beta2)
-        positive_number("eps", eps)
-        self.eps = float(eps)
+        self.eps = positive_number("eps", eps)
 
     def _settings(self) -> dict[str, float]:
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
-
-    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        self._ensure_state(params)
-        self.t += 1
-        b1, b2, eps = self.beta1, self.beta2, self.eps
-        step_size = self.lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        state = zip(params, grads, self.state["m"], self.state["v"], self._scratch, strict=True)
-        for p, g, m, v, s in state:
-            m *= b1
-            m += np.multiply(g, 1 - b1, out=s)  # m = b1 m + (1 - b1) dW
-            np.multiply(g, g, out=s)
-            s *= 1 - b2
-            v *= b2
-            v += s  # v = b2 v + (1 - b2) dW^2
-            np.sqrt(v, out=s)
-            s += eps
-            np.divide(m, s, out=s)
-            s *= step_size
-            p -= s
 
 
 # name -> factory taking the learning rate; the CLI's and scikit-learn shell's choices

@@ -6,6 +6,11 @@
 Each adds its gradient to ``dW`` after the backward pass, so forward, backward and
 the optimizers stay as they are. ``fit(weight_decay=...)`` takes a number (L2), one
 of these objects, or a sequence of them.
+
+The penalties are written once as pure functions over an array module ``xp``
+(``l2_penalty``, ``l1_penalty``: ``(weights, grads, scale) -> (grads, value)``), which the
+compiled engine runs (``Regularizer.rule()``); calling the object does the same operations
+in place into kept buffers (the NumPy engine's), tested equal to the plain form.
 """
 
 from __future__ import annotations
@@ -15,22 +20,48 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.checks import non_negative_number
+from mlplab.checks import is_number, non_negative_number
+from mlplab.train.optimizers import Rule
 
 Array = np.ndarray
 
 __all__ = ["L1", "L2", "Regularizer", "get_regularizers"]
 
 
-def _sum_over_matrix(a: Array, b: Array) -> Array:
+def _sum_over_matrix(a: Array, b: Array, xp: Any = np) -> Array:
     """``sum(a * b)`` over the last two axes: a float, or one per network of a stack."""
-    return np.vdot(a, b) if a.ndim == 2 else np.einsum("...ij,...ij->...", a, b)
+    return xp.vdot(a, b) if a.ndim == 2 else xp.einsum("...ij,...ij->...", a, b)
+
+
+def l2_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any = np, *,
+               alpha: float) -> tuple[list, Any]:  # fmt: skip
+    """``dW += a * W`` for each weight matrix; the value ``a/2 * sum ||W||^2`` (``a = alpha *
+    scale``)."""
+    a = alpha * scale
+    penalty = 0.0
+    for W in weights:
+        penalty = penalty + _sum_over_matrix(W, W, xp)
+    return [dW + W * a for W, dW in zip(weights, grads, strict=True)], 0.5 * a * penalty
+
+
+def l1_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any = np, *,
+               alpha: float) -> tuple[list, Any]:  # fmt: skip
+    """``dW += a * sign(W)`` for each weight matrix; the value ``a * sum |W|``."""
+    a = alpha * scale
+    penalty = 0.0
+    new = []
+    for W, dW in zip(weights, grads, strict=True):
+        s = xp.sign(W)
+        penalty = penalty + _sum_over_matrix(s, W, xp)  # sum |W| = sum sign(W) * W
+        new.append(dW + s * a)
+    return new, a * penalty
 
 
 class Regularizer:
     """A penalty on the weight matrices: ``__call__`` adds its gradient, returns its value."""
 
     name = "penalty"
+    penalty: Any = None  # the pure form, (weights, grads, scale, xp, alpha=) -> (grads, value)
 
     def __init__(self, alpha: float) -> None:
         self.alpha = non_negative_number(self.name, alpha)
@@ -51,6 +82,12 @@ class Regularizer:
         """
         raise NotImplementedError
 
+    def rule(self) -> Rule | None:
+        """The penalty as a pure, comparable rule (``None``: it has no pure form)."""
+        if self.penalty is None:
+            return None
+        return Rule(type(self).penalty, (("alpha", self.alpha),))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(alpha={self.alpha})"
 
@@ -59,6 +96,7 @@ class L2(Regularizer):
     """``alpha/2 * sum ||W||^2`` over the weight matrices, gradient ``alpha * W``."""
 
     name = "weight decay"
+    penalty = staticmethod(l2_penalty)
 
     def __call__(self, weights: Sequence[Array], grads: Sequence[Array], scale: float) -> Array:
         a = self.alpha * scale
@@ -73,6 +111,7 @@ class L1(Regularizer):
     """``alpha * sum |W|`` over the weight matrices, gradient ``alpha * sign(W)``."""
 
     name = "L1 penalty"
+    penalty = staticmethod(l1_penalty)
 
     def __call__(self, weights: Sequence[Array], grads: Sequence[Array], scale: float) -> Array:
         a = self.alpha * scale
@@ -86,10 +125,7 @@ class L1(Regularizer):
 
 def get_regularizers(weight_decay: Any) -> list[Regularizer]:
     """The penalties of ``fit(weight_decay=...)``: a number (L2), an object, or several."""
-    if weight_decay is None or (
-        isinstance(weight_decay, int | float) and not isinstance(weight_decay, bool)
-        and weight_decay == 0
-    ):
+    if weight_decay is None or (is_number(weight_decay) and weight_decay == 0):
         return []
     if isinstance(weight_decay, Regularizer):
         return [weight_decay]

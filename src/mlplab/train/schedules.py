@@ -1,17 +1,17 @@
-"""Learning-rate schedules: ``lr = schedule(epoch, lr0)``, set on the optimizer each epoch.
+"""Learning-rate schedules: ``lr = schedule(epoch, lr0)``, a pure function of the epoch.
 
 ``SCHEDULES`` maps a name to a class; ``get_schedule`` turns a name, an object
-or ``None`` (constant) into a schedule. A schedule only reads the epoch and the
-initial rate, so it works with any optimizer that has an ``lr`` attribute.
-A schedule that reads the loss is also a ``fit`` callback: ``Adaptive`` reads each
-epoch's training loss in ``on_epoch_end`` and stops training when the rate cannot
-go lower.
+or ``None`` (constant) into a schedule. The optimizer holds the rate and asks its
+schedule for each epoch's (``mlplab.train.optimizers``: ``use_schedule``, ``start_epoch``).
+A schedule that reads the loss (``reads_loss``: ``Adaptive``) is asked instead after
+each epoch, through the optimizer's ``read_loss``: given the loss and the rate, it gives
+the next rate, and says when training should stop because the rate cannot go lower.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 from mlplab.checks import non_negative_number, positive_int, positive_number
 from mlplab.errors import ConfigError
@@ -75,11 +75,14 @@ class InverseTime:
 class Adaptive:
     """scikit-learn's ``learning_rate="adaptive"``: ``lr /= factor`` when the loss stalls.
 
-    After each epoch, ``update(loss)`` counts the epochs whose training loss is not
+    After each epoch, ``update(loss, lr)`` counts the epochs whose training loss is not
     below the best so far by at least ``tol``; when the count exceeds ``patience``
-    the rate is divided by ``factor`` and the count restarts. Once the rate is at
-    ``min_lr`` or below, the next stall stops training (``update`` returns ``True``).
+    the rate is divided by ``factor`` (``lower``) and the count restarts. Once the rate is
+    at ``min_lr`` or below, the next stall stops training. The rate itself lives in the
+    optimizer, which hands it in and keeps what comes back.
     """
+
+    reads_loss = True
 
     def __init__(
         self, tol: float = 1e-4, patience: int = 10, factor: float = 5.0, min_lr: float = 1e-6
@@ -90,28 +93,29 @@ class Adaptive:
         if self.factor <= 1:
             raise ConfigError(f"factor must be greater than 1, got {factor!r}")
         self.min_lr = positive_number("min_lr", min_lr)
-        self.lr = math.nan
+        self.reset()
 
-    def __call__(self, epoch: int, lr0: float) -> float:
-        if epoch == 0:  # a new run: start again from lr0
-            self.lr, self.best, self.stalled = float(lr0), math.inf, 0
-        return self.lr
+    def reset(self) -> None:
+        """Forget the losses seen: a new run."""
+        self.best, self.stalled = math.inf, 0
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> bool:
-        """As a ``fit`` callback: ``update`` with the epoch's training loss."""
-        return self.update(float(logs["loss"]))
-
-    def update(self, loss: float) -> bool:
-        """Record an epoch's training loss; ``True`` means stop (the rate cannot go lower)."""
+    def update(self, loss: float, lr: Any) -> tuple[Any, bool]:
+        """Record an epoch's training loss: ``(the next rate, stop)``; stop when the loss
+        stalled and the rate cannot go lower."""
         self.stalled = self.stalled + 1 if loss > self.best - self.tol else 0
         self.best = min(self.best, float(loss))
         if self.stalled <= self.patience:
-            return False
-        if self.lr <= self.min_lr:
-            return True
-        self.lr /= self.factor
-        self.stalled = 0
-        return False
+            return lr, False
+        lr, floor = self.lower(lr)
+        if not floor:
+            self.stalled = 0
+        return lr, floor
+
+    def lower(self, lr: Any) -> tuple[Any, bool]:
+        """``(lr / factor, False)``, or ``(lr, True)`` when ``lr`` is at ``min_lr`` or below."""
+        if lr <= self.min_lr:
+            return lr, True
+        return lr / self.factor, False
 
     def __repr__(self) -> str:
         return (
@@ -138,7 +142,7 @@ def get_schedule(schedule: str | Schedule | None) -> Schedule | None:
                 f"unknown schedule {schedule!r}; expected one of: {', '.join(SCHEDULES)}"
             )
         return SCHEDULES[schedule]()
-    if not callable(schedule):
+    if not (callable(schedule) or getattr(schedule, "reads_loss", False)):
         raise ConfigError(
             f"schedule must be a name or a callable (epoch, lr0) -> lr, got {schedule!r}"
         )

@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 
 Array = np.ndarray
 
-__all__ = ["EarlyStopping", "NoImprovement"]
+__all__ = ["EarlyStopping", "NoImprovement", "restore_on_abort"]
+
+
+def restore_on_abort(callbacks: Sequence[Any]) -> list[str]:
+    """Tell each callback with ``on_train_abort`` that training ended early; what they did."""
+    said = [c.on_train_abort() for c in callbacks if hasattr(c, "on_train_abort")]
+    return [s for s in said if s]
 
 
 class EarlyStopping(Callback):
@@ -97,6 +103,17 @@ class EarlyStopping(Callback):
         if self.restore_best and self._best_params is not None:
             for p, kept in zip(params, self._best_params, strict=True):
                 np.copyto(p, kept)
+
+    def on_train_abort(self) -> str | None:
+        """Training ended early (a divergence, Ctrl-C, a callback raising): put the best
+        epoch's weights back, as the end of training would; say so, or ``None``."""
+        if not (self.restore_best and self._best_params is not None):
+            return None
+        self.restore(self._params)
+        return (
+            f"early stopping restored the weights of its best epoch, {self.best_epoch} "
+            f"({self.monitor} {self.best:.6g})"
+        )
 
     def __repr__(self) -> str:
         return (

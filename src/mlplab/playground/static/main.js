@@ -7,6 +7,9 @@ import { linkFields, toURL } from "./url.js";
 
 const $ = (id) => document.getElementById(id);
 let ws, hello, state, settings, history = [], playing = false, lastFrame = null, hovered = null;
+// Pause (or Step) sent and not yet answered: frames still playing were made before the server
+// paused, and are dropped, so the epoch shown stops where the server's training stopped.
+let pausing = false;
 let connected = false;
 
 const diagram = new Diagram($("diagram"), {
@@ -187,6 +190,8 @@ function engineText(frame) {
 }
 
 function onFrame(frame) {
+  if (pausing && frame.playing) return;
+  if (!frame.playing) pausing = false;
   lastFrame = frame;
   showPlaying(frame.playing);
   $("epoch").textContent = String(frame.epoch);
@@ -202,7 +207,15 @@ function onFrame(frame) {
   drawLosses($("losses"), history);
 }
 
+let dataURL = null;
+
 function onCode(message) {
+  if (dataURL) URL.revokeObjectURL(dataURL);
+  dataURL = URL.createObjectURL(new Blob([message.data], { type: "text/csv" }));
+  $("code-data").href = dataURL;
+  $("code-data").download = message.data_file;
+  $("code-data").textContent = message.data_file;
+  $("code-rows").textContent = String(message.rows);
   $("code-source").textContent = message.source;
   $("code-predictions").textContent = message.printed;
   const dialog = $("code-dialog");
@@ -246,8 +259,12 @@ function connect() {
 }
 
 function wire() {
-  $("play").onclick = () => act({ type: playing ? "pause" : "play" });
-  for (const id of ["step", "reset", "rewind", "regenerate"]) $(id).onclick = () => act({ type: id });
+  $("play").onclick = () => {
+    pausing = playing;
+    act({ type: playing ? "pause" : "play" });
+  };
+  $("step").onclick = () => { pausing = true; act({ type: "step" }); };
+  for (const id of ["reset", "rewind", "regenerate"]) $(id).onclick = () => act({ type: id });
   $("add-layer").onclick = () => configure({ hidden: [...settings.hidden, 2] });
   $("remove-layer").onclick = () => configure({ hidden: settings.hidden.slice(0, -1) });
   for (const el of document.querySelectorAll("[data-setting]")) {
