@@ -28,14 +28,18 @@ $(VENV)/.installed-peers: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-run
 	$(BIN)/mlplab train
 
+# The suite in parallel, one pytest-xdist worker a core; a file whose tests share a costly
+# module fixture (a docs build, a browser, a server) stays on one worker (tests/conftest.py).
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadgroup
+
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # As CI runs it: the optional peers installed, and a test that would skip for one fails.
 test-all: $(VENV)/.installed-peers
 	$(BIN)/ruff check .
-	MLPLAB_REQUIRE_OPTIONAL=1 $(BIN)/python -m pytest -q
+	MLPLAB_REQUIRE_OPTIONAL=1 $(PYTEST)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
