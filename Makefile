@@ -28,9 +28,10 @@ $(VENV)/.installed-peers: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-run
 	$(BIN)/mlplab train
 
-# The suite in parallel, one pytest-xdist worker a core; a file whose tests share a costly
-# module fixture (a docs build, a browser, a server) stays on one worker (tests/conftest.py).
-PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadgroup
+# The suite in parallel, one pytest-xdist worker a core, a file's tests on one worker (a module
+# fixture such as a docs build, a browser or a server is set up once). Not --dist loadgroup:
+# with pytest 9.2 it ignores the groups (pytest-dev/pytest-xdist#1386).
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

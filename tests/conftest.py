@@ -4,10 +4,10 @@ Optional peers (PyTorch, a browser, ...) are not forced on a user's ``make test`
 tests needing one call ``require("torch")``, which skips with a reason when the
 peer is missing, or fails when ``MLPLAB_REQUIRE_OPTIONAL=1`` (as CI sets it).
 
-The suite runs in parallel (pytest-xdist, ``make test``): a test keeps its files under
-``tmp_path``, asks the system for a free port (port 0), and changes the environment or
-the working directory only through ``monkeypatch``. Tests that must not share the machine
-with another of their kind carry ``@pytest.mark.xdist_group(...)``.
+The suite runs in parallel (pytest-xdist, ``make test``: ``-n auto --dist loadfile``, a
+file's tests on one worker, so a module fixture such as a docs build, a browser or a server
+is set up once): a test keeps its files under ``tmp_path``, asks the system for a free port
+(port 0), and changes the environment or the working directory only through ``monkeypatch``.
 """
 
 from __future__ import annotations
@@ -56,19 +56,3 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(1 << 30))
     config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, keep a file whose tests share a costly module fixture on one worker.
-
-    A docs build, a browser, a server or a Dask cluster is then set up once, not once per
-    worker (``--dist loadgroup``, as ``make test`` runs; other tests go wherever is free).
-    """
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        defs = info.name2fixturedefs.values() if info is not None else ()
-        if any(d.scope == "module" for group in defs for d in group):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
