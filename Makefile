@@ -28,14 +28,19 @@ $(VENV)/.installed-peers: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-run
 	$(BIN)/mlplab train
 
+# The suite in parallel, one pytest-xdist worker a core, a file's tests on one worker (a module
+# fixture such as a docs build, a browser or a server is set up once). Not --dist loadgroup:
+# with pytest 9.2 it ignores the groups (pytest-dev/pytest-xdist#1386).
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile
+
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # As CI runs it: the optional peers installed, and a test that would skip for one fails.
 test-all: $(VENV)/.installed-peers
 	$(BIN)/ruff check .
-	MLPLAB_REQUIRE_OPTIONAL=1 $(BIN)/python -m pytest -q
+	MLPLAB_REQUIRE_OPTIONAL=1 $(PYTEST)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

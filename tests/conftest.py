@@ -3,12 +3,19 @@
 Optional peers (PyTorch, a browser, ...) are not forced on a user's ``make test``:
 tests needing one call ``require("torch")``, which skips with a reason when the
 peer is missing, or fails when ``MLPLAB_REQUIRE_OPTIONAL=1`` (as CI sets it).
+
+The suite runs in parallel (pytest-xdist, ``make test``: ``-n auto --dist loadfile``, a
+file's tests on one worker, so a module fixture such as a docs build, a browser or a server
+is set up once): a test keeps its files under ``tmp_path``, asks the system for a free port
+(port 0), and changes the environment or the working directory only through ``monkeypatch``.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import tempfile
 from types import ModuleType
 
 import pytest
@@ -32,3 +39,20 @@ def require(module: str) -> ModuleType:
     except ImportError:
         missing_optional(f"{module} is not installed")
         raise  # unreachable: skip and fail raise
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One JAX compilation cache for the run, shared by the workers and the processes tests start.
+
+    A program compiled once (by any worker, or a ``python -m mlplab`` a test runs) is read
+    back by the others instead of compiled again; the user's own cache is left alone, and
+    the run's is removed at its end. With a size limit set, JAX locks the directory around
+    each read and write, so no process reads an entry another is still writing.
+    """
+    if hasattr(config, "workerinput") or "MLPLAB_JAX_CACHE" in os.environ:
+        return  # a worker (it inherits the controller's), or the user chose a cache
+    directory = tempfile.mkdtemp(prefix="mlplab-tests-jax-cache-")
+    os.environ["MLPLAB_JAX_CACHE"] = directory
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(1 << 30))
+    config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+

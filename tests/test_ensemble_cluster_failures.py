@@ -54,7 +54,7 @@ def _one_worker_cluster():
 
 
 def test_a_block_whose_worker_was_killed_once_is_retried_with_the_same_results() -> None:
-    config = TrainConfig(hidden=(2,), epochs=30000, seed=1, engine="numpy")
+    config = TrainConfig(hidden=(2,), epochs=15000, seed=1, engine="numpy")  # a block: ~1 s
     failures, cluster = _one_worker_cluster()
     killed: list[int] = []
     with failures, cluster:

@@ -313,12 +313,14 @@ def test_bad_fit_options_are_refused(blobs, kwargs, message):
         _classifier().fit(X, T, epochs=1, **kwargs)
 
 
-def test_a_callback_stopping_at_the_last_epoch_of_a_block_ends_the_run():
+def test_a_callback_stopping_at_the_last_epoch_of_a_block_ends_the_run(monkeypatch):
     # a stack's blocks hold MAX_BLOCK_VALUES // K epochs: stop exactly at a block's end
-    from mlplab.engines.numpy import MAX_BLOCK_VALUES
+    # (the bound made small, so that a small stack has blocks of 2 epochs)
+    from mlplab.engines import numpy as engine_numpy
 
-    K = 2**19
-    block = MAX_BLOCK_VALUES // K  # 2 epochs a block
+    monkeypatch.setattr(engine_numpy, "MAX_BLOCK_VALUES", 2**10)
+    K = 2**9
+    block = engine_numpy.MAX_BLOCK_VALUES // K  # 2 epochs a block
     X = np.zeros((1, 1))
     net = MLP([1, 1], bias=False, seed=0, stack=K)
     history = net.fit(X, np.zeros(1), epochs=6, callbacks=[lambda e, logs: e == block - 1])
