@@ -33,8 +33,9 @@ Lanes = tuple[np.ndarray, np.ndarray]  # W1 (3, 4, K), W2 (4, K): networks on th
 
 
 def to_lanes(weights: Weights) -> Lanes:
+    """A copy of the weights with the networks on the last axis."""
     W1, W2 = weights
-    return np.ascontiguousarray(W1.transpose(1, 2, 0)), np.ascontiguousarray(W2[:, :, 0].T)
+    return np.array(W1.transpose(1, 2, 0), order="C"), np.array(W2[:, :, 0].T, order="C")
 
 
 def from_lanes(lanes: Lanes) -> Weights:

@@ -70,8 +70,11 @@ def seed_net(nets: int, dtype: type) -> MLP:
 
 
 def stacked(net: MLP) -> Weights:
-    """A network's weights as a stack (a single network as a stack of one)."""
-    W1, W2 = (np.asarray(layer["W"]) for layer in net.params)
+    """A copy of a network's weights as a C-ordered stack (one network: a stack of one).
+
+    A copy: mlplab may store a stack's weights stack-last, and its (K, 3, 4) a view of them.
+    """
+    W1, W2 = (np.array(layer["W"], order="C") for layer in net.params)
     return (W1, W2) if W1.ndim == 3 else (W1[None], W2[None])
 
 
@@ -88,15 +91,17 @@ def timed(fn: Callable[[], Weights]) -> tuple[float, Weights]:
 # ---- mlplab -----------------------------------------------------------------------------
 
 
-def mlplab_peer(weights: Weights, epochs: int) -> Run:
+def mlplab_peer(weights: Weights, epochs: int, device: str | None = None) -> Run:
+    """``MLP.fit(engine="jax")``; ``device`` ``"cpu"`` or ``"gpu"`` (default: JAX's)."""
     nets, dtype = weights[0].shape[0], weights[0].dtype.type
     X, t = xor(np.float64)
+    where = {} if device is None else {"device": device}
 
     def run() -> tuple[float, Weights]:
         net = seed_net(nets, dtype)  # built outside the timed part, as the other peers' copies
 
         def fit() -> Weights:
-            net.fit(X, t, epochs=epochs, engine="jax")
+            net.fit(X, t, epochs=epochs, engine="jax", **where)
             return stacked(net)
 
         return timed(fit)
@@ -333,38 +338,51 @@ def seed_run(epochs: int) -> Run:
 SLOW_ALONE = {"torch bmm", "torch vmap"}  # one network: ms a step, so 1/20 of the epochs
 
 
-def prepared(case: Case, names: list[str]) -> dict[str, tuple[int, Run]]:
-    """The case's runs (epochs, run), compiled and warm; a missing optional peer is said."""
+def prepared(case: Case, names: list[str]) -> tuple[dict[str, Run], dict[str, int]]:
+    """The case's runs, compiled and warm, and the epochs of those that run fewer than the
+    case's; a missing optional peer is skipped and said."""
     weights = initial_weights(case.nets, case.dtype)
-    runs: dict[str, tuple[int, Run]] = {}
+    runs: dict[str, Run] = {}
+    fewer: dict[str, int] = {}
     for name in names:
-        epochs = max(1, case.epochs // 20) if case.nets == 1 and name in SLOW_ALONE else case.epochs
+        epochs = case.epochs
+        if case.nets == 1 and name in SLOW_ALONE:
+            epochs = fewer[name] = max(1, case.epochs // 20)
+            print(f"    {name}: timed over {epochs} epochs (scaled), weights not compared")
         run = PEERS[name](weights, epochs)
         if run is None:
             print(f"    {name}: skipped, {OPTIONAL[name]} is not installed")
         else:
-            runs[name] = (epochs, run)
-            if epochs != case.epochs:
-                print(f"    {name}: timed over {epochs} epochs (scaled), weights not compared")
-    return runs
+            runs[name] = run
+    return runs, fewer
 
 
 def compare(case: Case, names: list[str], repeats: int, seed_epochs: int) -> dict[str, float]:
-    """Interleave the peers and the seed loop; print and return networks/s of each."""
-    runs = prepared(case, names)
-    runs["seed loop"] = (seed_epochs, seed_run(seed_epochs))
+    """The named peers against the seed loop: ``compare_runs`` of their runs."""
+    runs, fewer = prepared(case, names)
+    return compare_runs(case, runs, repeats, seed_epochs, fewer)
+
+
+def compare_runs(case: Case, runs: dict[str, Run], repeats: int, seed_epochs: int,
+                 fewer: dict[str, int] | None = None) -> dict[str, float]:  # fmt: skip
+    """Interleave ``runs`` and the seed loop; print and return networks/s of each.
+
+    ``fewer``: the epochs of runs timed over fewer epochs than the case's (scaled).
+    """
+    epochs = {name: case.epochs for name in runs} | (fewer or {}) | {"seed loop": seed_epochs}
+    runs = runs | {"seed loop": seed_run(seed_epochs)}
     times: dict[str, list[float]] = {name: [] for name in runs}
     final: dict[str, Weights] = {}
     for _ in range(repeats):  # interleaved: drifting load hits every peer alike
-        for name, (_, run) in runs.items():
+        for name, run in runs.items():
             seconds, weights = run()
             times[name].append(seconds)
-            if runs[name][0] == case.epochs and name != "seed loop":
+            if epochs[name] == case.epochs and name != "seed loop":
                 final[name] = weights
     rate = {}  # networks trained for FULL_RUN epochs, a second
-    for name, (epochs, _) in runs.items():
+    for name in runs:
         nets = 1 if name == "seed loop" else case.nets
-        rate[name] = nets * epochs / (statistics.median(times[name]) * FULL_RUN)
+        rate[name] = nets * epochs[name] / (statistics.median(times[name]) * FULL_RUN)
     report(case, rate, final, times)
     return rate
 
