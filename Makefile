@@ -21,7 +21,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # The optional peers some tests compare against: PyTorch (autograd, export), numba (the
 # benchmarks' peers) and Debian's chromium (the playground's browser tests; needs root, as on CI).
 $(VENV)/.installed-peers: $(VENV)/.installed-dev
-	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[bench]'
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	touch $@
 
