@@ -18,10 +18,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The optional peers some tests compare against: PyTorch (autograd, export) and Debian's
-# chromium (the playground's browser tests; needs root, as on CI).
+# The optional peers some tests compare against: PyTorch (autograd, export), numba (the
+# benchmarks' peers) and Debian's chromium (the playground's browser tests; needs root, as on CI).
 $(VENV)/.installed-peers: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	touch $@
 
