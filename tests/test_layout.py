@@ -6,7 +6,7 @@ Layers, lowest first (a module may import its own layer and those below):
     1  nn/, datasets, splits               the seed's math and the data, NumPy only
     2  train/ but fit, gradcheck           optimizers, penalties, schedules, the job, callbacks
     3  engines/                            where epochs run (reads a job, runs the math)
-    4  train/fit                           the driver: asks an engine for blocks of epochs
+    4  train/driver                        the driver: asks an engine for blocks of epochs
     5  io/, diagnostics, summary, progress files, and reading a network or a run
     6  experiments/, export/, plot, sklearn, codegen   what is built on training
     7  cli/, playground/, the mlplab package itself    what a person uses
@@ -35,7 +35,7 @@ LAYERS = {
     "mlplab.train": 2,
     "mlplab.gradcheck": 2,
     "mlplab.engines": 3,
-    "mlplab.train.fit": 4,
+    "mlplab.train.driver": 4,
     "mlplab.io": 5,
     "mlplab.diagnostics": 5,
     "mlplab.summary": 5,
@@ -56,7 +56,7 @@ ALLOWED_UPWARD = {
     # the types in MLP.fit's signature, under TYPE_CHECKING
     ("mlplab.nn.network", None): {"mlplab.train.optimizers", "mlplab.train.callbacks",
                                   "mlplab.train.history"},
-    ("mlplab.nn.network", "fit"): {"mlplab.train.fit"},
+    ("mlplab.nn.network", "fit"): {"mlplab.train.driver"},
     ("mlplab.nn.network", "save"): {"mlplab.io.models"},
     ("mlplab.nn.network", "load"): {"mlplab.io.models"},
     ("mlplab.nn.network", "from_torch"): {"mlplab.export"},
@@ -64,7 +64,7 @@ ALLOWED_UPWARD = {
     ("mlplab.nn.network", "_repr_html_"): {"mlplab.summary"},
     ("mlplab.train.history", "plot"): {"mlplab.plot"},
     # the train package offers the driver too, imported when first asked for
-    ("mlplab.train", "__getattr__"): {"mlplab.train.fit"},
+    ("mlplab.train", "__getattr__"): {"mlplab.train.driver"},
 }
 
 MAX_TOP_LEVEL_MODULES = 14
@@ -192,7 +192,7 @@ def test_no_import_cycle_at_run_time(trees):
 def test_the_engines_sit_between_the_job_and_the_driver():
     assert layer_of("mlplab.train.job") < layer_of("mlplab.engines.numpy")
     assert layer_of("mlplab.train.optimizers") < layer_of("mlplab.engines.jax")
-    assert layer_of("mlplab.engines.base") < layer_of("mlplab.train.fit")
+    assert layer_of("mlplab.engines.base") < layer_of("mlplab.train.driver")
 
 
 def test_the_package_top_holds_few_modules():
@@ -214,7 +214,7 @@ def test_no_function_is_longer_than_a_screen(trees):
 # (module, qualified name) -> why it may take more than MAX_PARAMETERS parameters: the public
 # entry points that mirror scikit-learn's or Keras's signatures
 MANY_PARAMETERS_ALLOWED = {
-    ("mlplab.train.fit", "fit"): "MLP.fit's options, Keras-style",
+    ("mlplab.train.driver", "fit"): "MLP.fit's options, Keras-style",
     ("mlplab.sklearn._base", "BaseMLP.__init__"): "scikit-learn's MLPClassifier parameters",
 }
 

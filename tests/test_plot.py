@@ -10,7 +10,7 @@ from conftest import require
 
 from mlplab import MLP, ConfigError, load_dataset
 from mlplab.diagnostics import Event
-from mlplab.train.fit import History
+from mlplab.train.history import History
 
 
 @pytest.fixture(autouse=True)

@@ -157,7 +157,7 @@ def test_the_loss_plot_puts_kept_epochs_where_they_were_recorded():
 
     require("matplotlib")
     from mlplab.plot import loss_figure
-    from mlplab.train.fit import History
+    from mlplab.train.history import History
 
     loss = np.linspace(1, 0.1, 40)[:, None] * np.ones((1, K))
     history = History(loss, 400, extra={"loss_epochs": np.arange(0, 400, 10)})

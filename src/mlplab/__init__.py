@@ -13,7 +13,7 @@ from mlplab.nn.activations import ACTIVATIONS, Activation, register_activation
 from mlplab.nn.init import INITS
 from mlplab.nn.losses import LOSSES
 from mlplab.nn.network import MLP
-from mlplab.train.fit import History
+from mlplab.train.history import History
 from mlplab.train.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer
 from mlplab.train.schedules import SCHEDULES
 from mlplab.train.stopping import EarlyStopping

@@ -1,6 +1,6 @@
 """The engines' shared ground: the runner interface, the choice of engine, the checks.
 
-The driver (``mlplab.train.fit``) prepares a ``TrainJob`` and asks an engine to
+The driver (``mlplab.train.driver``) prepares a ``TrainJob`` and asks an engine to
 ``start`` it; the runner it gets back runs blocks of epochs and hands back what each
 epoch recorded. ``numpy`` is the readable reference, bit-exact with the seed; ``jax``
 the same math compiled.

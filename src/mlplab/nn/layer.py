@@ -130,6 +130,7 @@ class Dense:
     """
 
     MAX_SHAPES = 4  # input shapes whose work arrays are kept
+    xp: Any = np  # the array module it computes with (a plain layer's is its own)
 
     def __init__(self, param: dict[str, Array], activation: Activation, keep_z: bool) -> None:
         self.param = param
@@ -137,7 +138,6 @@ class Dense:
         self.keep_z = keep_z or activation.needs_z
         self.has_bias = "b" in param
         self.ops: _Buffered | _Plain = _Buffered(activation)
-        self.xp: Any = np  # the array module it computes with
         self.grad = {name: np.zeros_like(value) for name, value in param.items()}
         self.x: Array | None = None  # the layer's input (X, or the previous layer's h)
         self.z: Array | None = None  # kept only when backward needs it

@@ -309,7 +309,7 @@ class MLP:
         """Train for ``epochs`` passes over ``(X, T)``; returns the ``History`` of every epoch.
 
         By default full-batch gradient descent, the seed's. ``options`` (see
-        ``mlplab.train.fit.fit``): ``batch_size`` (``None``: the whole set),
+        ``mlplab.train.driver.fit``): ``batch_size`` (``None``: the whole set),
         ``shuffle``, ``validation`` (``(Xv, Tv)`` or a fraction split off ``X``),
         ``early_stopping`` (a patience or an ``EarlyStopping``), ``schedule``,
         ``weight_decay`` (L2 as a number, or ``L1``/``L2`` objects), ``seed`` (of the
@@ -323,7 +323,7 @@ class MLP:
         integer class labels when the network has several outputs. ``callbacks`` get
         ``on_epoch_end(epoch, logs)`` after every epoch (see ``mlplab.train.callbacks``).
         """
-        from mlplab.train.fit import fit
+        from mlplab.train.driver import fit
 
         with training_alone(self):  # one fit at a time on this network
             return fit(

@@ -20,7 +20,7 @@ __all__ = ["OPTIMIZERS", "SCHEDULES", "SGD", "Adam", "EarlyStopping", "History",
 
 def __getattr__(name: str) -> Any:
     if name == "fit":  # the driver, above the engines (see the module docstring)
-        from mlplab.train.fit import fit
+        from mlplab.train.driver import fit
 
         return fit
     raise AttributeError(f"module 'mlplab.train' has no attribute {name!r}")
