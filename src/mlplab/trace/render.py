@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_escape
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,12 +29,13 @@ def header(trace: Trace) -> str:
             f"network, {net['loss']} ({net['reduction']}), {trace.optimizer}, {batch}")  # fmt: skip
 
 
-PARAMETER_PREFIXES = ("W", "b", "dW", "db", "m_", "v_")
+PER_ROW = re.compile(r"(X|t|y|w|z\d+|h\d*|delta\d+)(_delta)?\b")
 
 
 def per_row(name: str) -> bool:
-    """Whether the array ``name`` has one row per example (``X``, ``h1``, ``delta2``, ...)."""
-    return not name.startswith(PARAMETER_PREFIXES)
+    """Whether the array ``name`` has one row per example (``X``, ``h1``, ``delta2``,
+    ``y_delta``, ``y - t``, ...), not a parameter's shape."""
+    return PER_ROW.match(name) is not None
 
 
 def format_array(a: Any, rows: int | None = None, indent: str = "") -> str:

@@ -7,8 +7,10 @@ arrays it read and the array it produced, copied from the training pass as they 
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from types import FrameType
@@ -52,6 +54,17 @@ class Location:
         line = code.co_firstlineno
         return cls(fn.__module__, code.co_qualname, line,
                    linecache.getline(code.co_filename, line).strip())  # fmt: skip
+
+    @classmethod
+    def of_statement(cls, fn: Any, pattern: str, last: bool = False) -> Location:
+        """The first (or ``last``) line of function ``fn`` matching the regular expression
+        ``pattern``, read from its source (its ``def`` line if none matches)."""
+        lines, first = inspect.getsourcelines(fn)
+        found = [i for i, text in enumerate(lines) if re.search(pattern, text)]
+        if not found:
+            return cls.of_function(fn)
+        i = found[-1] if last else found[0]
+        return cls(fn.__module__, fn.__code__.co_qualname, first + i, lines[i].strip())
 
     def to_dict(self) -> dict[str, Any]:
         return {"module": self.module, "function": self.function, "line": self.line,

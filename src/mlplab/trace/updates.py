@@ -53,7 +53,6 @@ class _Update:
 def recording_update(optimizer: SGD, names: dict[int, str], rec: Recorder) -> Callable:
     """``optimizer``'s ``update_into`` recording each parameter's update (see the module)."""
     real = type(optimizer).update_into
-    source = Location.of_function(real)
 
     def update_into(params: Sequence[Array], grads: Sequence[Array], slots: Any, lr: Any,
                     count: int, scratch: Any, **settings: Any) -> None:  # fmt: skip
@@ -64,50 +63,66 @@ def recording_update(optimizer: SGD, names: dict[int, str], rec: Recorder) -> Ca
                     slots)  # fmt: skip
         real(params, grads, slots, lr, count, scratch, **settings)
         u.after, u.slots_after = _copies(params), [_copies(s) for s in slots]
-        _record(type(optimizer).update_into, u, lr, count, settings, rec, (source, asked))
+        seed_step = not slots and lr.__class__ is float and lr == 1.0  # SGD's first branch
+
+        def where(pattern: str) -> tuple[Location, Location]:
+            """The rule's line matching ``pattern`` (the last; SGD's seed step: the first)."""
+            return Location.of_statement(real, pattern, last=not seed_step), asked
+
+        _record(real, u, lr, count, settings, rec, where)
         return None
 
     return update_into
 
 
 def _record(rule: Any, u: _Update, lr: Any, count: int, settings: dict, rec: Recorder,
-            where: tuple[Location, Location]) -> None:  # fmt: skip
+            where: Callable[[str], tuple[Location, Location]]) -> None:  # fmt: skip
     lr_ = np.asarray(lr)
     if rule is Adam.update_into:
         b1, b2 = settings["beta1"], settings["beta2"]
         step = lr * np.sqrt(1 - b2**count) / (1 - b1**count)  # the rule's own expression
+        inputs = {"lr": lr_, "k": np.asarray(count), "b1": np.asarray(b1), "b2": np.asarray(b2)}
         rec.add("update", None, "step = lr * sqrt(1 - b2**k) / (1 - b1**k)", "step", step,
-                {"lr": lr_, "k": np.asarray(count), "b1": np.asarray(b1),
-                 "b2": np.asarray(b2)}, *where)  # fmt: skip
+                inputs, *where(r"step_size ="))  # fmt: skip
     for j, P in enumerate(u.names):
-        layer, g = _layer(P), u.grads[j]
         if rule is Momentum.update_into or rule is Nesterov.update_into:
-            mu = np.asarray(settings["momentum"])
-            v0, v1 = u.slots_before[0][j], u.slots_after[0][j]
-            rec.add("update", layer, f"v_{P} = mu * v_{P} - lr * d{P}", f"v_{P}", v1,
-                    {f"v_{P}": v0, f"d{P}": g, "mu": mu, "lr": lr_}, *where, param=P)  # fmt: skip
-            line = f"{P} += v_{P}" if rule is Momentum.update_into else (
-                f"{P} += mu * v_{P} - lr * d{P}")  # fmt: skip
-            inputs = {
-                P: u.before[j],
-                f"v_{P}": v1,
-                **({} if rule is Momentum.update_into else {f"d{P}": g, "mu": mu, "lr": lr_}),
-            }
+            line, inputs = _momentum(rule, u, j, lr_, settings, rec, where)
         elif rule is Adam.update_into:
-            m1, v1 = u.slots_after[0][j], u.slots_after[1][j]
-            rec.add("update", layer, f"m_{P} = b1 * m_{P} + (1 - b1) * d{P}", f"m_{P}", m1,
-                    {f"m_{P}": u.slots_before[0][j], f"d{P}": g,
-                     "b1": np.asarray(settings["beta1"])}, *where, param=P)  # fmt: skip
-            rec.add("update", layer, f"v_{P} = b2 * v_{P} + (1 - b2) * d{P}**2", f"v_{P}", v1,
-                    {f"v_{P}": u.slots_before[1][j], f"d{P}": g,
-                     "b2": np.asarray(settings["beta2"])}, *where, param=P)  # fmt: skip
-            line = f"{P} -= step * m_{P} / (sqrt(v_{P}) + eps)"
-            inputs = {P: u.before[j], f"m_{P}": m1, f"v_{P}": v1,
-                      "eps": np.asarray(settings["eps"])}  # fmt: skip
+            line, inputs = _adam(u, j, settings, rec, where)
         else:  # plain gradient descent, the seed's (a subclass's own rule: the same line)
-            line, inputs = f"{P} -= lr * d{P}", {P: u.before[j], f"d{P}": g, "lr": lr_}
-        rec.add("update", layer, line, P, u.after[j], inputs, *where, before=u.before[j],
-                param=P)  # fmt: skip
+            line, inputs = f"{P} -= lr * d{P}", {P: u.before[j], f"d{P}": u.grads[j], "lr": lr_}
+        rec.add("update", _layer(P), line, P, u.after[j], inputs, *where(r"\bp [-+]="),
+                before=u.before[j], param=P)  # fmt: skip
+
+
+def _momentum(rule: Any, u: _Update, j: int, lr: Array, settings: dict, rec: Recorder,
+              where: Callable) -> tuple[str, dict[str, Array]]:  # fmt: skip
+    """Record ``v_W1 = mu * v_W1 - lr * dW1``; the parameter's line and inputs."""
+    P, g = u.names[j], u.grads[j]
+    mu = np.asarray(settings["momentum"])
+    v0, v1 = u.slots_before[0][j], u.slots_after[0][j]
+    rec.add("update", _layer(P), f"v_{P} = mu * v_{P} - lr * d{P}", f"v_{P}", v1,
+            {f"v_{P}": v0, f"d{P}": g, "mu": mu, "lr": lr}, *where(r"\bv -="),
+            param=P)  # fmt: skip
+    if rule is Momentum.update_into:
+        return f"{P} += v_{P}", {P: u.before[j], f"v_{P}": v1}
+    return f"{P} += mu * v_{P} - lr * d{P}", {P: u.before[j], f"v_{P}": v1, f"d{P}": g,
+                                              "mu": mu, "lr": lr}  # fmt: skip
+
+
+def _adam(u: _Update, j: int, settings: dict, rec: Recorder,
+          where: Callable) -> tuple[str, dict[str, Array]]:  # fmt: skip
+    """Record Adam's moments of parameter ``j``; the parameter's line and inputs."""
+    P, g, layer = u.names[j], u.grads[j], _layer(u.names[j])
+    m1, v1 = u.slots_after[0][j], u.slots_after[1][j]
+    rec.add("update", layer, f"m_{P} = b1 * m_{P} + (1 - b1) * d{P}", f"m_{P}", m1,
+            {f"m_{P}": u.slots_before[0][j], f"d{P}": g, "b1": np.asarray(settings["beta1"])},
+            *where(r"\bm \+="), param=P)  # fmt: skip
+    rec.add("update", layer, f"v_{P} = b2 * v_{P} + (1 - b2) * d{P}**2", f"v_{P}", v1,
+            {f"v_{P}": u.slots_before[1][j], f"d{P}": g, "b2": np.asarray(settings["beta2"])},
+            *where(r"\bv \+="), param=P)  # fmt: skip
+    inputs = {P: u.before[j], f"m_{P}": m1, f"v_{P}": v1, "eps": np.asarray(settings["eps"])}
+    return f"{P} -= step * m_{P} / (sqrt(v_{P}) + eps)", inputs
 
 
 def recording_step(optimizer: Any, names: dict[int, str], rec: Recorder) -> Callable:
@@ -144,7 +159,8 @@ class RecordingPenalty(Regularizer):
             return self.inner(weights, grads, scale)
         before = _copies(grads)
         value = self.inner(weights, grads, scale)
-        asked, source = Location.caller(), Location.of_function(type(self.inner).__call__)
+        asked = Location.caller()
+        source = Location.of_statement(type(self.inner).__call__, r"\bdW [-+]=")
         term = {L2: "W{i}", L1: "sign(W{i})"}.get(type(self.inner), "penalty'(W{i})")
         a = np.asarray(self.alpha * scale)
         for j, (W, dW) in enumerate(zip(weights, grads, strict=True)):
