@@ -38,10 +38,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from mlplab.errors import MlplabError
 from mlplab.playground.schema import (
     Configure,
+    InspectLink,
+    InspectUnit,
     Link,
     MessageError,
     SetWeight,
     ShowCode,
+    TraceStep,
     Upload,
     choices,
     parse_message,
@@ -234,6 +237,12 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
         return [session.frame()]
     if isinstance(message, ShowCode):
         return [session.code(message.epochs)]
+    if isinstance(message, TraceStep):  # pauses; the network takes the traced step
+        return [session.trace(), session.frame()]
+    if isinstance(message, InspectUnit):
+        return [session.inspect_unit(message.column, message.unit, (message.x1, message.x2))]
+    if isinstance(message, InspectLink):
+        return [session.inspect_link(message.layer, message.source, message.target)]
     kind = message.type  # a Command
     if kind in ("play", "pause"):
         session.playing = kind == "play"

@@ -29,8 +29,10 @@ from mlplab.errors import ConfigError, DataError, TrainingDivergedError
 from mlplab.nn.network import MLP
 from mlplab.playground.compiled import LENGTHS, WARMER, Costs, costs_for
 from mlplab.playground.features import FEATURES, feature_matrix
+from mlplab.playground.hover import link_value, unit_formula
 from mlplab.playground.regression import REGRESSION_SETS
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
+from mlplab.playground.stepthrough import trace_message
 from mlplab.playground.upload import check_classes, parse_points
 from mlplab.train.callbacks import Callback
 from mlplab.train.optimizers import SGD
@@ -79,6 +81,7 @@ class Session:
         self.settings = settings or Settings()
         self.playing = False
         self.pending = 0  # epochs asked for by Step and not yet trained
+        self.traced_epoch = -1  # the epoch a traced step (``trace``) brought the network to
         self.uploaded: tuple[Array, Array] | None = None
         self._load_data()
         self._build_network()
@@ -383,6 +386,37 @@ class Session:
             params[layer]["b"][target] = value
         else:
             W[source, target] = value
+
+    # --- step-through and hover (mlplab.playground.stepthrough, mlplab.playground.hover) --
+
+    def trace(self) -> dict[str, Any]:
+        """Pause, and take the next epoch traced line by line: ``MLP.trace`` runs the epoch
+        through ``fit`` with the options ``step`` trains with (the network ends as ``step``
+        would leave it, to rounding: ``SGD``, not ``FlatSGD``). Returns the ``trace`` message."""
+        self.playing, self.pending = False, 0
+        snapshot, before = self._p.copy(), self.epoch
+        fit = self._fit_data()
+        try:
+            traced = self.net.trace(fit.pop("X"), fit.pop("T"), **fit,
+                                    optimizer=SGD(self.settings.lr), seed=self._rng)  # fmt: skip
+        except TrainingDivergedError:
+            self.epoch += 1
+            self._diverged(snapshot, before)
+        self.epoch += 1
+        if not np.isfinite(self._p).all():
+            self._diverged(snapshot, before)
+        self.traced_epoch = self.epoch
+        return trace_message(traced, before)
+
+    def inspect_unit(self, column: int, unit: int, point: tuple[float, float]) -> dict[str, Any]:
+        """A unit's formula with its live numbers at ``point`` (``hover.unit_formula``)."""
+        return unit_formula(self.net, list(self.settings.features), column, unit, point)
+
+    def inspect_link(self, layer: int, source: int, target: int) -> dict[str, Any]:
+        """A link's weight and last gradient (``hover.link_value``). The gradient is known
+        after a step NumPy took (the compiled engine keeps none, save a traced step's)."""
+        known = self.epoch > 0 and (self.engine == "numpy" or self.traced_epoch == self.epoch)
+        return link_value(self.net, layer, source, target, known)
 
     # --- what the page sees ---------------------------------------------------------
 
