@@ -84,8 +84,7 @@ def _output_delta(trace: Trace, names: _Names, net: dict) -> SeedLine:
     rhs = "t - y" if cancels else f"(t - y) * ({slope})"
     if net["reduction"] == "mean":
         rhs = f"({rhs}) / n"
-    relation = (f"delta{L} = -y_delta: mlplab's delta is dL/dz, the gradient; the seed keeps "
-                "its negative, the direction to step in")  # fmt: skip
+    relation = f"delta{L} = -y_delta: mlplab's delta is dL/dz; the seed keeps its negative"
     return SeedLine(f"y_delta = {rhs}", [("y_delta", -step.value)], [step], relation)
 
 
