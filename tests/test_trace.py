@@ -254,3 +254,29 @@ def test_validation_rows_are_not_part_of_the_step():
     assert [s.phase for s in trace].count("forward") == 2
     assert np.array_equal(net.params[0]["W"], fitted.params[0]["W"])
     assert trace.history.val_loss is not None
+
+
+def test_a_stack_traces_every_network_at_once():
+    X, t = load_dataset("xor")
+    traced, fitted = MLP([3, 4, 1], stack=3, seed=0), MLP([3, 4, 1], stack=3, seed=0)
+    trace = traced.trace(X, t, lr=0.5)
+    fitted.fit(X, t, epochs=1, lr=0.5)
+    for p, q in zip(traced.params, fitted.params, strict=True):
+        assert all(np.array_equal(p[k], q[k]) for k in p)
+    assert trace.step("h1").value.shape == (3, 4, 4) and len(trace.to_dict()["loss"]) == 3
+
+
+def test_a_users_optimizer_is_traced_by_its_step():
+    class Halving:
+        def step(self, params, grads):
+            for p, g in zip(params, grads, strict=True):
+                p -= 0.5 * g
+
+    X, t = load_dataset("xor")
+    net = MLP([3, 4, 1], seed=0)
+    W1 = net.params[0]["W"].copy()
+    trace = net.trace(X, t, optimizer=Halving())
+    update = trace.step("W1")
+    assert update.line == "W1 = Halving.step(W1, dW1)" and np.array_equal(update.before, W1)
+    assert np.array_equal(update.value, W1 - 0.5 * trace.step("dW1").value)
+    assert update.source.function.endswith("Halving.step")
