@@ -233,7 +233,7 @@ export class StepThrough {
     const path = this.root.querySelector(`[data-testid="${done.key}"]`);
     const name = path ? path.getAttribute("aria-label") : "weight";
     const grad = m.grad === null ? "none yet (step through a line to see one)" : fmt(m.grad);
-    this.showHover(`${name}: ${m.weight}\nlast gradient dL/dw: ${grad}`, done.key);
+    this.showHover(`${name}: ${fmt(m.weight)}\nlast gradient dL/dw: ${grad}`, done.key);
   }
 
   showHover(text, key) {
