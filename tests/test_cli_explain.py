@@ -106,8 +106,8 @@ def test_explain_json_is_the_trace(capsys):
 def test_explain_shows_an_optimizer_the_seed_lacks_in_mlplabs_lines(capsys):
     out = explain(capsys, "--optimizer", "adam", "--lr", "0.1", "--batch-size", "2")
     assert "The first of 2 batches (2 rows) is shown." in out
-    assert "mlplab  step = lr * sqrt(1 - b2**k) / (1 - b1**k)" in out
-    assert "mlplab  m_W2 = b1 * m_W2 + (1 - b1) * dW2" in out
+    assert "mlplab  step = lr * sqrt(1 - beta2**k) / (1 - beta1**k)" in out
+    assert "mlplab  m_W2 = beta1 * m_W2 + (1 - beta1) * dW2" in out
     assert "in _adam_into:" in out
 
 

@@ -142,9 +142,9 @@ def test_adam_shows_its_moments_and_bias_correction_as_steps():
     net.fit(X, T, epochs=2, optimizer=optimizer)
     trace = net.trace(X, T, optimizer=optimizer)
     lines = [s.line for s in trace if s.phase == "update"]
-    assert lines[:4] == ["step = lr * sqrt(1 - b2**k) / (1 - b1**k)",
-                         "m_W1 = b1 * m_W1 + (1 - b1) * dW1",
-                         "v_W1 = b2 * v_W1 + (1 - b2) * dW1**2",
+    assert lines[:4] == ["step = lr * sqrt(1 - beta2**k) / (1 - beta1**k)",
+                         "m_W1 = beta1 * m_W1 + (1 - beta1) * dW1",
+                         "v_W1 = beta2 * v_W1 + (1 - beta2) * dW1**2",
                          "W1 -= step * m_W1 / (sqrt(v_W1) + eps)"]  # fmt: skip
     step = trace.step("step")
     assert step.inputs["k"] == 3  # the third step: the state went on from fit's two

@@ -7,8 +7,9 @@ and copies them after. The lines are the rules' own (``mlplab.train.optimizers``
     sgd       W1 -= lr * dW1
     momentum  v_W1 = mu * v_W1 - lr * dW1 ;  W1 += v_W1
     nesterov  v_W1 = mu * v_W1 - lr * dW1 ;  W1 += mu * v_W1 - lr * dW1
-    adam      step = lr * sqrt(1 - b2**k) / (1 - b1**k)   (the bias correction; k: steps taken)
-              m_W1 = b1 * m_W1 + (1 - b1) * dW1 ;  v_W1 = b2 * v_W1 + (1 - b2) * dW1**2
+    adam      step = lr * sqrt(1 - beta2**k) / (1 - beta1**k)    (the bias correction, k steps)
+              m_W1 = beta1 * m_W1 + (1 - beta1) * dW1
+              v_W1 = beta2 * v_W1 + (1 - beta2) * dW1**2
               W1 -= step * m_W1 / (sqrt(v_W1) + eps)
 """
 
@@ -81,8 +82,9 @@ def _record(rule: Any, u: _Update, lr: Any, count: int, settings: dict, rec: Rec
     if rule is Adam.update_into:
         b1, b2 = settings["beta1"], settings["beta2"]
         step = lr * np.sqrt(1 - b2**count) / (1 - b1**count)  # the rule's own expression
-        inputs = {"lr": lr_, "k": np.asarray(count), "b1": np.asarray(b1), "b2": np.asarray(b2)}
-        rec.add("update", None, "step = lr * sqrt(1 - b2**k) / (1 - b1**k)", "step", step,
+        inputs = {"lr": lr_, "k": np.asarray(count), "beta1": np.asarray(b1),
+                  "beta2": np.asarray(b2)}  # fmt: skip
+        rec.add("update", None, "step = lr * sqrt(1 - beta2**k) / (1 - beta1**k)", "step", step,
                 inputs, *where(r"step_size ="))  # fmt: skip
     for j, P in enumerate(u.names):
         if rule is Momentum.update_into or rule is Nesterov.update_into:
@@ -115,11 +117,11 @@ def _adam(u: _Update, j: int, settings: dict, rec: Recorder,
     """Record Adam's moments of parameter ``j``; the parameter's line and inputs."""
     P, g, layer = u.names[j], u.grads[j], _layer(u.names[j])
     m1, v1 = u.slots_after[0][j], u.slots_after[1][j]
-    rec.add("update", layer, f"m_{P} = b1 * m_{P} + (1 - b1) * d{P}", f"m_{P}", m1,
-            {f"m_{P}": u.slots_before[0][j], f"d{P}": g, "b1": np.asarray(settings["beta1"])},
+    rec.add("update", layer, f"m_{P} = beta1 * m_{P} + (1 - beta1) * d{P}", f"m_{P}", m1,
+            {f"m_{P}": u.slots_before[0][j], f"d{P}": g, "beta1": np.asarray(settings["beta1"])},
             *where(r"\bm \+="), param=P)  # fmt: skip
-    rec.add("update", layer, f"v_{P} = b2 * v_{P} + (1 - b2) * d{P}**2", f"v_{P}", v1,
-            {f"v_{P}": u.slots_before[1][j], f"d{P}": g, "b2": np.asarray(settings["beta2"])},
+    rec.add("update", layer, f"v_{P} = beta2 * v_{P} + (1 - beta2) * d{P}**2", f"v_{P}", v1,
+            {f"v_{P}": u.slots_before[1][j], f"d{P}": g, "beta2": np.asarray(settings["beta2"])},
             *where(r"\bv \+="), param=P)  # fmt: skip
     inputs = {P: u.before[j], f"m_{P}": m1, f"v_{P}": v1, "eps": np.asarray(settings["eps"])}
     return f"{P} -= step * m_{P} / (sqrt(v_{P}) + eps)", inputs
