@@ -126,7 +126,8 @@ def test_next_line_works_when_paused_and_play_ends_the_walk(page):
 FORMULA = re.compile(
     rf"h1_3 = tanh\((?P<named>[^)]*)\) = (?P<out>{NUM})\n"
     rf"at \(x1, x2\) = \((?P<x1>{NUM}), (?P<x2>{NUM})\): "
-    rf"tanh\((?P<numbers>.*)\) = tanh\((?P<z>{NUM})\) = (?P<out2>{NUM})$"
+    rf"tanh\((?P<numbers>.*)\) = tanh\((?P<z>{NUM})\) = (?P<out2>{NUM})\n"
+    rf"bias of layer 1 unit 3: (?P<bias>{WEIGHT})$"
 )
 
 
@@ -177,6 +178,7 @@ def test_hovering_a_unit_shows_its_formula_with_the_numbers_at_the_point(page):
     assert [w for w, _ in numbers] == [w for w, _ in named]
     total = sum(w * value(v) for w, v in numbers[:2]) + numbers[2][0]
     assert abs(total - z) <= 0.05
+    assert abs(float(match["bias"]) - numbers[2][0]) <= 0.005  # the bias, to 4 digits below
 
     # bottom right (a position counts from inside the unit's 1 px border)
     other = FORMULA.search(formula_at(page, "unit-1-2", size - 3, size - 3))

@@ -224,7 +224,10 @@ export class StepThrough {
   onUnit(m) {
     const done = this.answered();
     if (!done || this.pointer !== done.key) return;
-    this.showHover(unitText(m), `unit-${m.column}-${m.unit}`);
+    const key = `unit-${m.column}-${m.unit}`, unit = this.root.querySelector(`[data-testid="${key}"]`);
+    // the bias on a line of its own, as the diagram said it before (a click edits it)
+    const bias = m.bias === null || m.bias === undefined || !unit ? "" : `\nbias of ${unit.getAttribute("aria-label")}: ${fmt(m.bias)}`;
+    this.showHover(unitText(m) + bias, key);
   }
 
   onLink(m) {
