@@ -114,6 +114,7 @@ def test_next_line_works_when_paused_and_play_ends_the_walk(page):
     expect(page.get_by_role("button", name="Next line")).to_be_disabled()
     page.wait_for_function("!document.getElementById('diagram').classList.contains('tracing')")
     assert traced(page) == set()
+    expect(page.get_by_test_id("stepthrough")).to_have_attribute("data-ended", "true")  # dimmed
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Next line")).to_be_enabled()
     epoch = int(page.get_by_test_id("epoch").inner_text())

@@ -60,8 +60,8 @@ export class StepThrough {
     this.state = null;
     this.waiting = false;  // a trace asked for and not yet come
     this.pointer = null;  // the unit or link under the pointer: its key
-    this.asked = null;  // an inspect message in flight, and the next one to send
-    this.next = null;
+    this.asked = null;  // the inspect message in flight: { message, key }
+    this.next = null;  // the latest one waiting for it to be answered
     this.root = $("diagram");
     this.button = $("next-line");
     this.button.onclick = () => this.advance();
@@ -103,10 +103,12 @@ export class StepThrough {
     else this.end();
   }
 
+  // The walk is over: the panel keeps its last line, dimmed; the next press traces anew.
   end() {
     if (this.walk) $("stepthrough").dataset.ended = "true";
     this.walk = null;
     this.highlight(null);
+    this.button.textContent = "Next line";
   }
 
   show() {
