@@ -38,6 +38,7 @@ PUBLIC_MODULES = [
     "mlplab.plot",
     "mlplab.progress",
     "mlplab.diagnostics",
+    "mlplab.trace",
     "mlplab.datasets",
     "mlplab.gradcheck",
     "mlplab.errors",
@@ -211,7 +212,7 @@ def test_the_cli_reference_covers_every_command_and_option(site):
     html = (site / "cli-reference.html").read_text(encoding="utf-8")
     ids = anchors(html)
     ctx = click.Context(cli)
-    assert len(COMMANDS) == 8
+    assert len(COMMANDS) == 9
     for name in COMMANDS:
         assert f"mlplab-{name}" in ids, name
         command = cli.get_command(ctx, name)

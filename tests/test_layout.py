@@ -7,7 +7,7 @@ Layers, lowest first (a module may import its own layer and those below):
     2  train/ but fit, gradcheck           optimizers, penalties, schedules, the job, callbacks
     3  engines/                            where epochs run (reads a job, runs the math)
     4  train/driver                        the driver: asks an engine for blocks of epochs
-    5  io/, diagnostics, summary, progress files, and reading a network or a run
+    5  io/, diagnostics, summary, progress, trace/   files, and reading a network or a run
     6  experiments/, export/, plot, sklearn, codegen   what is built on training
     7  cli/, playground/, the mlplab package itself    what a person uses
 
@@ -39,6 +39,7 @@ LAYERS = {
     "mlplab.io": 5,
     "mlplab.diagnostics": 5,
     "mlplab.summary": 5,
+    "mlplab.trace": 5,
     "mlplab.progress": 5,
     "mlplab.experiments": 6,
     "mlplab.export": 6,
@@ -55,8 +56,9 @@ LAYERS = {
 ALLOWED_UPWARD = {
     # the types in MLP.fit's signature, under TYPE_CHECKING
     ("mlplab.nn.network", None): {"mlplab.train.optimizers", "mlplab.train.callbacks",
-                                  "mlplab.train.history"},
+                                  "mlplab.train.history", "mlplab.trace"},
     ("mlplab.nn.network", "fit"): {"mlplab.train.driver"},
+    ("mlplab.nn.network", "trace"): {"mlplab.trace"},
     ("mlplab.nn.network", "save"): {"mlplab.io.models"},
     ("mlplab.nn.network", "load"): {"mlplab.io.models"},
     ("mlplab.nn.network", "from_torch"): {"mlplab.export"},

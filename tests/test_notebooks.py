@@ -26,6 +26,7 @@ def test_the_notebooks_are_there():
         "01-eleven-lines.ipynb",
         "02-how-often-does-xor-train.ipynb",
         "03-digits.ipynb",
+        "04-backprop-by-hand.ipynb",
     ]
 
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "replay": "mlplab.cli.replay:replay",
     "ensemble": "mlplab.cli.ensemble:ensemble",
     "sweep": "mlplab.cli.sweep:sweep",
+    "explain": "mlplab.cli.explain:explain",
 }
 
 

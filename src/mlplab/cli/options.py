@@ -153,9 +153,11 @@ def _choice(names: list[str]) -> click.Choice:
     return click.Choice(names, case_sensitive=False)
 
 
-def network_options(command: Callable) -> Callable:
-    """Add the network and training options (defaults: the seed's run) to a click command."""
-    return _decorate(command, [*_architecture(), *_initial_weights_and_steps()])
+def network_options(command: Callable, *, epochs: bool = True) -> Callable:
+    """Add the network and training options (defaults: the seed's run) to a click command
+    (``epochs=False``: all but ``--epochs``)."""
+    steps = [o for o in _initial_weights_and_steps() if epochs or o is not _EPOCHS]
+    return _decorate(command, [*_architecture(), *steps])
 
 
 def _architecture() -> list[Callable]:
@@ -207,6 +209,16 @@ def _architecture() -> list[Callable]:
     ]
 
 
+_EPOCHS = click.option(
+    "--epochs",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.epochs,
+    show_default=True,
+    help="Passes over the data (train's default: the seed's 60000 for a gate, else "
+    "a budget with early stopping, said when it starts).",
+)
+
+
 def _initial_weights_and_steps() -> list[Callable]:
     """The initial weights, their seed, the epochs, the step size and the dtype."""
     return [
@@ -224,14 +236,7 @@ def _initial_weights_and_steps() -> list[Callable]:
             show_default=True,
             help="Random seed of the initial weights.",
         ),
-        click.option(
-            "--epochs",
-            type=click.IntRange(min=0),
-            default=DEFAULTS.epochs,
-            show_default=True,
-            help="Passes over the data (train's default: the seed's 60000 for a gate, else "
-            "a budget with early stopping, said when it starts).",
-        ),
+        _EPOCHS,
         click.option(
             "--lr",
             type=click.FloatRange(min=0, min_open=True),

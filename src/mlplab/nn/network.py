@@ -61,6 +61,7 @@ from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
 
 if TYPE_CHECKING:
+    from mlplab.trace import Trace
     from mlplab.train.callbacks import Callback
     from mlplab.train.history import History
     from mlplab.train.optimizers import Optimizer
@@ -330,6 +331,16 @@ class MLP:
                 self, X, T, epochs=epochs, lr=lr, optimizer=optimizer, callbacks=callbacks,
                 **options,
             )  # fmt: skip
+
+    def trace(self, X: Any, T: Any, **options: Any) -> Trace:
+        """Run one training epoch as ``fit(X, T, epochs=1, **options)`` does and return its
+        ``Trace``: every line in the seed's notation with the arrays it computed and the line
+        of mlplab that computed them (see ``mlplab.trace``). The network is left exactly as
+        that ``fit`` would leave it. NumPy engine only; ``epochs`` is not an option.
+        """
+        from mlplab.trace import trace
+
+        return trace(self, X, T, **options)
 
     def save(self, path: str | Path, *, metadata: dict[str, Any] | None = None) -> None:
         """Write the weights and architecture to a safetensors file (atomically)."""

@@ -45,10 +45,13 @@ from mlplab.errors import MlplabError
 from mlplab.playground.compiled import Compiler
 from mlplab.playground.schema import (
     Configure,
+    InspectLink,
+    InspectUnit,
     Link,
     MessageError,
     SetWeight,
     ShowCode,
+    TraceStep,
     Upload,
     choices,
     parse_message,
@@ -270,6 +273,12 @@ def _apply(session: Session, message: Any) -> list[dict[str, Any]]:
     if isinstance(message, SetWeight):
         session.set_weight(message.layer, message.source, message.target, message.value)
         return [session.frame()]
+    if isinstance(message, TraceStep):  # pauses; the network takes the traced step
+        return [session.trace(), session.frame()]
+    if isinstance(message, InspectUnit):
+        return [session.inspect_unit(message.column, message.unit, (message.x1, message.x2))]
+    if isinstance(message, InspectLink):
+        return [session.inspect_link(message.layer, message.source, message.target)]
     kind = message.type  # a Command
     if kind in ("play", "pause"):
         session.playing = kind == "play"

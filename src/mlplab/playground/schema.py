@@ -133,9 +133,37 @@ class ShowCode(_Strict):
     epochs: int = Field(1000, ge=0, le=LIMITS["code_epochs"])
 
 
-MODELS = (Configure, Link, Command, SetWeight, Upload, ShowCode)
+class TraceStep(_Strict):
+    """Step through: pause, take the next training step traced line by line, and send it."""
+
+    type: Literal["trace"]
+
+
+class InspectUnit(_Strict):
+    """A hovered unit: diagram ``column`` (0: the inputs), ``unit``, at the point ``(x1, x2)``."""
+
+    type: Literal["inspect_unit"]
+    column: int = Field(ge=0, le=LIMITS["layers"] + 1)
+    unit: int = Field(ge=0, le=max(LIMITS["neurons"], len(FEATURES)) - 1)
+    x1: float = Field(ge=-1e6, le=1e6, allow_inf_nan=False)
+    x2: float = Field(ge=-1e6, le=1e6, allow_inf_nan=False)
+
+
+class InspectLink(_Strict):
+    """A hovered link: its weight and last gradient (``source = -1``: the bias)."""
+
+    type: Literal["inspect_link"]
+    layer: int = Field(ge=0, le=LIMITS["layers"])
+    source: int = Field(ge=-1, le=max(LIMITS["neurons"], len(FEATURES)) - 1)
+    target: int = Field(ge=0, le=LIMITS["neurons"] - 1)
+
+
+MODELS = (Configure, Link, Command, SetWeight, Upload, ShowCode, TraceStep, InspectUnit,
+          InspectLink)  # fmt: skip
 Message = Annotated[
-    Configure | Link | Command | SetWeight | Upload | ShowCode, Field(discriminator="type")
+    Configure | Link | Command | SetWeight | Upload | ShowCode | TraceStep | InspectUnit
+    | InspectLink,
+    Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Message)
 TAGS: dict[str, type[BaseModel]] = {
@@ -205,6 +233,10 @@ WORDS = {
     "name": "the file's name",
     "fields": "a link",
     "settings": "the settings",
+    "column": "the column of a unit",
+    "unit": "a unit",
+    "x1": "the point's x1",
+    "x2": "the point's x2",
 }
 _NUMBER_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
                   "finite_number", "float_parsing", "int_parsing", "int_from_float",

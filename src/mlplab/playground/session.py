@@ -27,8 +27,10 @@ from mlplab.playground.frames import (
     feature_labels,
     weights,
 )
+from mlplab.playground.hover import link_value, unit_formula
 from mlplab.playground.regression import REGRESSION_SETS
 from mlplab.playground.schema import LIMITS, UPLOAD, Settings, settings_from_link
+from mlplab.playground.stepthrough import trace_message
 from mlplab.playground.trainer import CompiledTrainer, Trainer, check_engine
 from mlplab.playground.upload import parse_points
 
@@ -57,6 +59,7 @@ class Session:
         self.settings = settings or Settings()
         self.playing = False
         self.pending = 0  # epochs asked for by Step and not yet trained
+        self.traced_epoch = -1  # the epoch a traced step (``trace``) brought the network to
         self.uploaded: tuple[Array, Array] | None = None
         self._load_data()
         self._build_network()
@@ -212,6 +215,27 @@ class Session:
             params[layer]["b"][target] = value
         else:
             W[source, target] = value
+
+    # --- step-through and hover (mlplab.playground.stepthrough, mlplab.playground.hover) --
+
+    def trace(self) -> dict[str, Any]:
+        """Pause, and take the next epoch traced line by line (``Trainer.trace``: through
+        ``fit`` with the options a step trains with). Returns the ``trace`` message."""
+        self.playing, self.pending = False, 0
+        before = self.epoch
+        traced = self.trainer.trace()
+        self.traced_epoch = self.epoch
+        return trace_message(traced, before)
+
+    def inspect_unit(self, column: int, unit: int, point: tuple[float, float]) -> dict[str, Any]:
+        """A unit's formula with its live numbers at ``point`` (``hover.unit_formula``)."""
+        return unit_formula(self.net, list(self.settings.features), column, unit, point)
+
+    def inspect_link(self, layer: int, source: int, target: int) -> dict[str, Any]:
+        """A link's weight and last gradient (``hover.link_value``). The gradient is known
+        after a step NumPy took (the compiled engine keeps none, save a traced step's)."""
+        known = self.epoch > 0 and (self.engine == "numpy" or self.traced_epoch == self.epoch)
+        return link_value(self.net, layer, source, target, known)
 
     # --- what the page sees ---------------------------------------------------------
 

@@ -105,6 +105,22 @@ class Trainer:
         finally:
             self.epoch += stopper.epochs
 
+    def trace(self) -> Any:
+        """One epoch through ``MLP.trace`` (``fit`` with a step's options, recorded line by
+        line); the network takes that epoch. A diverged epoch puts the weights back and
+        raises ``TrainingDivergedError``, as a slice does."""
+        snapshot, before = _copy(self.net), self.epoch
+        fit = self._fit_options()
+        try:
+            traced = self.net.trace(fit.pop("X"), fit.pop("T"), **fit)
+        except TrainingDivergedError:
+            self.epoch += 1
+            self._diverged(snapshot, before)
+        self.epoch += 1
+        if not _finite(self.net):
+            self._diverged(snapshot, before)
+        return traced
+
     def _fit_options(self) -> dict[str, Any]:
         """``fit``'s data, optimizer, batches, penalty (on the weights only) and generator."""
         s = self.settings

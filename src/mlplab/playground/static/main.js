@@ -4,6 +4,7 @@ import { Diagram } from "./diagram.js";
 import { CLASS_COLORS, css, diverging } from "./colors.js";
 import { drawBoundary, drawLegend, drawLosses } from "./plots.js";
 import { linkFields, toURL } from "./url.js";
+import { StepThrough } from "./stepthrough.js";
 
 const $ = (id) => document.getElementById(id);
 let ws, hello, state, settings, history = [], playing = false, lastFrame = null, hovered = null;
@@ -17,6 +18,9 @@ const diagram = new Diagram($("diagram"), {
   onWeight: (layer, source, target, value) => act({ type: "set_weight", layer, source, target, value }),
   onHoverUnit: (entry, name) => { hovered = entry ? { entry, name } : null; redraw(); },
 });
+
+// a trace is a user's action (it clears the last error); a hover's question is not
+const stepper = new StepThrough({ send: (m) => (m.type === "trace" ? act(m) : send(m)) });
 
 function send(message) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
@@ -173,6 +177,7 @@ function onState(message) {
   toURL(settings);
   showSettings();
   diagram.build(state);
+  stepper.onState(state);
 }
 
 function showPlaying(on) {
@@ -194,6 +199,7 @@ function onFrame(frame) {
   if (!frame.playing) pausing = false;
   lastFrame = frame;
   showPlaying(frame.playing);
+  stepper.onFrame(frame);
   $("epoch").textContent = String(frame.epoch);
   $("engine").textContent = engineText(frame);
   const show = (v) => (v === null ? "overflow" : v.toFixed(4));
@@ -243,17 +249,24 @@ function connect() {
       onState(m);
     } else if (m.type === "frame") {
       onFrame(m);
+    } else if (m.type === "trace") {
+      stepper.onTrace(m);
+    } else if (m.type === "unit_formula") {
+      stepper.onUnit(m);
+    } else if (m.type === "link_value") {
+      stepper.onLink(m);
     } else if (m.type === "code") {
       onCode(m);
     } else if (m.type === "error") {
       showError(m.message);
+      stepper.onError();
       if (state) { settings = state.settings; toURL(settings); showSettings(); }
     }
   };
   ws.onclose = () => {
     connected = false;
     showPlaying(false);
-    for (const id of ["play", "step", "reset", "rewind"]) $(id).disabled = true;
+    for (const id of ["play", "step", "next-line", "reset", "rewind"]) $(id).disabled = true;
     showError("Disconnected from the playground server; reload the page to reconnect.");
   };
 }
