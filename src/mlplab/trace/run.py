@@ -11,7 +11,7 @@ from mlplab.trace.record import Recorder, RecordingObjective, RecordingOps
 from mlplab.trace.result import Trace
 from mlplab.trace.updates import RecordingPenalty, recording_step, recording_update
 from mlplab.train.callbacks import Callback
-from mlplab.train.fit import fit
+from mlplab.train.driver import fit
 from mlplab.train.optimizers import SGD, get_optimizer
 from mlplab.train.regularization import get_regularizers
 
