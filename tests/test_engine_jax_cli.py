@@ -133,7 +133,7 @@ def test_device_cpu_runs_and_a_missing_gpu_is_one_line(capsys) -> None:
 
 def test_device_gpu_needs_the_compiled_engine(capsys) -> None:
     assert main(["train", "--device", "gpu", "-q"]) == 1  # train's engine: numpy
-    assert "--device gpu needs --engine jax" in capsys.readouterr().err
+    assert "--device gpu needs the compiled engine: --engine jax" in capsys.readouterr().err
     assert main(["ensemble", "--device", "tpu", "-q"]) == 2
     assert "'tpu' is not one of 'cpu', 'gpu'" in capsys.readouterr().err
     # auto with a GPU asked for compiles, whatever the size

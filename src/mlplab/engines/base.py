@@ -150,17 +150,24 @@ class Engine(Protocol):
     def start(self, job: TrainJob) -> Runner: ...
 
 
-def check_engine(engine: str, device: str | None) -> str:
+def check_engine(engine: str, device: str | None, *, flags: bool = False) -> str:
     """``engine`` if it is a name in ``ENGINE_CHOICES`` and ``device`` suits it (``None``,
-    or one of ``DEVICES``; a GPU only for the compiled engine); else a ``ConfigError``."""
-    one_of("engine", engine, ENGINE_CHOICES)
+    or one of ``DEVICES``; a GPU only for the compiled engine); else a ``ConfigError``
+    naming the settings as the library's arguments, or with ``flags`` as the command line's
+    options (``--device gpu``)."""
+    dash = "--" if flags else ""
+
+    def named(option: str, value: str) -> str:
+        return f"--{option} {value}" if flags else f"{option} {value!r}"
+
+    one_of(f"{dash}engine", engine, ENGINE_CHOICES)
     if device is None:
         return engine
-    one_of("device", device, DEVICES)
+    one_of(f"{dash}device", device, DEVICES)
     if device == "gpu" and engine == "numpy":
         raise ConfigError(
-            "device 'gpu' needs the compiled engine: engine 'jax' (or 'auto'); "
-            "the NumPy engine runs on the CPU"
+            f"{named('device', 'gpu')} needs the compiled engine: {named('engine', 'jax')} "
+            "(or 'auto'); the NumPy engine runs on the CPU"
         )
     return engine
 

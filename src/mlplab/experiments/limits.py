@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlplab.engines import DEVICES
+from mlplab.checks import softmax_outputs
+from mlplab.engines import check_engine
 from mlplab.errors import ConfigError
 from mlplab.experiments.stacks import check_memory, estimate_bytes, memory_limit
 from mlplab.train.optimizers import OPTIMIZERS
@@ -53,19 +54,13 @@ def check_settings(config: TrainConfig) -> None:
         raise ConfigError(f"--batch-size {config.batch_size}: expected a positive number")
     if config.epochs < 0 or config.points < 2:
         raise ConfigError("--epochs must be >= 0 and --points >= 2")
-    if config.device not in (None, *DEVICES):
-        raise ConfigError(f"--device {config.device}: expected one of {', '.join(DEVICES)}")
-    if config.device == "gpu" and config.engine == "numpy":
-        raise ConfigError("--device gpu needs --engine jax (or auto): NumPy runs on the CPU")
+    check_engine(config.engine, config.device, flags=True)
 
 
 def check_network(config: TrainConfig, sizes: list[int]) -> None:
     """Refuse an architecture that trains but cannot learn: softmax over a single output."""
-    if config.output_activation == "softmax" and sizes[-1] == 1:
-        raise ConfigError(
-            "--output-activation softmax with one output always predicts 1 (the softmax of "
-            "one value); use --output-activation sigmoid for one output"
-        )
+    softmax_outputs(config.output_activation, sizes[-1], option="--output-activation",
+                    fix="--output-activation sigmoid")  # fmt: skip
 
 
 def run_bytes(
