@@ -27,7 +27,7 @@ from mlplab.train.job import TrainJob
 
 jax = load_jax()  # before the modules below import jax: the flags must be set first
 
-from mlplab.engines._jax_program import Program, ProgramCache, plan_for  # noqa: E402
+from mlplab.engines._jax_program import Program, ProgramCache, hyper_of, plan_for  # noqa: E402
 
 Array = np.ndarray
 
@@ -148,6 +148,9 @@ class JaxRunner:
         count = stop - first
         epochs = np.arange(first, stop, dtype=np.int32)
         lrs = job.optimizer.rates(first, stop)  # each epoch's, float64; set by the optimizer
+        if self.plan.per_network_lr:  # (epochs, K): each network's, in the state's hyper
+            self._state = self._with_rates(lrs)
+            lrs = lrs[:, 0]
         orders = None
         if self.plan.shuffled:
             orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
@@ -162,6 +165,14 @@ class JaxRunner:
         out, self._host = jax.device_get((out, (self._state, self._t)))
         return self._logs(out), self._divergence()
 
+    def _with_rates(self, lrs: Array) -> tuple:
+        """The state with each network's rates of the block, ``(K, epochs)``, in its hyper."""
+        rates = self._pad(np.ascontiguousarray(lrs.T))
+        if not self._host_args:
+            rates = jax.device_put(rates, self._placement[1])
+        *state, hyper = self._state
+        return (*state, {**hyper, "lrs": rates})
+
     def _logs(self, out: dict) -> EpochLogs:
         """The block's logs as float64 host arrays, the padding networks dropped."""
         host = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
@@ -171,7 +182,7 @@ class JaxRunner:
                          host.get("val_accuracy"))  # fmt: skip
 
     def _divergence(self) -> tuple | None:
-        _, _, frozen, (epoch, loss) = self._host[0]
+        _, _, frozen, (epoch, loss), _ = self._host[0]
         if self.stack is None:
             return (int(epoch), loss.item()) if frozen else None
         self._diverged_at = np.asarray(epoch[: self.stack], dtype=np.int64)
@@ -203,6 +214,7 @@ class JaxRunner:
             tuple(tuple(pad(s) for s in slot) for slot in slots),
             frozen,
             div,
+            jax.tree.map(pad, hyper_of(job)),  # per-network settings, vmapped inputs
         )
         if self._host_args:  # copies already (``_pad``)
             return state, np.float64(t0)
@@ -220,7 +232,7 @@ class JaxRunner:
 
     def _write_back(self) -> None:
         """The block's weights into ``net.params`` (in place) and the optimizer's state."""
-        (params, slots, _, _), steps = self._host
+        (params, slots, _, _, _), steps = self._host
         cut = slice(None) if self.stack is None else slice(0, self.stack)
         for target, values in zip(self.job.net.params, params, strict=True):
             for name, value in target.items():

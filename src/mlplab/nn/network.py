@@ -42,11 +42,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import integer, softmax_outputs
+from mlplab.checks import integer, per_network, positive_number, softmax_outputs
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
-from mlplab.nn.init import init_weights
+from mlplab.nn.init import init_weights, scaled
 from mlplab.nn.layer import Dense, backward, forward, link, loss_and_grads, matmul
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
@@ -93,6 +93,10 @@ class MLP:
         leading axis of that length, and network ``i`` starts exactly as
         ``MLP(..., seed=seed + i)`` does. ``predict`` then returns ``(stack, n, outputs)``
         and losses are one per network.
+    init_scale
+        Multiply the initial weights by this (biases start at zero whatever it is). For a
+        stack, one number or one per network (an array of ``stack``): network ``i`` then
+        starts as ``MLP(..., seed=seed + i, init_scale=init_scale[i])``.
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class MLP:
         seed: int | None = None,
         dtype: type | np.dtype | str = np.float64,
         stack: int | None = None,
+        init_scale: Any = 1.0,
     ) -> None:
         self.sizes = _check_sizes(sizes)
         self.activation = get_activation(activation, where="hidden")
@@ -123,13 +128,15 @@ class MLP:
         # one scaler for a whole stack
         self.input_scaler: InputScaler | None = None
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        scales = _init_scales(init_scale, self.stack)
         if self.stack is None:
-            weights = init_weights(init, shapes, seed, self.dtype)
+            weights = scaled(init_weights(init, shapes, seed, self.dtype), scales)
         else:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
-            per_net = [init_weights(init, shapes, seed + i, self.dtype) for i in range(self.stack)]
+            per_net = [scaled(init_weights(init, shapes, seed + i, self.dtype), _nth(scales, i))
+                       for i in range(self.stack)]  # fmt: skip
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
         params = [{"W": W} for W in weights]
@@ -431,6 +438,22 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
             f"got {list(sizes)}"
         )
     return sizes
+
+
+def _nth(value: Any, i: int) -> Any:
+    """Network ``i``'s value of a setting given once or per network."""
+    return value[i] if isinstance(value, np.ndarray) else value
+
+
+def _init_scales(init_scale: Any, stack: int | None) -> Any:
+    """``init_scale`` checked: a number, or (a stack only) one per network."""
+    scales = per_network("init_scale", init_scale, positive_number)
+    if isinstance(scales, np.ndarray) and len(scales) != (stack or 0):
+        raise ConfigError(
+            f"init_scale has {len(scales)} values; expected one number, or one per network "
+            f"of the stack ({stack or 'not a stack'})"
+        )
+    return scales
 
 
 def _check_stack(stack: Any) -> int | None:
