@@ -132,3 +132,55 @@ def test_init_scale_multiplies_the_initial_weights() -> None:
     scaled = MLP([2, 3, 1], seed=4, init_scale=0.5)
     for p, q in zip(plain.params, scaled.params, strict=True):
         np.testing.assert_array_equal(q["W"], p["W"] * 0.5)
+
+
+# --- different widths in one stack, by masking -------------------------------------------
+
+WIDTHS = np.array([1, 2, 3, 4, 6, 8] * 2)
+
+
+def _own_block(a: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The network's own entries of a stack member ``a`` and the rest (zeroed there)."""
+    block = tuple(slice(0, n) for n in shape)
+    rest = a.copy()
+    rest[block] = 0
+    return a[block], rest
+
+
+@pytest.mark.parametrize("engine", ["numpy", "jax"])
+@pytest.mark.parametrize(
+    ("sizes", "widths"),
+    [([2, 8, 1], WIDTHS), ([2, 8, 5, 1], np.column_stack([WIDTHS, WIDTHS % 5 + 1]))],
+)
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_narrower_networks_train_as_if_alone(engine, sizes, widths, kind) -> None:
+    if engine == "jax":
+        require("jax")
+    K = len(widths)
+    lrs = np.linspace(0.1, 0.5, K)
+    batch = None if kind == "sgd" else 3
+
+    def optimizer(lr):
+        return None if kind == "sgd" else Adam(lr / 20)
+
+    fit = dict(epochs=150, weight_decay=0.001, batch_size=batch, seed=0)
+    stack = MLP(sizes, stack=K, seed=3, widths=widths, activation="tanh")
+    stack.fit(X, T, lr=lrs, optimizer=optimizer(lrs), engine=engine, **fit)
+    for i in range(K):
+        own = [2, *np.atleast_1d(widths[i]).tolist(), 1]
+        net = MLP(own, seed=3 + i, activation="tanh")
+        net.fit(X, T, lr=float(lrs[i]), optimizer=optimizer(float(lrs[i])), **fit)
+        for p, q in zip(stack.params, net.params, strict=True):
+            for k in p:
+                mine, rest = _own_block(p[k][i], q[k].shape)
+                np.testing.assert_allclose(mine, q[k], rtol=0, atol=1e-12)
+                assert not rest.any(), "a masked weight moved"
+
+
+def test_widths_are_checked() -> None:
+    with pytest.raises(ConfigError, match="between 1 and"):
+        MLP([2, 4, 1], stack=2, widths=[2, 5])
+    with pytest.raises(ConfigError, match="one per network"):
+        MLP([2, 4, 1], stack=3, widths=[2, 4])
+    with pytest.raises(ConfigError, match="needs a stack"):
+        MLP([2, 4, 1], widths=[2])

@@ -118,7 +118,10 @@ def hyper_of(job: TrainJob) -> dict[str, Any]:
     update's by name and each penalty's, as arrays of K (``lrs`` is added per block)."""
     update = getattr(job.optimizer, "per_network_settings", dict)()
     penalties = tuple(getattr(p, "per_network_settings", dict)() for p in job.regularizers)
-    return {"update": update, "penalties": penalties}
+    hyper = {"update": update, "penalties": penalties}
+    if getattr(job.net, "masks", None) is not None:  # narrower networks in the stack
+        hyper["masks"] = [np.ascontiguousarray(m) for m in job.net.masks]
+    return hyper
 
 
 def _rule_of(optimizer: Any) -> Rule:
@@ -194,7 +197,7 @@ def _step(plan: Plan, share: float) -> Callable:
 
     def step(params, slots, frozen, div, hyper, batch, lr, t, epoch):
         Xb, Tb, labels, weight = batch
-        layers = plain_layers(params, plan.activations, jnp)  # the network's own lines
+        layers = plain_layers(params, plan.activations, jnp, hyper.get("masks"))  # its own lines
         loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
         y = layers[-1].h
         grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
@@ -302,7 +305,7 @@ def _block(plan: Plan) -> Callable:
     def block(state, data, val, lrs, orders, epochs, t):
         params, slots, frozen, div, hyper = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
-        settings = {"update": hyper["update"], "penalties": hyper["penalties"]}
+        settings = {k: v for k, v in hyper.items() if k != "lrs"}  # each epoch's rate apart
 
         def body(carry, xs):
             lr, order, epoch = xs

@@ -36,6 +36,7 @@ buffers, the compiled engine runs the same lines on ``jax.numpy`` (``Dense.plain
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ from mlplab.nn.layer import Dense, backward, forward, link, loss_and_grads, matm
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
+from mlplab.nn.widths import check_widths, embed, layer_masks, network_sizes
 
 if TYPE_CHECKING:
     from mlplab.train.callbacks import Callback
@@ -97,6 +99,11 @@ class MLP:
         Multiply the initial weights by this (biases start at zero whatever it is). For a
         stack, one number or one per network (an array of ``stack``): network ``i`` then
         starts as ``MLP(..., seed=seed + i, init_scale=init_scale[i])``.
+    widths
+        For a stack, each network's hidden width (an array of ``stack``, or ``(stack,
+        hidden layers)``), at most ``sizes``: network ``i`` is then ``MLP([n_in,
+        *widths[i], n_out], seed=seed + i)`` inside the stack's shape, the rest masked
+        (``masks``; see ``mlplab.nn.widths``).
     """
 
     def __init__(
@@ -112,6 +119,7 @@ class MLP:
         dtype: type | np.dtype | str = np.float64,
         stack: int | None = None,
         init_scale: Any = 1.0,
+        widths: Any = None,
     ) -> None:
         self.sizes = _check_sizes(sizes)
         self.activation = get_activation(activation, where="hidden")
@@ -123,6 +131,10 @@ class MLP:
         self.seed = seed
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
+        self.widths = check_widths(widths, self.sizes, self.stack)
+        # 1 on each network's own weights where the stack holds narrower networks, else None
+        self.masks = None if self.widths is None else layer_masks(self.sizes, self.widths,
+                                                                    self.dtype)  # fmt: skip
         self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         # (X - mean) / scale before the first layer, applied to every input once per call;
         # one scaler for a whole stack
@@ -135,7 +147,7 @@ class MLP:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
-            per_net = [scaled(init_weights(init, shapes, seed + i, self.dtype), _nth(scales, i))
+            per_net = [self._network_weights(init, shapes, seed + i, _nth(scales, i), i)
                        for i in range(self.stack)]  # fmt: skip
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
@@ -147,15 +159,28 @@ class MLP:
 
     # --- structure ------------------------------------------------------------------
 
+    def _network_weights(self, init: str, shapes: list, seed: int, scale: Any,
+                         i: int) -> list[Array]:  # fmt: skip
+        """Network ``i``'s initial weights: of its own width (``widths``) in the stack's shape."""
+        if self.widths is None:
+            return scaled(init_weights(init, shapes, seed, self.dtype), scale)
+        own = network_sizes(self.sizes, self.widths[i])
+        weights = init_weights(init, list(itertools.pairwise(own)), seed, self.dtype)
+        return embed(scaled(weights, scale), shapes)
+
     def _set_params(self, params: Params) -> None:
         if narrow.stack_last_suits(self.sizes, self.stack):  # see mlplab.nn.narrow
             params = [{k: narrow.stack_last(v) for k, v in p.items()} for p in params]
+            if self.masks is not None:
+                self.masks = [narrow.stack_last(m) for m in self.masks]
         activations = [self.activation] * (len(params) - 1) + [self.output_activation]
         self._params = params
         self.layers = link([
             Dense(p, act, keep_z=(i == len(params) - 1) and self.objective.needs_z)
             for i, (p, act) in enumerate(zip(params, activations, strict=True))
         ])  # fmt: skip
+        for layer, mask in zip(self.layers, self.masks or [], strict=False):
+            layer.mask = mask
 
     @property
     def params(self) -> Params:
