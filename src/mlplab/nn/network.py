@@ -87,7 +87,8 @@ class MLP:
     init
         ``"seed"`` (the seed's legacy stream, exactly), ``"uniform"``, ``"glorot"`` or ``"he"``.
     seed
-        Seed of the init's generator; ``None`` draws a fresh start.
+        Seed of the init's generator; ``None`` draws a fresh start. For a stack, network
+        ``i`` gets ``seed + i``, or ``seed[i]`` when given one seed per network.
     dtype
         ``np.float64`` or ``np.float32``, used end to end.
     stack
@@ -115,7 +116,7 @@ class MLP:
         reduction: str = "sum",
         bias: bool = True,
         init: str = "uniform",
-        seed: int | None = None,
+        seed: Any = None,
         dtype: type | np.dtype | str = np.float64,
         stack: int | None = None,
         init_scale: Any = 1.0,
@@ -147,7 +148,9 @@ class MLP:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
-            per_net = [self._network_weights(init, shapes, seed + i, _nth(scales, i), i)
+            seeds = _stack_seeds(seed, self.stack)
+            self.seed = int(seeds[0])
+            per_net = [self._network_weights(init, shapes, int(seeds[i]), _nth(scales, i), i)
                        for i in range(self.stack)]  # fmt: skip
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
@@ -463,6 +466,19 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
             f"got {list(sizes)}"
         )
     return sizes
+
+
+def _stack_seeds(seed: Any, stack: int) -> np.ndarray:
+    """Each network's seed: ``seed + i``, or as given one per network."""
+    if not isinstance(seed, list | tuple | np.ndarray):
+        return int(seed) + np.arange(stack)
+    seeds = np.asarray(seed)
+    if seeds.shape != (stack,) or seeds.dtype.kind not in "iu":
+        raise ConfigError(
+            f"seed must be one integer or one per network of the stack ({stack}); got "
+            f"shape {seeds.shape} of {seeds.dtype}"
+        )
+    return seeds
 
 
 def _nth(value: Any, i: int) -> Any:
