@@ -72,6 +72,8 @@ def test_python_sweep_gives_records_to_pivot() -> None:
     first = result.networks[0]
     assert set(first) >= {"hidden", "lr", "seed", "solved", "epochs_to_solve", "final_loss"}
     assert [r["seed"] for r in result.networks[:4]] == [0, 1, 2, 3]
+    with pytest.raises(ConfigError, match="no axis 'momentum'"):
+        sweep(momentum=[0.5])
     pd = require("pandas")
     table = result.frame().pivot_table(index="lr", columns="hidden", values="solved")
     assert table.shape == (2, 2)
@@ -80,8 +82,6 @@ def test_python_sweep_gives_records_to_pivot() -> None:
     for (lr, hidden), fraction in by_cell.items():
         assert table.loc[lr, hidden] == pytest.approx(fraction)
     assert isinstance(table, pd.DataFrame)
-    with pytest.raises(ConfigError, match="no axis 'momentum'"):
-        sweep(momentum=[0.5])
 
 
 def test_cli_one_program_and_by_cell_give_the_same_table(capsys, tmp_path) -> None:
