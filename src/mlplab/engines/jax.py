@@ -161,8 +161,9 @@ class JaxRunner:
             self.compile_seconds += compiled.compile_seconds
             compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
         self._state, self._t, out = compiled.run(*args)
-        # one copy to the host per block: logs, weights, optimizer state, divergence
-        out, self._host = jax.device_get((out, (self._state, self._t)))
+        # one copy to the host per block: logs, weights, optimizer state, divergence (the
+        # per-network settings, last in the state, stay on the device)
+        out, self._host = jax.device_get((out, (self._state[:4], self._t)))
         return self._logs(out), self._divergence()
 
     def _with_rates(self, lrs: Array) -> tuple:
@@ -182,7 +183,7 @@ class JaxRunner:
                          host.get("val_accuracy"))  # fmt: skip
 
     def _divergence(self) -> tuple | None:
-        _, _, frozen, (epoch, loss), _ = self._host[0]
+        _, _, frozen, (epoch, loss) = self._host[0]
         if self.stack is None:
             return (int(epoch), loss.item()) if frozen else None
         self._diverged_at = np.asarray(epoch[: self.stack], dtype=np.int64)
@@ -232,7 +233,7 @@ class JaxRunner:
 
     def _write_back(self) -> None:
         """The block's weights into ``net.params`` (in place) and the optimizer's state."""
-        (params, slots, _, _, _), steps = self._host
+        (params, slots, _, _), steps = self._host
         cut = slice(None) if self.stack is None else slice(0, self.stack)
         for target, values in zip(self.job.net.params, params, strict=True):
             for name, value in target.items():
