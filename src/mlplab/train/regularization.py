@@ -53,8 +53,8 @@ def l2_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any
     penalty = 0.0
     for W in weights:
         penalty = penalty + _sum_over_matrix(W, W, xp)
-    return [dW + W * _factor(a, W) for W, dW in zip(weights, grads, strict=True)], \
-        0.5 * a * penalty
+    new = [dW + W * _factor(a, W) for W, dW in zip(weights, grads, strict=True)]
+    return new, 0.5 * a * penalty
 
 
 def l1_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any = np, *,
