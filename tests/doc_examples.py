@@ -36,6 +36,7 @@ NOT_RUN = {
     "python3 -m venv": "creates a virtual environment",
     ".venv/bin/python benchmarks/": "a benchmark: minutes of timing, numbers of the machine",
     "python benchmarks/": "as above",
+    "python examples/optuna_batched.py": "needs optuna; tests/test_batched_trials.py runs it",
 }
 
 # numbers that differ from run to run, masked in what a page shows and what the command prints

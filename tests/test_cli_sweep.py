@@ -50,8 +50,8 @@ def test_every_combination_is_a_cell_matching_its_own_ensemble(capsys):
 
 
 def test_worker_processes_give_the_same_table(capsys):
-    one = _run(capsys, [*GRID, "--workers", "1"])
-    two = _run(capsys, [*GRID, "--workers", "2"])
+    one = _run(capsys, [*GRID, "--by-cell", "--workers", "1"])
+    two = _run(capsys, [*GRID, "--by-cell", "--workers", "2"])
     assert _without_time(one) == _without_time(two)
 
 

@@ -23,7 +23,7 @@ import itertools
 import math
 import numbers
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ __all__ = [
     "non_negative_number",
     "number_in",
     "one_of",
+    "per_network",
     "physical_memory",
     "positive_int",
     "positive_number",
@@ -138,6 +139,24 @@ def number_in(
 def fraction(name: str, value: Any, *, include_one: bool = False) -> float:
     """A share: a number in ``[0, 1)`` (``[0, 1]`` with ``include_one``)."""
     return number_in(name, value, 0, 1, include_high=include_one)
+
+
+def per_network(name: str, value: Any, check: Callable[[str, Any], float]) -> Any:
+    """One setting for every network (a ``float``, by ``check``) or one per network of a stack:
+    a NumPy array, or a list, of numbers each passing ``check``, as a 1-D float64 array."""
+    if is_number(value):
+        return check(name, value)
+    if not isinstance(value, np.ndarray | list | tuple):
+        raise ConfigError(f"{name} must be a number or one number per network, got {value!r}")
+    values = np.asarray(value)
+    if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iuf":
+        raise ConfigError(
+            f"{name} must be a number or a 1-D array of numbers, one per network of the "
+            f"stack; got shape {values.shape} of {values.dtype}"
+        )
+    for i, v in enumerate(values.tolist()):
+        check(f"{name}[{i}]", v)
+    return values.astype(np.float64)
 
 
 def one_of(what: str, value: Any, names: Iterable[str]) -> str:

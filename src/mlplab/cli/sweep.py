@@ -3,9 +3,11 @@
 Comma lists for ``--hidden`` (``8x8`` is two layers of 8), ``--activation``,
 ``--lr``, ``--init``, ``--epochs`` and ``--nets`` make a grid; each cell trains
 ``nets`` networks (seeds S, S+1, ...) as one stack and reports what
-``mlplab ensemble`` does. Cells run in worker processes here (joblib), or on a
-Dask cluster with ``--dask tcp://HOST:PORT``; a cell's result depends only on
-its settings, so both give the same table. The running is ``mlplab.experiments.sweeps``';
+``mlplab ensemble`` does. By default the cells x seeds train as one program: the
+fewest stacks (one for a grid over rates and widths; ``mlplab.experiments.grid``).
+``--by-cell`` runs them cell by cell in worker processes here (joblib), and
+``--dask tcp://HOST:PORT`` cell by cell on a Dask cluster; a cell's result depends only
+on its settings, so all give the same table. The running is ``mlplab.experiments.sweeps``';
 this module parses the lists and shows the table.
 """
 
@@ -34,6 +36,7 @@ from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.experiments.config import DEFAULTS, TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS
+from mlplab.experiments.grid import train_grid
 from mlplab.experiments.sweeps import (
     AXES,
     CellsLost,
@@ -201,8 +204,13 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @data_options
 @optimizer_options
 @click.option(
-    "--workers", type=int, default=-1, show_default=True, help="Local worker processes (-1: all)."
-)
+    "--by-cell", is_flag=True,
+    help="Train cell by cell in worker processes (the default trains the grid as one program).",
+)  # fmt: skip
+@click.option(
+    "--workers", type=int, default=-1, show_default=True,
+    help="With --by-cell: local worker processes (-1: all).",
+)  # fmt: skip
 @dask_options("Run the cells on this Dask scheduler instead.")
 @click.option(
     "--out", "out_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv"
@@ -215,6 +223,7 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @json_option
 @quiet_option
 def sweep(
+    by_cell: bool,
     workers: int,
     dask_address: str | None,
     dask_timeout: float,
@@ -254,13 +263,17 @@ def sweep(
         bar = tqdm(total=len(cells), desc="cells", unit="cell", file=sys.stderr, leave=False)
     lost = None
     try:
-        rows = run_cells(
-            cells,
-            workers=workers,
-            dask=dask_address,
-            dask_timeout=dask_timeout,
-            progress=None if bar is None else lambda: bar.update(1),
-        )
+        if by_cell or dask_address is not None:
+            rows = run_cells(
+                cells,
+                workers=workers,
+                dask=dask_address,
+                dask_timeout=dask_timeout,
+                progress=None if bar is None else lambda: bar.update(1),
+            )
+        else:  # the grid as one program: the fewest stacks, in this process
+            rows = train_grid(cells, max_memory=max_memory,
+                              progress=None if bar is None else bar.update).rows  # fmt: skip
     except CellsLost as e:  # keep what finished, then say what was lost
         rows, lost = e.rows, e
     finally:

@@ -69,6 +69,7 @@ class Plan:
     stacked: bool
     devices: tuple = ()  # a stack split over these (fewer than 2: not split)
     chunks: int = 1  # a stack's share on each device, trained in this many equal chunks
+    per_network_lr: bool = False  # each network's rates come in the state's hyper["lrs"]
 
     @property
     def full_batch(self) -> bool:
@@ -108,7 +109,19 @@ def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
         stacked=net.stack is not None,
         devices=tuple(devices),
         chunks=chunks,
+        per_network_lr=isinstance(getattr(job.optimizer, "initial_lr", None), np.ndarray),
     )
+
+
+def hyper_of(job: TrainJob) -> dict[str, Any]:
+    """The settings given one value per network (vmapped inputs, not compiled in): the
+    update's by name and each penalty's, as arrays of K (``lrs`` is added per block)."""
+    update = getattr(job.optimizer, "per_network_settings", dict)()
+    penalties = tuple(getattr(p, "per_network_settings", dict)() for p in job.regularizers)
+    hyper = {"update": update, "penalties": penalties}
+    if getattr(job.net, "masks", None) is not None:  # narrower networks in the stack
+        hyper["masks"] = [np.ascontiguousarray(m) for m in job.net.masks]
+    return hyper
 
 
 def _rule_of(optimizer: Any) -> Rule:
@@ -166,11 +179,13 @@ def _freeze(frozen: Any, old: Any, new: Any) -> Any:
     return jax.tree.map(lambda o, n: jnp.where(frozen, o, n), old, new)
 
 
-def _penalised(plan: Plan, params: list, grads: list, loss: Any, share: float) -> tuple:
-    """The penalties of ``plan`` in order: each adds to every ``dW`` and to the loss."""
-    for penalty in plan.penalties:
+def _penalised(plan: Plan, params: list, grads: list, loss: Any, share: float,
+               settings: tuple) -> tuple:  # fmt: skip
+    """The penalties of ``plan`` in order: each adds to every ``dW`` and to the loss
+    (``settings``: each one's per-network values, this network's)."""
+    for penalty, own in zip(plan.penalties, settings, strict=True):
         new_dW, value = penalty([p["W"] for p in params], [g["W"] for g in grads], share,
-                                xp=jnp)  # fmt: skip
+                                xp=jnp, **own)  # fmt: skip
         grads = [{**g, "W": dW} for g, dW in zip(grads, new_dW, strict=True)]
         loss = loss + value
     return grads, loss
@@ -180,16 +195,18 @@ def _step(plan: Plan, share: float) -> Callable:
     """One network's step on one batch; ``share`` scales the penalties (the batch's share of
     the rows when the loss is summed, else 1), as the NumPy engine scales them."""
 
-    def step(params, slots, frozen, div, batch, lr, t, epoch):
+    def step(params, slots, frozen, div, hyper, batch, lr, t, epoch):
         Xb, Tb, labels, weight = batch
-        layers = plain_layers(params, plan.activations, jnp)  # the network's own lines
+        layers = plain_layers(params, plan.activations, jnp, hyper.get("masks"))  # its own lines
         loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
         y = layers[-1].h
-        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share)
+        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
+                                 hyper["penalties"])  # fmt: skip
         bad = ~jnp.isfinite(loss)
         now_frozen = frozen | bad
         flat, tree = jax.tree.flatten(params)
-        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=jnp)
+        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=jnp,
+                                          **hyper["update"])  # fmt: skip
         params = _freeze(now_frozen, params, jax.tree.unflatten(tree, new_flat))
         slots = _freeze(now_frozen, slots, new_slots)
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
@@ -201,7 +218,8 @@ def _step(plan: Plan, share: float) -> Callable:
 
     if not plan.stacked:
         return step
-    return jax.vmap(step, in_axes=(0, 0, 0, 0, None, None, None, None))
+    lr_axis = 0 if plan.per_network_lr else None  # each network's rate, or one for all
+    return jax.vmap(step, in_axes=(0, 0, 0, 0, 0, None, lr_axis, None, None))
 
 
 def _evaluate(plan: Plan) -> Callable:
@@ -236,11 +254,11 @@ def _epoch(plan: Plan) -> Callable:
     if plan.full_batch:
         step = _step(plan, 1.0)
 
-        def full(carry, data, lr, order, epoch):
+        def full(carry, data, hyper, lr, order, epoch):
             params, slots, frozen, div, t = carry
             t = t + 1
             params, slots, frozen, div, loss, correct = step(
-                params, slots, frozen, div, data, lr, t, epoch
+                params, slots, frozen, div, hyper, data, lr, t, epoch
             )
             return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
 
@@ -250,25 +268,25 @@ def _epoch(plan: Plan) -> Callable:
     step = _step(plan, 1.0 if mean else batch / n)
     last = _step(plan, 1.0 if mean else rest / n) if rest else None
 
-    def one(step_fn, carry, data, idx, lr, epoch):
+    def one(step_fn, carry, data, hyper, idx, lr, epoch):
         params, slots, frozen, div, t, total, correct = carry
         rows = _rows(data, idx)
         t = t + 1
         params, slots, frozen, div, loss, right = step_fn(
-            params, slots, frozen, div, rows, lr, t, epoch
+            params, slots, frozen, div, hyper, rows, lr, t, epoch
         )
         total = total + (loss * _count(rows[3], idx.shape[0]) if mean else loss)
         return params, slots, frozen, div, t, total, correct + right
 
-    def minibatch(carry, data, lr, order, epoch):
+    def minibatch(carry, data, hyper, lr, order, epoch):
         params, slots, frozen, div, t = carry
         zero = jnp.zeros(frozen.shape, params[0]["W"].dtype)
         inner = (params, slots, frozen, div, t, zero, jnp.zeros(frozen.shape, jnp.int32))
         batches = order[: whole * batch].reshape(whole, batch)
-        inner, _ = lax.scan(lambda c, idx: (one(step, c, data, idx, lr, epoch), None),
+        inner, _ = lax.scan(lambda c, idx: (one(step, c, data, hyper, idx, lr, epoch), None),
                             inner, batches)  # fmt: skip
         if last is not None:
-            inner = one(last, inner, data, order[whole * batch :], lr, epoch)
+            inner = one(last, inner, data, hyper, order[whole * batch :], lr, epoch)
         params, slots, frozen, div, t, total, correct = inner
         loss = total / _count(data[3], n) if mean else total
         return (params, slots, frozen, div, t), loss, correct.astype(jnp.float64) / n
@@ -278,19 +296,23 @@ def _epoch(plan: Plan) -> Callable:
 
 def _block(plan: Plan) -> Callable:
     """``(state, data, val, lrs, orders, epochs, t) -> (state, t, logs)`` over a block of
-    ``len(epochs)`` epochs."""
+    ``len(epochs)`` epochs; a stack's per-network settings ride in the state (``hyper``),
+    each network's rates, ``(K, epochs)``, in ``hyper["lrs"]``."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
     unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
 
     def block(state, data, val, lrs, orders, epochs, t):
-        params, slots, frozen, div = state
+        params, slots, frozen, div, hyper = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
+        settings = {k: v for k, v in hyper.items() if k != "lrs"}  # each epoch's rate apart
 
         def body(carry, xs):
             lr, order, epoch = xs
+            if plan.per_network_lr:  # this epoch's rate of each network
+                lr = hyper["lrs"][:, epoch - epochs[0]]
             order = fixed_order if order is None else order
-            carry, loss, acc = epoch_fn(carry, data, lr, order, epoch)
+            carry, loss, acc = epoch_fn(carry, data, settings, lr, order, epoch)
             logs = {"loss": loss}
             if plan.accuracy:
                 logs["accuracy"] = acc
@@ -303,7 +325,7 @@ def _block(plan: Plan) -> Callable:
         carry = (params, slots, frozen, div, t)
         carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
         params, slots, frozen, div, t = carry
-        return (params, slots, frozen, div), t, logs
+        return (params, slots, frozen, div, hyper), t, logs
 
     if plan.chunks > 1:
         block = _in_chunks(block, plan.chunks)

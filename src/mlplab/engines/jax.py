@@ -27,7 +27,7 @@ from mlplab.train.job import TrainJob
 
 jax = load_jax()  # before the modules below import jax: the flags must be set first
 
-from mlplab.engines._jax_program import Program, ProgramCache, plan_for  # noqa: E402
+from mlplab.engines._jax_program import Program, ProgramCache, hyper_of, plan_for  # noqa: E402
 
 Array = np.ndarray
 
@@ -148,6 +148,9 @@ class JaxRunner:
         count = stop - first
         epochs = np.arange(first, stop, dtype=np.int32)
         lrs = job.optimizer.rates(first, stop)  # each epoch's, float64; set by the optimizer
+        if self.plan.per_network_lr:  # (epochs, K): each network's, in the state's hyper
+            self._state = self._with_rates(lrs)
+            lrs = lrs[:, 0]
         orders = None
         if self.plan.shuffled:
             orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
@@ -158,9 +161,18 @@ class JaxRunner:
             self.compile_seconds += compiled.compile_seconds
             compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
         self._state, self._t, out = compiled.run(*args)
-        # one copy to the host per block: logs, weights, optimizer state, divergence
-        out, self._host = jax.device_get((out, (self._state, self._t)))
+        # one copy to the host per block: logs, weights, optimizer state, divergence (the
+        # per-network settings, last in the state, stay on the device)
+        out, self._host = jax.device_get((out, (self._state[:4], self._t)))
         return self._logs(out), self._divergence()
+
+    def _with_rates(self, lrs: Array) -> tuple:
+        """The state with each network's rates of the block, ``(K, epochs)``, in its hyper."""
+        rates = self._pad(np.ascontiguousarray(lrs.T))
+        if not self._host_args:
+            rates = jax.device_put(rates, self._placement[1])
+        *state, hyper = self._state
+        return (*state, {**hyper, "lrs": rates})
 
     def _logs(self, out: dict) -> EpochLogs:
         """The block's logs as float64 host arrays, the padding networks dropped."""
@@ -203,6 +215,7 @@ class JaxRunner:
             tuple(tuple(pad(s) for s in slot) for slot in slots),
             frozen,
             div,
+            jax.tree.map(pad, hyper_of(job)),  # per-network settings, vmapped inputs
         )
         if self._host_args:  # copies already (``_pad``)
             return state, np.float64(t0)

@@ -9,6 +9,8 @@
   merged into the one stack's outcome (a worker runs ``blocks.train_block``)
 - ``make_cells`` / ``run_cells``: a sweep over settings, on joblib workers or Dask
   (a worker imports only this package to run ``run_cell``)
+- ``sweep`` / ``train_grid``: a sweep's cells x seeds as the fewest stacks (one for a grid
+  over rates and widths), per-cell rows and per-network records (``SweepResult.frame()``)
 - ``leave_one_out``: each row held out in turn, over many seeds
 """
 
@@ -23,6 +25,7 @@ from mlplab.experiments.data import (
     prepare_data,
 )
 from mlplab.experiments.ensembles import describe, ensemble_data, run_ensemble
+from mlplab.experiments.grid import SweepResult, sweep, train_grid
 from mlplab.experiments.limits import stack_bytes
 from mlplab.experiments.loo import leave_one_out
 from mlplab.experiments.runs import (
@@ -60,6 +63,7 @@ __all__ = [
     "RunFiles",
     "SolveWatch",
     "StackOutcome",
+    "SweepResult",
     "TrainConfig",
     "check_cells",
     "check_memory",
@@ -84,7 +88,9 @@ __all__ = [
     "split_blocks",
     "split_scores",
     "stack_bytes",
+    "sweep",
     "sweep_csv",
+    "train_grid",
     "train_stack",
     "training_rows",
     "write_csv",

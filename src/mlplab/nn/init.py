@@ -20,7 +20,7 @@ Shapes = Sequence[tuple[int, int]]
 Weights = list[np.ndarray]
 InitFn = Callable[[Shapes, int | None], Weights]
 
-__all__ = ["INITS", "init_weights"]
+__all__ = ["INITS", "init_weights", "scaled"]
 
 
 def _seed(shapes: Shapes, seed: int | None) -> Weights:
@@ -55,3 +55,8 @@ def init_weights(name: str, shapes: Shapes, seed: int | None, dtype: np.dtype) -
     if seed is not None:
         integer("seed", seed, minimum=0, maximum=2**32 - 1, expected="an integer in [0, 2**32)")
     return [w.astype(dtype, copy=False) for w in INITS[name](shapes, seed)]
+
+
+def scaled(weights: Weights, scale: float) -> Weights:
+    """``weights`` each times ``scale`` (an init scale); as they are for a scale of 1."""
+    return weights if scale == 1.0 else [(w * scale).astype(w.dtype) for w in weights]

@@ -77,6 +77,10 @@ class _Plain:
     def divide(a: Any, n: Any) -> Any:
         return a / n
 
+    @staticmethod
+    def mask(a: Any, mask: Any) -> Any:
+        return a * mask
+
     def act(self, z: Any, out: None) -> Any:
         act = self.activation
         return act.f(z, xp=self.xp) if act.array_api else act.f(z)
@@ -113,6 +117,10 @@ class _Buffered:
         a /= n
         return a
 
+    @staticmethod
+    def mask(a: Array, mask: Array) -> Array:
+        return np.multiply(a, mask, out=a)
+
     def act_delta(self, grad_h: Array, h: Array, z: Array | None, scratch: Array) -> Array:
         return self.activation.backward(grad_h, h, z, scratch)  # in place in grad_h
 
@@ -143,14 +151,17 @@ class Dense:
         self.z: Array | None = None  # kept only when backward needs it
         self.h: Array | None = None
         self.below: Dense | None = None  # the layer feeding this one (see ``link``)
+        self.mask: Array | None = None  # 1 where a weight is a network's own (a narrower one's)
         self._shape: tuple[int, ...] | None = None
         self._z = self._h = self._scratch = self._grad_x = None  # where results go (buffered)
         self._work: dict[tuple[int, ...], tuple] = {}  # input shape -> its work arrays
 
     @classmethod
-    def plain(cls, param: dict[str, Any], activation: Activation, xp: Any) -> Dense:
+    def plain(cls, param: dict[str, Any], activation: Activation, xp: Any,
+              mask: Any = None) -> Dense:  # fmt: skip
         """A layer over ``param`` (arrays of ``xp``) whose operations return new arrays."""
         layer = cls.__new__(cls)
+        layer.mask = mask
         layer.param, layer.activation = param, activation
         layer.keep_z, layer.has_bias = True, "b" in param
         layer.ops, layer.xp = _Plain(activation, xp), xp
@@ -198,6 +209,8 @@ class Dense:
         """Given ``delta = dL/dz``, fill ``dW = x.T @ delta`` and ``db``; return ``dL/dx``."""
         ops, grad = self.ops, self.grad
         grad["W"] = ops.product(self.x.mT, delta, grad.get("W"))  # dW = x.T @ delta
+        if self.mask is not None:  # a narrower network's units outside it: no update
+            grad["W"] = ops.mask(grad["W"], self.mask)
         if self.has_bias:
             grad["b"] = ops.sum_rows(delta, grad.get("b"))  # db = delta summed over rows
         if not grad_input:
@@ -249,6 +262,9 @@ def loss_and_grads(layers: Sequence[Dense], objective: Objective, X: Any, T: Any
 
 
 def plain_layers(params: Sequence[dict[str, Any]], activations: Sequence[Activation],
-                 xp: Any = np) -> list[Dense]:  # fmt: skip
-    """Plain layers over ``params`` (as in ``MLP.params``), computing with ``xp``."""
-    return link([Dense.plain(p, act, xp) for p, act in zip(params, activations, strict=True)])
+                 xp: Any = np, masks: Sequence[Any] | None = None) -> list[Dense]:  # fmt: skip
+    """Plain layers over ``params`` (as in ``MLP.params``), computing with ``xp``; ``masks``
+    (one per layer, or ``None``) as ``MLP.masks``."""
+    masks = masks or [None] * len(params)
+    return link([Dense.plain(p, act, xp, m)
+                 for p, act, m in zip(params, activations, masks, strict=True)])  # fmt: skip

@@ -36,6 +36,7 @@ buffers, the compiled engine runs the same lines on ``jax.numpy`` (``Dense.plain
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,8 @@ from mlplab.checks import (
     check_network_memory,
     integer,
     layer_sizes,
+    per_network,
+    positive_number,
     real_array,
     softmax_outputs,
     stack_seed,
@@ -54,11 +57,12 @@ from mlplab.checks import (
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
-from mlplab.nn.init import init_weights
+from mlplab.nn.init import init_weights, scaled
 from mlplab.nn.layer import Dense, backward, forward, link, loss_and_grads, matmul
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
+from mlplab.nn.widths import check_widths, embed, layer_masks, network_sizes
 
 if TYPE_CHECKING:
     from mlplab.trace import Trace
@@ -94,7 +98,8 @@ class MLP:
     init
         ``"seed"`` (the seed's legacy stream, exactly), ``"uniform"``, ``"glorot"`` or ``"he"``.
     seed
-        Seed of the init's generator; ``None`` draws a fresh start.
+        Seed of the init's generator; ``None`` draws a fresh start. For a stack, network
+        ``i`` gets ``seed + i``, or ``seed[i]`` when given one seed per network.
     dtype
         ``np.float64`` or ``np.float32``, used end to end.
     stack
@@ -102,6 +107,15 @@ class MLP:
         leading axis of that length, and network ``i`` starts exactly as
         ``MLP(..., seed=seed + i)`` does. ``predict`` then returns ``(stack, n, outputs)``
         and losses are one per network.
+    init_scale
+        Multiply the initial weights by this (biases start at zero whatever it is). For a
+        stack, one number or one per network (an array of ``stack``): network ``i`` then
+        starts as ``MLP(..., seed=seed + i, init_scale=init_scale[i])``.
+    widths
+        For a stack, each network's hidden width (an array of ``stack``, or ``(stack,
+        hidden layers)``), at most ``sizes``: network ``i`` is then ``MLP([n_in,
+        *widths[i], n_out], seed=seed + i)`` inside the stack's shape, the rest masked
+        (``masks``; see ``mlplab.nn.widths``).
     """
 
     def __init__(
@@ -113,9 +127,11 @@ class MLP:
         reduction: str = "sum",
         bias: bool = True,
         init: str = "uniform",
-        seed: int | None = None,
+        seed: Any = None,
         dtype: type | np.dtype | str = np.float64,
         stack: int | None = None,
+        init_scale: Any = 1.0,
+        widths: Any = None,
     ) -> None:
         self.sizes = _check_sizes(sizes)
         self.activation = get_activation(activation, where="hidden")
@@ -128,19 +144,26 @@ class MLP:
         self.dtype = _check_dtype(dtype)
         self.stack = _check_stack(stack)
         check_network_memory(self.sizes, self.stack, np.dtype(self.dtype).itemsize)
+        self.widths = check_widths(widths, self.sizes, self.stack)
+        # 1 on each network's own weights where the stack holds narrower networks, else None
+        self.masks = None if self.widths is None else layer_masks(self.sizes, self.widths,
+                                                                    self.dtype)  # fmt: skip
         self.training_metadata: dict[str, Any] = {}  # how it was trained; saved with it
         # (X - mean) / scale before the first layer, applied to every input once per call;
         # one scaler for a whole stack
         self.input_scaler: InputScaler | None = None
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        scales = _init_scales(init_scale, self.stack)
         if self.stack is None:
-            weights = init_weights(init, shapes, seed, self.dtype)
+            weights = scaled(init_weights(init, shapes, seed, self.dtype), scales)
         else:
             if seed is None:  # a fresh random start, still one seed per network
                 seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31)
                 self.seed = seed
-            stack_seed(seed, self.stack)
-            per_net = [init_weights(init, shapes, seed + i, self.dtype) for i in range(self.stack)]
+            seeds = _stack_seeds(seed, self.stack)
+            self.seed = int(seeds[0])
+            per_net = [self._network_weights(init, shapes, int(seeds[i]), _nth(scales, i), i)
+                       for i in range(self.stack)]  # fmt: skip
             weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
         lead = () if self.stack is None else (self.stack,)
         params = [{"W": W} for W in weights]
@@ -151,15 +174,28 @@ class MLP:
 
     # --- structure ------------------------------------------------------------------
 
+    def _network_weights(self, init: str, shapes: list, seed: int, scale: Any,
+                         i: int) -> list[Array]:  # fmt: skip
+        """Network ``i``'s initial weights: of its own width (``widths``) in the stack's shape."""
+        if self.widths is None:
+            return scaled(init_weights(init, shapes, seed, self.dtype), scale)
+        own = network_sizes(self.sizes, self.widths[i])
+        weights = init_weights(init, list(itertools.pairwise(own)), seed, self.dtype)
+        return embed(scaled(weights, scale), shapes)
+
     def _set_params(self, params: Params) -> None:
         if narrow.stack_last_suits(self.sizes, self.stack):  # see mlplab.nn.narrow
             params = [{k: narrow.stack_last(v) for k, v in p.items()} for p in params]
+            if self.masks is not None:
+                self.masks = [narrow.stack_last(m) for m in self.masks]
         activations = [self.activation] * (len(params) - 1) + [self.output_activation]
         self._params = params
         self.layers = link([
             Dense(p, act, keep_z=(i == len(params) - 1) and self.objective.needs_z)
             for i, (p, act) in enumerate(zip(params, activations, strict=True))
         ])  # fmt: skip
+        for layer, mask in zip(self.layers, self.masks or [], strict=False):
+            layer.mask = mask
 
     @property
     def params(self) -> Params:
@@ -447,6 +483,36 @@ def _as_given(h: Array, X: Any) -> Array:
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
     return layer_sizes(sizes)
+
+
+def _stack_seeds(seed: Any, stack: int) -> np.ndarray:
+    """Each network's seed: ``seed + i``, or as given one per network."""
+    if not isinstance(seed, list | tuple | np.ndarray):
+        stack_seed(seed, stack)  # seed + stack - 1 still a seed NumPy takes
+        return int(seed) + np.arange(stack)
+    seeds = np.asarray(seed)
+    if seeds.shape != (stack,) or seeds.dtype.kind not in "iu":
+        raise ConfigError(
+            f"seed must be one integer or one per network of the stack ({stack}); got "
+            f"shape {seeds.shape} of {seeds.dtype}"
+        )
+    return seeds
+
+
+def _nth(value: Any, i: int) -> Any:
+    """Network ``i``'s value of a setting given once or per network."""
+    return value[i] if isinstance(value, np.ndarray) else value
+
+
+def _init_scales(init_scale: Any, stack: int | None) -> Any:
+    """``init_scale`` checked: a number, or (a stack only) one per network."""
+    scales = per_network("init_scale", init_scale, positive_number)
+    if isinstance(scales, np.ndarray) and len(scales) != (stack or 0):
+        raise ConfigError(
+            f"init_scale has {len(scales)} values; expected one number, or one per network "
+            f"of the stack ({stack or 'not a stack'})"
+        )
+    return scales
 
 
 def _check_stack(stack: Any) -> int | None:

@@ -113,7 +113,24 @@ def prepare_job(net: MLP, X: Any, T: Any, **settings: Any) -> TrainJob:
         X = X if is_sparse(X) else net.input_scaler.transform(X)
         Xv = Xv if Xv is None or is_sparse(Xv) else net.input_scaler.transform(Xv)
     optimizer = _optimizer(s.optimizer, s.lr, s.schedule)
-    return _job(net, s, rng, (X, T, weight), (Xv, Tv, val_weight), optimizer)
+    job = _job(net, s, rng, (X, T, weight), (Xv, Tv, val_weight), optimizer)
+    _check_per_network(net.stack, job.optimizer, job.regularizers)
+    return job
+
+
+def _check_per_network(stack: int | None, optimizer: Any, regularizers: list) -> None:
+    """Settings given one value per network must give one for each network of the stack."""
+    lengths = [len(v) for r in regularizers for v in getattr(r, "per_network_settings",
+               dict)().values()]  # fmt: skip
+    networks = getattr(optimizer, "networks", None)
+    lengths += [] if networks is None else [networks]
+    for length in lengths:
+        if stack is None or length != stack:
+            where = "a single network" if stack is None else f"a stack of {stack}"
+            raise ConfigError(
+                f"a setting given one value per network has {length} values, for {where}; "
+                f"expected {stack or 1} (or one number for every network)"
+            )
 
 
 def _optimizer(optimizer: Any, lr: float, schedule: Any) -> Optimizer:

@@ -14,6 +14,12 @@ Beside each, its ``*_into`` form does the same operations in place into kept buf
 NumPy engine's measured optimisation (a training loop then allocates nothing), tested equal
 to the plain form bit for bit. The compiled engine runs the plain form (``Optimizer.rule()``).
 
+Every setting (the rate, momentum, Adam's betas) is one number or, for a stack of K
+networks, an array of K: network ``i`` then trains with entry ``i``, as if alone. The NumPy
+objects broadcast such an array along each parameter's leading stack axis (``along_stack``);
+the compiled engine passes them to the rule as vmapped inputs (``per_network_settings``),
+so one compiled program serves every grid of values of the same shape.
+
 The learning rate lives here, in the optimizer object, and only this module writes it:
 ``lr`` is read-only; a schedule (``use_schedule``) sets it at the start of each epoch
 (``start_epoch``, or ``rates`` for a compiled block of epochs), and a schedule that reads the
@@ -28,7 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mlplab.checks import number_in, positive_number
+from mlplab.checks import number_in, per_network, positive_number
 from mlplab.errors import ConfigError
 
 Array = np.ndarray
@@ -64,9 +70,10 @@ class Rule:
     fn: Callable[..., Any]
     settings: tuple[tuple[str, float], ...] = ()
     slots: tuple[str, ...] = ()
+    per_network: tuple[str, ...] = ()  # settings given at each call, one value per network
 
-    def __call__(self, *args: Any, xp: Any = np) -> Any:
-        return self.fn(*args, xp=xp, **dict(self.settings))
+    def __call__(self, *args: Any, xp: Any = np, **per_network: Any) -> Any:
+        return self.fn(*args, xp=xp, **dict(self.settings), **per_network)
 
     def init(self, params: Params, xp: Any = np) -> Slots:
         """The state before the first step: zeros like every parameter, per slot."""
@@ -76,6 +83,22 @@ class Rule:
 def _rate(lr: Any, like: Any) -> Any:
     """``lr`` in the dtype of ``like``: a Python float is cast so by NumPy itself."""
     return lr if isinstance(lr, float | int) else lr.astype(like.dtype)
+
+
+def along_stack(value: Any, like: Array) -> Any:
+    """A per-network array of K shaped ``(K, 1, ...)`` to broadcast over a stack's parameter
+    ``like`` (``(K, ...)``, whichever its memory layout); a single number as it is."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.reshape(value.shape[0], *(1,) * (like.ndim - 1))
+    return value
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[tuple, tuple[str, ...], dict[str, Any]]:
+    """``(fixed, names, arrays)``: the single-valued settings (sorted pairs) and the
+    per-network ones."""
+    arrays = {k: v for k, v in settings.items() if isinstance(v, np.ndarray)}
+    fixed = tuple(sorted((k, v) for k, v in settings.items() if k not in arrays))
+    return fixed, tuple(sorted(arrays)), arrays
 
 
 # --- the rules, once, for any array module xp ------------------------------------------
@@ -92,7 +115,7 @@ def momentum_update(params: Params, grads: Params, slots: Slots, lr: Any, count:
     """Heavy-ball momentum: ``v <- mu v - lr dW``, ``W <- W + v``."""
     new_p, new_v = [], []
     for p, g, v in zip(params, grads, slots[0], strict=True):
-        v = v * momentum - g * _rate(lr, g)
+        v = v * _rate(momentum, v) - g * _rate(lr, g)
         new_p.append(p + v)
         new_v.append(v)
     return new_p, (tuple(new_v),)
@@ -105,8 +128,9 @@ def nesterov_update(params: Params, grads: Params, slots: Slots, lr: Any, count:
     new_p, new_v = [], []
     for p, g, v in zip(params, grads, slots[0], strict=True):
         s = g * _rate(lr, g)
-        v = v * momentum - s
-        new_p.append(p - s + v * momentum)
+        mu = _rate(momentum, v)
+        v = v * mu - s
+        new_p.append(p - s + v * mu)
         new_v.append(v)
     return new_p, (tuple(new_v),)
 
@@ -118,8 +142,8 @@ def adam_update(params: Params, grads: Params, slots: Slots, lr: Any, count: Any
     step_size = lr * xp.sqrt(1 - beta2**count) / (1 - beta1**count)
     new_p, new_m, new_v = [], [], []
     for p, g, m, v in zip(params, grads, slots[0], slots[1], strict=True):
-        m = m * beta1 + g * (1 - beta1)
-        v = v * beta2 + (g * g) * (1 - beta2)
+        m = m * _rate(beta1, m) + g * _rate(1 - beta1, g)
+        v = v * _rate(beta2, v) + (g * g) * _rate(1 - beta2, g)
         new_p.append(p - (m / (xp.sqrt(v) + eps) * step_size).astype(p.dtype))
         new_m.append(m)
         new_v.append(v)
@@ -191,8 +215,8 @@ class SGD:
     update = staticmethod(sgd_update)  # the rule, any xp
     update_into = staticmethod(_sgd_into)  # the same in place, NumPy
 
-    def __init__(self, lr: float = 1.0) -> None:
-        self.initial_lr = positive_number("learning rate", lr)
+    def __init__(self, lr: Any = 1.0) -> None:
+        self.initial_lr = per_network("learning rate", lr, positive_number)
         self._lr: Any = self.initial_lr
         self._next_lr: Any = self.initial_lr  # a loss-reading schedule's, from the next epoch
         self.schedule: Any = None
@@ -200,6 +224,7 @@ class SGD:
         self.state: dict[str, list[Array]] = {}
         self._scratch: list[Array] = []
         self._loaded = False
+        self._per_network: bool | None = None  # whether a setting is one value per network
 
     # --- the learning rate: read here, written only by the methods below ----------------
 
@@ -229,7 +254,7 @@ class SGD:
     def rates(self, first: int, stop: int) -> np.ndarray:
         """The rates of epochs ``[first, stop)`` as ``start_epoch`` sets them (float64), for an
         engine that runs them as one block; the rate is left at the last, as after them."""
-        rates = np.empty(stop - first)
+        rates = np.empty((stop - first, *np.shape(self.initial_lr)))
         for i, epoch in enumerate(range(first, stop)):
             self.start_epoch(epoch)
             rates[i] = self._lr
@@ -251,8 +276,8 @@ class SGD:
 
     def rule(self) -> Rule:
         """The update as a pure, comparable rule (what a compiled engine runs)."""
-        settings = tuple(sorted(self._settings().items()))
-        return Rule(type(self).update, settings, self.slots)
+        fixed, names, _ = split_settings(self._settings())
+        return Rule(type(self).update, fixed, self.slots, names)
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         """Update ``params`` in place from ``grads`` (the rule's in-place form)."""
@@ -263,10 +288,38 @@ class SGD:
         self._ensure_state(params)
         self.t += 1
         slots = tuple(self.state[name] for name in self.slots)
+        if self._per_network is None:  # looked up once: the hot path stays as it was
+            self._per_network = self.networks is not None
+        if self._per_network:
+            self._step_per_network(params, grads, slots, self._settings())
+            return
         self.update_into(params, grads, slots, lr, self.t, self._scratch, **self._settings())
 
-    def _settings(self) -> dict[str, float]:
+    def _step_per_network(self, params: Sequence[Array], grads: Sequence[Array], slots: Slots,
+                          settings: dict[str, Any]) -> None:  # fmt: skip
+        """The step with settings of one value per network, each parameter in turn, the
+        values broadcast along its stack axis."""
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            shaped = {k: along_stack(v, p) for k, v in settings.items()}
+            own = tuple((slot[i],) for slot in slots)
+            self.update_into([p], [g], own, along_stack(self._lr, p), self.t,
+                             [self._scratch[i]], **shaped)  # fmt: skip
+
+    def _settings(self) -> dict[str, Any]:
         return {}
+
+    def per_network_settings(self) -> dict[str, Array]:
+        """The settings given one value per network (the rate aside), by name."""
+        return split_settings(self._settings())[2]
+
+    @property
+    def networks(self) -> int | None:
+        """How many networks the per-network settings are for (``None``: single values)."""
+        sizes = {len(v) for v in (self.initial_lr, *self._settings().values())
+                 if isinstance(v, np.ndarray)}  # fmt: skip
+        if len(sizes) > 1:
+            raise ConfigError(f"{self!r}: per-network settings of different lengths {sizes}")
+        return sizes.pop() if sizes else None
 
     # --- state ---------------------------------------------------------------------------
 
@@ -324,8 +377,8 @@ class SGD:
         return f"{type(self).__name__}(lr={self.lr}{extra})"
 
 
-def _check_rate(name: str, value: float, *, low: float = 0.0, high: float = 1.0) -> float:
-    return number_in(name, value, low, high)
+def _check_rate(name: str, value: Any, *, low: float = 0.0, high: float = 1.0) -> Any:
+    return per_network(name, value, lambda n, v: number_in(n, v, low, high))
 
 
 class Momentum(SGD):
@@ -339,11 +392,11 @@ class Momentum(SGD):
     update = staticmethod(momentum_update)
     update_into = staticmethod(_momentum_into)
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+    def __init__(self, lr: Any = 0.01, momentum: Any = 0.9) -> None:
         super().__init__(lr)
         self.momentum = _check_rate("momentum", momentum)
 
-    def _settings(self) -> dict[str, float]:
+    def _settings(self) -> dict[str, Any]:
         return {"momentum": self.momentum}
 
 
@@ -370,14 +423,14 @@ class Adam(SGD):
     update_into = staticmethod(_adam_into)
 
     def __init__(
-        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self, lr: Any = 0.001, beta1: Any = 0.9, beta2: Any = 0.999, eps: float = 1e-8
     ) -> None:
         super().__init__(lr)
         self.beta1 = _check_rate("beta1", beta1)
         self.beta2 = _check_rate("beta2", beta2)
         self.eps = positive_number("eps", eps)
 
-    def _settings(self) -> dict[str, float]:
+    def _settings(self) -> dict[str, Any]:
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
 

@@ -11,6 +11,10 @@ The penalties are written once as pure functions over an array module ``xp``
 (``l2_penalty``, ``l1_penalty``: ``(weights, grads, scale) -> (grads, value)``), which the
 compiled engine runs (``Regularizer.rule()``); calling the object does the same operations
 in place into kept buffers (the NumPy engine's), tested equal to the plain form.
+
+``alpha`` is one number, or for a stack of K networks an array of K (network ``i`` then
+penalised by entry ``i``); the compiled engine gives such an array to the rule as a vmapped
+input (``per_network_settings``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.checks import is_number, non_negative_number
+from mlplab.checks import is_number, non_negative_number, per_network
 from mlplab.train.optimizers import Rule
 
 Array = np.ndarray
@@ -33,6 +37,14 @@ def _sum_over_matrix(a: Array, b: Array, xp: Any = np) -> Array:
     return xp.vdot(a, b) if a.ndim == 2 else xp.einsum("...ij,...ij->...", a, b)
 
 
+def _factor(a: Any, W: Any) -> Any:
+    """The penalty's factor for weights ``W``: a number as it is; one per network (an array
+    of K on NumPy, a traced scalar under ``vmap``) in ``W``'s dtype, along its stack axis."""
+    if isinstance(a, float | int):
+        return a
+    return (a.reshape(-1, 1, 1) if a.ndim == 1 else a).astype(W.dtype)
+
+
 def l2_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any = np, *,
                alpha: float) -> tuple[list, Any]:  # fmt: skip
     """``dW += a * W`` for each weight matrix; the value ``a/2 * sum ||W||^2`` (``a = alpha *
@@ -41,7 +53,8 @@ def l2_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any
     penalty = 0.0
     for W in weights:
         penalty = penalty + _sum_over_matrix(W, W, xp)
-    return [dW + W * a for W, dW in zip(weights, grads, strict=True)], 0.5 * a * penalty
+    new = [dW + W * _factor(a, W) for W, dW in zip(weights, grads, strict=True)]
+    return new, 0.5 * a * penalty
 
 
 def l1_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any = np, *,
@@ -53,7 +66,7 @@ def l1_penalty(weights: Sequence[Any], grads: Sequence[Any], scale: Any, xp: Any
     for W, dW in zip(weights, grads, strict=True):
         s = xp.sign(W)
         penalty = penalty + _sum_over_matrix(s, W, xp)  # sum |W| = sum sign(W) * W
-        new.append(dW + s * a)
+        new.append(dW + s * _factor(a, W))
     return new, a * penalty
 
 
@@ -63,8 +76,8 @@ class Regularizer:
     name = "penalty"
     penalty: Any = None  # the pure form, (weights, grads, scale, xp, alpha=) -> (grads, value)
 
-    def __init__(self, alpha: float) -> None:
-        self.alpha = non_negative_number(self.name, alpha)
+    def __init__(self, alpha: Any) -> None:
+        self.alpha = per_network(self.name, alpha, non_negative_number)
         self._scratch: list[Array] = []
 
     def _work(self, weights: Sequence[Array]) -> list[Array]:
@@ -86,7 +99,13 @@ class Regularizer:
         """The penalty as a pure, comparable rule (``None``: it has no pure form)."""
         if self.penalty is None:
             return None
+        if isinstance(self.alpha, np.ndarray):
+            return Rule(type(self).penalty, per_network=("alpha",))
         return Rule(type(self).penalty, (("alpha", self.alpha),))
+
+    def per_network_settings(self) -> dict[str, Array]:
+        """``{"alpha": ...}`` when it is one value per network, else empty."""
+        return {"alpha": self.alpha} if isinstance(self.alpha, np.ndarray) else {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(alpha={self.alpha})"
@@ -102,7 +121,7 @@ class L2(Regularizer):
         a = self.alpha * scale
         penalty = 0.0
         for W, dW, s in zip(weights, grads, self._work(weights), strict=True):
-            dW += np.multiply(W, a, out=s)
+            dW += np.multiply(W, _factor(a, W), out=s)
             penalty = penalty + _sum_over_matrix(W, W)
         return 0.5 * a * penalty
 
@@ -119,7 +138,7 @@ class L1(Regularizer):
         for W, dW, s in zip(weights, grads, self._work(weights), strict=True):
             np.sign(W, out=s)
             penalty = penalty + _sum_over_matrix(s, W)  # sum |W| = sum sign(W) * W
-            dW += np.multiply(s, a, out=s)
+            dW += np.multiply(s, _factor(a, W), out=s)
         return a * penalty
 
 
@@ -129,6 +148,8 @@ def get_regularizers(weight_decay: Any) -> list[Regularizer]:
         return []
     if isinstance(weight_decay, Regularizer):
         return [weight_decay]
+    if isinstance(weight_decay, np.ndarray):  # one L2 strength per network of a stack
+        return [L2(weight_decay)]
     if isinstance(weight_decay, Sequence) and not isinstance(weight_decay, str):
         return [r for item in weight_decay for r in get_regularizers(item)]
     return [L2(weight_decay)]
