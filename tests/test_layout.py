@@ -218,6 +218,7 @@ def test_no_function_is_longer_than_a_screen(trees):
 MANY_PARAMETERS_ALLOWED = {
     ("mlplab.train.driver", "fit"): "MLP.fit's options, Keras-style",
     ("mlplab.sklearn._base", "BaseMLP.__init__"): "scikit-learn's MLPClassifier parameters",
+    ("mlplab.nn.network", "MLP.__init__"): "the network, as Keras's layers take their settings",
 }
 
 

@@ -223,10 +223,6 @@ def _choice(names: Sequence[str]) -> click.Choice:
 @json_option
 @quiet_option
 def sweep(
-    by_cell: bool,
-    workers: int,
-    dask_address: str | None,
-    dask_timeout: float,
     out_path: str | None,
     plot_path: str | None,
     plot_axes: str | None,
@@ -236,7 +232,37 @@ def sweep(
     **options: Any,
 ) -> None:
     """Train every combination of the listed settings, each as a stack of seeds."""
-    lists = {
+    lists = _setting_lists(options)
+    if options["workers"] == 0:
+        raise ConfigError("--workers 0: expected a positive number of processes, or -1 for all")
+    axes = _plot_axes(plot_axes, lists)
+    check_outputs({"--out": out_path}, {"--plot": plot_path}, {"data file (--data)":
+                                                               options.get("data")})
+    run = {name: options.pop(name) for name in ("by_cell", "workers", "dask_address",
+                                                "dask_timeout")}  # fmt: skip
+    cells = make_cells(TrainConfig.from_options(options), lists)
+    check_cells(cells, max_memory)
+    rows, lost = _train_cells(cells, run, max_memory, show=not quiet and sys.stderr.isatty())
+    if lost is not None:
+        _keep_finished(rows, out_path, as_json, cells[0][0])
+        raise ConfigError(f"{lost}" + (f"; the {len(rows)} finished are in {out_path}"
+                                        if out_path and rows else ""))
+    if out_path:
+        write_csv(rows, out_path)
+    if plot_path:
+        _heatmap(rows, cells, axes, plot_path)
+    if as_json:
+        click.echo(json.dumps({"cells": rows, "config": cells[0][0].to_dict()}))
+        return
+    click.echo(_table(rows))
+    for path, what in ((out_path, "table"), (plot_path, "heatmap")):
+        if path:
+            click.echo(f"{what} written to {path}")
+
+
+def _setting_lists(options: dict[str, Any]) -> dict[str, list]:
+    """The comma lists a sweep varies, parsed and taken out of ``options``."""
+    return {
         "hidden": parse_list("--hidden", options.pop("hidden"), _layers, "sizes like 2,4,8x8"),
         "activation": parse_list(
             "--activation", options.pop("activation"), _activation, "names like sigmoid,tanh"
@@ -248,53 +274,42 @@ def sweep(
         ),
         "nets": parse_list("--nets", options.pop("nets"), _positive_int, "positive whole numbers"),
     }
-    if workers == 0:
-        raise ConfigError("--workers 0: expected a positive number of processes, or -1 for all")
-    axes = _plot_axes(plot_axes, lists)
-    check_outputs({"--out": out_path}, {"--plot": plot_path}, {"data file (--data)":
-                                                               options.get("data")})
-    cells = make_cells(TrainConfig.from_options(options), lists)
-    check_cells(cells, max_memory)
-    show = not quiet and sys.stderr.isatty()
+
+
+def _train_cells(
+    cells: list, run: dict[str, Any], max_memory: float | None, show: bool
+) -> tuple[list[dict[str, Any]], CellsLost | None]:
+    """``(rows, lost)``: the grid as one program (the fewest stacks, in this process), or
+    with ``--by-cell`` / ``--dask`` cell by cell; a progress bar over the cells if ``show``."""
     bar = None
     if show:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(cells), desc="cells", unit="cell", file=sys.stderr, leave=False)
-    lost = None
     try:
-        if by_cell or dask_address is not None:
+        if run["by_cell"] or run["dask_address"] is not None:
             rows = run_cells(
                 cells,
-                workers=workers,
-                dask=dask_address,
-                dask_timeout=dask_timeout,
+                workers=run["workers"],
+                dask=run["dask_address"],
+                dask_timeout=run["dask_timeout"],
                 progress=None if bar is None else lambda: bar.update(1),
             )
-        else:  # the grid as one program: the fewest stacks, in this process
+        else:
             rows = train_grid(cells, max_memory=max_memory,
                               progress=None if bar is None else bar.update).rows  # fmt: skip
     except CellsLost as e:  # keep what finished, then say what was lost
-        rows, lost = e.rows, e
+        return e.rows, e
     finally:
         if bar is not None:
             bar.close()
-    if lost is not None:
-        _keep_finished(rows, out_path, as_json, cells[0][0])
-        raise ConfigError(f"{lost}" + (f"; the {len(rows)} finished are in {out_path}"
-                                        if out_path and rows else ""))
-    if out_path:
-        write_csv(rows, out_path)
-    if plot_path:
-        from mlplab.plot import figure, save_figure, sweep_figure, sweep_size
+    return rows, None
 
-        title = f"{cells[0][0].data or cells[0][0].dataset}: fraction of seeds that solved it"
-        ax = figure(*sweep_size(rows, *axes)).add_subplot()  # a figure of its own, never pyplot's
-        save_figure(sweep_figure(rows, *axes, title=title, ax=ax), plot_path)
-    if as_json:
-        click.echo(json.dumps({"cells": rows, "config": cells[0][0].to_dict()}))
-        return
-    click.echo(_table(rows))
-    for path, what in ((out_path, "table"), (plot_path, "heatmap")):
-        if path:
-            click.echo(f"{what} written to {path}")
+
+def _heatmap(rows: list[dict[str, Any]], cells: list, axes: tuple, path: str) -> None:
+    """The solved fraction over two axes, on a figure of its own (never pyplot's)."""
+    from mlplab.plot import figure, save_figure, sweep_figure, sweep_size
+
+    title = f"{cells[0][0].data or cells[0][0].dataset}: fraction of seeds that solved it"
+    ax = figure(*sweep_size(rows, *axes)).add_subplot()
+    save_figure(sweep_figure(rows, *axes, title=title, ax=ax), path)

@@ -180,7 +180,7 @@ def run_title(
     stack = "" if net.stack is None else f", a stack of {net.stack}"
     return (
         f"{data + ': ' if data else ''}{arch}{stack} {activations}, {net.loss.name} "
-        f"({net.reduction}), {epochs} epoch{'' if epochs == 1 else 's'}, lr {lr:g}, "
+        f"({net.reduction}), {epochs} epoch{'' if epochs == 1 else 's'}, {_rate_text(lr)}, "
         f"init {net.init}, seed {seed}{extra}"
     )
 
@@ -188,3 +188,10 @@ def run_title(
 def _initial_rate(optimizer: Any) -> float:
     """The rate the run started with: mlplab's optimizers keep it; another object's ``lr``."""
     return getattr(optimizer, "initial_lr", getattr(optimizer, "lr", math.nan))
+
+
+def _rate_text(lr: Any) -> str:
+    """``lr 1``, or for one rate per network of a stack ``lr 0.1..2 per network``."""
+    if np.ndim(lr) == 0:
+        return f"lr {float(lr):g}"
+    return f"lr {np.min(lr):g}..{np.max(lr):g} per network"
