@@ -15,7 +15,7 @@ import pytest
 
 from mlplab.cli import main
 from mlplab.errors import ConfigError
-from mlplab.experiments import sweeps
+from mlplab.experiments import grid, sweeps
 from mlplab.experiments.config import TrainConfig
 from mlplab.io.files import hold_lock
 from mlplab.io.records import load_record
@@ -87,13 +87,35 @@ def test_ctrl_c_during_a_sweep_keeps_the_finished_cells(tmp_path, capsys, monkey
 
     monkeypatch.setattr(sweeps, "run_cell", interrupted_third)
     out = tmp_path / "cells.csv"
-    code = main(["sweep", "--workers", "1", "--hidden", "2", "--lr", "0.5,1,2,4", "--epochs",
-                 "20", "--nets", "2", "-q", "--out", str(out)])  # fmt: skip
+    code = main(["sweep", "--by-cell", "--workers", "1", "--hidden", "2", "--lr", "0.5,1,2,4",
+                 "--epochs", "20", "--nets", "2", "-q", "--out", str(out)])  # fmt: skip
     shown = _one_line(capsys, code, r"interrupted \(Ctrl-C\): 2 of 4 cells finished; cut: "
                                     r"cell 3 \(.*lr 2,.*\); cell 4 \(.*lr 4,")  # fmt: skip
     lines = out.read_text().splitlines()
     assert len(lines) == 3 and lines[1].split(",")[2] == "0.5" and lines[2].split(",")[2] == "1.0"
     assert len(shown.strip().splitlines()) >= 3  # the table of the two finished cells
+
+
+def test_ctrl_c_during_a_one_program_sweep_keeps_the_finished_groups(tmp_path, capsys,
+                                                                     monkeypatch):
+    """The grid as one program trains a stack per group of cells (here one per activation):
+    Ctrl-C during the second keeps the first group's cells and names the cut ones."""
+    real, calls = grid._train_block, []
+
+    def interrupted_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grid, "_train_block", interrupted_second)
+    out = tmp_path / "cells.csv"
+    code = main(["sweep", "--hidden", "2", "--activation", "sigmoid,tanh", "--lr", "0.5,1",
+                 "--epochs", "20", "--nets", "2", "-q", "--out", str(out)])  # fmt: skip
+    _one_line(capsys, code, r"interrupted \(Ctrl-C\): 2 of 4 cells finished; cut: "
+                            r"cell 3 \(.*tanh.*\); cell 4 \(.*tanh")  # fmt: skip
+    lines = out.read_text().splitlines()
+    assert len(lines) == 3 and all(",sigmoid," in line for line in lines[1:])
 
 
 # --- run records --------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.checks import is_integer
 from mlplab.errors import ConfigError, ModelFileError
-from mlplab.experiments.config import DEFAULTS, TrainConfig, config_from_dict, is_int
+from mlplab.experiments.config import DEFAULTS, TrainConfig, config_from_dict
 from mlplab.experiments.data import PreparedData
 from mlplab.experiments.runs import fit_network, new_network, run_training, training_rows
 from mlplab.io.checkpoints import CheckpointCallback, load_checkpoint
@@ -155,7 +156,7 @@ class RunFiles:
                 )
             config = replace(config, epochs=epochs)
         holdout, every = saved.run.get("holdout"), saved.run.get("every", DEFAULT_EVERY)
-        if not (holdout is None or is_int(holdout)) or not (is_int(every) and every >= 1):
+        if not (holdout is None or is_integer(holdout)) or not (is_integer(every) and every >= 1):
             raise ModelFileError(f"{self.resume}: the checkpoint's holdout or interval is invalid")
         every = self.every or every
         _refuse_unsupported(config)

@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mlplab.checks import is_integer
 from mlplab.datasets import DATASETS
 from mlplab.engines import choose_engine
 from mlplab.errors import ConfigError
@@ -132,14 +133,9 @@ def _same_kind(value: Any, default: Any) -> bool:
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, int):
-        return is_int(value)
+        return is_integer(value)
     if isinstance(default, float):
-        return (isinstance(value, float) and math.isfinite(value)) or is_int(value)
+        return (isinstance(value, float) and math.isfinite(value)) or is_integer(value)
     if isinstance(default, tuple):
-        return isinstance(value, list) and all(is_int(v) and 0 < v < 2**31 for v in value)
+        return isinstance(value, list) and all(is_integer(v) and 0 < v < 2**31 for v in value)
     return isinstance(value, type(default))
-
-
-def is_int(value: Any) -> bool:
-    """An ``int`` that is not a ``bool`` (as JSON whole numbers load)."""
-    return isinstance(value, int) and not isinstance(value, bool)

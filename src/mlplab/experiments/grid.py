@@ -27,9 +27,10 @@ import numpy as np
 
 from mlplab.errors import ConfigError
 from mlplab.experiments.config import TrainConfig
-from mlplab.experiments.ensembles import DEFAULT_NETS, ensemble_data, stack_bytes
+from mlplab.experiments.ensembles import DEFAULT_NETS, ensemble_data
+from mlplab.experiments.limits import stack_bytes
 from mlplab.experiments.stacks import StackOutcome, memory_limit, train_stack
-from mlplab.experiments.sweeps import AXES, check_cells, make_cells
+from mlplab.experiments.sweeps import AXES, check_cells, interrupted, make_cells
 from mlplab.nn.network import MLP
 
 __all__ = ["Group", "SweepResult", "group_cells", "sweep", "train_grid"]
@@ -140,10 +141,25 @@ def _train_block(config: TrainConfig, sizes: list[int], nets: dict[str, np.ndarr
 
 def train_grid(cells: list[Cell], *, max_memory: float | None = None,
                progress: Callable[[int], None] | None = None) -> SweepResult:  # fmt: skip
-    """Train every cell's networks as the fewest stacks; ``progress(cells)`` after each group."""
+    """Train every cell's networks as the fewest stacks; ``progress(cells)`` after each group.
+
+    Ctrl-C raises ``CellsLost`` holding the rows of the groups that finished and naming
+    the cells cut, as the cell-by-cell run does.
+    """
     X, t = ensemble_data(cells[0][0])  # the same data in every cell
     rows: list[dict[str, Any] | None] = [None] * len(cells)
     records: list[dict[str, Any]] = []
+    try:
+        stacks = _train_groups(cells, X, t, max_memory, progress, rows, records)
+    except KeyboardInterrupt:
+        raise interrupted(cells, rows) from None
+    return SweepResult(rows, records, stacks)  # type: ignore[arg-type]
+
+
+def _train_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: float | None,
+                  progress: Callable[[int], None] | None, rows: list, records: list) -> int:
+    """Train each group of cells, filling ``rows`` and ``records`` as groups finish; the
+    number of stacks trained."""
     stacks = 0
     for group in group_cells(cells):
         config = group.config
@@ -162,7 +178,7 @@ def train_grid(cells: list[Cell], *, max_memory: float | None = None,
         records += _records(cells, nets, outcome)
         if progress is not None:
             progress(len(group.cells))
-    return SweepResult(rows, records, stacks)  # type: ignore[arg-type]
+    return stacks
 
 
 def _joined(parts: list[StackOutcome]) -> StackOutcome:

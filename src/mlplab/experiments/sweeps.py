@@ -144,7 +144,7 @@ def run_cells(
     except KeyboardInterrupt:
         if hasattr(results, "close"):
             results.close()  # stop handing out cells
-        raise _interrupted(cells, rows) from None
+        raise interrupted(cells, rows) from None
     if lost:
         lost.sort()
         what = "; ".join(f"cell {i + 1} ({describe_cell(cells[i])}): {why}" for i, why in lost)
@@ -155,7 +155,7 @@ def run_cells(
     return rows  # type: ignore[return-value]
 
 
-def _interrupted(cells: list[Cell], rows: list[dict[str, Any] | None]) -> CellsLost:
+def interrupted(cells: list[Cell], rows: list[dict[str, Any] | None]) -> CellsLost:
     """Ctrl-C: the finished rows kept, the cut cells named (the first few)."""
     cut = [i for i, row in enumerate(rows) if row is None]
     named = "; ".join(f"cell {i + 1} ({describe_cell(cells[i])})" for i in cut[:5])

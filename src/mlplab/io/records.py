@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import shortened
+from mlplab.checks import is_integer, shortened
 from mlplab.errors import ConfigError
 from mlplab.io.files import atomic_write_bytes, parse_json, read_bytes
 
@@ -191,7 +191,7 @@ def load_record(path: str | Path) -> dict[str, Any]:
     if not isinstance(record, dict) or "mlplab_record" not in record:
         raise ConfigError(f"{source}: not an mlplab run record (written by train --record)")
     version = record["mlplab_record"]
-    if not _is_int(version) or version < 1:
+    if not is_integer(version) or version < 1:
         raise ConfigError(f"{source}: run record has no valid version")
     if version > RECORD_VERSION:
         raise ConfigError(
@@ -215,10 +215,6 @@ def _check_digest(record: dict[str, Any], source: str) -> None:
             f"{source}: the run record was changed after it was written (its digest does not "
             "match its contents); record the run again"
         )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_sha256(value: Any) -> bool:
@@ -251,8 +247,8 @@ def _field_problems(record: dict[str, Any]) -> list[str]:
         (isinstance(run, dict), "run: expected the run's settings (a JSON object)"),
         (record.get("dtype", "float64") in ("float32", "float64"),
          "dtype: expected float32 or float64"),
-        (_is_int(epochs) and epochs >= 0, "epochs: expected a non-negative integer"),
-        (_is_int(every) and every >= 1, "every: expected a positive integer"),
+        (is_integer(epochs) and epochs >= 0, "epochs: expected a non-negative integer"),
+        (is_integer(every) and every >= 1, "every: expected a positive integer"),
         (isinstance(blocks, list), "loss_checksums: expected a list of blocks"),
         (_is_sha256(record.get("weights_sha256")),
          "weights_sha256: expected 64 hexadecimal digits"),
@@ -264,7 +260,7 @@ def _field_problems(record: dict[str, Any]) -> list[str]:
         return problems
     problems = [f"loss_checksums[{k}]: {p}" for k, p in _block_problems(blocks, every, epochs)]
     config = run.get("config")
-    if isinstance(config, dict) and _is_int(config.get("epochs")):
+    if isinstance(config, dict) and is_integer(config.get("epochs")):
         stops = config.get("early_stopping") is not None  # may run fewer than it was given
         if config["epochs"] < epochs or (config["epochs"] != epochs and not stops):
             problems.append(f"epochs: {epochs}, but the run's settings say {config['epochs']}")
@@ -281,7 +277,7 @@ def _block_problems(blocks: list[Any], every: int, epochs: int) -> list[tuple[in
         end = min((k + 1) * every, epochs)
         if not isinstance(block, dict):
             return [(k, "expected {end, loss, sha256}")]
-        if block.get("end") != end or not _is_int(block.get("end")):
+        if block.get("end") != end or not is_integer(block.get("end")):
             return [(k, f"end: expected {end}")]
         if not _is_loss(block.get("loss")):
             got = shortened(repr(block.get("loss")))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.checks import non_negative_number, positive_int
+from mlplab.checks import is_integer, is_number, non_negative_number, positive_int
 from mlplab.errors import ConfigError
 from mlplab.train.callbacks import Callback
 
@@ -148,10 +148,9 @@ class NoImprovement(Callback):
         on_stall: Callable[[], bool] | None = None,
         keep_state: bool = False,
     ) -> None:
-        if not (patience == math.inf or (isinstance(patience, int | np.integer)
-                                         and not isinstance(patience, bool) and patience >= 1)):
+        if not (patience == math.inf or (is_integer(patience) and patience >= 1)):
             raise ConfigError(f"patience must be a positive integer or inf, got {patience!r}")
-        if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
+        if not (is_number(tol) and tol >= 0):
             raise ConfigError(f"tol must be a non-negative number, got {tol!r}")
         self.patience = patience
         self.tol = float(tol)
