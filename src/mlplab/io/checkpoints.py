@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlplab.checks import is_integer
 from mlplab.errors import ConfigError, ModelFileError
 from mlplab.io.files import atomic_write_bytes
 from mlplab.io.models import (
@@ -302,7 +303,7 @@ def _metadata(meta: dict[str, str], source: str) -> dict[str, Any]:
         if "mlplab" in meta:
             raise ModelFileError(f"{source}: a model file, not a checkpoint (see --checkpoint)")
         raise ModelFileError(f"{source}: not an mlplab checkpoint")
-    if not _is_int(info.get("epoch")) or info["epoch"] < 0:
+    if not is_integer(info.get("epoch")) or info["epoch"] < 0:
         raise ModelFileError(f"{source}: checkpoint epoch must be a non-negative integer")
     optimizer = info.get("optimizer")
     if (
@@ -323,12 +324,8 @@ def _metadata(meta: dict[str, str], source: str) -> dict[str, Any]:
     return info
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     """A finite float, or an integer that fits in int64."""
-    if _is_int(value):
+    if is_integer(value):
         return -(2**63) <= value < 2**63
     return isinstance(value, float) and math.isfinite(value)
