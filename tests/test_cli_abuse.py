@@ -179,7 +179,7 @@ def test_sweep_without_joblib_is_one_line(capsys, monkeypatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_joblib)
-    code = main(["sweep", "--nets", "2", "--epochs", "5", "-q"])
+    code = main(["sweep", "--by-cell", "--nets", "2", "--epochs", "5", "-q"])
     _one_line_error(capsys, code, r"sweep needs joblib .*pip install 'mlplab\[experiments\]'")
 
 
