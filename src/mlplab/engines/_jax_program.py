@@ -276,19 +276,19 @@ def _epoch(plan: Plan) -> Callable:
     return minibatch
 
 
-def _block(plan: Plan) -> Callable:
-    """``(state, data, val, lrs, orders, epochs, t) -> (state, t, logs)`` over a block of
-    ``len(epochs)`` epochs."""
+def _block(plan: Plan, kept: int | None = None) -> Callable:
+    """``(state, data, val, lrs, orders, epochs, t, rows) -> (state, t, logs)`` over a block
+    of ``len(epochs)`` epochs. ``kept``: only that many epochs' logs come out, epoch ``i``'s
+    at row ``rows[i]`` (row ``kept``: not kept, dropped); ``None``: every epoch's."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
     unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
 
-    def block(state, data, val, lrs, orders, epochs, t):
+    def block(state, data, val, lrs, orders, epochs, t, rows):
         params, slots, frozen, div = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
 
-        def body(carry, xs):
-            lr, order, epoch = xs
+        def one_epoch(carry, lr, order, epoch):
             order = fixed_order if order is None else order
             carry, loss, acc = epoch_fn(carry, data, lr, order, epoch)
             logs = {"loss": loss}
@@ -300,13 +300,35 @@ def _block(plan: Plan) -> Callable:
                     logs["val_accuracy"] = val_acc
             return carry, logs
 
+        def body(carry, xs):
+            return one_epoch(carry, *xs)
+
+        def body_kept(carry, xs):
+            inner, buffers = carry
+            lr, order, epoch, row = xs
+            inner, logs = one_epoch(inner, lr, order, epoch)
+            buffers = {k: lax.dynamic_update_index_in_dim(b, logs[k].astype(b.dtype), row, 0)
+                       for k, b in buffers.items()}  # fmt: skip
+            return (inner, buffers), None
+
         carry = (params, slots, frozen, div, t)
-        carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
+        if kept is None:
+            carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
+        else:
+            first = (lrs[0], None if orders is None else orders[0], epochs[0])
+            shapes = jax.eval_shape(lambda c: one_epoch(c, *first)[1], carry)
+            buffers = {k: jnp.zeros((kept + 1, *a.shape), a.dtype) for k, a in shapes.items()}
+            (carry, buffers), _ = lax.scan(body_kept, (carry, buffers),
+                                           (lrs, orders, epochs, rows), unroll=unroll)  # fmt: skip
+            logs = {k: b[:kept] for k, b in buffers.items()}
         params, slots, frozen, div, t = carry
         return (params, slots, frozen, div), t, logs
 
-    if plan.chunks > 1:
-        block = _in_chunks(block, plan.chunks)
+    return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
+
+
+def _over_devices(plan: Plan, block: Callable) -> Callable:
+    """``block`` with a stack split over the plan's devices (as it is, on fewer than 2)."""
     if not plan.stacked or len(plan.devices) < 2:
         return block
     P = jax.sharding.PartitionSpec
@@ -314,7 +336,7 @@ def _block(plan: Plan) -> Callable:
     return jax.shard_map(
         block,
         mesh=mesh,
-        in_specs=(P("s"), P(), P(), P(), P(), P(), P()),
+        in_specs=(P("s"), P(), P(), P(), P(), P(), P(), P()),
         out_specs=(P("s"), P(), P(None, "s")),
         check_vma=False,
     )
@@ -330,12 +352,12 @@ def _in_chunks(block: Callable, chunks: int) -> Callable:
     def join(a: Any) -> Any:
         return a.reshape(a.shape[0] * a.shape[1], *a.shape[2:])
 
-    def chunked(state, data, val, lrs, orders, epochs, t):
+    def chunked(state, data, val, lrs, orders, epochs, t, rows):
         def one(part):
-            return block(part, data, val, lrs, orders, epochs, t)
+            return block(part, data, val, lrs, orders, epochs, t, rows)
 
         state, ts, logs = lax.map(one, jax.tree.map(cut, state))
-        # each chunk's logs are (epochs, its networks): side by side, in the stack's order
+        # each chunk's logs are (rows, its networks): side by side, in the stack's order
         logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1).reshape(a.shape[1], -1), logs)
         return jax.tree.map(join, state), ts[0], logs
 
@@ -364,16 +386,17 @@ class ProgramCache:
     def __len__(self) -> int:
         return len(self._programs)
 
-    def compile_block(self, plan: Plan, args: tuple) -> Program:
-        """The compiled program for this plan and these argument shapes, compiled if new."""
+    def compile_block(self, plan: Plan, args: tuple, kept: int | None = None) -> Program:
+        """The compiled program for this plan and these argument shapes, compiled if new;
+        ``kept``: only that many epochs' logs come out (``_block``)."""
         shapes = jax.tree.map(lambda a: (a.shape, str(a.dtype)), args)
-        key = (plan, str(shapes))
+        key = (plan, kept, str(shapes))
         program = self._programs.get(key)
         if program is not None:
             self._programs.move_to_end(key)
             return program
         start = time.perf_counter()
-        compiled = jax.jit(_block(plan)).lower(*args).compile()
+        compiled = jax.jit(_block(plan, kept)).lower(*args).compile()
         program = Program(compiled, len(args[5]), time.perf_counter() - start)
         self._programs[key] = program
         while len(self._programs) > self.size:
