@@ -11,6 +11,7 @@ from conftest import missing_optional
 import mlplab.train.fit as fit_module
 from mlplab import MLP, load_dataset
 from mlplab.errors import ConfigError, TrainingDivergedError
+from mlplab.train.optimizers import get_optimizer
 from mlplab.train.stack_record import StackRecord
 
 try:  # the engine configures JAX before anything imports it
@@ -143,3 +144,33 @@ def test_kept_rows_places_the_multiples_of_every_in_order():
     assert kept == 3  # epochs 3, 6, 9
     np.testing.assert_array_equal(rows, [0, 3, 3, 1, 3, 3, 2, 3])
     assert engine_jax._kept_rows(np.arange(5, dtype=np.int32), 1) == (None, None)
+
+
+@pytest.mark.parametrize(("optimizer", "lr", "scale", "reader"),
+                         [("sgd", 0.5, 1.0, True), ("momentum", 0.5, 1.0, False),
+                          ("sgd", 1e3, 1e160, True)])  # fmt: skip
+def test_one_full_batch_network_that_diverges_stops_where_numpy_does(optimizer, lr, scale,
+                                                                     reader):  # fmt: skip
+    """Its step freezes nothing (the losses say where it diverged): the block is run again
+    up to that epoch, so the weights, optimizer state, history and callbacks are NumPy's."""
+    X, t = XOR
+    ends, told, optimizers = [], {"numpy": [], "jax": []}, []
+    for engine, seen in told.items():
+        optimizers.append(get_optimizer(optimizer, lr))
+        net = MLP([3, 4, 1], activation="identity", output_activation="identity", bias=False,
+                  seed=0)  # fmt: skip
+        with pytest.raises(TrainingDivergedError) as caught:
+            net.fit(X * scale, t, epochs=300, optimizer=optimizers[-1], engine=engine,
+                    callbacks=[lambda e, logs, seen=seen: seen.append(logs["loss"])] * reader)
+        ends.append((caught.value, net))
+    (a, net_a), (b, net_b) = ends
+    assert b.epoch == a.epoch and str(b) == str(a)
+    assert (a.epoch == 0) == (scale > 1)  # at once, and after some epochs
+    np.testing.assert_allclose(told["jax"], told["numpy"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(b.history.loss, a.history.loss, rtol=1e-9, atol=1e-9)
+    assert_same_weights(net_a, net_b)
+    assert all(np.isfinite(p["W"]).all() for p in net_b.params)
+    state_a, state_b = (o.state_dict() for o in optimizers)
+    assert state_b.keys() == state_a.keys()
+    for key in state_a:
+        np.testing.assert_allclose(state_b[key], state_a[key], rtol=1e-9, atol=1e-9)

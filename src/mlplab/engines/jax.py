@@ -134,12 +134,18 @@ class JaxRunner:
         if diverged is not None:  # the epochs before it are told, as the NumPy engine tells
             logs = logs.head(diverged[0] - first)
         told = replay(logs, first, after_epoch)
-        if len(told) < len(logs):  # stopped mid-block: run again up to that epoch
+        stopped = len(told) < len(logs)
+        if stopped or (diverged is not None and self.plan.diverged_on_host):
+            # stopped mid-block, or one network that diverged (its step froze nothing):
+            # run again up to that epoch, where the NumPy engine ends
             self.job.rng.bit_generator.state = rng_state
             self._state, self._t = before
-            told, _ = self._run_block(first, first + len(told), 1)
+            if told:
+                told, _ = self._run_block(first, first + len(told), 1)
+            else:
+                self._host = jax.device_get(before)
             self._write_back()
-        elif diverged is not None:
+        if diverged is not None and not stopped:
             raise Diverged(*diverged, told)
         self._next = first + len(told)
         return told
@@ -171,7 +177,8 @@ class JaxRunner:
         # one copy to the host per block: logs, weights, optimizer state, divergence
         out, self._host = jax.device_get((out, (self._state, self._t)))
         span = None if kept is None else dict(every=every, skip=-first % every, span=count)
-        return self._logs(out, span), self._divergence()
+        logs = self._logs(out, span)
+        return logs, self._divergence(logs, first)
 
     def _logs(self, out: dict, span: dict | None) -> EpochLogs:
         """The block's logs as float64 host arrays, the padding networks dropped; ``span``:
@@ -182,7 +189,10 @@ class JaxRunner:
         return EpochLogs(host["loss"], host.get("accuracy"), host.get("val_loss"),
                          host.get("val_accuracy"), **(span or {}))  # fmt: skip
 
-    def _divergence(self) -> tuple | None:
+    def _divergence(self, logs: EpochLogs, first: int) -> tuple | None:
+        if self.plan.diverged_on_host:  # every epoch's loss: the first non-finite one
+            bad = np.flatnonzero(~np.isfinite(logs.loss))
+            return (first + int(bad[0]), float(logs.loss[bad[0]])) if bad.size else None
         _, _, frozen, (epoch, loss) = self._host[0]
         if self.stack is None:
             return (int(epoch), loss.item()) if frozen else None
