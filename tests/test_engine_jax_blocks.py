@@ -174,3 +174,22 @@ def test_one_full_batch_network_that_diverges_stops_where_numpy_does(optimizer, 
     assert state_b.keys() == state_a.keys()
     for key in state_a:
         np.testing.assert_allclose(state_b[key], state_a[key], rtol=1e-9, atol=1e-9)
+
+
+def test_blocks_with_one_rate_and_with_changing_rates_train_alike(blocks):
+    """A block whose epochs share one rate takes it once, others each epoch's: blocks of 10
+    under a rate halved every 15 epochs are both kinds, in turn."""
+    from mlplab.train.schedules import StepDecay
+
+    class EveryTen:
+        weights_every = 10
+
+        def on_epoch_end(self, epoch, logs):
+            return None
+
+    X, t = XOR
+    (a, b), nets = both(lambda: MLP([3, 4, 1], seed=0), X, t, epochs=40, lr=2.0,
+                        schedule=StepDecay(step=15, gamma=0.5), callbacks=[EveryTen()])  # fmt: skip
+    assert [stop - first for first, stop, _ in blocks] == [10, 10, 10, 10]
+    assert_same(a, b)
+    assert_same_weights(*nets)

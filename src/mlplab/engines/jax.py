@@ -91,7 +91,7 @@ class JaxRunner:
         self._val = self._put(val, shared=True) if job.Xv is not None else None
         self._state, self._t = self._initial_state()
         self.compile_seconds = 0.0
-        self._programs: dict[int, Program] = {}  # by block length, this run's
+        self._programs: dict[tuple, Program] = {}  # by block length, kept rows and rates
         self._next = 0  # the epoch the next block starts at
         self._diverged_at = None if self.stack is None else np.full(self.stack, -1, np.int64)
 
@@ -162,15 +162,17 @@ class JaxRunner:
         count = stop - first
         epochs = np.arange(first, stop, dtype=np.int32)
         lrs = job.optimizer.rates(first, stop)  # each epoch's, float64; set by the optimizer
+        if (lrs == lrs[0]).all():
+            lrs = lrs[:1]  # one rate: the program takes it once (``_block``)
         orders = None
         if self.plan.shuffled:
             orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
         rows, kept = _kept_rows(epochs, every)
         args = (self._state, self._data, self._val, lrs, orders, epochs, self._t, rows)
-        compiled = self._programs.get((count, kept))
+        shape = (count, kept, len(lrs))  # this run's programs by what they take
+        compiled = self._programs.get(shape)
         if compiled is None:
-            compiled = self.programs.compile_block(self.plan, args, kept)
-            self._programs[count, kept] = compiled
+            compiled = self._programs[shape] = self.programs.compile_block(self.plan, args, kept)
             self.compile_seconds += compiled.compile_seconds
             compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
         self._state, self._t, out = compiled.run(*args)
