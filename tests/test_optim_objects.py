@@ -234,3 +234,23 @@ def test_a_penalty_in_place_is_its_plain_rule(penalty):
     assert value == plain_value
     for a, b in zip(in_place, plain, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+
+def test_adam_updates_float32_parameters_in_float32():
+    """The bias-corrected step size (float64) is cast to the parameters' dtype before it
+    scales the update: no float64 pass over a float32 network's arrays (whose rounding
+    differs from float32's in some elements of 1000)."""
+    rng = np.random.default_rng(3)
+    p, g = rng.normal(size=(2, 1000)).astype(np.float32)
+    beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, 0.0123
+    step_size = np.float32(lr * np.sqrt(1 - beta2) / (1 - beta1))
+    m, v = g * np.float32(1 - beta1), (g * g) * np.float32(1 - beta2)
+    want = p - m / (np.sqrt(v) + np.float32(eps)) * step_size  # all float32
+    assert want.dtype == np.float32
+    zeros = ((np.zeros_like(p),), (np.zeros_like(p),))
+    plain, _ = Adam(lr, beta1, beta2, eps).rule()([p], [g], zeros, lr, 1)
+    in_place = [p.copy()]
+    Adam(lr, beta1, beta2, eps).step(in_place, [g])
+    np.testing.assert_array_equal(plain[0], want)
+    np.testing.assert_array_equal(in_place[0], want)

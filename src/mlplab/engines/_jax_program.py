@@ -79,6 +79,14 @@ class Plan:
     def shuffled(self) -> bool:
         return self.shuffle and not self.full_batch
 
+    @property
+    def diverged_on_host(self) -> bool:
+        """One full-batch network: every epoch's loss comes back, and its first non-finite
+        one is where it diverged, so the step freezes nothing and keeps no divergence record
+        (a third fewer operations an epoch for the seed's network); the runner finds the
+        epoch and runs the block again up to it (``JaxRunner.run``)."""
+        return not self.stacked and self.full_batch
+
 
 def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
     """The plan of ``job``'s training, split over ``devices`` and on each device into
@@ -202,18 +210,20 @@ def _step(plan: Plan, share: float) -> Callable:
         y = layers[-1].h
         grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
                                  hyper["penalties"])  # fmt: skip
-        bad = ~jnp.isfinite(loss)
-        now_frozen = frozen | bad
+        right = (_class_of(y) == labels).sum() if plan.accuracy else 0
+        correct = jnp.asarray(right, jnp.int32)
         flat, tree = jax.tree.flatten(params)
         new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=jnp,
                                           **hyper["update"])  # fmt: skip
+        if plan.diverged_on_host:  # nothing frozen: the runner reads the epoch off the losses
+            return jax.tree.unflatten(tree, new_flat), new_slots, frozen, div, loss, correct
+        bad = ~jnp.isfinite(loss)
+        now_frozen = frozen | bad
         params = _freeze(now_frozen, params, jax.tree.unflatten(tree, new_flat))
         slots = _freeze(now_frozen, slots, new_slots)
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
         div = (jnp.where(first, epoch, div[0]), jnp.where(first, loss.astype(div[1].dtype), div[1]))
         loss = jnp.where(now_frozen, jnp.nan, loss)
-        right = (_class_of(y) == labels).sum() if plan.accuracy else 0
-        correct = jnp.asarray(right, jnp.int32)
         return params, slots, now_frozen, div, loss, correct
 
     if not plan.stacked:
@@ -294,21 +304,26 @@ def _epoch(plan: Plan) -> Callable:
     return minibatch
 
 
-def _block(plan: Plan) -> Callable:
-    """``(state, data, val, lrs, orders, epochs, t) -> (state, t, logs)`` over a block of
-    ``len(epochs)`` epochs; a stack's per-network settings ride in the state (``hyper``),
-    each network's rates, ``(K, epochs)``, in ``hyper["lrs"]``."""
+def _block(plan: Plan, kept: int | None = None) -> Callable:
+    """``(state, data, val, lrs, orders, epochs, t, rows) -> (state, t, logs)`` over a block
+    of ``len(epochs)`` epochs; a stack's per-network settings ride in the state (``hyper``),
+    each network's rates, ``(K, epochs)``, in ``hyper["lrs"]``. ``kept``: only that many
+    epochs' logs come out, epoch ``i``'s at row ``rows[i]`` (row ``kept``: not kept,
+    dropped); ``None``: every epoch's."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
     unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
 
-    def block(state, data, val, lrs, orders, epochs, t):
+    def block(state, data, val, lrs, orders, epochs, t, rows):
         params, slots, frozen, div, hyper = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
         settings = {k: v for k, v in hyper.items() if k != "lrs"}  # each epoch's rate apart
+        # one rate for the whole block (``lrs`` of length 1): not sliced epoch by epoch
+        # (one seed network's 60000 epochs: about 10% of its time)
+        rate, lrs = (lrs[0], None) if lrs.shape[0] != epochs.shape[0] else (None, lrs)
 
-        def body(carry, xs):
-            lr, order, epoch = xs
+        def one_epoch(carry, lr, order, epoch):
+            lr = rate if lr is None else lr
             if plan.per_network_lr:  # this epoch's rate of each network
                 lr = hyper["lrs"][:, epoch - epochs[0]]
             order = fixed_order if order is None else order
@@ -322,13 +337,36 @@ def _block(plan: Plan) -> Callable:
                     logs["val_accuracy"] = val_acc
             return carry, logs
 
+        def body(carry, xs):
+            return one_epoch(carry, *xs)
+
+        def body_kept(carry, xs):
+            inner, buffers = carry
+            lr, order, epoch, row = xs
+            inner, logs = one_epoch(inner, lr, order, epoch)
+            buffers = {k: lax.dynamic_update_index_in_dim(b, logs[k].astype(b.dtype), row, 0)
+                       for k, b in buffers.items()}  # fmt: skip
+            return (inner, buffers), None
+
         carry = (params, slots, frozen, div, t)
-        carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
+        if kept is None:
+            carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
+        else:
+            first = (None if lrs is None else lrs[0], None if orders is None else orders[0],
+                     epochs[0])  # fmt: skip
+            shapes = jax.eval_shape(lambda c: one_epoch(c, *first)[1], carry)
+            buffers = {k: jnp.zeros((kept + 1, *a.shape), a.dtype) for k, a in shapes.items()}
+            (carry, buffers), _ = lax.scan(body_kept, (carry, buffers),
+                                           (lrs, orders, epochs, rows), unroll=unroll)  # fmt: skip
+            logs = {k: b[:kept] for k, b in buffers.items()}
         params, slots, frozen, div, t = carry
         return (params, slots, frozen, div, hyper), t, logs
 
-    if plan.chunks > 1:
-        block = _in_chunks(block, plan.chunks)
+    return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
+
+
+def _over_devices(plan: Plan, block: Callable) -> Callable:
+    """``block`` with a stack split over the plan's devices (as it is, on fewer than 2)."""
     if not plan.stacked or len(plan.devices) < 2:
         return block
     P = jax.sharding.PartitionSpec
@@ -336,7 +374,7 @@ def _block(plan: Plan) -> Callable:
     return jax.shard_map(
         block,
         mesh=mesh,
-        in_specs=(P("s"), P(), P(), P(), P(), P(), P()),
+        in_specs=(P("s"), P(), P(), P(), P(), P(), P(), P()),
         out_specs=(P("s"), P(), P(None, "s")),
         check_vma=False,
     )
@@ -352,12 +390,12 @@ def _in_chunks(block: Callable, chunks: int) -> Callable:
     def join(a: Any) -> Any:
         return a.reshape(a.shape[0] * a.shape[1], *a.shape[2:])
 
-    def chunked(state, data, val, lrs, orders, epochs, t):
+    def chunked(state, data, val, lrs, orders, epochs, t, rows):
         def one(part):
-            return block(part, data, val, lrs, orders, epochs, t)
+            return block(part, data, val, lrs, orders, epochs, t, rows)
 
         state, ts, logs = lax.map(one, jax.tree.map(cut, state))
-        # each chunk's logs are (epochs, its networks): side by side, in the stack's order
+        # each chunk's logs are (rows, its networks): side by side, in the stack's order
         logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1).reshape(a.shape[1], -1), logs)
         return jax.tree.map(join, state), ts[0], logs
 
@@ -386,16 +424,17 @@ class ProgramCache:
     def __len__(self) -> int:
         return len(self._programs)
 
-    def compile_block(self, plan: Plan, args: tuple) -> Program:
-        """The compiled program for this plan and these argument shapes, compiled if new."""
+    def compile_block(self, plan: Plan, args: tuple, kept: int | None = None) -> Program:
+        """The compiled program for this plan and these argument shapes, compiled if new;
+        ``kept``: only that many epochs' logs come out (``_block``)."""
         shapes = jax.tree.map(lambda a: (a.shape, str(a.dtype)), args)
-        key = (plan, str(shapes))
+        key = (plan, kept, str(shapes))
         program = self._programs.get(key)
         if program is not None:
             self._programs.move_to_end(key)
             return program
         start = time.perf_counter()
-        compiled = jax.jit(_block(plan)).lower(*args).compile()
+        compiled = jax.jit(_block(plan, kept)).lower(*args).compile()
         program = Program(compiled, len(args[5]), time.perf_counter() - start)
         self._programs[key] = program
         while len(self._programs) > self.size:

@@ -7,13 +7,18 @@ the same math compiled.
 
 An engine is an object with ``name`` and ``start(job) -> runner``; a runner has::
 
-    block(remaining, weights_every) -> int     how many epochs the next ``run`` may run
-    run(first, stop, after_epoch) -> EpochLogs  run epochs [first, stop), calling
+    block(remaining, weights_every, every) -> int  how many epochs the next ``run`` may run
+    run(first, stop, after_epoch, every) -> EpochLogs  run epochs [first, stop), calling
                                                after_epoch(epoch, logs) after each one
     finish() -> None                           leave the final weights in the network
     diverged_at                                (K,) for a stack: the epoch each froze, or -1
 
-and is a context manager for the time of the run (NumPy sets its floating-point error
+``every``: the driver records only the epochs that are multiples of it (a long stack's
+``StackRecord``); with no ``after_epoch``, a runner may hand back those epochs alone
+(``EpochLogs.every``), and ``block`` may then give longer blocks. The driver passes 1
+whenever something reads every epoch.
+
+A runner is a context manager for the time of the run (NumPy sets its floating-point error
 state there once, not per call). After a block, the network's parameters and the
 optimizer's state are those of the block's last epoch.
 
@@ -75,12 +80,19 @@ class EpochLogs:
 
     ``loss`` is ``(count,)`` for one network, ``(count, K)`` for a stack (NaN where a
     network is frozen); ``accuracy``, ``val_loss``, ``val_accuracy`` likewise, or ``None``.
+
+    A block run with no per-epoch reader may hold only the epochs that are recorded: then
+    its rows are the block's epochs ``skip, skip + every, ...`` of ``span`` epochs in all
+    (``every = 1``, ``skip = 0``: every epoch, a row each).
     """
 
     loss: Array
     accuracy: Array | None = None
     val_loss: Array | None = None
     val_accuracy: Array | None = None
+    every: int = 1
+    skip: int = 0
+    span: int | None = None  # the block's epochs (None: one a row)
 
     def __post_init__(self) -> None:
         self.named = [(name, a) for name, a in zip(NAMES, self._arrays(), strict=True)
@@ -88,16 +100,21 @@ class EpochLogs:
         self._item = (lambda a: float(a)) if self.loss.ndim == 1 else (lambda a: a)
 
     def __len__(self) -> int:
-        return len(self.loss)
+        """The epochs the block ran (its rows, when it holds every epoch)."""
+        return len(self.loss) if self.span is None else self.span
 
     def at(self, i: int) -> dict[str, Any]:
-        """The logs of the block's ``i``-th epoch, as callbacks get them."""
+        """The logs of the block's ``i``-th epoch, as callbacks get them (every epoch held)."""
         item = self._item
         return {name: item(values[i]) for name, values in self.named}
 
     def head(self, count: int) -> EpochLogs:
         """The first ``count`` epochs of the block."""
-        return EpochLogs(*(None if a is None else a[:count] for a in self._arrays()))
+        if self.span is None:
+            return EpochLogs(*(None if a is None else a[:count] for a in self._arrays()))
+        rows = len(range(self.skip, count, self.every))
+        return EpochLogs(*(None if a is None else a[:rows] for a in self._arrays()),
+                         every=self.every, skip=self.skip, span=count)  # fmt: skip
 
     def _arrays(self) -> tuple[Array | None, ...]:
         return self.loss, self.accuracy, self.val_loss, self.val_accuracy
@@ -137,9 +154,10 @@ class Runner(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def block(self, remaining: int, weights_every: int | None) -> int: ...
+    def block(self, remaining: int, weights_every: int | None, every: int = 1) -> int: ...
 
-    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs: ...
+    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None,
+            every: int = 1) -> EpochLogs: ...  # fmt: skip
 
     def finish(self) -> None: ...
 

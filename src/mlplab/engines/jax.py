@@ -24,6 +24,7 @@ from mlplab.engines._jax_setup import devices as find_devices
 from mlplab.engines._jax_setup import load_jax
 from mlplab.engines.base import AfterEpoch, Diverged, EpochLogs, replay
 from mlplab.train.job import TrainJob
+from mlplab.train.stack_record import MAX_LOSS_VALUES
 
 jax = load_jax()  # before the modules below import jax: the flags must be set first
 
@@ -33,7 +34,10 @@ Array = np.ndarray
 
 __all__ = ["MAX_BLOCK_VALUES", "MIN_SPLIT", "JaxEngine", "JaxRunner"]
 
-MAX_BLOCK_VALUES = 2**20  # losses per block at most (a stack's blocks are shorter)
+# Logs per block at most: as many as a fit's record keeps (``StackRecord``), so a fit whose
+# epochs come back only where recorded runs as one block (a stack of 1000 over 2000 epochs:
+# one block instead of two; 60000 epochs, every 15th kept: one instead of 60).
+MAX_BLOCK_VALUES = MAX_LOSS_VALUES
 MAX_ORDER_VALUES = 2**22  # shuffled batch indices per block at most (16 MiB)
 # Stacks from this size are split over the devices: below it the work of an epoch is too
 # small to pay for starting every device (a block of one epoch of 50 networks: 3.2 ms split
@@ -87,7 +91,7 @@ class JaxRunner:
         self._val = self._put(val, shared=True) if job.Xv is not None else None
         self._state, self._t = self._initial_state()
         self.compile_seconds = 0.0
-        self._programs: dict[int, Program] = {}  # by block length, this run's
+        self._programs: dict[tuple, Program] = {}  # by block length, kept rows and rates
         self._next = 0  # the epoch the next block starts at
         self._diverged_at = None if self.stack is None else np.full(self.stack, -1, np.int64)
 
@@ -103,35 +107,45 @@ class JaxRunner:
     def diverged_at(self) -> Array | None:
         return self._diverged_at
 
-    def block(self, remaining: int, weights_every: int | None) -> int:
+    def block(self, remaining: int, weights_every: int | None, every: int = 1) -> int:
         """As many epochs as fit one block; one when the schedule reads each epoch's loss;
-        up to the next multiple of ``weights_every`` when a callback reads the weights."""
+        up to the next multiple of ``weights_every`` when a callback reads the weights.
+        With only every ``every``-th epoch's logs asked for, blocks hold ``every`` times
+        as many epochs (a stack's run is then one block, ``StackRecord`` bounding it)."""
         if getattr(self.job.schedule, "reads_loss", False):  # the next rate reads this loss
             return 1
-        count = min(remaining, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
+        count = min(remaining, every * max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices
             count = min(count, max(1, MAX_ORDER_VALUES // self.job.n))
-        if count < remaining:  # blocks of one length: one program for them all
-            count = _even_block(remaining, count)
+        if count < remaining:  # blocks of one length (whole intervals): one program for all
+            count = every * _even_block(-(-remaining // every), max(1, count // every))
         if weights_every:
             count = min(count, weights_every - self._next % weights_every)
         return count
 
-    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs:
-        """Run epochs ``[first, stop)`` compiled, then replay each epoch to ``after_epoch``."""
+    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None,
+            every: int = 1) -> EpochLogs:  # fmt: skip
+        """Run epochs ``[first, stop)`` compiled, then replay each epoch to ``after_epoch``;
+        with none, only the epochs that are multiples of ``every`` come back."""
         rng_state = self.job.rng.bit_generator.state
         before = (self._state, self._t)
-        logs, diverged = self._run_block(first, stop)
+        logs, diverged = self._run_block(first, stop, 1 if after_epoch else every)
         self._write_back()  # current at the block's end, where a weights_every reader looks
         if diverged is not None:  # the epochs before it are told, as the NumPy engine tells
             logs = logs.head(diverged[0] - first)
         told = replay(logs, first, after_epoch)
-        if len(told) < len(logs):  # stopped mid-block: run again up to that epoch
+        stopped = len(told) < len(logs)
+        if stopped or (diverged is not None and self.plan.diverged_on_host):
+            # stopped mid-block, or one network that diverged (its step froze nothing):
+            # run again up to that epoch, where the NumPy engine ends
             self.job.rng.bit_generator.state = rng_state
             self._state, self._t = before
-            told, _ = self._run_block(first, first + len(told))
+            if told:
+                told, _ = self._run_block(first, first + len(told), 1)
+            else:
+                self._host = jax.device_get((before[0][:4], before[1]))
             self._write_back()
-        elif diverged is not None:
+        if diverged is not None and not stopped:
             raise Diverged(*diverged, told)
         self._next = first + len(told)
         return told
@@ -141,9 +155,9 @@ class JaxRunner:
 
     # --- blocks --------------------------------------------------------------------
 
-    def _run_block(self, first: int, stop: int) -> tuple[EpochLogs, tuple | None]:
-        """Run the compiled block; its logs and, if one network (or every one of a stack)
-        diverged, ``(epoch, loss)`` of that."""
+    def _run_block(self, first: int, stop: int, every: int) -> tuple[EpochLogs, tuple | None]:
+        """Run the compiled block; its logs (of the epochs that are multiples of ``every``)
+        and, if one network (or every one of a stack) diverged, ``(epoch, loss)`` of that."""
         job = self.job
         count = stop - first
         epochs = np.arange(first, stop, dtype=np.int32)
@@ -151,20 +165,26 @@ class JaxRunner:
         if self.plan.per_network_lr:  # (epochs, K): each network's, in the state's hyper
             self._state = self._with_rates(lrs)
             lrs = lrs[:, 0]
+        if (lrs == lrs[0]).all():
+            lrs = lrs[:1]  # one rate: the program takes it once (``_block``)
         orders = None
         if self.plan.shuffled:
             orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
-        args = (self._state, self._data, self._val, lrs, orders, epochs, self._t)  # numpy in
-        compiled = self._programs.get(count)
+        rows, kept = _kept_rows(epochs, every)
+        args = (self._state, self._data, self._val, lrs, orders, epochs, self._t, rows)
+        shape = (count, kept, len(lrs))  # this run's programs by what they take
+        compiled = self._programs.get(shape)
         if compiled is None:
-            compiled = self._programs[count] = self.programs.compile_block(self.plan, args)
+            compiled = self._programs[shape] = self.programs.compile_block(self.plan, args, kept)
             self.compile_seconds += compiled.compile_seconds
             compiled.compile_seconds = 0.0  # counted once, by the run that compiled it
         self._state, self._t, out = compiled.run(*args)
         # one copy to the host per block: logs, weights, optimizer state, divergence (the
         # per-network settings, last in the state, stay on the device)
         out, self._host = jax.device_get((out, (self._state[:4], self._t)))
-        return self._logs(out), self._divergence()
+        span = None if kept is None else dict(every=every, skip=-first % every, span=count)
+        logs = self._logs(out, span)
+        return logs, self._divergence(logs, first)
 
     def _with_rates(self, lrs: Array) -> tuple:
         """The state with each network's rates of the block, ``(K, epochs)``, in its hyper."""
@@ -174,15 +194,19 @@ class JaxRunner:
         *state, hyper = self._state
         return (*state, {**hyper, "lrs": rates})
 
-    def _logs(self, out: dict) -> EpochLogs:
-        """The block's logs as float64 host arrays, the padding networks dropped."""
+    def _logs(self, out: dict, span: dict | None) -> EpochLogs:
+        """The block's logs as float64 host arrays, the padding networks dropped; ``span``:
+        ``EpochLogs``' ``every``, ``skip`` and ``span`` when only some epochs came out."""
         host = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
         if self.stack is not None:
             host = {k: v[:, : self.stack] for k, v in host.items()}
         return EpochLogs(host["loss"], host.get("accuracy"), host.get("val_loss"),
-                         host.get("val_accuracy"))  # fmt: skip
+                         host.get("val_accuracy"), **(span or {}))  # fmt: skip
 
-    def _divergence(self) -> tuple | None:
+    def _divergence(self, logs: EpochLogs, first: int) -> tuple | None:
+        if self.plan.diverged_on_host:  # every epoch's loss: the first non-finite one
+            bad = np.flatnonzero(~np.isfinite(logs.loss))
+            return (first + int(bad[0]), float(logs.loss[bad[0]])) if bad.size else None
         _, _, frozen, (epoch, loss) = self._host[0]
         if self.stack is None:
             return (int(epoch), loss.item()) if frozen else None
@@ -246,6 +270,17 @@ class JaxRunner:
                      strict=True) for i, a in enumerate(arrays)}  # fmt: skip
             state["step"] = np.array(steps)
             optimizer.load_state_dict(state)
+
+
+def _kept_rows(epochs: Array, every: int) -> tuple[Array | None, int | None]:
+    """For a block of ``epochs`` of which those that are multiples of ``every`` are kept:
+    each epoch's row among the kept (the kept count for the others) and that count;
+    ``(None, None)`` when every epoch is."""
+    if every == 1:
+        return None, None
+    keep = epochs % every == 0
+    kept = int(keep.sum())
+    return np.where(keep, np.cumsum(keep) - 1, kept).astype(np.int32), kept
 
 
 def _even_block(remaining: int, most: int) -> int:

@@ -68,13 +68,15 @@ class NumpyRunner:
     def diverged_at(self) -> Array | None:
         return None if self.freezer is None else self.freezer.diverged_at
 
-    def block(self, remaining: int, weights_every: int | None) -> int:
+    def block(self, remaining: int, weights_every: int | None, every: int = 1) -> int:
         """All the epochs at once (the network is current after every epoch), in blocks
-        of at most ``MAX_BLOCK_VALUES`` losses for a stack."""
+        of at most ``MAX_BLOCK_VALUES`` losses for a stack (``every`` changes nothing)."""
         return min(remaining, max(1, MAX_BLOCK_VALUES // (self.job.net.stack or 1)))
 
-    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None) -> EpochLogs:
-        """Run epochs ``[first, stop)``; what each recorded, row by row.
+    def run(self, first: int, stop: int, after_epoch: AfterEpoch | None = None,
+            every: int = 1) -> EpochLogs:  # fmt: skip
+        """Run epochs ``[first, stop)``; what each recorded, row by row (every epoch's,
+        whatever ``every``: NumPy has them on the host already).
 
         ``after_epoch(epoch, logs)`` is called after each epoch, here and now; when it
         returns ``True`` the block ends there.

@@ -113,13 +113,15 @@ def _counted(after_epoch: Any, record: _Record) -> Any:
 
 
 def _run_epochs(runner: Any, listeners: CallbackList, record: _Record, epochs: int) -> int:
-    """Run blocks of epochs, the callbacks told after each epoch; the epochs run."""
+    """Run blocks of epochs, the callbacks told after each epoch; the epochs run. With no
+    callback reading each epoch, only the epochs ``record`` keeps need come back."""
     after_epoch = _counted(listeners.epoch_end, record) if listeners else None
-    every = listeners.weights_every
+    weights_every = listeners.weights_every
+    kept = 1 if after_epoch is not None else record.every  # the epochs that must come back
     epoch = 0
     while epoch < epochs:
-        count = runner.block(epochs - epoch, every)
-        logs = runner.run(epoch, epoch + count, after_epoch)
+        count = runner.block(epochs - epoch, weights_every, kept)
+        logs = runner.run(epoch, epoch + count, after_epoch, kept)
         record.add(epoch, logs)
         epoch += len(logs)
         if listeners.stopped:
@@ -164,7 +166,7 @@ class _Record:
 
     def __init__(self, job: TrainJob, epochs: int) -> None:
         self.stack = None if job.net.stack is None else StackRecord(job.net.stack, epochs)
-        every = 1 if self.stack is None else self.stack.every
+        self.every = every = 1 if self.stack is None else self.stack.every
         rows = len(range(0, epochs, every))
         shape = (rows,) if job.net.stack is None else (rows, job.net.stack)
         self.loss = np.empty(epochs) if self.stack is None else None  # a stack's: in StackRecord
@@ -174,15 +176,17 @@ class _Record:
         self.seen = 0  # the epochs known to have run, for a run that ends early
 
     def add(self, first: int, logs: EpochLogs) -> None:
+        """The epochs ``first, first + 1, ...`` of a block: every one, or (``logs.every``
+        above 1) the ones kept alone."""
         stop = first + len(logs)
         self.seen = max(self.seen, stop)
-        kept = slice(None)  # the block's epochs kept: all, or a stack's every N-th
+        kept = slice(None)  # the block's rows kept: all, or a stack's every N-th epoch
         if self.stack is not None:
             every = self.stack.every
-            for i, epoch in enumerate(range(first, stop)):
-                self.stack.keep(epoch, logs.loss[i])
-            kept = slice(-first % every, None, every)
+            if logs.every == 1:
+                kept = slice(-first % every, None, every)
             first, stop = -(-first // every), -(-stop // every)
+            self.stack.keep_rows(first, logs.loss[kept])
         for name, values in logs.named:
             record = getattr(self, name)
             if record is not None:

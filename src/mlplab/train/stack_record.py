@@ -47,6 +47,12 @@ class StackRecord:
             self.loss[self._row] = loss
             self._row += 1
 
+    def keep_rows(self, row: int, losses: Array) -> None:
+        """Store the losses of kept epochs ``row * every, (row + 1) * every, ...`` at once
+        (rows in order: ``row`` is the next to fill)."""
+        self.loss[row : row + len(losses)] = losses
+        self._row = row + len(losses)
+
     def kept(self) -> Array:
         """The rows recorded so far."""
         return self.loss[: self._row]
