@@ -307,6 +307,19 @@ def canvas_pixels(page, script: str):
     )
 
 
+def drawn_pixels(page, digest: str, tries: int = 100):
+    """``canvas_pixels`` once the output canvas holds a picture (not blank) that two reads
+    agree on: a page just loaded may not have drawn its first frame yet."""
+    last = None
+    for _ in range(tries):
+        now = canvas_pixels(page, digest)
+        if now and now == last:
+            return now
+        last = now
+        page.wait_for_timeout(100)
+    raise AssertionError("the output canvas was never drawn")
+
+
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
 def test_the_largest_network_fits_a_laptop_and_a_phone(browser, server, width, height):
     context, page = open_page(browser, server + LARGEST, width, height, units=2 + 48 + 1)
@@ -409,7 +422,7 @@ def test_hovering_a_unit_shows_its_output_in_the_big_panel(page):
 
     digest = "let h = 0; for (let i = 0; i < d.length; i += 97) h = (h * 31 + d[i]) % 1e9;"
     digest += "return h;"
-    before = canvas_pixels(page, digest)
+    before = drawn_pixels(page, digest)  # the network's output, once the page has drawn it
     page.get_by_test_id("unit-1-0").hover()
     expect(page.get_by_test_id("showing")).to_have_text(
         "Showing layer 1 unit 1 (move away for the network's output)"
