@@ -184,3 +184,23 @@ def test_widths_are_checked() -> None:
         MLP([2, 4, 1], stack=3, widths=[2, 4])
     with pytest.raises(ConfigError, match="needs a stack"):
         MLP([2, 4, 1], widths=[2])
+
+
+def test_per_network_rates_bound_a_compiled_block() -> None:
+    """Each epoch's rate of each network goes into a block, ``(K, epochs)``: a long run with
+    one rate per network is cut into blocks of at most ``MAX_BLOCK_VALUES`` rates, though
+    its losses alone (a stack keeps every N-th) would let it be one block."""
+    require("jax")
+    from mlplab.engines.jax import MAX_BLOCK_VALUES, JaxEngine
+    from mlplab.train.job import prepare_job
+
+    stack = 1000
+    net = MLP([3, 4, 1], stack=stack, seed=0)
+    X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
+    t = np.array([[0], [1], [1], [0]], dtype=float)
+    shared = JaxEngine().start(prepare_job(net, X, t, lr=0.5))
+    own = JaxEngine().start(prepare_job(net, X, t, lr=np.linspace(0.1, 1.0, stack)))
+    assert own.plan.per_network_lr and not shared.plan.per_network_lr
+    every = 50  # a long stack keeps every 50th loss
+    assert shared.block(60000, None, every) > MAX_BLOCK_VALUES // stack
+    assert own.block(60000, None, every) <= MAX_BLOCK_VALUES // stack + every

@@ -117,6 +117,8 @@ class JaxRunner:
         count = min(remaining, every * max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if self.plan.shuffled:  # each epoch's order goes in: (epochs, n) indices
             count = min(count, max(1, MAX_ORDER_VALUES // self.job.n))
+        if self.plan.per_network_lr:  # each epoch's rate of each network goes in: (K, epochs)
+            count = min(count, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if count < remaining:  # blocks of one length (whole intervals): one program for all
             count = every * _even_block(-(-remaining // every), max(1, count // every))
         if weights_every:
