@@ -257,8 +257,9 @@ def test_the_readme_is_a_front_page():
     commands = [line.split("#")[0].strip() for line in first_block.split("```", 1)[0].splitlines()]
     assert commands == ["make demo", "make test"]
     sections = re.findall(r"^## (.+)$", readme, flags=re.M)
-    order = ["The seed's run", "The five exercises", "The library", "Experiments", "The playground",
-             "Export", "scikit-learn", "Notebooks", "Tests", "Documentation"]  # fmt: skip
+    order = ["The seed's run", "The five exercises", "Every number of one step", "The library",
+             "Experiments", "The playground", "Export", "scikit-learn", "Notebooks", "Tests",
+             "Documentation"]  # fmt: skip
     assert len(sections) == len(order)
     assert all(s.startswith(o) for s, o in zip(sections, order, strict=True)), sections
     assert len(readme.splitlines()) < 250
