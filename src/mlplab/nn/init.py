@@ -5,12 +5,16 @@
 is drawn as ``2 * RandomState(s).random_sample(shape) - 1``, layer by layer, from
 one legacy stream. It is the one place mlplab touches NumPy's legacy generator
 (it must, to replay that stream); the other inits use ``np.random.default_rng``.
-Biases start at zero for every init.
+Biases start at zero for every init. ``init_stack`` draws a stack's weights, network ``i``
+exactly as ``init_weights`` draws it alone with its own seed (the seed init's legacy stream
+reseeded per network, not built anew: 1000 networks in milliseconds instead of 0.25 s).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +24,7 @@ Shapes = Sequence[tuple[int, int]]
 Weights = list[np.ndarray]
 InitFn = Callable[[Shapes, int | None], Weights]
 
-__all__ = ["INITS", "init_weights", "scaled"]
+__all__ = ["INITS", "init_stack", "init_weights", "scaled"]
 
 
 def _seed(shapes: Shapes, seed: int | None) -> Weights:
@@ -55,6 +59,59 @@ def init_weights(name: str, shapes: Shapes, seed: int | None, dtype: np.dtype) -
     if seed is not None:
         integer("seed", seed, minimum=0, maximum=2**32 - 1, expected="an integer in [0, 2**32)")
     return [w.astype(dtype, copy=False) for w in INITS[name](shapes, seed)]
+
+
+def init_stack(name: str, shapes: Shapes, seeds: np.ndarray, dtype: np.dtype, scales: Any = 1.0,
+               own: np.ndarray | None = None) -> Weights:  # fmt: skip
+    """A stack's weights, one ``(K, fan_in, fan_out)`` array per layer of ``shapes``: network
+    ``i`` is ``scaled(init_weights(name, its shapes, seeds[i], dtype), scales[i])`` (``scales``
+    one number or one per network), bit for bit, in the top-left corner of each layer (zeros
+    elsewhere). Its shapes are ``shapes``, or those of hidden widths ``own[i]`` (``(K, hidden
+    layers)``; the inputs and outputs are ``shapes``')."""
+    one_of("init", name, INITS)
+    seeds = np.asarray(seeds)
+    for seed in (int(seeds.min()), int(seeds.max())):
+        integer("seed", seed, minimum=0, maximum=2**32 - 1, expected="an integer in [0, 2**32)")
+    out = [np.zeros((len(seeds), *shape), dtype=dtype) for shape in shapes]
+    for layers, members in _by_shapes(shapes, len(seeds), own).items():
+        index = np.asarray(members)
+        drawn = _stack_seed(layers, seeds[index]) if name == "seed" else [
+            np.stack(ws) for ws in zip(*(INITS[name](layers, int(s)) for s in seeds[index]),
+                                       strict=True)]  # fmt: skip
+        for full, w, (fan_in, fan_out) in zip(out, drawn, layers, strict=True):
+            w = w.astype(dtype, copy=False)
+            if isinstance(scales, np.ndarray):  # x 1.0 changes no value: as ``scaled`` skips it
+                w = (w * scales[index, None, None]).astype(dtype)
+            elif scales != 1.0:
+                w = (w * scales).astype(dtype)
+            full[index, :fan_in, :fan_out] = w
+    return out
+
+
+def _by_shapes(shapes: Shapes, count: int, own: np.ndarray | None) -> dict[tuple, list[int]]:
+    """The networks (indices) by their layers' shapes, in first-seen order."""
+    if own is None:
+        return {tuple(shapes): list(range(count))}
+    groups: dict[tuple, list[int]] = {}
+    for i, widths in enumerate(own.tolist()):
+        sizes = [shapes[0][0], *widths, shapes[-1][1]]
+        groups.setdefault(tuple(itertools.pairwise(sizes)), []).append(i)
+    return groups
+
+
+def _stack_seed(shapes: Shapes, seeds: np.ndarray) -> Weights:
+    """``_seed(shapes, s)`` for each of ``seeds``, stacked: one legacy stream reseeded per
+    network (as ``RandomState(s)`` seeds it), each network's layers drawn in one call (the
+    stream runs on from layer to layer, so they are the layer by layer draws)."""
+    stream = np.random.RandomState()
+    sizes = [fan_in * fan_out for fan_in, fan_out in shapes]
+    flat = np.empty((len(seeds), sum(sizes)))
+    for row, seed in zip(flat, seeds.tolist(), strict=True):
+        stream.seed(seed)
+        row[:] = stream.random_sample(len(row))
+    flat = 2 * flat - 1
+    parts = np.split(flat, np.cumsum(sizes)[:-1], axis=1)
+    return [part.reshape(-1, *shape) for part, shape in zip(parts, shapes, strict=True)]
 
 
 def scaled(weights: Weights, scale: float) -> Weights:

@@ -36,7 +36,6 @@ buffers, the compiled engine runs the same lines on ``jax.numpy`` (``Dense.plain
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,12 +56,12 @@ from mlplab.checks import (
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn import narrow
 from mlplab.nn.activations import Activation, get_activation
-from mlplab.nn.init import init_weights, scaled
+from mlplab.nn.init import init_stack, init_weights, scaled
 from mlplab.nn.layer import Dense, backward, forward, link, loss_and_grads, matmul
 from mlplab.nn.losses import Loss, Objective, get_loss
 from mlplab.nn.scaling import InputScaler
 from mlplab.nn.targets import as_targets
-from mlplab.nn.widths import check_widths, embed, layer_masks, network_sizes
+from mlplab.nn.widths import check_widths, layer_masks
 
 if TYPE_CHECKING:
     from mlplab.trace import Trace
@@ -162,9 +161,7 @@ class MLP:
                 self.seed = seed
             seeds = _stack_seeds(seed, self.stack)
             self.seed = int(seeds[0])
-            per_net = [self._network_weights(init, shapes, int(seeds[i]), _nth(scales, i), i)
-                       for i in range(self.stack)]  # fmt: skip
-            weights = [np.stack(layer) for layer in zip(*per_net, strict=True)]
+            weights = init_stack(init, shapes, seeds, self.dtype, scales, self.widths)
         lead = () if self.stack is None else (self.stack,)
         params = [{"W": W} for W in weights]
         if self.bias:
@@ -173,15 +170,6 @@ class MLP:
         self._set_params(params)
 
     # --- structure ------------------------------------------------------------------
-
-    def _network_weights(self, init: str, shapes: list, seed: int, scale: Any,
-                         i: int) -> list[Array]:  # fmt: skip
-        """Network ``i``'s initial weights: of its own width (``widths``) in the stack's shape."""
-        if self.widths is None:
-            return scaled(init_weights(init, shapes, seed, self.dtype), scale)
-        own = network_sizes(self.sizes, self.widths[i])
-        weights = init_weights(init, list(itertools.pairwise(own)), seed, self.dtype)
-        return embed(scaled(weights, scale), shapes)
 
     def _set_params(self, params: Params) -> None:
         if narrow.stack_last_suits(self.sizes, self.stack):  # see mlplab.nn.narrow
@@ -497,11 +485,6 @@ def _stack_seeds(seed: Any, stack: int) -> np.ndarray:
             f"shape {seeds.shape} of {seeds.dtype}"
         )
     return seeds
-
-
-def _nth(value: Any, i: int) -> Any:
-    """Network ``i``'s value of a setting given once or per network."""
-    return value[i] if isinstance(value, np.ndarray) else value
 
 
 def _init_scales(init_scale: Any, stack: int | None) -> Any:

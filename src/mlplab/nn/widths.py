@@ -22,7 +22,7 @@ from mlplab.errors import ConfigError
 
 Array = np.ndarray
 
-__all__ = ["check_widths", "embed", "layer_masks", "network_sizes"]
+__all__ = ["check_widths", "layer_masks"]
 
 
 def check_widths(widths: Any, sizes: Sequence[int], stack: int | None) -> Array | None:
@@ -49,21 +49,6 @@ def check_widths(widths: Any, sizes: Sequence[int], stack: int | None) -> Array 
             f"got values from {a.min()} to {a.max()}"
         )
     return a.astype(np.int64)
-
-
-def network_sizes(sizes: Sequence[int], widths: Array) -> list[int]:
-    """The layer sizes of the network of hidden ``widths`` inside a stack of ``sizes``."""
-    return [sizes[0], *(int(w) for w in widths), sizes[-1]]
-
-
-def embed(weights: list[Array], shapes: Sequence[tuple[int, int]]) -> list[Array]:
-    """Each of ``weights`` in the top-left corner of a zero matrix of the stack's shape."""
-    out = []
-    for w, shape in zip(weights, shapes, strict=True):
-        full = np.zeros(shape, dtype=w.dtype)
-        full[: w.shape[0], : w.shape[1]] = w
-        out.append(full)
-    return out
 
 
 def layer_masks(sizes: Sequence[int], widths: Array, dtype: Any) -> list[Array]:
