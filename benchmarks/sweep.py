@@ -4,11 +4,14 @@ Grid 1: 10 learning rates x 4 hidden widths x 25 seeds of the XOR network (1000 
 5000 epochs each). Cell by cell is what ``mlplab sweep --by-cell --workers 1`` does: one
 stack of 25 seeds per cell (``run_cell``), 40 stacks. As one program is ``train_grid``: the
 1000 networks as one stack, each with its own rate and width (masked). Grid 2: 5 rates x 200
-seeds. On each engine (``numpy``, ``jax``), compiles included: the JAX engine's program cache
-is emptied before every run (JAX is imported before either). The two runs' rows are checked
-equal (their counts).
+seeds. On each engine (``numpy``, ``jax``), compiles included, each side as cold as the
+other: JAX's on-disk compilation cache is off for this process (``MLPLAB_JAX_CACHE=off``),
+and the engine's program cache and JAX's in-memory caches are emptied before every run
+(JAX is imported before either). Wall and CPU seconds (all threads) are printed: on a
+loaded machine the CPU seconds say more. The two runs' rows are checked equal (their counts).
 Last, ``mlplab sweep`` over grid 1 as a whole process (start-up and imports included),
-against the in-process cell-by-cell time.
+against the in-process cell-by-cell time: with an empty on-disk compilation cache (a first
+run) and again with the programs it left there (a later run).
 
     python benchmarks/sweep.py [--epochs 5000] [--seeds 25] [--engines numpy,jax] [--no-cli]
 """
@@ -16,9 +19,13 @@ against the in-process cell-by-cell time.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 import time
+
+os.environ["MLPLAB_JAX_CACHE"] = "off"  # in this process: each side compiles its own programs
 
 from mlplab.experiments import TrainConfig, make_cells, run_cell, train_grid
 
@@ -34,23 +41,28 @@ def grid(engine: str, epochs: int, rates: list[float], widths: list[int], seeds:
 
 def _fresh_programs(engine: str) -> None:
     if engine == "jax":  # compiles included: nothing compiled kept from an earlier run
+        import jax
+
         from mlplab.engines.jax import JaxEngine
 
         JaxEngine.shared_programs.clear()
+        jax.clear_caches()
 
 
-def by_cell(cells) -> tuple[float, list]:
+def timed(run, cells) -> tuple[float, float, list]:
+    """Wall and CPU seconds of ``run(cells)``, from cold, and its rows."""
     _fresh_programs(cells[0][0].engine)
-    start = time.perf_counter()
-    rows = [run_cell(config, nets) for config, nets in cells]
-    return time.perf_counter() - start, rows
+    wall, cpu = time.perf_counter(), time.process_time()
+    rows = run(cells)
+    return time.perf_counter() - wall, time.process_time() - cpu, rows
 
 
-def one_program(cells) -> tuple[float, list]:
-    _fresh_programs(cells[0][0].engine)
-    start = time.perf_counter()
-    rows = train_grid(cells).rows
-    return time.perf_counter() - start, rows
+def by_cell(cells) -> list:
+    return [run_cell(config, nets) for config, nets in cells]
+
+
+def one_program(cells) -> list:
+    return train_grid(cells).rows
 
 
 def _counts(rows) -> list:
@@ -59,19 +71,21 @@ def _counts(rows) -> list:
 
 def compare(name: str, cells) -> float:
     """Both ways, in this process; the cell-by-cell seconds."""
-    cell_s, cell_rows = by_cell(cells)
-    prog_s, prog_rows = one_program(cells)
+    cell_s, cell_cpu, cell_rows = timed(by_cell, cells)
+    prog_s, prog_cpu, prog_rows = timed(one_program, cells)
     same = "same" if _counts(cell_rows) == _counts(prog_rows) else "DIFFERENT"
-    print(f"{name:<34} {cell_s:>9.2f} {prog_s:>11.2f} {cell_s / prog_s:>7.1f}x  {same}")
+    print(f"{name:<34} {cell_s:>9.2f} {prog_s:>11.2f} {cell_s / prog_s:>7.1f}x  {same}   "
+          f"CPU s {cell_cpu:.2f} / {prog_cpu:.2f} = {cell_cpu / prog_cpu:.1f}x")  # fmt: skip
     return cell_s
 
 
-def whole_process(engine: str, epochs: int, seeds: int) -> float:
+def whole_process(engine: str, epochs: int, seeds: int, cache: str) -> float:
     args = [sys.executable, "-m", "mlplab", "sweep", "--hidden", ",".join(map(str, WIDTHS)),
             "--lr", ",".join(map(str, RATES)), "--epochs", str(epochs), "--nets", str(seeds),
             "--engine", engine, "--json", "-q"]  # fmt: skip
+    env = {**os.environ, "MLPLAB_JAX_CACHE": cache}
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    subprocess.run(args, check=True, capture_output=True, env=env)
     return time.perf_counter() - start
 
 
@@ -90,10 +104,13 @@ def main() -> None:
         cell_s = compare(f"10 rates x 4 widths x {args.seeds} ({engine})", big)
         rates = grid(engine, args.epochs, RATES[:5], [4], 200)
         compare(f"5 rates x 200 seeds ({engine})", rates)
-        if not args.no_cli:
-            cli_s = whole_process(engine, args.epochs, args.seeds)
-            print(f"  mlplab sweep, whole process ({engine}): {cli_s:.2f} s = "
-                  f"{cli_s / cell_s:.2f} of the in-process cell-by-cell time")  # fmt: skip
+        if args.no_cli:
+            continue
+        with tempfile.TemporaryDirectory() as cache:  # a first run's, then a later run's
+            for run in ("first", "later"):
+                cli_s = whole_process(engine, args.epochs, args.seeds, cache)
+                print(f"  mlplab sweep, whole process ({engine}, {run} run): {cli_s:.2f} s = "
+                      f"{cli_s / cell_s:.2f} of the in-process cell-by-cell time")  # fmt: skip
 
 
 if __name__ == "__main__":

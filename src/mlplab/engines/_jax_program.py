@@ -307,9 +307,9 @@ def _epoch(plan: Plan) -> Callable:
 def _block(plan: Plan, kept: int | None = None) -> Callable:
     """``(state, data, val, lrs, orders, epochs, t, rows) -> (state, t, logs)`` over a block
     of ``len(epochs)`` epochs; a stack's per-network settings ride in the state (``hyper``),
-    each network's rates, ``(K, epochs)``, in ``hyper["lrs"]``. ``kept``: only that many
-    epochs' logs come out, epoch ``i``'s at row ``rows[i]`` (row ``kept``: not kept,
-    dropped); ``None``: every epoch's."""
+    each network's rates, ``(K, epochs)`` or ``(K, 1)``, in ``hyper["lrs"]``. ``kept``: only
+    that many epochs' logs come out, epoch ``i``'s at row ``rows[i]`` (row ``kept``: not
+    kept, dropped); ``None``: every epoch's."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
     unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
@@ -324,8 +324,9 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
         def one_epoch(carry, lr, order, epoch):
             lr = rate if lr is None else lr
-            if plan.per_network_lr:  # this epoch's rate of each network
-                lr = hyper["lrs"][:, epoch - epochs[0]]
+            if plan.per_network_lr:  # this epoch's rate of each network (one: the block's)
+                own = hyper["lrs"]
+                lr = own[:, 0] if own.shape[1] == 1 else own[:, epoch - epochs[0]]
             order = fixed_order if order is None else order
             carry, loss, acc = epoch_fn(carry, data, settings, lr, order, epoch)
             logs = {"loss": loss}

@@ -47,6 +47,9 @@ MIN_SPLIT = 128
 # batch values, ``_network_bytes``): 100000 seed networks (about 1.3 KiB each by that count,
 # chunks of about 800) trained 1.87x faster than in one piece (benchmarks/engines.py, case 2b).
 CHUNK_BYTES = 2**20
+# Fewer chunks than this: one piece. Chunking compiles a loop around the block (1000 seed
+# networks in 3 chunks: 2.9 s CPU of compiling, in one piece 1.9 s, and no faster to train).
+MIN_CHUNKS = 4
 
 
 class JaxEngine:
@@ -164,8 +167,9 @@ class JaxRunner:
         count = stop - first
         epochs = np.arange(first, stop, dtype=np.int32)
         lrs = job.optimizer.rates(first, stop)  # each epoch's, float64; set by the optimizer
+        columns = 0  # each network's rates: one per epoch, or one for the block (1)
         if self.plan.per_network_lr:  # (epochs, K): each network's, in the state's hyper
-            self._state = self._with_rates(lrs)
+            self._state, columns = self._with_rates(lrs)
             lrs = lrs[:, 0]
         if (lrs == lrs[0]).all():
             lrs = lrs[:1]  # one rate: the program takes it once (``_block``)
@@ -174,7 +178,7 @@ class JaxRunner:
             orders = np.stack([job.rng.permutation(job.n) for _ in epochs]).astype(np.int32)
         rows, kept = _kept_rows(epochs, every)
         args = (self._state, self._data, self._val, lrs, orders, epochs, self._t, rows)
-        shape = (count, kept, len(lrs))  # this run's programs by what they take
+        shape = (count, kept, len(lrs), columns)  # this run's programs by what they take
         compiled = self._programs.get(shape)
         if compiled is None:
             compiled = self._programs[shape] = self.programs.compile_block(self.plan, args, kept)
@@ -188,13 +192,17 @@ class JaxRunner:
         logs = self._logs(out, span)
         return logs, self._divergence(logs, first)
 
-    def _with_rates(self, lrs: Array) -> tuple:
-        """The state with each network's rates of the block, ``(K, epochs)``, in its hyper."""
+    def _with_rates(self, lrs: Array) -> tuple[tuple, int]:
+        """The state with each network's rates of the block in its hyper, ``(K, epochs)``, or
+        ``(K, 1)`` when each keeps one rate through the block (no schedule: 1000 networks'
+        2500 epochs, 20 MB copied twice, otherwise); and that second size."""
+        if (lrs == lrs[0]).all():
+            lrs = lrs[:1]
         rates = self._pad(np.ascontiguousarray(lrs.T))
         if not self._host_args:
             rates = jax.device_put(rates, self._placement[1])
         *state, hyper = self._state
-        return (*state, {**hyper, "lrs": rates})
+        return (*state, {**hyper, "lrs": rates}), rates.shape[1]
 
     def _logs(self, out: dict, span: dict | None) -> EpochLogs:
         """The block's logs as float64 host arrays, the padding networks dropped; ``span``:
@@ -297,13 +305,14 @@ def _even_block(remaining: int, most: int) -> int:
 
 def _chunks(job: TrainJob, devices: int) -> int:
     """How many chunks of at most ``CHUNK_BYTES`` of work each device's share of a stack
-    is trained in (1: a single network, or a share that fits)."""
+    is trained in (1: a single network, a share that fits, or one of under ``MIN_CHUNKS``)."""
     stack = job.net.stack
     if stack is None:
         return 1
     share = -(-stack // max(1, devices))
     per_chunk = max(1, CHUNK_BYTES // _network_bytes(job))
-    return -(-share // per_chunk)
+    chunks = -(-share // per_chunk)
+    return chunks if chunks >= MIN_CHUNKS else 1
 
 
 def _network_bytes(job: TrainJob) -> int:
