@@ -148,3 +148,54 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_stack_keeps_its_networks_widths_and_init_scales(tmp_path):
+    X, t = mlplab.load_dataset("xor")
+    widths, scales = np.array([2, 4, 3, 4]), np.array([0.5, 1.0, 1.5, 2.0])
+    net = mlplab.MLP([3, 4, 1], init="seed", seed=1, stack=4, widths=widths, init_scale=scales)
+    net.fit(X, t, epochs=50, lr=0.5)
+    path = tmp_path / "stack.safetensors"
+    net.save(path)
+    loaded = mlplab.MLP.load(path)
+    assert loaded.config() == net.config()
+    np.testing.assert_array_equal(loaded.widths, widths[:, None])
+    np.testing.assert_array_equal(loaded.init_scale, scales)
+    for a, b in zip(loaded.masks, net.masks, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # trained on, the loaded stack keeps its narrow networks narrow, as the original does
+    for n in (net, loaded):
+        n.fit(X, t, epochs=50, lr=0.5)
+    for a, b in zip(loaded.params, net.params, strict=True):
+        np.testing.assert_array_equal(a["W"], b["W"])
+    W1 = np.asarray(loaded.params[0]["W"])
+    W1 = W1 if W1.shape[0] == 4 else np.moveaxis(W1, -1, 0)
+    assert not W1[0][:, 2:].any()  # network 0 is 2 wide: units 2 and 3 stay unused
+
+
+def test_a_file_without_widths_or_init_scale_loads_as_before(tmp_path):
+    from safetensors.numpy import save_file
+
+    net = mlplab.MLP([3, 4, 1], init="seed", seed=1, stack=3)
+    config = net.config()
+    assert "widths" not in config and "init_scale" not in config  # as files always had it
+    header = {"format_version": serialization.FORMAT_VERSION, "config": config, "training": {}}
+    path = tmp_path / "old.safetensors"
+    save_file(serialization.layer_tensors(net), str(path),
+              metadata={"mlplab": json.dumps(header)})  # fmt: skip
+    loaded = mlplab.MLP.load(path)
+    assert loaded.widths is None and loaded.masks is None and loaded.init_scale == 1.0
+    np.testing.assert_array_equal(loaded.params[0]["W"], net.params[0]["W"])
+
+
+def test_bad_widths_in_a_file_are_refused_clearly(tmp_path):
+    from safetensors.numpy import save_file
+
+    net = mlplab.MLP([3, 4, 1], init="seed", seed=1, stack=2)
+    config = {**net.config(), "widths": [9, 2]}  # wider than the stack's 4
+    header = {"format_version": serialization.FORMAT_VERSION, "config": config, "training": {}}
+    path = tmp_path / "bad.safetensors"
+    save_file(serialization.layer_tensors(net), str(path),
+              metadata={"mlplab": json.dumps(header)})  # fmt: skip
+    with pytest.raises(mlplab.errors.ModelFileError, match="invalid model config: widths"):
+        mlplab.MLP.load(path)

@@ -153,6 +153,7 @@ class MLP:
         self.input_scaler: InputScaler | None = None
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         scales = _init_scales(init_scale, self.stack)
+        self.init_scale = scales  # a number, or one per network of a stack
         if self.stack is None:
             weights = scaled(init_weights(init, shapes, seed, self.dtype), scales)
         else:
@@ -203,7 +204,8 @@ class MLP:
         return sum(v.size for p in self._params for v in p.values())
 
     def config(self) -> dict[str, Any]:
-        """The settings that rebuild this network's architecture (JSON-ready)."""
+        """The settings that rebuild this network's architecture (JSON-ready); a stack's
+        per-network widths and init scales where given (saved with the model)."""
         return {
             "sizes": list(self.sizes),
             "activation": self.activation.name,
@@ -215,7 +217,19 @@ class MLP:
             "seed": self.seed,
             "dtype": np.dtype(self.dtype).name,
             "stack": self.stack,
+            **self._per_network_config(),
         }
+
+    def _per_network_config(self) -> dict[str, Any]:
+        """``widths`` and ``init_scale`` where they are not the defaults (so a network
+        without them has the config it always had)."""
+        extra: dict[str, Any] = {}
+        if self.widths is not None:
+            extra["widths"] = self.widths.tolist()
+        scale = self.init_scale
+        if isinstance(scale, np.ndarray) or scale != 1.0:
+            extra["init_scale"] = scale.tolist() if isinstance(scale, np.ndarray) else scale
+        return extra
 
     # --- the math -------------------------------------------------------------------
 
