@@ -5,10 +5,11 @@ Comma lists for ``--hidden`` (``8x8`` is two layers of 8), ``--activation``,
 ``nets`` networks (seeds S, S+1, ...) as one stack and reports what
 ``mlplab ensemble`` does. By default the cells x seeds train as one program: the
 fewest stacks (one for a grid over rates and widths; ``mlplab.experiments.grid``).
-``--by-cell`` runs them cell by cell in worker processes here (joblib), and
-``--dask tcp://HOST:PORT`` cell by cell on a Dask cluster; a cell's result depends only
-on its settings, so all give the same table. The running is ``mlplab.experiments.sweeps``';
-this module parses the lists and shows the table.
+``--by-cell`` runs them cell by cell in worker processes here (joblib). ``--dask
+tcp://HOST:PORT`` sends the stacks to a Dask cluster, in blocks of at most ``--block-nets``
+networks (``mlplab.experiments.grid_cluster``; with ``--by-cell``, the cells); a cell's
+result depends only on its settings, so all give the same table. The running is
+``mlplab.experiments``'; this module parses the lists and shows the table.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from mlplab.cli.options import (
 from mlplab.cli.outputs import check_outputs
 from mlplab.datasets import DATASETS
 from mlplab.errors import ConfigError, MlplabError
+from mlplab.experiments.blocks import DEFAULT_BLOCK_NETS
 from mlplab.experiments.config import DEFAULTS, TrainConfig
 from mlplab.experiments.ensembles import DEFAULT_NETS
 from mlplab.experiments.grid import train_grid
+from mlplab.experiments.grid_cluster import train_grid_dask
 from mlplab.experiments.sweeps import (
     AXES,
     CellsLost,
@@ -211,7 +214,12 @@ def _choice(names: Sequence[str]) -> click.Choice:
     "--workers", type=int, default=-1, show_default=True,
     help="With --by-cell: local worker processes (-1: all).",
 )  # fmt: skip
-@dask_options("Run the cells on this Dask scheduler instead.")
+@dask_options("Train the stacks (with --by-cell, the cells) on this Dask scheduler instead.")
+@click.option(
+    "--block-nets", type=click.IntRange(min=1), default=None, metavar="N",
+    help=f"With --dask: networks per stack sent to a worker, at most "
+    f"(default {DEFAULT_BLOCK_NETS}).",
+)  # fmt: skip
 @click.option(
     "--out", "out_path", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv"
 )
@@ -239,7 +247,9 @@ def sweep(
     check_outputs({"--out": out_path}, {"--plot": plot_path}, {"data file (--data)":
                                                                options.get("data")})
     run = {name: options.pop(name) for name in ("by_cell", "workers", "dask_address",
-                                                "dask_timeout")}  # fmt: skip
+                                                "dask_timeout", "block_nets")}  # fmt: skip
+    if run["block_nets"] is not None and (run["dask_address"] is None or run["by_cell"]):
+        raise ConfigError("--block-nets sizes the stacks sent with --dask (not with --by-cell)")
     cells = make_cells(TrainConfig.from_options(options), lists)
     check_cells(cells, max_memory)
     rows, lost = _train_cells(cells, run, max_memory, show=not quiet and sys.stderr.isatty())
@@ -279,15 +289,22 @@ def _setting_lists(options: dict[str, Any]) -> dict[str, list]:
 def _train_cells(
     cells: list, run: dict[str, Any], max_memory: float | None, show: bool
 ) -> tuple[list[dict[str, Any]], CellsLost | None]:
-    """``(rows, lost)``: the grid as one program (the fewest stacks, in this process), or
-    with ``--by-cell`` / ``--dask`` cell by cell; a progress bar over the cells if ``show``."""
+    """``(rows, lost)``: the grid as one program (the fewest stacks, in this process or
+    with ``--dask`` on a cluster), or with ``--by-cell`` cell by cell; a progress bar over
+    the cells if ``show``."""
     bar = None
     if show:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(cells), desc="cells", unit="cell", file=sys.stderr, leave=False)
     try:
-        if run["by_cell"] or run["dask_address"] is not None:
+        if run["dask_address"] is not None and not run["by_cell"]:
+            rows = train_grid_dask(
+                cells, run["dask_address"], timeout=run["dask_timeout"],
+                block_nets=run["block_nets"] or DEFAULT_BLOCK_NETS, max_memory=max_memory,
+                progress=None if bar is None else bar.update,
+            ).rows  # fmt: skip
+        elif run["by_cell"] or run["dask_address"] is not None:
             rows = run_cells(
                 cells,
                 workers=run["workers"],

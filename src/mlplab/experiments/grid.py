@@ -33,7 +33,16 @@ from mlplab.experiments.stacks import StackOutcome, memory_limit, train_stack
 from mlplab.experiments.sweeps import AXES, check_cells, interrupted, make_cells
 from mlplab.nn.network import MLP
 
-__all__ = ["Group", "SweepResult", "group_cells", "sweep", "train_grid"]
+__all__ = [
+    "Group",
+    "GroupPlan",
+    "SweepResult",
+    "finish_group",
+    "group_cells",
+    "plan_groups",
+    "sweep",
+    "train_grid",
+]
 
 Cell = tuple[TrainConfig, int]
 
@@ -139,6 +148,47 @@ def _train_block(config: TrainConfig, sizes: list[int], nets: dict[str, np.ndarr
     )  # fmt: skip
 
 
+@dataclass
+class GroupPlan:
+    """How a group trains: its networks (``_networks``) cut into blocks, one stack each, under
+    ``config`` (the group's, the engine chosen for all its networks) on layers ``sizes``."""
+
+    group: Group
+    config: TrainConfig
+    sizes: list[int]
+    nets: dict[str, np.ndarray]
+    blocks: list[dict[str, np.ndarray]]
+
+
+def plan_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: float | None,
+                block_nets: int | None = None) -> list[GroupPlan]:  # fmt: skip
+    """Each group's blocks: as many networks a block as fit in memory (``max_memory`` GiB, or
+    the machine's), at most ``block_nets`` (``None``: no bound but memory)."""
+    plans = []
+    for group in group_cells(cells):
+        nets = _networks(cells, group)
+        total = len(nets["seed"])
+        engine = group.config.engine_kwargs(total)["engine"]  # what the whole group takes
+        config = dataclasses.replace(group.config, engine=engine)
+        sizes = config.sizes(X.shape[1], t.shape[1])
+        size = _block_size(config, sizes, len(X), total, max_memory)
+        size = size if block_nets is None else min(size, block_nets)
+        blocks = [{k: v[lo : lo + size] for k, v in nets.items()} for lo in range(0, total, size)]
+        plans.append(GroupPlan(group, config, sizes, nets, blocks))
+    return plans
+
+
+def finish_group(cells: list[Cell], plan: GroupPlan, outcomes: list[StackOutcome],
+                 rows: list, records: list) -> None:  # fmt: skip
+    """Fill the group's cells' ``rows`` and add its networks' ``records``, from its blocks'
+    ``outcomes`` (in the blocks' order)."""
+    outcome = _joined(outcomes)
+    total = len(plan.nets["seed"])
+    for i in plan.group.cells:
+        rows[i] = _row(cells[i], outcome, plan.nets["cell"] == i, total)
+    records += _records(cells, plan.nets, outcome)
+
+
 def train_grid(cells: list[Cell], *, max_memory: float | None = None,
                progress: Callable[[int], None] | None = None) -> SweepResult:  # fmt: skip
     """Train every cell's networks as the fewest stacks; ``progress(cells)`` after each group.
@@ -149,36 +199,17 @@ def train_grid(cells: list[Cell], *, max_memory: float | None = None,
     X, t = ensemble_data(cells[0][0])  # the same data in every cell
     rows: list[dict[str, Any] | None] = [None] * len(cells)
     records: list[dict[str, Any]] = []
+    stacks = 0
     try:
-        stacks = _train_groups(cells, X, t, max_memory, progress, rows, records)
+        for plan in plan_groups(cells, X, t, max_memory):
+            outcomes = [_train_block(plan.config, plan.sizes, part, X, t) for part in plan.blocks]
+            stacks += len(outcomes)
+            finish_group(cells, plan, outcomes, rows, records)
+            if progress is not None:
+                progress(len(plan.group.cells))
     except KeyboardInterrupt:
         raise interrupted(cells, rows) from None
     return SweepResult(rows, records, stacks)  # type: ignore[arg-type]
-
-
-def _train_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: float | None,
-                  progress: Callable[[int], None] | None, rows: list, records: list) -> int:
-    """Train each group of cells, filling ``rows`` and ``records`` as groups finish; the
-    number of stacks trained."""
-    stacks = 0
-    for group in group_cells(cells):
-        config = group.config
-        sizes = config.sizes(X.shape[1], t.shape[1])
-        nets = _networks(cells, group)
-        total = len(nets["seed"])
-        size = _block_size(config, sizes, len(X), total, max_memory)
-        parts = []
-        for lo in range(0, total, size):
-            part = {k: v[lo : lo + size] for k, v in nets.items()}
-            parts.append(_train_block(config, sizes, part, X, t))
-            stacks += 1
-        outcome = _joined(parts)
-        for i in group.cells:
-            rows[i] = _row(cells[i], outcome, nets["cell"] == i, total)
-        records += _records(cells, nets, outcome)
-        if progress is not None:
-            progress(len(group.cells))
-    return stacks
 
 
 def _joined(parts: list[StackOutcome]) -> StackOutcome:
