@@ -16,7 +16,6 @@ Importing this module imports JAX (about 2 s on the project's machine), configur
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -51,9 +50,6 @@ CHUNK_BYTES = 2**20
 # Fewer chunks than this: one piece. Chunking compiles a loop around the block (1000 seed
 # networks in 3 chunks: 2.9 s CPU of compiling, in one piece 1.9 s, and no faster to train).
 MIN_CHUNKS = 4
-# The compiled program runs epochs in groups of this many (unrolled): a block of whole groups
-# compiles no loop for the rest.
-EPOCH_GROUP = 8
 
 
 class JaxEngine:
@@ -127,8 +123,7 @@ class JaxRunner:
         if self.plan.per_network_lr:  # each epoch's rate of each network goes in: (K, epochs)
             count = min(count, max(1, MAX_BLOCK_VALUES // (self.stack or 1)))
         if count < remaining:  # blocks of one length (whole intervals): one program for all
-            multiple = EPOCH_GROUP // math.gcd(every, EPOCH_GROUP)  # blocks of whole groups
-            count = every * _even_block(-(-remaining // every), max(1, count // every), multiple)
+            count = every * _even_block(-(-remaining // every), max(1, count // every))
         if weights_every:
             count = min(count, weights_every - self._next % weights_every)
         return count
@@ -298,16 +293,10 @@ def _kept_rows(epochs: Array, every: int) -> tuple[Array | None, int | None]:
     return np.where(keep, np.cumsum(keep) - 1, kept).astype(np.int32), kept
 
 
-def _even_block(remaining: int, most: int, multiple: int = 1) -> int:
+def _even_block(remaining: int, most: int) -> int:
     """A block length of at most ``most`` dividing ``remaining`` (60000 epochs in blocks of
-    at most 1024: 1000), so one compiled program runs them all; ``most`` if none is near.
-    A multiple of ``multiple`` if one is (up to 4 times the fewest blocks): no remainder
-    loop compiled (1000 seed networks' 5000 epochs as 5 blocks of 1000, not 2 of 2500: 1.4 s
-    CPU of compiling instead of 2.0, trained as fast)."""
+    at most 1024: 1000), so one compiled program runs them all; ``most`` if none is near."""
     fewest = -(-remaining // most)
-    for blocks in range(fewest, 4 * fewest + 1):
-        if remaining % blocks == 0 and remaining // blocks % multiple == 0:
-            return remaining // blocks
     for blocks in range(fewest, 2 * fewest + 1):
         if remaining % blocks == 0:
             return remaining // blocks
