@@ -134,12 +134,13 @@ def _block_size(config: TrainConfig, sizes: list[int], rows: int, total: int,
 
 
 def _train_block(config: TrainConfig, sizes: list[int], nets: dict[str, np.ndarray],
-                 X: np.ndarray, t: np.ndarray) -> StackOutcome:  # fmt: skip
-    """One stack of the group's networks, each with its own seed, rate and width."""
-    widths = nets["widths"]
-    same_width = (widths == widths[0]).all() and tuple(widths[0]) == tuple(sizes[1:-1])
+                 X: np.ndarray, t: np.ndarray, masked: bool = True) -> StackOutcome:  # fmt: skip
+    """One stack of the group's networks, each with its own seed, rate and width (``masked``:
+    the group's networks are not all of the stack's width, so every block of it is masked
+    and its blocks share one compiled program)."""
     kwargs = {**config.network_kwargs(), "seed": nets["seed"]}
-    net = MLP(sizes, **kwargs, stack=len(nets["seed"]), widths=None if same_width else widths)
+    widths = nets["widths"] if masked else None
+    net = MLP(sizes, **kwargs, stack=len(nets["seed"]), widths=widths)
     lr = nets["lr"] if len(set(nets["lr"].tolist())) > 1 else float(nets["lr"][0])
     return train_stack(
         net, X, t, epochs=config.epochs, lr=lr, seed=config.seed,
@@ -158,6 +159,7 @@ class GroupPlan:
     sizes: list[int]
     nets: dict[str, np.ndarray]
     blocks: list[dict[str, np.ndarray]]
+    masked: bool  # some networks narrower than the stack: widths masked in every block
 
 
 def plan_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: float | None,
@@ -174,7 +176,8 @@ def plan_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: flo
         size = _block_size(config, sizes, len(X), total, max_memory)
         size = size if block_nets is None else min(size, block_nets)
         blocks = [{k: v[lo : lo + size] for k, v in nets.items()} for lo in range(0, total, size)]
-        plans.append(GroupPlan(group, config, sizes, nets, blocks))
+        masked = bool((nets["widths"] != np.asarray(sizes[1:-1])).any())
+        plans.append(GroupPlan(group, config, sizes, nets, blocks, masked))
     return plans
 
 
@@ -202,7 +205,8 @@ def train_grid(cells: list[Cell], *, max_memory: float | None = None,
     stacks = 0
     try:
         for plan in plan_groups(cells, X, t, max_memory):
-            outcomes = [_train_block(plan.config, plan.sizes, part, X, t) for part in plan.blocks]
+            outcomes = [_train_block(plan.config, plan.sizes, part, X, t, plan.masked)
+                        for part in plan.blocks]  # fmt: skip
             stacks += len(outcomes)
             finish_group(cells, plan, outcomes, rows, records)
             if progress is not None:

@@ -30,10 +30,10 @@ __all__ = ["grid_block", "train_grid_dask"]
 
 
 def grid_block(config: Any, sizes: list[int], nets: dict[str, np.ndarray], X: np.ndarray,
-               t: np.ndarray) -> StackOutcome:  # fmt: skip
+               t: np.ndarray, masked: bool) -> StackOutcome:  # fmt: skip
     """One block of a group, on a worker: the stack ``train_grid`` trains, its history cut to
     what the rows read (the compile seconds), not every epoch's losses."""
-    outcome = grid._train_block(config, sizes, nets, X, t)
+    outcome = grid._train_block(config, sizes, nets, X, t, masked)
     kept = outcome.history
     extra = {"compile_seconds": kept.extra.get("compile_seconds", 0.0)}
     outcome.history = History(np.empty((0, len(nets["seed"]))), kept.epochs, kept.seconds, extra)
@@ -56,7 +56,7 @@ def train_grid_dask(
     tasks, owner = [], []  # each block's arguments, and its (group, block) place
     for g, plan in enumerate(plans):
         for b, part in enumerate(plan.blocks):
-            tasks.append((plan.config, plan.sizes, part, X, t))
+            tasks.append((plan.config, plan.sizes, part, X, t, plan.masked))
             owner.append((g, b))
     outcomes: list[list[StackOutcome | None]] = [[None] * len(p.blocks) for p in plans]
     rows: list[dict[str, Any] | None] = [None] * len(cells)
