@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from conftest import require
 
@@ -36,3 +38,35 @@ def test_a_group_all_of_its_stack_width_is_not_masked() -> None:
     (plan,) = grid_module.plan_groups(cells, X, t, None)
     assert not plan.masked
     assert np.array_equal(plan.nets["widths"], np.full((16, 1), 3))
+
+
+def _same(a, b, path="row"):
+    """Equal rows: counts exactly, losses to rounding (the stacks differ in size), times aside."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            if k not in ("seconds", "compile_seconds"):
+                _same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+def test_a_large_group_on_the_compiled_cpu_engine_trains_in_equal_blocks(monkeypatch) -> None:
+    require("jax")
+    lists = {"hidden": [(2,), (3,)], "activation": ["sigmoid"], "lr": [0.5, 1.0],
+             "init": ["seed"], "epochs": [30], "nets": [65]}  # fmt: skip
+    cells = make_cells(TrainConfig(engine="jax", epochs=30), lists)  # 260 networks
+    X, t = ensemble_data(cells[0][0])
+    monkeypatch.setattr(grid_module, "CPU_BLOCK_NETS", 100)
+    (plan,) = grid_module.plan_groups(cells, X, t, None)
+    assert [len(b["seed"]) for b in plan.blocks] == [65] * 4  # 260 = 4 x 65: one shape
+    (whole,) = grid_module.plan_groups(cells, X, t, None, local=False)  # a cluster's: unsplit
+    assert len(whole.blocks) == 1
+    blocks = grid_module.train_grid(cells)
+    monkeypatch.setattr(grid_module, "CPU_BLOCK_NETS", 10**9)
+    one = grid_module.train_grid(cells)
+    assert (blocks.groups, one.groups) == (4, 1)
+    for a, b in zip(blocks.rows, one.rows, strict=True):
+        _same(a, b)

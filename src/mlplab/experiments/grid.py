@@ -5,7 +5,8 @@ stack: each network keeps its cell's rate (``fit(lr=array)``) and width (``MLP(w
 the narrower networks masked) and its seed, so network ``j`` of a cell is the network
 ``run_cell`` trains as ``seed + j``, and each cell's figures are those of the cell-by-cell
 run (to rounding). Cells that differ in anything else (activation, init, epochs, ...) form
-separate groups. A group estimated too large for memory trains in blocks of networks.
+separate groups. A group estimated too large for memory trains in blocks of networks, and
+on the compiled engine on a CPU a group of more than ``CPU_BLOCK_NETS`` in equal blocks.
 
 ``train_grid`` gives the cells' rows (``run_cell``'s, in the cells' order) and one record
 per network (``SweepResult.networks``: a list of dicts, ``frame()`` a pandas DataFrame);
@@ -34,6 +35,7 @@ from mlplab.experiments.sweeps import AXES, check_cells, interrupted, make_cells
 from mlplab.nn.network import MLP
 
 __all__ = [
+    "CPU_BLOCK_NETS",
     "Group",
     "GroupPlan",
     "SweepResult",
@@ -45,6 +47,12 @@ __all__ = [
 ]
 
 Cell = tuple[TrainConfig, int]
+# The compiled engine on a CPU trains a stack of a few hundred small networks faster per
+# network than one of more (its work arrays stay in the cache), so a group of more trains
+# locally as equal blocks of at most this many, one compiled program for all: 1000 XOR
+# networks as 4 blocks of 250 took 2.9 s CPU against 3.2 s as one stack (compiles included;
+# 5 rates x 200 seeds: 1.9 s against 2.8 s), on the project's loaded 2-core machine.
+CPU_BLOCK_NETS = 256
 
 
 @dataclass
@@ -163,9 +171,10 @@ class GroupPlan:
 
 
 def plan_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: float | None,
-                block_nets: int | None = None) -> list[GroupPlan]:  # fmt: skip
+                block_nets: int | None = None, local: bool = True) -> list[GroupPlan]:  # fmt: skip
     """Each group's blocks: as many networks a block as fit in memory (``max_memory`` GiB, or
-    the machine's), at most ``block_nets`` (``None``: no bound but memory)."""
+    the machine's), at most ``block_nets`` (``None``: no bound but memory); trained ``local``ly
+    on the compiled engine on a CPU, equal blocks of at most ``CPU_BLOCK_NETS`` if they can."""
     plans = []
     for group in group_cells(cells):
         nets = _networks(cells, group)
@@ -175,10 +184,29 @@ def plan_groups(cells: list[Cell], X: np.ndarray, t: np.ndarray, max_memory: flo
         sizes = config.sizes(X.shape[1], t.shape[1])
         size = _block_size(config, sizes, len(X), total, max_memory)
         size = size if block_nets is None else min(size, block_nets)
+        if local:
+            size = _cpu_block(config, total, size)
         blocks = [{k: v[lo : lo + size] for k, v in nets.items()} for lo in range(0, total, size)]
         masked = bool((nets["widths"] != np.asarray(sizes[1:-1])).any())
         plans.append(GroupPlan(group, config, sizes, nets, blocks, masked))
     return plans
+
+
+def _cpu_block(config: TrainConfig, total: int, size: int) -> int:
+    """``size``, or where the group trains on the compiled engine on a CPU, equal blocks of
+    at most ``CPU_BLOCK_NETS`` dividing its ``total`` networks (one compiled shape), if a
+    split into at most twice the fewest such blocks does."""
+    if config.engine != "jax" or size <= CPU_BLOCK_NETS:
+        return size
+    from mlplab.engines._jax_setup import devices
+
+    if devices(config.device)[0].platform != "cpu":
+        return size
+    fewest = -(-total // CPU_BLOCK_NETS)
+    for count in range(fewest, 2 * fewest + 1):
+        if total % count == 0:
+            return min(size, total // count)
+    return size
 
 
 def finish_group(cells: list[Cell], plan: GroupPlan, outcomes: list[StackOutcome],

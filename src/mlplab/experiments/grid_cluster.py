@@ -52,7 +52,7 @@ def train_grid_dask(
     """``train_grid(cells)``'s result, its blocks trained on the Dask cluster at ``address``;
     ``progress(cells)`` as each group's last block finishes."""
     X, t = ensemble_data(cells[0][0])  # the same data in every cell
-    plans = grid.plan_groups(cells, X, t, max_memory, block_nets)
+    plans = grid.plan_groups(cells, X, t, max_memory, block_nets, local=False)
     tasks, owner = [], []  # each block's arguments, and its (group, block) place
     for g, plan in enumerate(plans):
         for b, part in enumerate(plan.blocks):
