@@ -25,8 +25,6 @@ import sys
 import tempfile
 import time
 
-os.environ["MLPLAB_JAX_CACHE"] = "off"  # in this process: each side compiles its own programs
-
 from mlplab.experiments import TrainConfig, make_cells, run_cell, train_grid
 
 RATES = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5]
@@ -96,6 +94,7 @@ def main() -> None:
     parser.add_argument("--engines", default="numpy,jax")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process run")
     args = parser.parse_args()
+    os.environ["MLPLAB_JAX_CACHE"] = "off"  # before JAX loads: each side compiles its own
     print(f"{'grid (engine)':<34} {'by cell s':>9} {'one prog. s':>11} {'ratio':>8}  rows")
     for engine in args.engines.split(","):
         if engine == "jax":  # importing JAX (seconds) is neither way's cost: done first
