@@ -13,7 +13,8 @@ no profiler in the way, with 1 or 2 BLAS threads (``--threads``).
 per batch: NumPy's in-place passes (``_sgd_into``, ``_adam_into``), Adam in row slices (the
 passes fused per cache-sized slice), Adam split over two Python threads (NumPy releases the
 GIL in its loops), and, where numba is installed, each rule as one compiled loop, checked
-equal bit for bit to NumPy's.
+equal bit for bit to NumPy's (SGD as one BLAS ``saxpy`` too). ``--orders``: the first
+layer's two products with each operand's memory order, one thread.
 
 JAX engine: the fit's wall time against its parts: ``History.seconds`` (the epochs),
 ``compile_seconds``, and the same epoch's matrix products alone in XLA (a ``scan`` over the
@@ -23,6 +24,7 @@ is not products shows as the difference.
     OPENBLAS_NUM_THREADS=1 python benchmarks/epoch_profile.py [--optimizer sgd adam]
     python benchmarks/epoch_profile.py --phases --threads 1 2 --engines numpy
     python benchmarks/epoch_profile.py --updates
+    python benchmarks/epoch_profile.py --orders
 """
 
 from __future__ import annotations
@@ -179,8 +181,23 @@ def update_kernels() -> dict[str, Callable]:
         "numpy adam, slices of 128 rows": sliced(128),
         "numpy adam, 2 threads": threaded,
     }
+    kernels.update(blas_kernels())
     kernels.update(numba_kernels(b1, b2, eps))
     return kernels
+
+
+def blas_kernels() -> dict[str, Callable]:
+    """SGD's update as one BLAS call (``saxpy``, one rounding where NumPy's passes round twice)."""
+    try:
+        from scipy.linalg import blas
+    except ImportError:
+        print("scipy not installed: the BLAS update skipped")
+        return {}
+
+    def axpy(p, g, m, v, s, t):
+        blas.saxpy(g.ravel(), p.ravel(), a=-LR)  # p <- p + (-lr) g, in place (contiguous)
+
+    return {"blas saxpy sgd (1 call)": axpy}
 
 
 def numba_kernels(b1: float, b2: float, eps: float) -> dict[str, Callable]:
@@ -240,6 +257,36 @@ def updates(repeats: int, steps: int = 200) -> None:
         same = np.array_equal(finals[name], finals[peer])
         print(f"    {m * 1e6:7.0f} us  {m * batches:6.3f} s/epoch  {name}"
               f"{'' if same else '  (NOT equal to numpy)'}")
+
+
+def orders(repeats: int, calls: int = 100) -> None:
+    """The first layer's two products in each memory order, per call (one thread)."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, D), dtype=np.float32)
+    dh = rng.standard_normal((BATCH, H), dtype=np.float32)
+    W = rng.standard_normal((D, H), dtype=np.float32)
+    WF = np.asfortranarray(W)
+    z, dW, dWT = np.empty((BATCH, H), np.float32), np.empty_like(W), np.empty((H, D), np.float32)
+    products = {
+        "x @ W1, W1 in C order (the engine's)": lambda: np.dot(x, W, z),
+        "x @ W1, W1 in Fortran order": lambda: np.dot(x, WF, z),
+        "x.T @ dh into (784, 256) (the engine's)": lambda: np.dot(x.T, dh, dW),
+        "dh.T @ x into (256, 784)": lambda: np.dot(dh.T, x, dWT),
+    }
+    times: dict[str, list[float]] = {name: [] for name in products}
+    with threadpool_limits(1):
+        for _ in range(repeats):
+            for name, product in products.items():
+                start = time.perf_counter()
+                for _ in range(calls):
+                    product()
+                times[name].append((time.perf_counter() - start) / calls)
+    print(f"the first layer's products, one thread, median of {repeats} x {calls} calls:")
+    for name, ts in times.items():
+        m = statistics.median(ts)
+        print(f"    {m * 1e6:6.0f} us  {2 * BATCH * D * H / m / 1e9:5.1f} GFLOP/s  {name}")
 
 
 def network_for() -> MLP:
@@ -302,9 +349,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--phases", action="store_true", help="the NumPy loop's phases, clocked")
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--updates", action="store_true", help="the first layer's step, timed")
+    p.add_argument("--orders", action="store_true", help="the products in each memory order")
     args = p.parse_args(argv)
     if args.updates:
         updates(max(args.repeats, 5))
+        return
+    if args.orders:
+        orders(max(args.repeats, 5))
         return
     X, labels = data()
     T = np.eye(K, dtype=np.float32)[labels]
