@@ -19,12 +19,14 @@ layer's two products with each operand's memory order, one thread.
 JAX engine: the fit's wall time against its parts: ``History.seconds`` (the epochs),
 ``compile_seconds``, and the same epoch's matrix products alone in XLA (a ``scan`` over the
 batches of the five products of forward and backward, gathered rows included), so that what
-is not products shows as the difference.
+is not products shows as the difference. ``--split``: those products on one device against
+each batch's rows split over the CPU devices (``shard_map``, the gradients summed by ``psum``).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/epoch_profile.py [--optimizer sgd adam]
     python benchmarks/epoch_profile.py --phases --threads 1 2 --engines numpy
     python benchmarks/epoch_profile.py --updates
     python benchmarks/epoch_profile.py --orders
+    python benchmarks/epoch_profile.py --split
 """
 
 from __future__ import annotations
@@ -326,6 +328,64 @@ def xla_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
     return run
 
 
+def xla_split_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
+    """The same products with each batch's rows split over the CPU devices (``shard_map``):
+    each device its share of the rows, the gradients summed over the devices (``psum``)."""
+    jax = load_jax()
+    jnp = jax.numpy
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = Mesh(np.array(jax.devices()), ("rows",))
+    rng = np.random.default_rng(0)
+    W1 = jnp.asarray(rng.standard_normal((D, H), dtype=np.float32))
+    W2 = jnp.asarray(rng.standard_normal((H, K), dtype=np.float32))
+    Xd = jax.device_put(X, NamedSharding(mesh, P()))  # every device holds all rows
+    Td = jax.device_put(T, NamedSharding(mesh, P()))
+    order = rng.permutation(len(X))[: len(X) // BATCH * BATCH].reshape(-1, BATCH)
+    order = jax.device_put(order, NamedSharding(mesh, P(None, "rows")))
+
+    def products(W1, W2, Xd, Td, order):
+        def one(carry, idx):
+            W1, W2 = carry
+            x, t = Xd[idx], Td[idx]
+            h = x @ W1
+            d = h @ W2 - t
+            dW2, dh = jax.lax.psum(h.T @ d, "rows"), d @ W2.T
+            dW1 = jax.lax.psum(x.T @ dh, "rows")
+            return (W1 - 1e-6 * dW1, W2 - 1e-6 * dW2), None
+
+        return jax.lax.scan(one, (W1, W2), order)[0]
+
+    specs = (P(), P(), P(), P(), P(None, "rows"))  # the batch indices split, the rest whole
+    split = jax.jit(jax.shard_map(products, mesh=mesh, in_specs=specs, out_specs=(P(), P()),
+                                  check_vma=False))  # fmt: skip
+
+    def run() -> float:
+        start = time.perf_counter()
+        jax.block_until_ready(split(W1, W2, Xd, Td, order))
+        return time.perf_counter() - start
+
+    run()
+    return run
+
+
+def split_products(X: np.ndarray, T: np.ndarray, repeats: int) -> None:
+    """XLA's products alone on one device against the rows split over the devices."""
+    one, split = xla_products(X, T), xla_split_products(X, T)
+    ones, splits, cpu = [], [], []
+    for _ in range(repeats):
+        ones.append(one())
+        start = time.process_time()
+        splits.append(split())
+        cpu.append((time.process_time() - start) / splits[-1])
+    ratio = statistics.median(s / o for s, o in zip(splits, ones, strict=True))
+    print(f"XLA products alone: one device {statistics.median(ones):.3f} s, rows split over "
+          f"{len(load_jax().devices())} devices {statistics.median(splits):.3f} s "
+          f"({ratio:.2f}x, median of {repeats} rounds); the split's CPU time "
+          f"{statistics.median(cpu):.2f}x its wall time")  # fmt: skip
+
+
 def jax_breakdown(X: np.ndarray, T: np.ndarray, optimizer: str, repeats: int) -> None:
     epoch(X, T, optimizer, "jax")  # compile (and fill the cache)
     products = xla_products(X, T)
@@ -350,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("--updates", action="store_true", help="the first layer's step, timed")
     p.add_argument("--orders", action="store_true", help="the products in each memory order")
+    p.add_argument("--split", action="store_true", help="XLA's products, rows over the devices")
     args = p.parse_args(argv)
     if args.updates:
         updates(max(args.repeats, 5))
@@ -358,6 +419,9 @@ def main(argv: list[str] | None = None) -> None:
         orders(max(args.repeats, 5))
         return
     X, labels = data()
+    if args.split:
+        split_products(X, np.eye(K, dtype=np.float32)[labels], max(args.repeats, 5))
+        return
     T = np.eye(K, dtype=np.float32)[labels]
     for optimizer in args.optimizer:
         if args.phases:
