@@ -10,6 +10,8 @@ interleaved, medians printed with ratios. Also the peak memory of the NumPy engi
 Target (issue 24): the faster engine <= 0.7x PyTorch's time with 2 threads, SGD and Adam.
 Each round runs every contender once, back to back, so a round's ratios see one load; the
 ratio printed is the median of the rounds' ratios (and the ratio of the medians beside it).
+On a machine other jobs share, threads that spin lose most: PyTorch's 2-thread epoch took
+18-27 s at load 7 as installed, 1.6-3.1 s with ``OMP_WAIT_POLICY=PASSIVE`` (docs/engines.md).
 """
 
 from __future__ import annotations
