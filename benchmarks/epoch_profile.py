@@ -5,12 +5,28 @@ that the matrix products show as their own rows (NumPy's functions are invisible
 otherwise); prints the products' share and the rest by function (batch gathering, the loss
 and softmax, ReLU, the optimizer).
 
+``--phases``: the NumPy engine's batch loop with a clock around each phase (the gather, the
+matrix products, the rest of forward and backward, the accuracy count, the optimizer's step),
+no profiler in the way, with 1 or 2 BLAS threads (``--threads``).
+
+``--updates``: the optimizer's step on the first layer's weights (784 x 256 float32) alone,
+per batch: NumPy's in-place passes (``_sgd_into``, ``_adam_into``), Adam in row slices (the
+passes fused per cache-sized slice), Adam split over two Python threads (NumPy releases the
+GIL in its loops), and, where numba is installed, each rule as one compiled loop, checked
+equal bit for bit to NumPy's (SGD as one BLAS ``saxpy`` too). ``--orders``: the first
+layer's two products with each operand's memory order, one thread.
+
 JAX engine: the fit's wall time against its parts: ``History.seconds`` (the epochs),
 ``compile_seconds``, and the same epoch's matrix products alone in XLA (a ``scan`` over the
 batches of the five products of forward and backward, gathered rows included), so that what
-is not products shows as the difference.
+is not products shows as the difference. ``--split``: those products on one device against
+each batch's rows split over the CPU devices (``shard_map``, the gradients summed by ``psum``).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/epoch_profile.py [--optimizer sgd adam]
+    python benchmarks/epoch_profile.py --phases --threads 1 2 --engines numpy
+    python benchmarks/epoch_profile.py --updates
+    python benchmarks/epoch_profile.py --orders
+    python benchmarks/epoch_profile.py --split
 """
 
 from __future__ import annotations
@@ -79,6 +95,207 @@ def numpy_breakdown(X: np.ndarray, T: np.ndarray, optimizer: str) -> None:
             print(f"    {t:7.3f} s  {t / seconds:5.1%}  {name}")
 
 
+def numpy_phases(X: np.ndarray, T: np.ndarray, optimizer: str, threads: int) -> None:
+    """The engine's batch loop (``NumpyRunner.minibatch_epoch``'s steps) with a clock per phase."""
+    from threadpoolctl import threadpool_limits
+
+    from mlplab.nn.targets import predicted_class
+    from mlplab.train.optimizers import get_optimizer
+
+    clock = time.perf_counter
+    spent = dict.fromkeys(("gather", "products", "forward/backward rest", "accuracy", "step"), 0.0)
+    dot = np.dot
+
+    def timed_dot(*a, **k):
+        start = clock()
+        out = dot(*a, **k)
+        spent["products"] += clock() - start
+        return out
+
+    net = network_for()
+    opt = get_optimizer(optimizer, LR if optimizer == "sgd" else 0.001)
+    params = [v for p in net.params for v in p.values()]
+    labels = T.argmax(axis=1)
+    with threadpool_limits(threads):
+        np.dot = timed_dot  # the layers take np.dot when they allocate their work arrays
+        try:
+            for rows in (X[:BATCH], X):  # the first pass allocates (untimed), the second is timed
+                spent.update(dict.fromkeys(spent, 0.0))
+                order = np.random.default_rng(0).permutation(len(rows))
+                start = clock()
+                for lo in range(0, len(rows), BATCH):
+                    t0 = clock()
+                    idx = order[lo : lo + BATCH]
+                    x, t = X.take(idx, axis=0), T.take(idx, axis=0)
+                    t1 = clock()
+                    net.loss_and_backward(x, t)
+                    t2 = clock()
+                    (predicted_class(net.outputs[-1]) == labels[idx]).sum()
+                    t3 = clock()
+                    opt.step(params, [v for g in net.grads for v in g.values()])
+                    t4 = clock()
+                    spent["gather"] += t1 - t0
+                    spent["forward/backward rest"] += t2 - t1
+                    spent["accuracy"] += t3 - t2
+                    spent["step"] += t4 - t3
+                total = clock() - start
+        finally:
+            np.dot = dot
+    spent["forward/backward rest"] -= spent["products"]
+    print(f"NumPy engine's batch loop, {optimizer}, {threads} thread(s): {total:.3f} s")
+    for name, t in spent.items():
+        print(f"    {t:7.3f} s  {t / total:5.1%}  {name}")
+    print(f"    {total - sum(spent.values()):7.3f} s  "
+          f"{(total - sum(spent.values())) / total:5.1%}  the loop itself")  # fmt: skip
+
+
+def update_kernels() -> dict[str, Callable]:
+    """The first layer's step, several ways; each ``(p, g, m, v, s, step_size) -> None``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlplab.train.optimizers import _adam_into, _sgd_into
+
+    b1, b2, eps = 0.9, 0.999, 1e-8
+
+    def adam(p, g, m, v, s, t):
+        _adam_into([p], [g], ([m], [v]), 0.001, t, [s], beta1=b1, beta2=b2, eps=eps)
+
+    def sliced(rows):
+        def run(p, g, m, v, s, t):
+            for lo in range(0, len(p), rows):
+                part = slice(lo, lo + rows)
+                adam(p[part], g[part], m[part], v[part], s[part], t)
+
+        return run
+
+    pool = ThreadPoolExecutor(1)
+
+    def threaded(p, g, m, v, s, t):
+        half = len(p) // 2
+        other = pool.submit(adam, p[:half], g[:half], m[:half], v[:half], s[:half], t)
+        adam(p[half:], g[half:], m[half:], v[half:], s[half:], t)
+        other.result()
+
+    kernels = {
+        "numpy sgd (2 passes)": lambda p, g, m, v, s, t: _sgd_into([p], [g], (), LR, t, [s]),
+        "numpy adam (12 passes)": adam,
+        "numpy adam, slices of 32 rows": sliced(32),
+        "numpy adam, slices of 128 rows": sliced(128),
+        "numpy adam, 2 threads": threaded,
+    }
+    kernels.update(blas_kernels())
+    kernels.update(numba_kernels(b1, b2, eps))
+    return kernels
+
+
+def blas_kernels() -> dict[str, Callable]:
+    """SGD's update as one BLAS call (``saxpy``, one rounding where NumPy's passes round twice)."""
+    try:
+        from scipy.linalg import blas
+    except ImportError:
+        print("scipy not installed: the BLAS update skipped")
+        return {}
+
+    def axpy(p, g, m, v, s, t):
+        blas.saxpy(g.ravel(), p.ravel(), a=-LR)  # p <- p + (-lr) g, in place (contiguous)
+
+    return {"blas saxpy sgd (1 call)": axpy}
+
+
+def numba_kernels(b1: float, b2: float, eps: float) -> dict[str, Callable]:
+    """SGD and Adam as one loop each (numba, no fast-math), if numba is installed."""
+    try:
+        import numba
+    except ImportError:
+        print("numba not installed: its one-loop updates skipped")
+        return {}
+    f32 = np.float32
+    lr, c1, c2, d1, d2, e = f32(LR), f32(b1), f32(b2), f32(1 - b1), f32(1 - b2), f32(eps)
+
+    @numba.njit
+    def sgd_loop(p, g):
+        p, g = p.ravel(), g.ravel()
+        for i in range(p.size):
+            p[i] -= g[i] * lr
+
+    @numba.njit(error_model="numpy")  # no zero-division check: the loop vectorises
+    def adam_loop(p, g, m, v, step):
+        p, g, m, v = p.ravel(), g.ravel(), m.ravel(), v.ravel()
+        for i in range(p.size):
+            m[i] = m[i] * c1 + g[i] * d1
+            v[i] = v[i] * c2 + (g[i] * g[i]) * d2
+            p[i] -= m[i] / (np.sqrt(v[i]) + e) * step
+
+    def adam(p, g, m, v, s, t):
+        adam_loop(p, g, m, v, f32(0.001 * np.sqrt(1 - b2**t) / (1 - b1**t)))
+
+    return {"numba sgd (1 loop)": lambda p, g, m, v, s, t: sgd_loop(p, g),
+            "numba adam (1 loop)": adam}  # fmt: skip
+
+
+def updates(repeats: int, steps: int = 200) -> None:
+    """Each kernel's time per step on (784, 256) float32, interleaved; one-loop kernels are
+    checked equal to NumPy's passes bit for bit after ``steps`` steps."""
+    rng = np.random.default_rng(0)
+    kernels = update_kernels()
+    grads = rng.standard_normal((8, D, H), dtype=np.float32) * np.float32(1e-2)
+    start_p = rng.standard_normal((D, H), dtype=np.float32)
+    times: dict[str, list[float]] = {name: [] for name in kernels}
+    finals = {}
+    for _ in range(repeats):
+        for name, kernel in kernels.items():
+            p, m, v, s = start_p.copy(), *(np.zeros((D, H), np.float32) for _ in range(3))
+            begin = time.perf_counter()
+            for t in range(1, steps + 1):
+                kernel(p, grads[t % 8], m, v, s, t)
+            times[name].append((time.perf_counter() - begin) / steps)
+            finals[name] = p
+    batches = -(-60000 // BATCH)
+    print(f"the first layer's step ({D} x {H} float32), median of {repeats}, per step and "
+          f"per epoch ({batches} batches):")  # fmt: skip
+    for name, ts in times.items():
+        m = statistics.median(ts)
+        peer = "numpy sgd (2 passes)" if "sgd" in name else "numpy adam (12 passes)"
+        same = np.array_equal(finals[name], finals[peer])
+        print(f"    {m * 1e6:7.0f} us  {m * batches:6.3f} s/epoch  {name}"
+              f"{'' if same else '  (NOT equal to numpy)'}")
+
+
+def orders(repeats: int, calls: int = 100) -> None:
+    """The first layer's two products in each memory order, per call (one thread)."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, D), dtype=np.float32)
+    dh = rng.standard_normal((BATCH, H), dtype=np.float32)
+    W = rng.standard_normal((D, H), dtype=np.float32)
+    WF = np.asfortranarray(W)
+    z, dW, dWT = np.empty((BATCH, H), np.float32), np.empty_like(W), np.empty((H, D), np.float32)
+    products = {
+        "x @ W1, W1 in C order (the engine's)": lambda: np.dot(x, W, z),
+        "x @ W1, W1 in Fortran order": lambda: np.dot(x, WF, z),
+        "x.T @ dh into (784, 256) (the engine's)": lambda: np.dot(x.T, dh, dW),
+        "dh.T @ x into (256, 784)": lambda: np.dot(dh.T, x, dWT),
+    }
+    times: dict[str, list[float]] = {name: [] for name in products}
+    with threadpool_limits(1):
+        for _ in range(repeats):
+            for name, product in products.items():
+                start = time.perf_counter()
+                for _ in range(calls):
+                    product()
+                times[name].append((time.perf_counter() - start) / calls)
+    print(f"the first layer's products, one thread, median of {repeats} x {calls} calls:")
+    for name, ts in times.items():
+        m = statistics.median(ts)
+        print(f"    {m * 1e6:6.0f} us  {2 * BATCH * D * H / m / 1e9:5.1f} GFLOP/s  {name}")
+
+
+def network_for() -> MLP:
+    return MLP([D, H, K], "relu", "softmax", "cross_entropy", "mean", init="he", seed=0,
+               dtype=np.float32)  # fmt: skip
+
+
 def xla_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
     """The epoch's five products per batch (and the batch gather), alone, compiled."""
     jax = load_jax()
@@ -111,6 +328,64 @@ def xla_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
     return run
 
 
+def xla_split_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
+    """The same products with each batch's rows split over the CPU devices (``shard_map``):
+    each device its share of the rows, the gradients summed over the devices (``psum``)."""
+    jax = load_jax()
+    jnp = jax.numpy
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = Mesh(np.array(jax.devices()), ("rows",))
+    rng = np.random.default_rng(0)
+    W1 = jnp.asarray(rng.standard_normal((D, H), dtype=np.float32))
+    W2 = jnp.asarray(rng.standard_normal((H, K), dtype=np.float32))
+    Xd = jax.device_put(X, NamedSharding(mesh, P()))  # every device holds all rows
+    Td = jax.device_put(T, NamedSharding(mesh, P()))
+    order = rng.permutation(len(X))[: len(X) // BATCH * BATCH].reshape(-1, BATCH)
+    order = jax.device_put(order, NamedSharding(mesh, P(None, "rows")))
+
+    def products(W1, W2, Xd, Td, order):
+        def one(carry, idx):
+            W1, W2 = carry
+            x, t = Xd[idx], Td[idx]
+            h = x @ W1
+            d = h @ W2 - t
+            dW2, dh = jax.lax.psum(h.T @ d, "rows"), d @ W2.T
+            dW1 = jax.lax.psum(x.T @ dh, "rows")
+            return (W1 - 1e-6 * dW1, W2 - 1e-6 * dW2), None
+
+        return jax.lax.scan(one, (W1, W2), order)[0]
+
+    specs = (P(), P(), P(), P(), P(None, "rows"))  # the batch indices split, the rest whole
+    split = jax.jit(jax.shard_map(products, mesh=mesh, in_specs=specs, out_specs=(P(), P()),
+                                  check_vma=False))  # fmt: skip
+
+    def run() -> float:
+        start = time.perf_counter()
+        jax.block_until_ready(split(W1, W2, Xd, Td, order))
+        return time.perf_counter() - start
+
+    run()
+    return run
+
+
+def split_products(X: np.ndarray, T: np.ndarray, repeats: int) -> None:
+    """XLA's products alone on one device against the rows split over the devices."""
+    one, split = xla_products(X, T), xla_split_products(X, T)
+    ones, splits, cpu = [], [], []
+    for _ in range(repeats):
+        ones.append(one())
+        start = time.process_time()
+        splits.append(split())
+        cpu.append((time.process_time() - start) / splits[-1])
+    ratio = statistics.median(s / o for s, o in zip(splits, ones, strict=True))
+    print(f"XLA products alone: one device {statistics.median(ones):.3f} s, rows split over "
+          f"{len(load_jax().devices())} devices {statistics.median(splits):.3f} s "
+          f"({ratio:.2f}x, median of {repeats} rounds); the split's CPU time "
+          f"{statistics.median(cpu):.2f}x its wall time")  # fmt: skip
+
+
 def jax_breakdown(X: np.ndarray, T: np.ndarray, optimizer: str, repeats: int) -> None:
     epoch(X, T, optimizer, "jax")  # compile (and fill the cache)
     products = xla_products(X, T)
@@ -131,10 +406,28 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--optimizer", nargs="+", default=["sgd", "adam"])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--engines", nargs="+", default=["numpy", "jax"])
+    p.add_argument("--phases", action="store_true", help="the NumPy loop's phases, clocked")
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    p.add_argument("--updates", action="store_true", help="the first layer's step, timed")
+    p.add_argument("--orders", action="store_true", help="the products in each memory order")
+    p.add_argument("--split", action="store_true", help="XLA's products, rows over the devices")
     args = p.parse_args(argv)
+    if args.updates:
+        updates(max(args.repeats, 5))
+        return
+    if args.orders:
+        orders(max(args.repeats, 5))
+        return
     X, labels = data()
+    if args.split:
+        split_products(X, np.eye(K, dtype=np.float32)[labels], max(args.repeats, 5))
+        return
     T = np.eye(K, dtype=np.float32)[labels]
     for optimizer in args.optimizer:
+        if args.phases:
+            for threads in args.threads:
+                numpy_phases(X, T, optimizer, threads)
+            continue
         if "numpy" in args.engines:
             numpy_breakdown(X, T, optimizer)
         if "jax" in args.engines:

@@ -1,0 +1,47 @@
+"""``benchmarks/epoch_profile.py --updates``'s other forms of the optimizer's step compute
+what the NumPy engine's in-place passes compute, bit for bit (their speed is not tested here):
+the timings it prints compare like with like only then."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import require
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import epoch_profile
+
+EQUAL_FORMS = [
+    "numpy adam, slices of 32 rows",
+    "numpy adam, slices of 128 rows",
+    "numpy adam, 2 threads",
+    "numba sgd (1 loop)",
+    "numba adam (1 loop)",
+]
+
+
+def stepped(kernel, steps: int = 20) -> np.ndarray:
+    """The first layer's weights after ``steps`` steps of ``kernel`` from fixed gradients."""
+    rng = np.random.default_rng(3)
+    shape = (epoch_profile.D, epoch_profile.H)
+    p = rng.standard_normal(shape, dtype=np.float32)
+    m, v, s = (np.zeros(shape, np.float32) for _ in range(3))
+    grads = rng.standard_normal((4, *shape), dtype=np.float32) * np.float32(1e-2)
+    for t in range(1, steps + 1):
+        kernel(p, grads[t % 4], m, v, s, t)
+    return p
+
+
+@pytest.mark.parametrize("name", EQUAL_FORMS)
+def test_each_form_of_the_step_is_numpys_bit_for_bit(name):
+    if name.startswith("numba"):
+        require("numba")
+    kernels = epoch_profile.update_kernels()
+    peer = "numpy sgd (2 passes)" if "sgd" in name else "numpy adam (12 passes)"
+    got, want = stepped(kernels[name]), stepped(kernels[peer])
+    assert not np.array_equal(want, stepped(lambda *a: None))  # the steps moved the weights
+    np.testing.assert_array_equal(got, want)
