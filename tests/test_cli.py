@@ -14,6 +14,7 @@ from mlplab.cli import main
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``python -m mlplab ARGS`` in a real process (the entry point, a clean stderr)."""
     result = subprocess.run(
         [sys.executable, "-m", "mlplab", *args],
         capture_output=True,
@@ -24,6 +25,13 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def run_here(capsys, *args: str) -> tuple[int, str, str]:
+    """``mlplab ARGS`` through ``main()`` in this process: the exit code, stdout and stderr."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_train_with_no_options_is_the_seed_run(capsys):
@@ -39,16 +47,21 @@ def test_train_with_no_options_is_the_seed_run(capsys):
 
 
 @pytest.mark.parametrize("seed", [0, 4])
-def test_train_seed_reproduces_the_seed_program(seed):
+def test_train_seed_reproduces_the_seed_program(seed, capsys):
     _, _, expected = seed_run(seed)
-    result = run("train", "--seed", str(seed), "--json")
-    doc = json.loads(result.stdout)  # nothing but the JSON on stdout
+    if seed == 0:  # once as a user runs it: `python -m mlplab` in its own process
+        result = run("train", "--seed", str(seed), "--json")
+        stdout, stderr = result.stdout, result.stderr
+    else:
+        code, stdout, stderr = run_here(capsys, "train", "--seed", str(seed), "--json")
+        assert code == 0, stderr
+    doc = json.loads(stdout)  # nothing but the JSON on stdout
     np.testing.assert_allclose(doc["predictions"], expected, rtol=0, atol=1e-9)
     assert doc["targets"] == [[0.0], [1.0], [1.0], [0.0]]
     assert doc["epochs"] == 60000
     assert doc["config"]["seed"] == seed and doc["config"]["hidden"] == [4]
     assert doc["seconds"] > 0 and doc["final_loss"] < 0.01
-    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    assert stderr == ""  # no progress bar when stderr is not a terminal
 
 
 def test_holdout_trains_without_the_row_and_reports_it(capsys):
@@ -115,24 +128,31 @@ def test_loo_reports_every_row(tmp_path, capsys):
         (["predict", "nowhere.safetensors", "--input", "0,0,1"], "no such file"),
     ],
 )
-def test_bad_input_is_one_line_and_non_zero(args, message):
-    result = run(*args, check=False)
-    assert result.returncode != 0
-    assert message in result.stderr
+def test_bad_input_is_one_line_and_non_zero(args, message, capsys):
+    code, _, stderr = run_here(capsys, *args)
+    assert code != 0
+    assert message in stderr
+    assert "Traceback" not in stderr
+
+
+def test_bad_input_exits_non_zero_from_a_real_process():
+    result = run("train", "--holdout", "4", check=False)
+    assert result.returncode == 1
+    assert "--holdout 4 is out of range: xor has rows 0 to 3" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_predict_input_of_the_wrong_width(tmp_path):
+def test_predict_input_of_the_wrong_width(tmp_path, capsys):
     model = tmp_path / "m.safetensors"
-    run("train", "--epochs", "10", "--save", str(model))
-    result = run("predict", str(model), "--input", "0,1", check=False)
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
+    assert run_here(capsys, "train", "--epochs", "10", "--save", str(model))[0] == 0
+    code, _, stderr = run_here(capsys, "predict", str(model), "--input", "0,1")
+    assert code == 1
+    assert stderr.strip() == (
         "mlplab: error: --input '0,1' has 2 values; the model takes 3, the third being the "
         "constant-1 bias column the seed appends to its inputs (try --input 0,1,1)"
     )
-    result = run("predict", str(model), "--input", "0", check=False)  # not the seed's two
-    assert result.stderr.strip() == "mlplab: error: --input '0' has 1 value; the model takes 3"
+    _, _, stderr = run_here(capsys, "predict", str(model), "--input", "0")  # not the seed's two
+    assert stderr.strip() == "mlplab: error: --input '0' has 1 value; the model takes 3"
 
 
 def test_the_installed_script_and_help():

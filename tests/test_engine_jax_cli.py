@@ -106,7 +106,8 @@ def test_loo_on_either_engine_gives_the_same_rows_and_curves(capsys, tmp_path) -
             assert len(a[name]) == len(b[name]) == len(curves["numpy"]["record_epochs"])
             np.testing.assert_allclose(b[name], a[name], rtol=1e-9)
     plot = tmp_path / "loo.png"
-    assert main(["loo", "--seeds", "2", "--epochs", "50", "--engine", "jax", "-q",
+    # the program compiled above (4 seeds, 700 epochs), now with the plot
+    assert main(["loo", "--seeds", "4", "--epochs", "700", "--engine", "jax", "-q",
                  "--plot", str(plot)]) == 0  # fmt: skip
     assert "(engine jax)" in capsys.readouterr().out and plot.stat().st_size > 0
 
@@ -118,8 +119,13 @@ def test_loo_defaults_to_auto(capsys) -> None:
 
 
 def test_device_cpu_runs_and_a_missing_gpu_is_one_line(capsys) -> None:
-    for command in (["train"], ["ensemble", "--nets", "3"], ["loo", "--seeds", "2"]):
-        args = [*command, "--epochs", "20", "--engine", "jax", "--json", "-q"]
+    # the shapes the other tests here compile (30 epochs: test_device_through_the_python_api),
+    # so the compiled programs are reused
+    commands = (["train", "--epochs", "30"],
+                ["ensemble", "--nets", "12", "--epochs", "1000", "--seed", "3"],
+                ["loo", "--seeds", "4", "--epochs", "700"])  # fmt: skip
+    for command in commands:
+        args = [*command, "--engine", "jax", "--json", "-q"]
         assert main([*args, "--device", "cpu"]) == 0
         assert json.loads(capsys.readouterr().out)["config"]["device"] == "cpu"
         assert main([*args, "--device", "gpu"]) == 1
