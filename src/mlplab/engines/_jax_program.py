@@ -43,9 +43,9 @@ from mlplab.train.optimizers import OPTIMIZERS, Rule
 
 __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 
-# Full batch: epochs unrolled 8 at a time (one seed network's 60000 epochs measured 31 ms
-# against 46 ms for no unrolling and 52-62 ms for 4 or 16).
-FULL_BATCH_UNROLL = 8
+# Epochs run in groups of this many (``_grouped_scan``): an inner loop writes each epoch's
+# logs into the group's small buffer, an outer ``lax.scan`` stacks the groups' buffers.
+GROUP = 8
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
 
 
@@ -312,7 +312,6 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
     dropped); ``None``: every epoch's."""
     epoch_fn = _epoch(plan)
     evaluate = _evaluate(plan) if plan.validation else None
-    unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
 
     def block(state, data, val, lrs, orders, epochs, t, rows):
         params, slots, frozen, div, hyper = state
@@ -350,19 +349,52 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
         carry = (params, slots, frozen, div, t)
         if kept is None:
-            carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
+            carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), GROUP)
         else:
             first = (None if lrs is None else lrs[0], None if orders is None else orders[0],
                      epochs[0])  # fmt: skip
             shapes = jax.eval_shape(lambda c: one_epoch(c, *first)[1], carry)
             buffers = {k: jnp.zeros((kept + 1, *a.shape), a.dtype) for k, a in shapes.items()}
-            (carry, buffers), _ = lax.scan(body_kept, (carry, buffers),
-                                           (lrs, orders, epochs, rows), unroll=unroll)  # fmt: skip
+            (carry, buffers), _ = lax.scan(body_kept, (carry, buffers), (lrs, orders, epochs, rows))
             logs = {k: b[:kept] for k, b in buffers.items()}
         params, slots, frozen, div, t = carry
         return (params, slots, frozen, div, hyper), t, logs
 
     return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
+
+
+def _grouped_scan(body: Callable, carry: Any, xs: tuple, group: int) -> tuple:
+    """``lax.scan(body, carry, xs)``, the same carry and outputs, run in groups of ``group``
+    steps: an outer scan over the groups, each an inner ``fori_loop`` writing its steps'
+    outputs into a ``(group, ...)`` buffer (the steps that do not fill a group: a plain scan).
+
+    One seed network's 60000 epochs, each writing its loss: a plain scan took 2.35x the
+    time of a ``fori_loop`` that writes nothing (unrolled 8 times, 1.6-1.7x; a ``fori_loop``
+    writing into a buffer of every epoch, 2.65x), in groups of 8 1.06-1.17x.
+    """
+    length = jax.tree.leaves(xs)[0].shape[0]
+    whole = length // group * group
+    if whole == 0:
+        return lax.scan(body, carry, xs)
+    head = jax.tree.map(lambda a: a[:whole].reshape(whole // group, group, *a.shape[1:]), xs)
+    first = jax.tree.map(lambda a: a[0, 0], head)
+    shapes = jax.eval_shape(lambda c: body(c, first)[1], carry)
+
+    def one_group(carry, group_xs):
+        def one(i, inner):
+            carry, buffers = inner
+            carry, out = body(carry, jax.tree.map(lambda a: a[i], group_xs))
+            return carry, jax.tree.map(lambda b, o: b.at[i].set(o), buffers, out)
+
+        buffers = jax.tree.map(lambda a: jnp.zeros((group, *a.shape), a.dtype), shapes)
+        return lax.fori_loop(0, group, one, (carry, buffers))
+
+    carry, outs = lax.scan(one_group, carry, head)
+    outs = jax.tree.map(lambda a: a.reshape(whole, *a.shape[2:]), outs)
+    if whole == length:
+        return carry, outs
+    carry, rest = lax.scan(body, carry, jax.tree.map(lambda a: a[whole:], xs))
+    return carry, jax.tree.map(lambda a, b: jnp.concatenate([a, b]), outs, rest)
 
 
 def _over_devices(plan: Plan, block: Callable) -> Callable:
