@@ -34,6 +34,7 @@ import numpy as np
 from jax import lax
 
 from mlplab.checks import is_sparse
+from mlplab.engines._jax_lanes import LANES, data_of, lanes_of
 from mlplab.errors import ConfigError
 from mlplab.nn.activations import ACTIVATIONS, Activation
 from mlplab.nn.layer import forward, loss_and_grads, plain_layers
@@ -47,6 +48,10 @@ __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 # logs into the group's small buffer, an outer ``lax.scan`` stacks the groups' buffers.
 GROUP = 8
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
+# Stacks of networks whose layers are at most this wide run with the networks on the last
+# axis (``_jax_lanes``); wider ones as ``jax.vmap`` of one network's step.
+MAX_LANES_WIDTH = 16
+LANES_ENABLED = True  # False: every stack through vmap (the tests and benchmarks compare)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class Plan:
     devices: tuple = ()  # a stack split over these (fewer than 2: not split)
     chunks: int = 1  # a stack's share on each device, trained in this many equal chunks
     per_network_lr: bool = False  # each network's rates come in the state's hyper["lrs"]
+    lanes: bool = False  # a stack run with the networks on the last axis (``_jax_lanes``)
 
     @property
     def full_batch(self) -> bool:
@@ -86,6 +92,15 @@ class Plan:
         (a third fewer operations an epoch for the seed's network); the runner finds the
         epoch and runs the block again up to it (``JaxRunner.run``)."""
         return not self.stacked and self.full_batch
+
+
+def lanes_suit(job: TrainJob) -> bool:
+    """Whether ``job``'s stack runs with the networks on the last axis: narrow networks
+    (every layer at most ``MAX_LANES_WIDTH`` units) with the built-in activations."""
+    net = job.net
+    return (net.stack is not None and max(net.sizes) <= MAX_LANES_WIDTH
+            and all(ACTIVATIONS.get(layer.activation.name) is layer.activation
+                    and layer.activation.array_api for layer in net.layers))  # fmt: skip
 
 
 def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
@@ -118,6 +133,7 @@ def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
         devices=tuple(devices),
         chunks=chunks,
         per_network_lr=isinstance(getattr(job.optimizer, "initial_lr", None), np.ndarray),
+        lanes=LANES_ENABLED and lanes_suit(job),
     )
 
 
@@ -188,64 +204,84 @@ def _freeze(frozen: Any, old: Any, new: Any) -> Any:
 
 
 def _penalised(plan: Plan, params: list, grads: list, loss: Any, share: float,
-               settings: tuple) -> tuple:  # fmt: skip
+               settings: tuple, xp: Any) -> tuple:  # fmt: skip
     """The penalties of ``plan`` in order: each adds to every ``dW`` and to the loss
     (``settings``: each one's per-network values, this network's)."""
     for penalty, own in zip(plan.penalties, settings, strict=True):
         new_dW, value = penalty([p["W"] for p in params], [g["W"] for g in grads], share,
-                                xp=jnp, **own)  # fmt: skip
+                                xp=xp, **own)  # fmt: skip
         grads = [{**g, "W": dW} for g, dW in zip(grads, new_dW, strict=True)]
         loss = loss + value
     return grads, loss
 
 
+def _update(plan: Plan, share: float) -> Callable:
+    """``(params, slots, hyper, batch, lr, t) -> (params, slots, loss, right)``: one network's
+    forward and backward pass, penalties and update on one batch, every line the library's
+    (run on ``jax.numpy``, or on a stack with the networks last as one network, ``Lanes``);
+    ``right``: the batch's correctly classified rows (0 without accuracy)."""
+    xp = LANES if plan.lanes else jnp
+
+    def update(params, slots, hyper, batch, lr, t):
+        Xb, Tb, labels, weight = batch
+        if plan.lanes:  # the stack's arrays as one network's, each network's rate too
+            params, slots, hyper = lanes_of((params, slots, hyper))
+            lr = lanes_of(lr) if plan.per_network_lr else lr
+        layers = plain_layers(params, plan.activations, xp, hyper.get("masks"))  # its own lines
+        loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
+        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
+                                 hyper["penalties"], xp)  # fmt: skip
+        right = (_class_of(layers[-1].h) == labels).sum() if plan.accuracy else 0
+        flat, tree = jax.tree.flatten(params)
+        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=xp,
+                                          **hyper["update"])  # fmt: skip
+        return data_of((jax.tree.unflatten(tree, new_flat), new_slots, loss, right))
+
+    return update
+
+
 def _step(plan: Plan, share: float) -> Callable:
-    """One network's step on one batch; ``share`` scales the penalties (the batch's share of
-    the rows when the loss is summed, else 1), as the NumPy engine scales them."""
+    """One network's step on one batch (``_update``), then freezing once the loss is not
+    finite; ``share`` scales the penalties (the batch's share of the rows when the loss is
+    summed, else 1), as the NumPy engine scales them. A stack: ``vmap`` of it, or with the
+    networks on the last axis (``plan.lanes``) the same step on the whole stack."""
+    update = _update(plan, share)
 
     def step(params, slots, frozen, div, hyper, batch, lr, t, epoch):
-        Xb, Tb, labels, weight = batch
-        layers = plain_layers(params, plan.activations, jnp, hyper.get("masks"))  # its own lines
-        loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
-        y = layers[-1].h
-        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
-                                 hyper["penalties"])  # fmt: skip
-        right = (_class_of(y) == labels).sum() if plan.accuracy else 0
+        new_params, new_slots, loss, right = update(params, slots, hyper, batch, lr, t)
         correct = jnp.asarray(right, jnp.int32)
-        flat, tree = jax.tree.flatten(params)
-        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=jnp,
-                                          **hyper["update"])  # fmt: skip
         if plan.diverged_on_host:  # nothing frozen: the runner reads the epoch off the losses
-            return jax.tree.unflatten(tree, new_flat), new_slots, frozen, div, loss, correct
+            return new_params, new_slots, frozen, div, loss, correct
         bad = ~jnp.isfinite(loss)
         now_frozen = frozen | bad
-        params = _freeze(now_frozen, params, jax.tree.unflatten(tree, new_flat))
+        params = _freeze(now_frozen, params, new_params)
         slots = _freeze(now_frozen, slots, new_slots)
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
         div = (jnp.where(first, epoch, div[0]), jnp.where(first, loss.astype(div[1].dtype), div[1]))
         loss = jnp.where(now_frozen, jnp.nan, loss)
         return params, slots, now_frozen, div, loss, correct
 
-    if not plan.stacked:
+    if not plan.stacked or plan.lanes:
         return step
     lr_axis = 0 if plan.per_network_lr else None  # each network's rate, or one for all
     return jax.vmap(step, in_axes=(0, 0, 0, 0, 0, None, lr_axis, None, None))
 
 
 def _evaluate(plan: Plan) -> Callable:
-    """Validation loss and accuracy of one network (vmapped for a stack)."""
+    """Validation loss and accuracy of one network (vmapped for a stack, or on ``Lanes``)."""
+    xp = LANES if plan.lanes else jnp
 
     def evaluate(params, val):
         Xv, Tv, labels, weight = val
-        layers = plain_layers(params, plan.activations, jnp)
+        layers = plain_layers(lanes_of(params) if plan.lanes else params, plan.activations, xp)
         y = forward(layers, Xv)
         loss, _ = plan.objective(layers[-1], Tv, weight)
         acc = jnp.zeros(())
         if plan.accuracy:
             acc = (_class_of(y) == labels).astype(jnp.float64).mean()
-        return loss, acc
+        return data_of((loss, acc))
 
-    return evaluate if not plan.stacked else jax.vmap(evaluate, in_axes=(0, None))
+    return evaluate if not plan.stacked or plan.lanes else jax.vmap(evaluate, in_axes=(0, None))
 
 
 def _rows(data: tuple, idx: Any) -> tuple:
@@ -317,6 +353,8 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
         params, slots, frozen, div, hyper = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
         settings = {k: v for k, v in hyper.items() if k != "lrs"}  # each epoch's rate apart
+        if plan.lanes:  # the networks to the last axis for the block (and back after it)
+            params, slots, settings = _networks_last((params, slots, settings))
         # one rate for the whole block (``lrs`` of length 1): not sliced epoch by epoch
         # (one seed network's 60000 epochs: about 10% of its time)
         rate, lrs = (lrs[0], None) if lrs.shape[0] != epochs.shape[0] else (None, lrs)
@@ -358,9 +396,20 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
             (carry, buffers), _ = lax.scan(body_kept, (carry, buffers), (lrs, orders, epochs, rows))
             logs = {k: b[:kept] for k, b in buffers.items()}
         params, slots, frozen, div, t = carry
+        if plan.lanes:
+            params, slots = _networks_first((params, slots))
         return (params, slots, frozen, div, hyper), t, logs
 
     return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
+
+
+def _networks_last(tree: Any) -> Any:
+    """A stack's arrays (networks on the first axis) with the networks on the last."""
+    return jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1), tree)
+
+
+def _networks_first(tree: Any) -> Any:
+    return jax.tree.map(lambda a: jnp.moveaxis(a, -1, 0), tree)
 
 
 def _grouped_scan(body: Callable, carry: Any, xs: tuple, group: int) -> tuple:
