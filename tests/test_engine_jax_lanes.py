@@ -50,7 +50,7 @@ CASES = {
              weight_decay=[L2(np.linspace(0, 0.01, K))])),
     "a network diverges": lambda: (
         MLP([3, 4, 1], stack=K, seed=0, output_activation="identity"), *XOR,
-        dict(epochs=30, lr=np.array([0.1, 0.2, 40.0, 0.3, 0.1]))),
+        dict(epochs=60, lr=np.array([0.1, 0.2, 400.0, 0.3, 0.1]))),
 }  # fmt: skip
 
 
