@@ -33,12 +33,14 @@ def body(carry, xs):
     return (w, total), {"loss": total, "row": w * 2}
 
 
+@pytest.mark.parametrize("unroll", [1, 4])
 @pytest.mark.parametrize("length", [1, 3, 8, 13, 16, 29])
-def test_grouped_scan_equals_scan(length):
+def test_grouped_scan_equals_scan(length, unroll):
     carry = (jnp.linspace(-1, 1, 3), jnp.zeros(()))
     xs = (jnp.linspace(0.1, 0.9, length), None, jnp.arange(length, dtype=jnp.float64) / 7)
     want_carry, want = jax.jit(lambda c, x: lax.scan(body, c, x))(carry, xs)
-    got_carry, got = jax.jit(lambda c, x: _jax_program._grouped_scan(body, c, x, 4))(carry, xs)
+    grouped = jax.jit(lambda c, x: _jax_program._grouped_scan(body, c, x, 4, unroll))
+    got_carry, got = grouped(carry, xs)
     for a, b in zip(jax.tree.leaves((want_carry, want)), jax.tree.leaves((got_carry, got)),
                     strict=True):  # fmt: skip
         assert a.shape == b.shape
