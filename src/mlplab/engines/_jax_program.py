@@ -53,7 +53,7 @@ __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 # A stack's group is unrolled (1000 seed networks with the networks last, float32: 1.2-1.8x
 # the rate of the loop over a group), one network's is not (there 1.3-1.4x slower).
 GROUP = 8
-STACK_UNROLL = True
+UNROLL_STACK, UNROLL_ONE = True, False
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
 # Stacks of networks whose layers are at most this wide run with the networks on the last
 # axis (``_jax_lanes``); wider ones as ``jax.vmap`` of one network's step.
@@ -386,7 +386,7 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
         carry = (params, slots, frozen, div, t)
         if kept is None:
-            unroll = GROUP if plan.stacked and STACK_UNROLL else 1
+            unroll = GROUP if (UNROLL_STACK if plan.stacked else UNROLL_ONE) else 1
             carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), GROUP, unroll)
         else:
             carry, logs = _kept_scan(body, carry, (lrs, orders, epochs), rows, kept)
