@@ -50,8 +50,9 @@ __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 
 # Epochs run in groups of this many (``_grouped_scan``): an inner loop writes each epoch's
 # logs into the group's small buffer, an outer ``lax.scan`` stacks the groups' buffers.
-# A stack's group is unrolled (1000 seed networks with the networks last, float32: 1.2-1.8x
-# the rate of the loop over a group), one network's is not (there 1.3-1.4x slower).
+# A full-batch stack's group is unrolled (1000 seed networks with the networks last, float32:
+# 1.2-1.8x the rate of the loop over a group), one network's is not (there 1.3-1.5x slower),
+# nor a stack's mini-batches (each epoch a loop over batches: 8 copies to compile).
 GROUP = 8
 UNROLL_STACK, UNROLL_ONE = True, False
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
@@ -386,7 +387,8 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
         carry = (params, slots, frozen, div, t)
         if kept is None:
-            unroll = GROUP if (UNROLL_STACK if plan.stacked else UNROLL_ONE) else 1
+            unrolled = (UNROLL_STACK and plan.full_batch) if plan.stacked else UNROLL_ONE
+            unroll = GROUP if unrolled else 1
             carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), GROUP, unroll)
         else:
             carry, logs = _kept_scan(body, carry, (lrs, orders, epochs), rows, kept)
