@@ -26,11 +26,14 @@ from peers import Run, hand_jax_peer, initial_weights, seed_net, stacked, timed,
 import mlplab.engines.jax as engine_jax
 from mlplab.engines import _jax_program
 
-DEFAULTS = dict(GROUP=8, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True)
+DEFAULTS = dict(GROUP=8, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True,
+                TRUST_GROUPS=True)
 ONE = {"groups of 1 (a plain scan)": dict(GROUP=1), "groups of 4": dict(GROUP=4),
        "groups of 8 (default)": {}, "groups of 16": dict(GROUP=16),
        "groups of 8, unrolled": dict(UNROLL_ONE=True)}  # fmt: skip
-STACK = {"vmap": dict(LANES_ENABLED=False),
+STACK = {"vmap, frozen checked every epoch": dict(LANES_ENABLED=False, TRUST_GROUPS=False),
+         "vmap": dict(LANES_ENABLED=False),
+         "networks last, frozen checked every epoch": dict(TRUST_GROUPS=False),
          "networks last, groups not unrolled": dict(UNROLL_STACK=False),
          "networks last (default)": {}}  # fmt: skip
 
