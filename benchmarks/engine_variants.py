@@ -6,7 +6,7 @@ on the same initial weights, median of ``--repeats`` rounds, printed as mlplab's
 JAX's (one network) or networks/s / hand JAX's (stacks), with the largest weight difference
 from hand JAX's:
 
-- one seed network: its epochs in groups of 1 (a plain scan), 4, 8 (the default) or 16, and
+- one seed network: its epochs in groups of 1 (a plain scan), 4, 8 or 16 (the default), and
   groups of 8 unrolled;
 - stacks: ``vmap`` of one network's step, or the networks on the last axis (the default),
   groups unrolled or not, and ``layout.py``'s hand-written last-axis prototype.
@@ -26,11 +26,11 @@ from peers import Run, hand_jax_peer, initial_weights, seed_net, stacked, timed,
 import mlplab.engines.jax as engine_jax
 from mlplab.engines import _jax_program
 
-DEFAULTS = dict(GROUP=8, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True,
+DEFAULTS = dict(GROUP=8, GROUP_ONE=16, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True,
                 TRUST_GROUPS=True)
-ONE = {"groups of 1 (a plain scan)": dict(GROUP=1), "groups of 4": dict(GROUP=4),
-       "groups of 8 (default)": {}, "groups of 16": dict(GROUP=16),
-       "groups of 8, unrolled": dict(UNROLL_ONE=True)}  # fmt: skip
+ONE = {"groups of 1 (a plain scan)": dict(GROUP_ONE=1), "groups of 4": dict(GROUP_ONE=4),
+       "groups of 8": dict(GROUP_ONE=8), "groups of 16 (default)": {},
+       "groups of 8, unrolled": dict(GROUP_ONE=8, UNROLL_ONE=True)}  # fmt: skip
 STACK = {"vmap, frozen checked every epoch": dict(LANES_ENABLED=False, TRUST_GROUPS=False),
          "vmap": dict(LANES_ENABLED=False),
          "networks last, frozen checked every epoch": dict(TRUST_GROUPS=False),
