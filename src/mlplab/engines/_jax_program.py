@@ -1,4 +1,4 @@
-"""A block of epochs as one compiled program: ``lax.scan`` over epochs of the per-network step.
+"""A block of epochs as one compiled program: a loop over epochs of the per-network step.
 
 What the program is built for is one static ``Plan``, read off a ``TrainJob`` by
 ``plan_for`` (which refuses, in one line naming the way out, what cannot compile: a user's
@@ -8,9 +8,13 @@ library's own, run on ``jax.numpy``: forward, objective and the seed's backprop
 (``mlplab.nn.layer``'s ``Dense.plain`` layers and passes, ``Objective``), the penalties
 (``mlplab.train.regularization``) and the optimizer's update rule
 (``mlplab.train.optimizers``), then freezing once the loss is non-finite (the weights from
-before that step are kept, as the NumPy engine keeps them). A stack is ``jax.vmap`` of that
-same step, and split over the devices with ``jax.shard_map`` (each device trains its share;
-nothing is exchanged). The batch order is the NumPy engine's: its permutations come from the
+before that step are kept, as the NumPy engine keeps them). A stack of narrow networks runs
+that same step on the whole stack with the networks on the last axis (``_jax_lanes``: the
+step's arrays are one network's, each holding every network); a wider one is ``jax.vmap`` of
+it. Either is split over the devices with ``jax.shard_map`` (each device trains its share;
+nothing is exchanged). The epochs run in groups (``_grouped_scan``), each writing its logs
+into a small buffer: one seed network's epochs then cost about what a loop without logs does.
+The batch order is the NumPy engine's: its permutations come from the
 host, one row per epoch. A large stack runs on each device in cache-sized chunks
 (``Plan.chunks``), one after another (``lax.map``): 100000 seed networks trained 1.87x
 faster than in one ``vmap``, whose work arrays leave the cache (``benchmarks/engines.py``
@@ -26,6 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -34,6 +39,7 @@ import numpy as np
 from jax import lax
 
 from mlplab.checks import is_sparse
+from mlplab.engines._jax_lanes import LANES, data_of, lanes_of
 from mlplab.errors import ConfigError
 from mlplab.nn.activations import ACTIVATIONS, Activation
 from mlplab.nn.layer import forward, loss_and_grads, plain_layers
@@ -43,10 +49,22 @@ from mlplab.train.optimizers import OPTIMIZERS, Rule
 
 __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 
-# Full batch: epochs unrolled 8 at a time (one seed network's 60000 epochs measured 31 ms
-# against 46 ms for no unrolling and 52-62 ms for 4 or 16).
-FULL_BATCH_UNROLL = 8
+# Epochs run in groups of this many (``_grouped_scan``): an inner loop writes each epoch's
+# logs into the group's small buffer, an outer ``lax.scan`` stacks the groups' buffers.
+# A full-batch stack's group is unrolled (1000 seed networks with the networks last, float32:
+# 1.2-1.8x the rate of the loop over a group), one network's is not (there 1.3-1.5x slower),
+# nor a stack's mini-batches (each epoch a loop over batches: 8 copies to compile).
+GROUP, GROUP_ONE = 8, 16  # a stack's, one network's (16: 0.88-0.95x the time of 8)
+UNROLL_STACK, UNROLL_ONE = True, False
+# A stack's group where no network is frozen runs first with steps that freeze nothing
+# (``_grouped_scan``), again with the freezing step where a loss was not finite; not a stack
+# trained in chunks (100000 seed networks, float32: 0.54x hand JAX with it, 1.52x without).
+TRUST_GROUPS = True
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
+# Stacks of networks whose layers are at most this wide run with the networks on the last
+# axis (``_jax_lanes``); wider ones as ``jax.vmap`` of one network's step.
+MAX_LANES_WIDTH = 16
+LANES_ENABLED = True  # False: every stack through vmap (the tests and benchmarks compare)
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ class Plan:
     devices: tuple = ()  # a stack split over these (fewer than 2: not split)
     chunks: int = 1  # a stack's share on each device, trained in this many equal chunks
     per_network_lr: bool = False  # each network's rates come in the state's hyper["lrs"]
+    lanes: bool = False  # a stack run with the networks on the last axis (``_jax_lanes``)
 
     @property
     def full_batch(self) -> bool:
@@ -86,6 +105,15 @@ class Plan:
         (a third fewer operations an epoch for the seed's network); the runner finds the
         epoch and runs the block again up to it (``JaxRunner.run``)."""
         return not self.stacked and self.full_batch
+
+
+def lanes_suit(job: TrainJob) -> bool:
+    """Whether ``job``'s stack runs with the networks on the last axis: narrow networks
+    (every layer at most ``MAX_LANES_WIDTH`` units) with the built-in activations."""
+    net = job.net
+    return (net.stack is not None and max(net.sizes) <= MAX_LANES_WIDTH
+            and all(ACTIVATIONS.get(layer.activation.name) is layer.activation
+                    and layer.activation.array_api for layer in net.layers))  # fmt: skip
 
 
 def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
@@ -118,6 +146,7 @@ def plan_for(job: TrainJob, devices: tuple = (), chunks: int = 1) -> Plan:
         devices=tuple(devices),
         chunks=chunks,
         per_network_lr=isinstance(getattr(job.optimizer, "initial_lr", None), np.ndarray),
+        lanes=LANES_ENABLED and lanes_suit(job),
     )
 
 
@@ -188,64 +217,86 @@ def _freeze(frozen: Any, old: Any, new: Any) -> Any:
 
 
 def _penalised(plan: Plan, params: list, grads: list, loss: Any, share: float,
-               settings: tuple) -> tuple:  # fmt: skip
+               settings: tuple, xp: Any) -> tuple:  # fmt: skip
     """The penalties of ``plan`` in order: each adds to every ``dW`` and to the loss
     (``settings``: each one's per-network values, this network's)."""
     for penalty, own in zip(plan.penalties, settings, strict=True):
         new_dW, value = penalty([p["W"] for p in params], [g["W"] for g in grads], share,
-                                xp=jnp, **own)  # fmt: skip
+                                xp=xp, **own)  # fmt: skip
         grads = [{**g, "W": dW} for g, dW in zip(grads, new_dW, strict=True)]
         loss = loss + value
     return grads, loss
 
 
-def _step(plan: Plan, share: float) -> Callable:
-    """One network's step on one batch; ``share`` scales the penalties (the batch's share of
-    the rows when the loss is summed, else 1), as the NumPy engine scales them."""
+def _update(plan: Plan, share: float) -> Callable:
+    """``(params, slots, hyper, batch, lr, t) -> (params, slots, loss, right)``: one network's
+    forward and backward pass, penalties and update on one batch, every line the library's
+    (run on ``jax.numpy``, or on a stack with the networks last as one network, ``Lanes``);
+    ``right``: the batch's correctly classified rows (0 without accuracy)."""
+    xp = LANES if plan.lanes else jnp
+
+    def update(params, slots, hyper, batch, lr, t):
+        Xb, Tb, labels, weight = batch
+        if plan.lanes:  # the stack's arrays as one network's, each network's rate too
+            params, slots, hyper = lanes_of((params, slots, hyper))
+            lr = lanes_of(lr) if plan.per_network_lr else lr
+        layers = plain_layers(params, plan.activations, xp, hyper.get("masks"))  # its own lines
+        loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
+        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
+                                 hyper["penalties"], xp)  # fmt: skip
+        right = (_class_of(layers[-1].h) == labels).sum() if plan.accuracy else 0
+        flat, tree = jax.tree.flatten(params)
+        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=xp,
+                                          **hyper["update"])  # fmt: skip
+        return data_of((jax.tree.unflatten(tree, new_flat), new_slots, loss, right))
+
+    return update
+
+
+def _step(plan: Plan, share: float, trusted: bool = False) -> Callable:
+    """One network's step on one batch (``_update``), then freezing once the loss is not
+    finite; ``share`` scales the penalties (the batch's share of the rows when the loss is
+    summed, else 1), as the NumPy engine scales them. A stack: ``vmap`` of it, or with the
+    networks on the last axis (``plan.lanes``) the same step on the whole stack.
+    ``trusted``: nothing frozen, the loss trusted to be finite (``_grouped_scan`` checks)."""
+    update = _update(plan, share)
 
     def step(params, slots, frozen, div, hyper, batch, lr, t, epoch):
-        Xb, Tb, labels, weight = batch
-        layers = plain_layers(params, plan.activations, jnp, hyper.get("masks"))  # its own lines
-        loss = loss_and_grads(layers, plan.objective, Xb, Tb, weight)
-        y = layers[-1].h
-        grads, loss = _penalised(plan, params, [layer.grad for layer in layers], loss, share,
-                                 hyper["penalties"])  # fmt: skip
-        right = (_class_of(y) == labels).sum() if plan.accuracy else 0
+        new_params, new_slots, loss, right = update(params, slots, hyper, batch, lr, t)
         correct = jnp.asarray(right, jnp.int32)
-        flat, tree = jax.tree.flatten(params)
-        new_flat, new_slots = plan.update(flat, jax.tree.leaves(grads), slots, lr, t, xp=jnp,
-                                          **hyper["update"])  # fmt: skip
-        if plan.diverged_on_host:  # nothing frozen: the runner reads the epoch off the losses
-            return jax.tree.unflatten(tree, new_flat), new_slots, frozen, div, loss, correct
+        if plan.diverged_on_host or trusted:  # nothing frozen (one network: the runner reads
+            # the epoch off the losses; a trusted stack's group: checked after it)
+            return new_params, new_slots, frozen, div, loss, correct
         bad = ~jnp.isfinite(loss)
         now_frozen = frozen | bad
-        params = _freeze(now_frozen, params, jax.tree.unflatten(tree, new_flat))
+        params = _freeze(now_frozen, params, new_params)
         slots = _freeze(now_frozen, slots, new_slots)
         first = bad & ~frozen  # diverged at this step: (epoch, loss) kept
         div = (jnp.where(first, epoch, div[0]), jnp.where(first, loss.astype(div[1].dtype), div[1]))
         loss = jnp.where(now_frozen, jnp.nan, loss)
         return params, slots, now_frozen, div, loss, correct
 
-    if not plan.stacked:
+    if not plan.stacked or plan.lanes:
         return step
     lr_axis = 0 if plan.per_network_lr else None  # each network's rate, or one for all
     return jax.vmap(step, in_axes=(0, 0, 0, 0, 0, None, lr_axis, None, None))
 
 
 def _evaluate(plan: Plan) -> Callable:
-    """Validation loss and accuracy of one network (vmapped for a stack)."""
+    """Validation loss and accuracy of one network (vmapped for a stack, or on ``Lanes``)."""
+    xp = LANES if plan.lanes else jnp
 
     def evaluate(params, val):
         Xv, Tv, labels, weight = val
-        layers = plain_layers(params, plan.activations, jnp)
+        layers = plain_layers(lanes_of(params) if plan.lanes else params, plan.activations, xp)
         y = forward(layers, Xv)
         loss, _ = plan.objective(layers[-1], Tv, weight)
         acc = jnp.zeros(())
         if plan.accuracy:
             acc = (_class_of(y) == labels).astype(jnp.float64).mean()
-        return loss, acc
+        return data_of((loss, acc))
 
-    return evaluate if not plan.stacked else jax.vmap(evaluate, in_axes=(0, None))
+    return evaluate if not plan.stacked or plan.lanes else jax.vmap(evaluate, in_axes=(0, None))
 
 
 def _rows(data: tuple, idx: Any) -> tuple:
@@ -258,11 +309,12 @@ def _count(weight: Any, rows: int) -> Any:
     return rows if weight is None else weight.sum()
 
 
-def _epoch(plan: Plan) -> Callable:
-    """One epoch: the full batch, or the batches of the epoch's order (a remainder last)."""
+def _epoch(plan: Plan, trusted: bool = False) -> Callable:
+    """One epoch: the full batch, or the batches of the epoch's order (a remainder last);
+    ``trusted``: of steps that freeze nothing (``_step``)."""
     n, batch = plan.n, plan.batch
     if plan.full_batch:
-        step = _step(plan, 1.0)
+        step = _step(plan, 1.0, trusted)
 
         def full(carry, data, hyper, lr, order, epoch):
             params, slots, frozen, div, t = carry
@@ -275,8 +327,8 @@ def _epoch(plan: Plan) -> Callable:
         return full
     mean = plan.objective.reduction == "mean"
     whole, rest = divmod(n, batch)
-    step = _step(plan, 1.0 if mean else batch / n)
-    last = _step(plan, 1.0 if mean else rest / n) if rest else None
+    step = _step(plan, 1.0 if mean else batch / n, trusted)
+    last = _step(plan, 1.0 if mean else rest / n, trusted) if rest else None
 
     def one(step_fn, carry, data, hyper, idx, lr, epoch):
         params, slots, frozen, div, t, total, correct = carry
@@ -310,25 +362,26 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
     each network's rates, ``(K, epochs)`` or ``(K, 1)``, in ``hyper["lrs"]``. ``kept``: only
     that many epochs' logs come out, epoch ``i``'s at row ``rows[i]`` (row ``kept``: not
     kept, dropped); ``None``: every epoch's."""
-    epoch_fn = _epoch(plan)
+    epoch_fn, trusting = _epoch(plan), _epoch(plan, trusted=True)
     evaluate = _evaluate(plan) if plan.validation else None
-    unroll = FULL_BATCH_UNROLL if plan.full_batch else 1
 
     def block(state, data, val, lrs, orders, epochs, t, rows):
         params, slots, frozen, div, hyper = state
         fixed_order = None if plan.shuffled else jnp.arange(plan.n, dtype=jnp.int32)
         settings = {k: v for k, v in hyper.items() if k != "lrs"}  # each epoch's rate apart
+        if plan.lanes:  # the networks to the last axis for the block (and back after it)
+            params, slots, settings = _networks_last((params, slots, settings))
         # one rate for the whole block (``lrs`` of length 1): not sliced epoch by epoch
         # (one seed network's 60000 epochs: about 10% of its time)
         rate, lrs = (lrs[0], None) if lrs.shape[0] != epochs.shape[0] else (None, lrs)
 
-        def one_epoch(carry, lr, order, epoch):
+        def one_epoch(carry, lr, order, epoch, run=epoch_fn):
             lr = rate if lr is None else lr
             if plan.per_network_lr:  # this epoch's rate of each network (one: the block's)
                 own = hyper["lrs"]
                 lr = own[:, 0] if own.shape[1] == 1 else own[:, epoch - epochs[0]]
             order = fixed_order if order is None else order
-            carry, loss, acc = epoch_fn(carry, data, settings, lr, order, epoch)
+            carry, loss, acc = run(carry, data, settings, lr, order, epoch)
             logs = {"loss": loss}
             if plan.accuracy:
                 logs["accuracy"] = acc
@@ -338,32 +391,101 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
                     logs["val_accuracy"] = val_acc
             return carry, logs
 
-        def body(carry, xs):
-            return one_epoch(carry, *xs)
-
-        def body_kept(carry, xs):
-            inner, buffers = carry
-            lr, order, epoch, row = xs
-            inner, logs = one_epoch(inner, lr, order, epoch)
-            buffers = {k: lax.dynamic_update_index_in_dim(b, logs[k].astype(b.dtype), row, 0)
-                       for k, b in buffers.items()}  # fmt: skip
-            return (inner, buffers), None
+        def body(carry, xs, run=epoch_fn):
+            return one_epoch(carry, *xs, run=run)
 
         carry = (params, slots, frozen, div, t)
         if kept is None:
-            carry, logs = lax.scan(body, carry, (lrs, orders, epochs), unroll=unroll)
+            unrolled = (UNROLL_STACK and plan.full_batch) if plan.stacked else UNROLL_ONE
+            group = GROUP if plan.stacked else GROUP_ONE
+            trust = plan.stacked and plan.chunks == 1 and TRUST_GROUPS
+            trusted = partial(body, run=trusting) if trust else None
+            carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), group,
+                                        group if unrolled else 1, trusted)  # fmt: skip
         else:
-            first = (None if lrs is None else lrs[0], None if orders is None else orders[0],
-                     epochs[0])  # fmt: skip
-            shapes = jax.eval_shape(lambda c: one_epoch(c, *first)[1], carry)
-            buffers = {k: jnp.zeros((kept + 1, *a.shape), a.dtype) for k, a in shapes.items()}
-            (carry, buffers), _ = lax.scan(body_kept, (carry, buffers),
-                                           (lrs, orders, epochs, rows), unroll=unroll)  # fmt: skip
-            logs = {k: b[:kept] for k, b in buffers.items()}
+            carry, logs = _kept_scan(body, carry, (lrs, orders, epochs), rows, kept)
         params, slots, frozen, div, t = carry
+        if plan.lanes:
+            params, slots = _networks_first((params, slots))
         return (params, slots, frozen, div, hyper), t, logs
 
     return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
+
+
+def _kept_scan(body: Callable, carry: Any, xs: tuple, rows: Any, kept: int) -> tuple:
+    """``lax.scan(body, carry, xs)`` keeping only ``kept`` steps' outputs: step ``i``'s at row
+    ``rows[i]`` of buffers carried through the loop (row ``kept``: dropped)."""
+    shapes = jax.eval_shape(lambda c: body(c, jax.tree.map(lambda a: a[0], xs))[1], carry)
+
+    def one(inner, step_xs):
+        carry, buffers = inner
+        *own, row = step_xs
+        carry, logs = body(carry, tuple(own))
+        buffers = {k: lax.dynamic_update_index_in_dim(b, logs[k].astype(b.dtype), row, 0)
+                   for k, b in buffers.items()}  # fmt: skip
+        return (carry, buffers), None
+
+    buffers = {k: jnp.zeros((kept + 1, *a.shape), a.dtype) for k, a in shapes.items()}
+    (carry, buffers), _ = lax.scan(one, (carry, buffers), (*xs, rows))
+    return carry, {k: b[:kept] for k, b in buffers.items()}
+
+
+def _networks_last(tree: Any) -> Any:
+    """A stack's arrays (networks on the first axis) with the networks on the last."""
+    return jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1), tree)
+
+
+def _networks_first(tree: Any) -> Any:
+    return jax.tree.map(lambda a: jnp.moveaxis(a, -1, 0), tree)
+
+
+def _grouped_scan(body: Callable, carry: Any, xs: tuple, group: int, unroll: int = 1,
+                  trusted: Callable | None = None) -> tuple:  # fmt: skip
+    """``lax.scan(body, carry, xs)``, the same carry and outputs, run in groups of ``group``
+    steps: an outer scan over the groups, each an inner ``fori_loop`` writing its steps'
+    outputs into a ``(group, ...)`` buffer (the steps that do not fill a group: a plain scan),
+    ``unroll`` steps of it a loop iteration. ``trusted``: a stack's step that freezes nothing
+    (``_step``), run on a group where no network is frozen (``carry[2]``); where one of its
+    losses is not finite, the group runs again with ``body``, as it does once one is frozen.
+
+    One seed network's 60000 epochs, each writing its loss: a plain scan took 2.35x the
+    time of a ``fori_loop`` that writes nothing (unrolled 8 times, 1.6-1.7x; a ``fori_loop``
+    writing into a buffer of every epoch, 2.65x), in groups of 8 1.06-1.17x.
+    """
+    length = jax.tree.leaves(xs)[0].shape[0]
+    whole = length // group * group
+    if whole == 0:
+        return lax.scan(body, carry, xs)
+    head = jax.tree.map(lambda a: a[:whole].reshape(whole // group, group, *a.shape[1:]), xs)
+    first = jax.tree.map(lambda a: a[0, 0], head)
+    shapes = jax.eval_shape(lambda c: body(c, first)[1], carry)
+
+    def one_group(carry, group_xs):
+        def run(step):
+            def one(i, inner):
+                carry, buffers = inner
+                carry, out = step(carry, jax.tree.map(lambda a: a[i], group_xs))
+                return carry, jax.tree.map(lambda b, o: b.at[i].set(o), buffers, out)
+
+            buffers = jax.tree.map(lambda a: jnp.zeros((group, *a.shape), a.dtype), shapes)
+            return lax.fori_loop(0, group, one, (carry, buffers), unroll=unroll)
+
+        if trusted is None:
+            return run(body)
+
+        def trusting():
+            done = run(trusted)
+            finite = jnp.isfinite(done[1]["loss"]).all()
+            return lax.cond(finite, lambda: done, lambda: run(body))
+
+        return lax.cond(carry[2].any(), lambda: run(body), trusting)
+
+    carry, outs = lax.scan(one_group, carry, head)
+    outs = jax.tree.map(lambda a: a.reshape(whole, *a.shape[2:]), outs)
+    if whole == length:
+        return carry, outs
+    carry, rest = lax.scan(body, carry, jax.tree.map(lambda a: a[whole:], xs))
+    return carry, jax.tree.map(lambda a, b: jnp.concatenate([a, b]), outs, rest)
 
 
 def _over_devices(plan: Plan, block: Callable) -> Callable:

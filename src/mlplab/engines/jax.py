@@ -1,11 +1,12 @@
-"""The compiled engine: the NumPy engine's epochs, compiled by JAX (``jit`` of a ``lax.scan``).
+"""The compiled engine: the NumPy engine's epochs, compiled by JAX (``jit`` of a loop over epochs).
 
 ``fit(..., engine="jax")`` runs blocks of epochs as one compiled program each: the seed's
 forward and backward passes (``mlplab.nn.layer``, run plain), every optimizer's update rule
 and penalty (``mlplab.train``: the same rules the NumPy engine runs), schedule, sample
 weights, mini-batches in the NumPy engine's seeded order (permutations drawn on the host
-from the same generator) and validation. A stack is ``jax.vmap`` of the single network's
-step, split over the host's devices. Callbacks get each epoch's logs replayed after the
+from the same generator) and validation. A stack runs the single network's step on all its
+networks at once (narrow ones with the networks on the last axis, wider ones through
+``jax.vmap``), split over the host's devices. Callbacks get each epoch's logs replayed after the
 block; a callback that stops mid-block has the block run again up to its epoch, so the
 weights, the optimizer and the generator end where the NumPy engine leaves them.
 ``compile_seconds`` says what compiling took (kept apart from training).
