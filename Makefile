@@ -38,10 +38,11 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(PYTEST)
 
-# As CI runs it: the optional peers installed, and a test that would skip for one fails.
+# As CI runs it: the optional peers installed, a test that would skip for one fails, and JAX
+# programs compiled with all of XLA's optimisations (`make test` compiles them quickly).
 test-all: $(VENV)/.installed-peers
 	$(BIN)/ruff check .
-	MLPLAB_REQUIRE_OPTIONAL=1 $(PYTEST)
+	MLPLAB_REQUIRE_OPTIONAL=1 JAX_DISABLE_MOST_OPTIMIZATIONS=0 $(PYTEST)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -42,15 +42,21 @@ def require(module: str) -> ModuleType:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """One JAX compilation cache for the run, shared by the workers and the processes tests start.
+    """XLA's quick compile, and one JAX compilation cache for the run, shared by the workers and the processes tests start.
 
     A program compiled once (by any worker, or a ``python -m mlplab`` a test runs) is read
     back by the others instead of compiled again; the user's own cache is left alone, and
     the run's is removed at its end. With a size limit set, JAX locks the directory around
     each read and write, so no process reads an entry another is still writing.
     """
-    if hasattr(config, "workerinput") or "MLPLAB_JAX_CACHE" in os.environ:
-        return  # a worker (it inherits the controller's), or the user chose a cache
+    if hasattr(config, "workerinput"):
+        return  # a worker: it inherits the controller's environment
+    # XLA's quick compile (JAX's own flag): the tests' many small programs cost less to
+    # compile than to optimise, and every assertion runs as before. CI sets it to 0 and runs
+    # the suite on the programs users get.
+    os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+    if "MLPLAB_JAX_CACHE" in os.environ:
+        return  # the user chose a cache
     directory = tempfile.mkdtemp(prefix="mlplab-tests-jax-cache-")
     os.environ["MLPLAB_JAX_CACHE"] = directory
     os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(1 << 30))
