@@ -42,7 +42,8 @@ def require(module: str) -> ModuleType:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """XLA's quick compile, and one JAX compilation cache for the run, shared by the workers and the processes tests start.
+    """XLA's quick compile, and one JAX compilation cache for the run, shared by the workers
+    and the processes tests start.
 
     A program compiled once (by any worker, or a ``python -m mlplab`` a test runs) is read
     back by the others instead of compiled again; the user's own cache is left alone, and

