@@ -1,4 +1,6 @@
-"""Small builders shared by the tests."""
+"""Small builders and checks shared by the tests."""
+
+import math
 
 import numpy as np
 
@@ -57,3 +59,17 @@ def random_problem(
     X = rng.normal(size=(6, 3))
     T = targets_for(output, loss, 6, n_out, rng)
     return net, X, T
+
+
+def same_rows(a, b, path="row"):
+    """Equal sweep rows: counts exactly, losses to rounding (two runs that train the networks
+    in stacks or blocks of other sizes sum in another order), times aside."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            if k not in ("seconds", "compile_seconds"):
+                same_rows(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
+    else:
+        assert a == b, (path, a, b)

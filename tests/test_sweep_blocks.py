@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from conftest import require
+from helpers import same_rows
 
 from mlplab.experiments import TrainConfig, ensemble_data, make_cells
 from mlplab.experiments import grid as grid_module
@@ -40,19 +39,6 @@ def test_a_group_all_of_its_stack_width_is_not_masked() -> None:
     assert np.array_equal(plan.nets["widths"], np.full((16, 1), 3))
 
 
-def _same(a, b, path="row"):
-    """Equal rows: counts exactly, losses to rounding (the stacks differ in size), times aside."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            if k not in ("seconds", "compile_seconds"):
-                _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
-
-
 def test_a_large_group_on_the_compiled_cpu_engine_trains_in_equal_blocks(monkeypatch) -> None:
     require("jax")
     lists = {"hidden": [(2,), (3,)], "activation": ["sigmoid"], "lr": [0.5, 1.0],
@@ -69,4 +55,4 @@ def test_a_large_group_on_the_compiled_cpu_engine_trains_in_equal_blocks(monkeyp
     one = grid_module.train_grid(cells)
     assert (blocks.groups, one.groups) == (4, 1)
     for a, b in zip(blocks.rows, one.rows, strict=True):
-        _same(a, b)
+        same_rows(a, b)

@@ -5,10 +5,10 @@ only, named, the others kept."""
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 from conftest import require
+from helpers import same_rows
 
 from mlplab.cli import main
 from mlplab.errors import MlplabError
@@ -16,19 +16,6 @@ from mlplab.experiments import TrainConfig, make_cells, train_grid
 from mlplab.experiments import grid as grid_module
 from mlplab.experiments.grid_cluster import train_grid_dask
 from mlplab.experiments.sweeps import CellsLost
-
-
-def _same(a, b, path="row"):
-    """Equal rows: counts exactly, losses to rounding (the blocks differ in size), times aside."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            if k not in ("seconds", "compile_seconds"):
-                _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
 
 
 def _cells(**axes):
@@ -54,7 +41,7 @@ def test_blocks_on_the_cluster_give_each_cell_of_the_run_here(cluster) -> None:
     remote = train_grid_dask(cells, cluster.scheduler_address, block_nets=8)
     assert here.groups == 1 and remote.groups == 4  # one group of 32 networks, 4 blocks of 8
     for a, b in zip(remote.rows, here.rows, strict=True):
-        _same(a, b)
+        same_rows(a, b)
     assert [r["seed"] for r in remote.networks] == [r["seed"] for r in here.networks]
     assert [r["solved"] for r in remote.networks] == [r["solved"] for r in here.networks]
 
@@ -67,7 +54,7 @@ def test_cli_dask_sends_stacks_and_gives_the_local_table(cluster, capsys) -> Non
     assert main([*args, "--dask", cluster.scheduler_address, "--block-nets", "16"]) == 0
     remote = json.loads(capsys.readouterr().out)["cells"]
     for a, b in zip(remote, local, strict=True):
-        _same(a, b)
+        same_rows(a, b)
 
 
 def test_block_nets_without_dask_is_refused(capsys) -> None:

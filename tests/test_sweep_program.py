@@ -6,28 +6,15 @@ give the same table."""
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 from conftest import require
+from helpers import same_rows
 
 from mlplab.cli import main
 from mlplab.errors import ConfigError
 from mlplab.experiments import TrainConfig, make_cells, run_cell, sweep, train_grid
 from mlplab.experiments.grid import group_cells
-
-
-def _same(a, b, path="row"):
-    """Equal rows: counts exactly, losses to rounding (the stacks differ in size), times aside."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            if k not in ("seconds", "compile_seconds"):
-                _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
 
 
 def _grid(engine: str = "numpy", **axes):
@@ -53,7 +40,7 @@ def test_each_cell_as_in_the_cell_by_cell_run(engine: str) -> None:
     assert result.groups == 1
     assert len(result.rows) == len(cells)
     for row, (config, nets) in zip(result.rows, cells, strict=True):
-        _same(row, run_cell(config, nets))
+        same_rows(row, run_cell(config, nets))
     assert sum(r["nets"] for r in result.rows) == len(result.networks)
 
 
@@ -63,7 +50,7 @@ def test_a_group_too_large_trains_in_blocks_with_the_same_rows() -> None:
     blocks = train_grid(cells, max_memory=3e-6)  # a few KiB: a handful of networks a block
     assert blocks.groups > 1
     for a, b in zip(blocks.rows, whole.rows, strict=True):
-        _same(a, b)
+        same_rows(a, b)
 
 
 def test_python_sweep_gives_records_to_pivot() -> None:
@@ -92,6 +79,6 @@ def test_cli_one_program_and_by_cell_give_the_same_table(capsys, tmp_path) -> No
     assert main([*args, "--by-cell", "--workers", "1", "--out", str(tmp_path / "c.csv")]) == 0
     by_cell = json.loads(capsys.readouterr().out)["cells"]
     for a, b in zip(one, by_cell, strict=True):
-        _same(a, b)
+        same_rows(a, b)
     header = (tmp_path / "one.csv").read_text().splitlines()[0]
     assert header == (tmp_path / "c.csv").read_text().splitlines()[0]
