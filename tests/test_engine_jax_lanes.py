@@ -122,3 +122,22 @@ def test_lanes_act_on_every_network_as_vmap_would():
     check(_jax_lanes.Lanes(jnp.asarray(wide)) @ other, [wide[..., k] @ other for k in range(4)])
     with pytest.raises(AttributeError, match="not available"):
         _jax_lanes.LANES.fft  # noqa: B018
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_float32_stack_trains_in_float32_on_both_layouts(optimizer, monkeypatch):
+    """Adam's bias-corrected step size is a float64 number: applied to a float32 stack it
+    becomes float32 with the networks last too (it once raised in the loop's carry)."""
+    def fit(engine: str) -> MLP:
+        net = MLP([3, 4, 1], stack=K, seed=3, dtype="float32")
+        net.fit(*XOR, epochs=30, optimizer=optimizer, lr=0.1, engine=engine)
+        return net
+
+    ref = fit("numpy")
+    for lanes in (True, False):
+        monkeypatch.setattr(_jax_program, "LANES_ENABLED", lanes)
+        net = fit("jax")
+        for p, q in zip(ref.params, net.params, strict=True):
+            for name in p:
+                assert q[name].dtype == np.float32, (lanes, name)
+                np.testing.assert_allclose(q[name], p[name], rtol=1e-4, atol=1e-5)

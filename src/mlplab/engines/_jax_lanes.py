@@ -181,7 +181,11 @@ class _LanesModule:
 
     @staticmethod
     def asarray(a: Any, dtype: Any = None) -> Any:
-        return a.astype(dtype) if isinstance(a, Lanes) and dtype else a
+        """``jnp.asarray``, on a ``Lanes`` array too (a float64 step size applied to a float32
+        stack must become float32, as it does on one network's arrays)."""
+        if isinstance(a, Lanes):
+            return a.astype(dtype) if dtype else a
+        return jnp.asarray(a, dtype=dtype)
 
     @staticmethod
     def vdot(a: Any, b: Any) -> Lanes:
