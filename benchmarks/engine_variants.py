@@ -9,7 +9,8 @@ from hand JAX's:
 - one seed network: its epochs in groups of 1 (a plain scan), 4, 8 or 16 (the default), and
   groups of 8 unrolled;
 - stacks: ``vmap`` of one network's step, or the networks on the last axis (the default),
-  groups unrolled or not, and ``layout.py``'s hand-written last-axis prototype.
+  groups unrolled or not (by default unrolled from ``UNROLL_MIN_WORK`` network-epochs on),
+  and ``layout.py``'s hand-written last-axis prototype.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/engine_variants.py [--repeats 7]
 """
@@ -27,7 +28,7 @@ import mlplab.engines.jax as engine_jax
 from mlplab.engines import _jax_program
 
 DEFAULTS = dict(GROUP=8, GROUP_ONE=16, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True,
-                TRUST_GROUPS=True)
+                TRUST_GROUPS=True, UNROLL_MIN_WORK=_jax_program.UNROLL_MIN_WORK)
 ONE = {"groups of 1 (a plain scan)": dict(GROUP_ONE=1), "groups of 4": dict(GROUP_ONE=4),
        "groups of 8": dict(GROUP_ONE=8), "groups of 16 (default)": {},
        "groups of 8, unrolled": dict(GROUP_ONE=8, UNROLL_ONE=True)}  # fmt: skip
@@ -35,6 +36,7 @@ STACK = {"vmap, frozen checked every epoch": dict(LANES_ENABLED=False, TRUST_GRO
          "vmap": dict(LANES_ENABLED=False),
          "networks last, frozen checked every epoch": dict(TRUST_GROUPS=False),
          "networks last, groups not unrolled": dict(UNROLL_STACK=False),
+         "networks last, groups unrolled": dict(UNROLL_MIN_WORK=0),
          "networks last (default)": {}}  # fmt: skip
 
 

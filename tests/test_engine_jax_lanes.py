@@ -141,3 +141,32 @@ def test_a_float32_stack_trains_in_float32_on_both_layouts(optimizer, monkeypatc
             for name in p:
                 assert q[name].dtype == np.float32, (lanes, name)
                 np.testing.assert_allclose(q[name], p[name], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["seed", "a network diverges"])
+def test_unrolled_groups_train_as_the_loop_does(case, monkeypatch):
+    """A long block's groups run unrolled (``UNROLL_MIN_WORK``): here forced on a short one,
+    the stack still trains as the NumPy engine does, a network diverging in a trusted group
+    included."""
+    monkeypatch.setattr(_jax_program, "UNROLL_MIN_WORK", 0)
+    ref, ref_history, ref_error = _fit(case, "numpy")
+    net, history, error = _fit(case, "jax")
+    assert error == ref_error
+    if ref_history is not None:
+        np.testing.assert_allclose(history.loss, ref_history.loss, rtol=1e-9, atol=1e-9)
+    for p, q in zip(ref.params, net.params, strict=True):
+        for name in p:
+            np.testing.assert_allclose(q[name], p[name], rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+def test_only_a_long_full_batch_stack_has_its_groups_unrolled():
+    def plan(net: MLP, **options) -> _jax_program.Plan:
+        return _jax_program.plan_for(prepare_job(net, *XOR, **options))
+
+    stack, group = plan(MLP([3, 4, 1], stack=K)), _jax_program.GROUP
+    long = _jax_program.UNROLL_MIN_WORK
+    assert _jax_program.grouping(stack, long) == (group, group)
+    assert _jax_program.grouping(stack, long - 1) == (group, 1)
+    assert _jax_program.grouping(plan(MLP([3, 4, 1], stack=K), batch_size=2), long) == (group, 1)
+    one = _jax_program.GROUP_ONE
+    assert _jax_program.grouping(plan(MLP([3, 4, 1])), long) == (one, 1)

@@ -51,11 +51,15 @@ __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 
 # Epochs run in groups of this many (``_grouped_scan``): an inner loop writes each epoch's
 # logs into the group's small buffer, an outer ``lax.scan`` stacks the groups' buffers.
-# A full-batch stack's group is unrolled (1000 seed networks with the networks last, float32:
-# 1.2-1.8x the rate of the loop over a group), one network's is not (there 1.3-1.5x slower),
-# nor a stack's mini-batches (each epoch a loop over batches: 8 copies to compile).
+# A full-batch stack's group is unrolled when its block is long: at least ``UNROLL_MIN_WORK``
+# network-epochs on a device. Unrolled, 1000 seed networks train about 10% faster (float64:
+# 1.15x hand JAX's networks/s against 1.04x; float32 1.68x against 1.61x) but compile for
+# 1-7 CPU-s longer (Adam 8.0 s against 1.2 s; SGD 1.6 s against 0.6 s), which a short run,
+# a test or a sweep's grid never wins back. One network's group is not unrolled (there
+# 1.3-1.5x slower), nor a stack's mini-batches (each epoch a loop over batches).
 GROUP, GROUP_ONE = 8, 16  # a stack's, one network's (16: 0.88-0.95x the time of 8)
 UNROLL_STACK, UNROLL_ONE = True, False
+UNROLL_MIN_WORK = 20_000_000  # e.g. 1000 networks x 40000 epochs over 2 devices
 # A stack's group where no network is frozen runs first with steps that freeze nothing
 # (``_grouped_scan``), again with the freezing step where a loss was not finite; not a stack
 # trained in chunks (100000 seed networks, float32: 0.54x hand JAX with it, 1.52x without).
@@ -396,12 +400,11 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
         carry = (params, slots, frozen, div, t)
         if kept is None:
-            unrolled = (UNROLL_STACK and plan.full_batch) if plan.stacked else UNROLL_ONE
-            group = GROUP if plan.stacked else GROUP_ONE
+            group, unroll = grouping(plan, frozen.size * epochs.shape[0])
             trust = plan.stacked and plan.chunks == 1 and TRUST_GROUPS
             trusted = partial(body, run=trusting) if trust else None
-            carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), group,
-                                        group if unrolled else 1, trusted)  # fmt: skip
+            carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), group, unroll,
+                                        trusted)  # fmt: skip
         else:
             carry, logs = _kept_scan(body, carry, (lrs, orders, epochs), rows, kept)
         params, slots, frozen, div, t = carry
@@ -410,6 +413,16 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
         return (params, slots, frozen, div, hyper), t, logs
 
     return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
+
+
+def grouping(plan: Plan, work: int) -> tuple[int, int]:
+    """A block's epochs a group and a group's epochs a loop iteration (``_grouped_scan``),
+    for ``work`` network-epochs on a device: a full-batch stack's group unrolled from
+    ``UNROLL_MIN_WORK`` on."""
+    if not plan.stacked:
+        return GROUP_ONE, GROUP_ONE if UNROLL_ONE else 1
+    unrolled = UNROLL_STACK and plan.full_batch and work >= UNROLL_MIN_WORK
+    return GROUP, GROUP if unrolled else 1
 
 
 def _kept_scan(body: Callable, carry: Any, xs: tuple, rows: Any, kept: int) -> tuple:
@@ -460,6 +473,9 @@ def _grouped_scan(body: Callable, carry: Any, xs: tuple, group: int, unroll: int
     first = jax.tree.map(lambda a: a[0, 0], head)
     shapes = jax.eval_shape(lambda c: body(c, first)[1], carry)
 
+    def empty() -> Any:  # a group's buffers of outputs
+        return jax.tree.map(lambda a: jnp.zeros((group, *a.shape), a.dtype), shapes)
+
     def one_group(carry, group_xs):
         def run(step):
             def one(i, inner):
@@ -467,18 +483,20 @@ def _grouped_scan(body: Callable, carry: Any, xs: tuple, group: int, unroll: int
                 carry, out = step(carry, jax.tree.map(lambda a: a[i], group_xs))
                 return carry, jax.tree.map(lambda b, o: b.at[i].set(o), buffers, out)
 
-            buffers = jax.tree.map(lambda a: jnp.zeros((group, *a.shape), a.dtype), shapes)
-            return lax.fori_loop(0, group, one, (carry, buffers), unroll=unroll)
+            return lax.fori_loop(0, group, one, (carry, empty()), unroll=unroll)
 
         if trusted is None:
             return run(body)
 
-        def trusting():
+        def trusting():  # (whether to run the group again with ``body``, its outcome)
             done = run(trusted)
-            finite = jnp.isfinite(done[1]["loss"]).all()
-            return lax.cond(finite, lambda: done, lambda: run(body))
+            return ~jnp.isfinite(done[1]["loss"]).all(), done
 
-        return lax.cond(carry[2].any(), lambda: run(body), trusting)
+        def untried():  # a network is frozen: the group runs with ``body`` alone
+            return jnp.bool_(True), (carry, empty())
+
+        again, done = lax.cond(carry[2].any(), untried, trusting)
+        return lax.cond(again, lambda: run(body), lambda: done)
 
     carry, outs = lax.scan(one_group, carry, head)
     outs = jax.tree.map(lambda a: a.reshape(whole, *a.shape[2:]), outs)
