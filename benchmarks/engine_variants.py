@@ -28,7 +28,8 @@ import mlplab.engines.jax as engine_jax
 from mlplab.engines import _jax_program
 
 DEFAULTS = dict(GROUP=8, GROUP_ONE=16, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True,
-                TRUST_GROUPS=True, UNROLL_MIN_WORK=_jax_program.UNROLL_MIN_WORK)
+                TRUST_GROUPS=True, UNROLL_MIN_WORK=_jax_program.UNROLL_MIN_WORK,
+                TRUST_MIN_WORK=_jax_program.TRUST_MIN_WORK)
 ONE = {"groups of 1 (a plain scan)": dict(GROUP_ONE=1), "groups of 4": dict(GROUP_ONE=4),
        "groups of 8": dict(GROUP_ONE=8), "groups of 16 (default)": {},
        "groups of 8, unrolled": dict(GROUP_ONE=8, UNROLL_ONE=True)}  # fmt: skip
@@ -36,7 +37,7 @@ STACK = {"vmap, frozen checked every epoch": dict(LANES_ENABLED=False, TRUST_GRO
          "vmap": dict(LANES_ENABLED=False),
          "networks last, frozen checked every epoch": dict(TRUST_GROUPS=False),
          "networks last, groups not unrolled": dict(UNROLL_STACK=False),
-         "networks last, groups unrolled": dict(UNROLL_MIN_WORK=0),
+         "networks last, groups unrolled": dict(UNROLL_MIN_WORK=0, TRUST_MIN_WORK=0),
          "networks last (default)": {}}  # fmt: skip
 
 

@@ -62,8 +62,11 @@ UNROLL_STACK, UNROLL_ONE = True, False
 UNROLL_MIN_WORK = 20_000_000  # e.g. 1000 networks x 40000 epochs over 2 devices
 # A stack's group where no network is frozen runs first with steps that freeze nothing
 # (``_grouped_scan``), again with the freezing step where a loss was not finite; not a stack
-# trained in chunks (100000 seed networks, float32: 0.54x hand JAX with it, 1.52x without).
+# trained in chunks (100000 seed networks, float32: 0.54x hand JAX with it, 1.52x without),
+# nor a short block (from ``TRUST_MIN_WORK`` network-epochs on a device: the second copy of
+# the step costs 1000 seed networks' Adam 0.5 CPU-s more to compile).
 TRUST_GROUPS = True
+TRUST_MIN_WORK = 500_000  # e.g. 1000 networks x 1000 epochs over 2 devices
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
 # Stacks of networks whose layers are at most this wide run with the networks on the last
 # axis (``_jax_lanes``); wider ones as ``jax.vmap`` of one network's step.
@@ -400,8 +403,7 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
         carry = (params, slots, frozen, div, t)
         if kept is None:
-            group, unroll = grouping(plan, frozen.size * epochs.shape[0])
-            trust = plan.stacked and plan.chunks == 1 and TRUST_GROUPS
+            group, unroll, trust = grouping(plan, frozen.size * epochs.shape[0])
             trusted = partial(body, run=trusting) if trust else None
             carry, logs = _grouped_scan(body, carry, (lrs, orders, epochs), group, unroll,
                                         trusted)  # fmt: skip
@@ -415,14 +417,16 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
     return _over_devices(plan, _in_chunks(block, plan.chunks) if plan.chunks > 1 else block)
 
 
-def grouping(plan: Plan, work: int) -> tuple[int, int]:
-    """A block's epochs a group and a group's epochs a loop iteration (``_grouped_scan``),
-    for ``work`` network-epochs on a device: a full-batch stack's group unrolled from
-    ``UNROLL_MIN_WORK`` on."""
+def grouping(plan: Plan, work: int) -> tuple[int, int, bool]:
+    """How ``_grouped_scan`` runs a block of ``work`` network-epochs on a device: a group's
+    epochs, a loop iteration's, and whether a group is first tried trusted. A stack's group
+    is trusted from ``TRUST_MIN_WORK`` on (not in chunks), a full-batch stack's unrolled
+    from ``UNROLL_MIN_WORK`` on."""
     if not plan.stacked:
-        return GROUP_ONE, GROUP_ONE if UNROLL_ONE else 1
+        return GROUP_ONE, GROUP_ONE if UNROLL_ONE else 1, False
     unrolled = UNROLL_STACK and plan.full_batch and work >= UNROLL_MIN_WORK
-    return GROUP, GROUP if unrolled else 1
+    trusted = TRUST_GROUPS and plan.chunks == 1 and work >= TRUST_MIN_WORK
+    return GROUP, GROUP if unrolled else 1, trusted
 
 
 def _kept_scan(body: Callable, carry: Any, xs: tuple, rows: Any, kept: int) -> tuple:
