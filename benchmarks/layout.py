@@ -118,51 +118,10 @@ def lanes_jax_peer(weights: Weights, epochs: int, chunk: int | None = None) -> R
 def lanes_numba_kernel() -> Callable | None:
     """numba: ``train(W1, W2, X, t, epochs, one, chunk)`` in place on the last-axis layout."""
     try:
-        import numba
+        import hand_numba  # beside this file
     except ImportError:
         return None
-
-    @numba.njit(cache=True, fastmath=True)
-    def train_chunk(W1, W2, X, t, epochs, one):
-        K = W1.shape[2]
-        h = np.empty((4, 4, K), W1.dtype)
-        hd = np.empty((4, 4, K), W1.dtype)
-        yd = np.empty((4, K), W1.dtype)
-        for _ in range(epochs):
-            for n in range(4):
-                for j in range(4):
-                    for k in range(K):
-                        z = X[n, 0] * W1[0, j, k] + X[n, 1] * W1[1, j, k] + X[n, 2] * W1[2, j, k]
-                        h[n, j, k] = one / (one + np.exp(-z))
-                for k in range(K):
-                    z = h[n, 0, k] * W2[0, k] + h[n, 1, k] * W2[1, k]
-                    z += h[n, 2, k] * W2[2, k] + h[n, 3, k] * W2[3, k]
-                    y = one / (one + np.exp(-z))
-                    yd[n, k] = (t[n, 0] - y) * (y * (one - y))
-                for j in range(4):
-                    for k in range(K):
-                        hd[n, j, k] = yd[n, k] * W2[j, k] * (h[n, j, k] * (one - h[n, j, k]))
-            for j in range(4):
-                for k in range(K):
-                    W2[j, k] += h[0, j, k] * yd[0, k] + h[1, j, k] * yd[1, k] + (
-                        h[2, j, k] * yd[2, k] + h[3, j, k] * yd[3, k])
-            for i in range(3):
-                for j in range(4):
-                    for k in range(K):
-                        W1[i, j, k] += X[0, i] * hd[0, j, k] + X[1, i] * hd[1, j, k] + (
-                            X[2, i] * hd[2, j, k] + X[3, i] * hd[3, j, k])
-
-    @numba.njit(parallel=True, cache=True)
-    def train(W1, W2, X, t, epochs, one, chunk):
-        K = W1.shape[2]
-        for c in numba.prange((K + chunk - 1) // chunk):
-            lo, hi = c * chunk, min(K, (c + 1) * chunk)
-            w1, w2 = W1[:, :, lo:hi].copy(), W2[:, lo:hi].copy()
-            train_chunk(w1, w2, X, t, epochs, one)
-            W1[:, :, lo:hi] = w1
-            W2[:, lo:hi] = w2
-
-    return train
+    return hand_numba.train_lanes
 
 
 def lanes_numba_peer(weights: Weights, epochs: int, chunk: int = 256) -> Run | None:

@@ -185,51 +185,10 @@ def hand_jax_peer(weights: Weights, epochs: int, devices: list | None = None) ->
 def numba_kernels() -> tuple[Callable, Callable] | None:
     """``(serial, parallel)`` trainers of a stack in place, or ``None`` without numba."""
     try:
-        import numba
+        import hand_numba  # beside this file
     except ImportError:
         return None
-
-    @numba.njit(cache=True)
-    def train_one(W1, W2, X, t, epochs, one):
-        h = np.empty((4, 4), W1.dtype)
-        hd = np.empty((4, 4), W1.dtype)
-        yd = np.empty(4, W1.dtype)
-        for _ in range(epochs):
-            for n in range(4):
-                s2 = one - one
-                for j in range(4):
-                    s = one - one
-                    for i in range(3):
-                        s += X[n, i] * W1[i, j]
-                    h[n, j] = one / (one + np.exp(-s))
-                    s2 += h[n, j] * W2[j, 0]
-                y = one / (one + np.exp(-s2))
-                yd[n] = (t[n, 0] - y) * (y * (one - y))
-                for j in range(4):
-                    hd[n, j] = yd[n] * W2[j, 0] * (h[n, j] * (one - h[n, j]))
-            for j in range(4):
-                s = one - one
-                for n in range(4):
-                    s += h[n, j] * yd[n]
-                W2[j, 0] += s
-            for i in range(3):
-                for j in range(4):
-                    s = one - one
-                    for n in range(4):
-                        s += X[n, i] * hd[n, j]
-                    W1[i, j] += s
-
-    @numba.njit(parallel=True, cache=True)
-    def train_stack(W1, W2, X, t, epochs, one):
-        for k in numba.prange(W1.shape[0]):
-            train_one(W1[k], W2[k], X, t, epochs, one)
-
-    @numba.njit(cache=True)
-    def train_serial(W1, W2, X, t, epochs, one):
-        for k in range(W1.shape[0]):
-            train_one(W1[k], W2[k], X, t, epochs, one)
-
-    return train_serial, train_stack
+    return hand_numba.train_serial, hand_numba.train_stack
 
 
 def numba_peer(weights: Weights, epochs: int) -> Run | None:

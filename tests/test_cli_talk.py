@@ -60,7 +60,10 @@ def test_ctrl_c_with_a_checkpoint_says_where_to_resume(tmp_path):
     checkpoint = tmp_path / "run.ckpt"
     process = _start("train", "--epochs", "5000000", "--checkpoint", str(checkpoint), "-q")
     try:
-        time.sleep(3)  # -q prints no header to wait for
+        deadline = time.monotonic() + 120  # -q prints no header to wait for: the first
+        while not checkpoint.exists():  # checkpoint (epoch 1000) says the training runs
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
     finally:

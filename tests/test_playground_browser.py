@@ -572,8 +572,8 @@ def test_the_header_does_not_shift_when_play_becomes_pause(page):
 
 def test_a_disconnect_turns_pause_back_into_play(browser):
     require("uvicorn")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlplab", "playground", "--port", "0"],
+    proc = subprocess.Popen(  # the NumPy engine: a disconnect is the same, and JAX not imported
+        [sys.executable, "-m", "mlplab", "playground", "--port", "0", "--engine", "numpy"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -120,6 +120,10 @@ def test_a_tab_flooding_step_does_not_starve_another_tab(server):
         flooding.cancel()
         stepped = await flooder_frames
         for ws in (flooder, player):
+            # on a busy machine the server reads a close behind the flooder's queued steps, and
+            # waiting for its answer ran into websockets' 10 s timeout, twice; the next tab is
+            # served at once either way (measured), so wait a second at most
+            ws.close_timeout = 1
             await ws.close()
         return len(frames), len(stepped)
 
@@ -175,23 +179,28 @@ async def cycle(port: int, i: int) -> None:
     await ws.close()
 
 
+TABS_AT_ONCE = 5  # pages open side by side, as a user's tabs are; the training slices are shared
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_pages_that_come_and_go_leave_the_server_s_memory_where_it_was():
-    """150 cycles (what fits in about 15 s here; the audit ran 500) after 25 to warm up."""
+    """150 cycles (the audit ran 500) after 50 to warm up, 5 tabs at a time: tabs side by side
+    share the training slices, so a cycle takes a third of the time it takes alone, and the
+    server's memory settles after 50 of them (measured: +0.5 MB from 150 to 300 cycles)."""
     proc, _, port = start("--engine", "numpy")
 
     async def run(first: int, count: int) -> None:
-        for i in range(first, first + count):
-            await cycle(port, i)
+        for wave in range(first, first + count, TABS_AT_ONCE):
+            await asyncio.gather(*(cycle(port, i) for i in range(wave, wave + TABS_AT_ONCE)))
 
     try:
-        asyncio.run(run(0, 25))
+        asyncio.run(run(0, 50))
         before = rss_mb(proc.pid)
-        asyncio.run(run(25, 150))
+        asyncio.run(run(50, 150))
         after = rss_mb(proc.pid)
     finally:
         err = stop(proc)
-    assert after - before < 8, (before, after)  # measured: +1 MB
+    assert after - before < 8, (before, after)  # measured: +3 MB (+2.5 MB a tab at a time)
     assert "Traceback" not in err, err
 
 
@@ -229,7 +238,8 @@ def test_handled_errors_are_one_log_line_each():
 
 
 def test_under_host_0000_a_dns_rebinding_pair_is_refused_in_one_log_line():
-    proc, url, port = start("--host", "0.0.0.0", "--allow-host", "lab.example")
+    # the NumPy engine: what is refused does not depend on it, and the server starts without JAX
+    proc, url, port = start("--host", "0.0.0.0", "--allow-host", "lab.example", "--engine", "numpy")
     assert url == f"http://lab.example:{port}/"  # the URL to open, by the name allowed
 
     async def attempt(host: str) -> str:

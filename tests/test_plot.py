@@ -85,6 +85,26 @@ def test_decision_boundary_of_three_classes_and_bad_inputs():
         decision_boundary(MLP([4, 2, 1]), np.zeros((3, 4)), np.zeros(3))
 
 
+def test_decision_boundary_of_a_stack_draws_its_network_index():
+    from mlplab.plot import _one_network, decision_boundary
+
+    X, t = load_dataset("moons", n=40)
+    stack = MLP([2, 4, 1], stack=3, seed=0, widths=[4, 2, 3])
+    stack.fit(X, t, epochs=50, lr=0.5, standardize=True)
+    grid = np.random.default_rng(0).normal(size=(30, 2))
+    for i in range(3):  # widths, biases and input scaling as the stack has them
+        np.testing.assert_allclose(_one_network(stack, i).predict(grid), stack.predict(grid)[i])
+
+    def picture(net, **options):
+        fig = decision_boundary(net, X, t, resolution=30, **options)
+        return [p.vertices for p in fig.axes[0].collections[0].get_paths()]
+
+    alone = _one_network(stack, 1)
+    for drawn, expected in zip(picture(stack, index=1), picture(alone), strict=True):
+        np.testing.assert_allclose(drawn, expected)
+    assert _one_network(alone, 0) is alone
+
+
 def test_network_drawing_one_line_per_weight_coloured_by_sign():
     from matplotlib.collections import LineCollection
     from matplotlib.colors import to_rgba

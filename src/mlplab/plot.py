@@ -321,6 +321,22 @@ def _select(y: np.ndarray, net: MLP, index: int) -> np.ndarray:
     return y if net.stack is None else y[index]
 
 
+def _one_network(net: MLP, index: int) -> MLP:
+    """Network ``index`` of a stack as a network of its own (the same weights and input
+    scaling), so a picture of it computes one network's outputs, not the whole stack's."""
+    if net.stack is None:
+        return net
+    from mlplab.nn.network import MLP
+
+    one = MLP(net.sizes, net.activation, net.output_activation, net.loss, net.reduction,
+              bias=net.bias, dtype=net.dtype)  # fmt: skip
+    for mine, stacked in zip(one.params, net.params, strict=True):
+        for name, value in mine.items():
+            value[...] = stacked[name][index]  # outside a narrower network's width: zeros
+    one.input_scaler = net.input_scaler
+    return one
+
+
 def _class_colours():
     """Orange (class 0) through the undecided grey to blue (class 1): the playground's."""
     from matplotlib.colors import LinearSegmentedColormap
@@ -355,7 +371,7 @@ def decision_boundary(
     grid = np.column_stack([g1.ravel(), g2.ravel()])
     if gate:
         grid = np.column_stack([grid, np.ones(len(grid))])
-    out = _select(net.predict(grid), net, index)
+    out = _one_network(net, index).predict(grid)
     labels = _labels(y)
 
     ax = _axes(ax, 5.0, 4.4)
