@@ -22,11 +22,20 @@ batches of the five products of forward and backward, gathered rows included), s
 is not products shows as the difference. ``--split``: those products on one device against
 each batch's rows split over the CPU devices (``shard_map``, the gradients summed by ``psum``).
 
+``--rows-split``: the whole epoch (its whole batches) as one compiled program written with the
+library's pieces (layers, objective, backward pass, the optimizer's rule), each batch's rows
+split over the CPU devices (the gradients, loss and row count summed by one ``psum`` a batch,
+the update run on each device's copy), against the same program on one device (with
+``xla_cpu_multi_thread_eigen`` on for it as well), the engine's fit, the copy of its inputs to
+the device alone and PyTorch (2 threads), interleaved; each round says how many cores other
+processes used meanwhile, and the medians of the quiet rounds are printed apart.
+
     OPENBLAS_NUM_THREADS=1 python benchmarks/epoch_profile.py [--optimizer sgd adam]
     python benchmarks/epoch_profile.py --phases --threads 1 2 --engines numpy
     python benchmarks/epoch_profile.py --updates
     python benchmarks/epoch_profile.py --orders
     python benchmarks/epoch_profile.py --split
+    python benchmarks/epoch_profile.py --rows-split [--optimizer sgd adam] [--repeats 7]
 """
 
 from __future__ import annotations
@@ -452,9 +461,10 @@ def rows_program(X: np.ndarray, T: np.ndarray, optimizer: str, split: bool,
     return run
 
 
-def others_busy(run: Callable[[], float]) -> tuple[float, float]:
-    """``run``'s seconds and how many cores other processes kept busy meanwhile (the
-    machine's busy time from ``/proc/stat`` less this process's CPU time, over the wall)."""
+def others_busy(run: Callable[[], float]) -> tuple[float, float, float]:
+    """``run``'s seconds, this process's CPU time over them (2: both cores busy) and how many
+    cores other processes kept busy meanwhile (the machine's busy time from ``/proc/stat``
+    less this process's CPU time, over the wall)."""
 
     def busy() -> float:
         with open("/proc/stat") as f:
@@ -463,45 +473,62 @@ def others_busy(run: Callable[[], float]) -> tuple[float, float]:
 
     before, own = busy(), time.process_time()
     seconds = run()
-    others = (busy() - before) - (time.process_time() - own)
-    return seconds, max(0.0, others) / seconds
+    own = time.process_time() - own
+    return seconds, own / seconds, max(0.0, busy() - before - own) / seconds
+
+
+def inputs_copy(X: np.ndarray, T: np.ndarray) -> float:
+    """The copy of the inputs and targets to JAX's device alone, as the engine's compiled call
+    makes it (a host array not aligned for XLA is copied; an aligned one would be shared)."""
+    jax = load_jax()
+    start = time.perf_counter()
+    jax.block_until_ready(jax.device_put((X, T)))
+    return time.perf_counter() - start
+
+
+def rows_contenders(X: np.ndarray, labels: np.ndarray, optimizer: str) -> dict[str, Callable]:
+    from epoch_speed import mlplab_epoch, torch_epoch
+
+    T = np.eye(K, dtype=np.float32)[labels]
+    threaded = {"xla_cpu_multi_thread_eigen": True}
+    return {
+        "rows split over the devices": rows_program(X, T, optimizer, split=True),
+        "one device": rows_program(X, T, optimizer, split=False),
+        "one device, multi_thread_eigen": rows_program(X, T, optimizer, False, threaded),
+        "mlplab jax engine (fit)": partial(mlplab_epoch("jax", optimizer), X, labels, T),
+        "its inputs' copy to the device": partial(inputs_copy, X, T),
+        "pytorch, 2 threads": partial(torch_epoch(optimizer), X, labels, T),
+    }
 
 
 def rows_split(X: np.ndarray, labels: np.ndarray, optimizers: list[str], repeats: int) -> None:
-    """The epoch's rows split over the devices against one device (XLA's products on one
-    thread, and threaded: ``xla_cpu_multi_thread_eigen`` for this program), the JAX engine's
-    fit and PyTorch (2 threads), interleaved; each round's ratios to PyTorch, the medians of
-    all rounds and of the quiet ones (other processes on under 0.25 cores throughout)."""
+    """The epoch's rows split over the devices against the same program on one device (with
+    ``xla_cpu_multi_thread_eigen`` on for it too), the JAX engine's fit, the copy of its
+    inputs alone, and PyTorch (2 threads), interleaved; each round's ratios to PyTorch, the
+    medians of all rounds and of the quiet ones (other processes on under 0.25 cores)."""
     import torch
-    from epoch_speed import mlplab_epoch, torch_epoch
 
     torch.set_num_threads(2)
-    T = np.eye(K, dtype=np.float32)[labels]
+    peer = "pytorch, 2 threads"
     for optimizer in optimizers:
-        runs = {"rows split over the devices": rows_program(X, T, optimizer, split=True),
-                "one device, threaded products": rows_program(
-                    X, T, optimizer, split=False, options={"xla_cpu_multi_thread_eigen": True}),
-                "one device": rows_program(X, T, optimizer, split=False)}  # fmt: skip
-        runs["mlplab jax engine (fit)"] = partial(mlplab_epoch("jax", optimizer), X, labels, T)
-        runs["pytorch, 2 threads"] = partial(torch_epoch(optimizer), X, labels, T)
+        runs = rows_contenders(X, labels, optimizer)
         for run in runs.values():
             run()
         rounds = []
         for _ in range(repeats):
-            measured = {name: others_busy(run) for name, run in runs.items()}
-            rounds.append(measured)
-            peer = measured["pytorch, 2 threads"][0]
-            print(f"  {optimizer} round: others {max(b for _, b in measured.values()):.2f} cores; "
-                  + ", ".join(f"{s / peer:.2f}x" for s, _ in measured.values()), flush=True)
-        quiet = [r for r in rounds if max(b for _, b in r.values()) < 0.25]
-        print(f"{optimizer}: one epoch, /pytorch round by round, median of {repeats} rounds "
-              f"(of the {len(quiet)} quiet ones)")  # fmt: skip
+            rounds.append({name: others_busy(run) for name, run in runs.items()})
+            times = {name: m[0] / rounds[-1][peer][0] for name, m in rounds[-1].items()}
+            print(f"  {optimizer} round, others on {max(m[2] for m in rounds[-1].values()):.2f} "
+                  f"cores: " + ", ".join(f"{t:.2f}x" for t in times.values()), flush=True)
+        quiet = [r for r in rounds if max(m[2] for m in r.values()) < 0.25]
+        print(f"{optimizer}: one epoch; seconds, /pytorch round by round (median of {repeats} "
+              f"rounds, of the {len(quiet)} quiet ones), CPU time / wall:")  # fmt: skip
         for name in runs:
-            ratios = [r[name][0] / r["pytorch, 2 threads"][0] for r in rounds]
-            calm = [r[name][0] / r["pytorch, 2 threads"][0] for r in quiet]
-            seconds = statistics.median(r[name][0] for r in rounds)
-            print(f"    {seconds:7.3f} s  {statistics.median(ratios):5.2f}x  "
-                  f"({statistics.median(calm) if calm else float('nan'):5.2f}x)  {name}")
+            ratios = [r[name][0] / r[peer][0] for r in rounds]
+            calm = [r[name][0] / r[peer][0] for r in quiet] or [float("nan")]
+            print(f"    {statistics.median(r[name][0] for r in rounds):7.3f} s  "
+                  f"{statistics.median(ratios):5.2f}x ({statistics.median(calm):5.2f}x)  "
+                  f"cpu {statistics.median(r[name][1] for r in rounds):4.2f}  {name}")
 
 
 def jax_breakdown(X: np.ndarray, T: np.ndarray, optimizer: str, repeats: int) -> None:
