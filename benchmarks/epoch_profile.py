@@ -22,24 +22,36 @@ batches of the five products of forward and backward, gathered rows included), s
 is not products shows as the difference. ``--split``: those products on one device against
 each batch's rows split over the CPU devices (``shard_map``, the gradients summed by ``psum``).
 
+``--rows-split``: the whole epoch (its whole batches) as one compiled program written with the
+library's pieces (layers, objective, backward pass, the optimizer's rule), each batch's rows
+split over the CPU devices (the gradients, loss and row count summed by one ``psum`` a batch,
+the update run on each device's copy), against the same program on one device (with
+``xla_cpu_multi_thread_eigen`` on for it as well), the engine's fit, the copy of its inputs to
+the device alone, the engine's fit on inputs aligned to 64 bytes (which JAX shares instead of
+copying) and PyTorch (2 threads), interleaved; each round says how many cores other
+processes used meanwhile, and the medians of the quiet rounds are printed apart.
+
     OPENBLAS_NUM_THREADS=1 python benchmarks/epoch_profile.py [--optimizer sgd adam]
     python benchmarks/epoch_profile.py --phases --threads 1 2 --engines numpy
     python benchmarks/epoch_profile.py --updates
     python benchmarks/epoch_profile.py --orders
     python benchmarks/epoch_profile.py --split
+    python benchmarks/epoch_profile.py --rows-split [--optimizer sgd adam] [--repeats 7]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
-from epoch_speed import BATCH, LR, D, H, K, data
+from epoch_speed import BATCH, LR, RATES, D, H, K, data
 
 import mlplab.nn.network as network
 from mlplab import MLP
@@ -386,6 +398,161 @@ def split_products(X: np.ndarray, T: np.ndarray, repeats: int) -> None:
           f"{statistics.median(cpu):.2f}x its wall time")  # fmt: skip
 
 
+def rows_epoch(
+    X: np.ndarray, T: np.ndarray, optimizer: str, split: bool, options: dict | None = None
+) -> Callable[[], tuple]:
+    """One epoch's whole batches as one compiled program written with the library's pieces
+    (``plain_layers``, ``forward``, the objective, ``backward``, the optimizer's rule);
+    ``split``: each batch's rows over the CPU devices (``shard_map``), the gradients, loss and
+    count summed by one ``psum``, the update run on every device's copy of the weights."""
+    jax = load_jax()
+    jnp = jax.numpy
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    from mlplab.nn.layer import backward, forward, plain_layers
+    from mlplab.nn.losses import Objective
+    from mlplab.train.optimizers import get_optimizer
+
+    net = network_for()
+    summed = Objective(net.objective.activation, net.objective.loss, "sum")
+    acts = tuple(layer.activation for layer in net.layers)
+    rule = get_optimizer(optimizer, RATES[optimizer]).rule()
+    lr = np.float64(RATES[optimizer])
+    devices = jax.devices() if split else jax.devices()[:1]
+    mesh = Mesh(np.array(devices), ("rows",))
+
+    def epoch(params, slots, Xd, Td, order):
+        def one(carry, idx):
+            params, slots, t, total = carry
+            layers = plain_layers(params, acts, jnp)
+            forward(layers, Xd[idx])
+            loss, delta = summed(layers[-1], Td[idx])
+            n = jax.lax.psum(jnp.asarray(idx.shape[0], delta.dtype), "rows")
+            delta = layers[-1].ops.divide(delta, n)  # the mean's delta, as Objective divides
+            backward(layers, delta)
+            grads = [layer.grad for layer in layers]
+            grads, loss = jax.lax.psum((grads, loss), "rows")
+            flat, tree = jax.tree.flatten(params)
+            new, slots = rule(flat, jax.tree.leaves(grads), slots, jnp.asarray(lr), t + 1, xp=jnp)
+            return (jax.tree.unflatten(tree, new), slots, t + 1, total + loss / n), None
+
+        carry = (params, slots, jnp.float64(0), jnp.zeros((), jnp.float32))
+        return jax.lax.scan(one, carry, order)[0]
+
+    specs = (P(), P(), P(), P(), P(None, "rows"))
+    program = jax.jit(jax.shard_map(epoch, mesh=mesh, in_specs=specs, out_specs=P(),
+                                    check_vma=False))  # fmt: skip
+    whole = NamedSharding(mesh, P())
+    params = jax.device_put([dict(p) for p in net.params], whole)
+    slots = jax.device_put(rule.init([v for p in net.params for v in p.values()]), whole)
+    Xd, Td = jax.device_put(X, whole), jax.device_put(T, whole)
+    order = np.random.default_rng(0).permutation(len(X))[: len(X) // BATCH * BATCH]
+    order = jax.device_put(order.reshape(-1, BATCH).astype(np.int32),
+                           NamedSharding(mesh, P(None, "rows")))  # fmt: skip
+
+    args = (params, slots, Xd, Td, order)
+    program = program.lower(*args).compile(compiler_options=options)
+    return lambda: program(*args)  # (params, slots, steps, the batches' mean losses summed)
+
+
+def rows_program(
+    X: np.ndarray, T: np.ndarray, optimizer: str, split: bool, options: dict | None = None
+) -> Callable[[], float]:
+    """``rows_epoch``'s epoch, timed: ``run()`` returns its seconds (compiled, run once)."""
+    jax = load_jax()
+    epoch = rows_epoch(X, T, optimizer, split, options)
+
+    def run() -> float:
+        start = time.perf_counter()
+        jax.block_until_ready(epoch())
+        return time.perf_counter() - start
+
+    run()
+    return run
+
+
+def others_busy(run: Callable[[], float]) -> tuple[float, float, float]:
+    """``run``'s seconds, this process's CPU time over them (2: both cores busy) and how many
+    cores other processes kept busy meanwhile (the machine's busy time from ``/proc/stat``
+    less this process's CPU time, over the wall)."""
+
+    def busy() -> float:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:8]]
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+
+    before, own = busy(), time.process_time()
+    seconds = run()
+    own = time.process_time() - own
+    return seconds, own / seconds, max(0.0, busy() - before - own) / seconds
+
+
+def inputs_copy(X: np.ndarray, T: np.ndarray) -> float:
+    """The copy of the inputs and targets to JAX's device alone, as the engine's compiled call
+    makes it (a host array not aligned for XLA is copied; an aligned one would be shared)."""
+    jax = load_jax()
+    start = time.perf_counter()
+    jax.block_until_ready(jax.device_put((X, T)))
+    return time.perf_counter() - start
+
+
+def aligned_copy(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` starting on a 64-byte boundary: XLA's CPU device reads it in place."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    np.copyto(out, a)
+    return out
+
+
+def rows_contenders(X: np.ndarray, labels: np.ndarray, optimizer: str) -> dict[str, Callable]:
+    from epoch_speed import mlplab_epoch, torch_epoch
+
+    T = np.eye(K, dtype=np.float32)[labels]
+    threaded = {"xla_cpu_multi_thread_eigen": True}
+    return {
+        "rows split over the devices": rows_program(X, T, optimizer, split=True),
+        "one device": rows_program(X, T, optimizer, split=False),
+        "one device, multi_thread_eigen": rows_program(X, T, optimizer, False, threaded),
+        "mlplab jax engine (fit)": partial(mlplab_epoch("jax", optimizer), X, labels, T),
+        "its inputs' copy to the device": partial(inputs_copy, X, T),
+        "the engine, inputs 64-byte aligned (not copied)": partial(
+            mlplab_epoch("jax", optimizer), aligned_copy(X), labels, aligned_copy(T)),
+        "pytorch, 2 threads": partial(torch_epoch(optimizer), X, labels, T),
+    }
+
+
+def rows_split(X: np.ndarray, labels: np.ndarray, optimizers: list[str], repeats: int) -> None:
+    """The epoch's rows split over the devices against the same program on one device (with
+    ``xla_cpu_multi_thread_eigen`` on for it too), the JAX engine's fit, the copy of its
+    inputs alone, and PyTorch (2 threads), interleaved; each round's ratios to PyTorch, the
+    medians of all rounds and of the quiet ones (other processes on under 0.25 cores)."""
+    import torch
+
+    torch.set_num_threads(2)
+    peer = "pytorch, 2 threads"
+    for optimizer in optimizers:
+        runs = rows_contenders(X, labels, optimizer)
+        for run in runs.values():
+            run()
+        rounds = []
+        for _ in range(repeats):
+            rounds.append({name: others_busy(run) for name, run in runs.items()})
+            times = {name: m[0] / rounds[-1][peer][0] for name, m in rounds[-1].items()}
+            print(f"  {optimizer} round, others on {max(m[2] for m in rounds[-1].values()):.2f} "
+                  f"cores: " + ", ".join(f"{t:.2f}x" for t in times.values()), flush=True)
+        quiet = [r for r in rounds if max(m[2] for m in r.values()) < 0.25]
+        print(f"{optimizer}: one epoch; seconds, /pytorch round by round (median of {repeats} "
+              f"rounds, of the {len(quiet)} quiet ones), CPU time / wall:")  # fmt: skip
+        for name in runs:
+            ratios = [r[name][0] / r[peer][0] for r in rounds]
+            calm = [r[name][0] / r[peer][0] for r in quiet] or [float("nan")]
+            print(f"    {statistics.median(r[name][0] for r in rounds):7.3f} s  "
+                  f"{statistics.median(ratios):5.2f}x ({statistics.median(calm):5.2f}x)  "
+                  f"cpu {statistics.median(r[name][1] for r in rounds):4.2f}  {name}")
+
+
 def jax_breakdown(X: np.ndarray, T: np.ndarray, optimizer: str, repeats: int) -> None:
     epoch(X, T, optimizer, "jax")  # compile (and fill the cache)
     products = xla_products(X, T)
@@ -411,6 +578,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--updates", action="store_true", help="the first layer's step, timed")
     p.add_argument("--orders", action="store_true", help="the products in each memory order")
     p.add_argument("--split", action="store_true", help="XLA's products, rows over the devices")
+    p.add_argument("--rows-split", action="store_true",
+                   help="the epoch's batch rows over the devices, against the engine and PyTorch")
     args = p.parse_args(argv)
     if args.updates:
         updates(max(args.repeats, 5))
@@ -419,6 +588,9 @@ def main(argv: list[str] | None = None) -> None:
         orders(max(args.repeats, 5))
         return
     X, labels = data()
+    if args.rows_split:
+        rows_split(X, labels, args.optimizer, max(args.repeats, 5))
+        return
     if args.split:
         split_products(X, np.eye(K, dtype=np.float32)[labels], max(args.repeats, 5))
         return

@@ -45,3 +45,22 @@ def test_each_form_of_the_step_is_numpys_bit_for_bit(name):
     got, want = stepped(kernels[name]), stepped(kernels[peer])
     assert not np.array_equal(want, stepped(lambda *a: None))  # the steps moved the weights
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_the_rows_split_epoch_trains_what_one_device_trains(optimizer):
+    """``--rows-split`` times like with like: the epoch with each batch's rows split over the
+    devices trains the weights the same program trains on one device (float32: to rounding)."""
+    require("jax")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((4 * epoch_profile.BATCH, epoch_profile.D), dtype=np.float32)
+    T = np.eye(epoch_profile.K, dtype=np.float32)[rng.integers(0, epoch_profile.K, len(X))]
+    split = epoch_profile.rows_epoch(X, T, optimizer, split=True)()
+    one = epoch_profile.rows_epoch(X, T, optimizer, split=False)()
+    before = epoch_profile.network_for().params
+    for got, want, start in zip(split[0], one[0], before, strict=True):
+        for name in ("W", "b"):
+            assert not np.allclose(want[name], start[name])  # the epoch moved the weights
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-4, atol=1e-6)
+    assert int(split[2]) == int(one[2]) == 4  # one step a batch
+    np.testing.assert_allclose(split[3], one[3], rtol=1e-5)  # the batches' losses
