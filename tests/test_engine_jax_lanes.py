@@ -124,13 +124,15 @@ def test_lanes_act_on_every_network_as_vmap_would():
         _jax_lanes.LANES.fft  # noqa: B018
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_a_float32_stack_trains_in_float32_on_both_layouts(optimizer, monkeypatch):
-    """Adam's bias-corrected step size is a float64 number: applied to a float32 stack it
-    becomes float32 with the networks last too (it once raised in the loop's carry)."""
+@pytest.mark.parametrize(("optimizer", "batch_size"), [("adam", None), ("sgd", 3)])
+def test_a_float32_stack_trains_in_float32_on_both_layouts(optimizer, batch_size, monkeypatch):
+    """Float64 settings meet a float32 stack: Adam's bias-corrected step size, per-network
+    penalty strengths. The weights and the mini-batches' summed loss stay float32 in both
+    layouts (each once raised in the loop's carry)."""
     def fit(engine: str) -> MLP:
         net = MLP([3, 4, 1], stack=K, seed=3, dtype="float32")
-        net.fit(*XOR, epochs=30, optimizer=optimizer, lr=0.1, engine=engine)
+        net.fit(*XOR, epochs=30, optimizer=optimizer, lr=0.1, batch_size=batch_size, seed=0,
+                weight_decay=[L2(np.linspace(0, 0.01, K))], engine=engine)
         return net
 
     ref = fit("numpy")

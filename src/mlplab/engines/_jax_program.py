@@ -344,7 +344,8 @@ def _epoch(plan: Plan, trusted: bool = False) -> Callable:
         params, slots, frozen, div, loss, right = step_fn(
             params, slots, frozen, div, hyper, rows, lr, t, epoch
         )
-        total = total + (loss * _count(rows[3], idx.shape[0]) if mean else loss)
+        # in the stack's dtype: a per-network penalty's strengths (float64) would raise it
+        total = total + (loss * _count(rows[3], idx.shape[0]) if mean else loss).astype(total.dtype)
         return params, slots, frozen, div, t, total, correct + right
 
     def minibatch(carry, data, hyper, lr, order, epoch):
