@@ -42,8 +42,8 @@ def require(module: str) -> ModuleType:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """XLA's quick compile, and one JAX compilation cache for the run, shared by the workers
-    and the processes tests start.
+    """XLA's quick compile, one thread a worker for BLAS and OpenMP, and one JAX compilation
+    cache for the run, shared by the workers and the processes tests start.
 
     A program compiled once (by any worker, or a ``python -m mlplab`` a test runs) is read
     back by the others instead of compiled again; the user's own cache is left alone, and
@@ -56,6 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # compile than to optimise, and every assertion runs as before. CI sets it to 0 and runs
     # the suite on the programs users get.
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+    # One worker a core: each worker's BLAS and OpenMP (PyTorch) threads would spin on the
+    # cores the other workers use (the suite: 518 CPU-s with them, 486 without).
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")
     if "MLPLAB_JAX_CACHE" in os.environ:
         return  # the user chose a cache
     directory = tempfile.mkdtemp(prefix="mlplab-tests-jax-cache-")
