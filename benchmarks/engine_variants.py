@@ -9,7 +9,7 @@ from hand JAX's:
 - one seed network: its epochs in groups of 1 (a plain scan), 4, 8 or 16 (the default), and
   groups of 8 unrolled;
 - stacks: ``vmap`` of one network's step, or the networks on the last axis (the default),
-  groups unrolled or not (by default unrolled from ``UNROLL_MIN_WORK`` network-epochs on),
+  groups unrolled or not (by default unrolled and trusted from ``LONG_BLOCK`` network-epochs),
   and ``layout.py``'s hand-written last-axis prototype.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/engine_variants.py [--repeats 7]
@@ -28,17 +28,16 @@ import mlplab.engines.jax as engine_jax
 from mlplab.engines import _jax_program
 
 DEFAULTS = dict(GROUP=8, GROUP_ONE=16, UNROLL_STACK=True, UNROLL_ONE=False, LANES_ENABLED=True,
-                TRUST_GROUPS=True, UNROLL_MIN_WORK=_jax_program.UNROLL_MIN_WORK,
-                TRUST_MIN_WORK=_jax_program.TRUST_MIN_WORK)
+                TRUST_GROUPS=True, LONG_BLOCK=_jax_program.LONG_BLOCK)
 ONE = {"groups of 1 (a plain scan)": dict(GROUP_ONE=1), "groups of 4": dict(GROUP_ONE=4),
        "groups of 8": dict(GROUP_ONE=8), "groups of 16 (default)": {},
        "groups of 8, unrolled": dict(GROUP_ONE=8, UNROLL_ONE=True)}  # fmt: skip
-STACK = {"vmap, frozen checked every epoch": dict(LANES_ENABLED=False, TRUST_GROUPS=False),
-         "vmap": dict(LANES_ENABLED=False),
-         "networks last, frozen checked every epoch": dict(TRUST_GROUPS=False),
-         "networks last, groups not unrolled": dict(UNROLL_STACK=False),
-         "networks last, groups unrolled": dict(UNROLL_MIN_WORK=0, TRUST_MIN_WORK=0),
-         "networks last (default)": {}}  # fmt: skip
+STACK = {"vmap (a short block's default)": dict(LANES_ENABLED=False),
+         "vmap, groups trusted": dict(LANES_ENABLED=False, LONG_BLOCK=0),
+         "networks last (a short block's default)": {},
+         "networks last, groups trusted": dict(LONG_BLOCK=0, UNROLL_STACK=False),
+         "networks last, groups unrolled": dict(LONG_BLOCK=0, TRUST_GROUPS=False),
+         "networks last, unrolled, trusted (a long block's)": dict(LONG_BLOCK=0)}  # fmt: skip
 
 
 def variant_peer(weights: tuple, epochs: int, switches: dict) -> Run:

@@ -148,11 +148,10 @@ def test_a_float32_stack_trains_in_float32_on_both_layouts(optimizer, batch_size
 @pytest.mark.parametrize(("case", "lanes"), [("seed", True), ("a network diverges", True),
                                              ("a network diverges", False)])
 def test_unrolled_trusted_groups_train_as_the_loop_does(case, lanes, monkeypatch):
-    """A long block's groups run unrolled and trusted (``UNROLL_MIN_WORK``,
-    ``TRUST_MIN_WORK``): here forced on a short one, the stack still trains as the NumPy
-    engine does, a network diverging in a trusted group included."""
-    monkeypatch.setattr(_jax_program, "UNROLL_MIN_WORK", 0)
-    monkeypatch.setattr(_jax_program, "TRUST_MIN_WORK", 0)
+    """A long block's groups run unrolled and trusted (``LONG_BLOCK``): here forced on a
+    short one, the stack still trains as the NumPy engine does, a network diverging in a
+    trusted group included."""
+    monkeypatch.setattr(_jax_program, "LONG_BLOCK", 0)
     monkeypatch.setattr(_jax_program, "LANES_ENABLED", lanes)
     ref, ref_history, ref_error = _fit(case, "numpy")
     net, history, error = _fit(case, "jax")
@@ -169,11 +168,9 @@ def test_only_a_long_block_of_a_stack_is_trusted_and_only_full_batch_unrolled():
         return _jax_program.plan_for(prepare_job(net, *XOR, **options))
 
     stack, group = plan(MLP([3, 4, 1], stack=K)), _jax_program.GROUP
-    long, trusted = _jax_program.UNROLL_MIN_WORK, _jax_program.TRUST_MIN_WORK
-    assert trusted < long
+    long = _jax_program.LONG_BLOCK
     assert _jax_program.grouping(stack, long) == (group, group, True)
-    assert _jax_program.grouping(stack, long - 1) == (group, 1, True)
-    assert _jax_program.grouping(stack, trusted - 1) == (group, 1, False)
+    assert _jax_program.grouping(stack, long - 1) == (group, 1, False)
     minibatch = plan(MLP([3, 4, 1], stack=K), batch_size=2)
     assert _jax_program.grouping(minibatch, long) == (group, 1, True)
     one = _jax_program.GROUP_ONE

@@ -51,22 +51,18 @@ __all__ = ["MAX_PROGRAMS", "Plan", "Program", "ProgramCache", "plan_for"]
 
 # Epochs run in groups of this many (``_grouped_scan``): an inner loop writes each epoch's
 # logs into the group's small buffer, an outer ``lax.scan`` stacks the groups' buffers.
-# A full-batch stack's group is unrolled when its block is long: at least ``UNROLL_MIN_WORK``
-# network-epochs on a device. Unrolled, 1000 seed networks train about 10% faster (float64:
-# 1.15x hand JAX's networks/s against 1.04x; float32 1.68x against 1.61x) but compile for
-# 1-7 CPU-s longer (Adam 8.0 s against 1.2 s; SGD 1.6 s against 0.6 s), which a short run,
-# a test or a sweep's grid never wins back. One network's group is not unrolled (there
-# 1.3-1.5x slower), nor a stack's mini-batches (each epoch a loop over batches).
 GROUP, GROUP_ONE = 8, 16  # a stack's, one network's (16: 0.88-0.95x the time of 8)
-UNROLL_STACK, UNROLL_ONE = True, False
-UNROLL_MIN_WORK = 20_000_000  # e.g. 1000 networks x 40000 epochs over 2 devices
-# A stack's group where no network is frozen runs first with steps that freeze nothing
-# (``_grouped_scan``), again with the freezing step where a loss was not finite; not a stack
-# trained in chunks (100000 seed networks, float32: 0.54x hand JAX with it, 1.52x without),
-# nor a short block (from ``TRUST_MIN_WORK`` network-epochs on a device: the second copy of
-# the step costs 1000 seed networks' Adam 0.5 CPU-s more to compile).
-TRUST_GROUPS = True
-TRUST_MIN_WORK = 500_000  # e.g. 1000 networks x 1000 epochs over 2 devices
+# A long block of a stack (``LONG_BLOCK`` network-epochs or more on a device) has its groups
+# unrolled (full-batch only: a mini-batch epoch is a loop already; one network's never, there
+# 1.3-1.5x slower) and tried first with steps that freeze nothing (``_grouped_scan``: again
+# with the freezing step where a loss was not finite; not a stack trained in chunks, where
+# 100000 seed networks in float32 fell to 0.54x hand JAX's rate). Both make 1000 seed
+# networks train up to 10% faster but cost compile time: Adam's program for them took 8.0
+# CPU-s to compile with both, 1.2 without (SGD 1.6 and 0.6), which a short run, a test or a
+# sweep's grid never wins back (the 10 x 4 x 25 grid: 1.6-2.0 s as one program without
+# them, 2.2-2.5 s with).
+LONG_BLOCK = 20_000_000  # e.g. 1000 networks x 40000 epochs over 2 devices
+UNROLL_STACK, UNROLL_ONE, TRUST_GROUPS = True, False, True
 MAX_PROGRAMS = 64  # compiled programs a ProgramCache keeps
 # Stacks of networks whose layers are at most this wide run with the networks on the last
 # axis (``_jax_lanes``); wider ones as ``jax.vmap`` of one network's step.
@@ -420,14 +416,13 @@ def _block(plan: Plan, kept: int | None = None) -> Callable:
 
 def grouping(plan: Plan, work: int) -> tuple[int, int, bool]:
     """How ``_grouped_scan`` runs a block of ``work`` network-epochs on a device: a group's
-    epochs, a loop iteration's, and whether a group is first tried trusted. A stack's group
-    is trusted from ``TRUST_MIN_WORK`` on (not in chunks), a full-batch stack's unrolled
-    from ``UNROLL_MIN_WORK`` on."""
+    epochs, a loop iteration's, and whether a group is first tried trusted (a long block
+    of a stack: unrolled when full-batch, trusted when not in chunks)."""
     if not plan.stacked:
         return GROUP_ONE, GROUP_ONE if UNROLL_ONE else 1, False
-    unrolled = UNROLL_STACK and plan.full_batch and work >= UNROLL_MIN_WORK
-    trusted = TRUST_GROUPS and plan.chunks == 1 and work >= TRUST_MIN_WORK
-    return GROUP, GROUP if unrolled else 1, trusted
+    long = work >= LONG_BLOCK
+    unrolled = UNROLL_STACK and plan.full_batch and long
+    return GROUP, GROUP if unrolled else 1, TRUST_GROUPS and plan.chunks == 1 and long
 
 
 def _kept_scan(body: Callable, carry: Any, xs: tuple, rows: Any, kept: int) -> tuple:
