@@ -4,6 +4,9 @@ recently used dropped and freed (issue 23: 200 architectures grew a process to 6
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import weakref
 
 import numpy as np
@@ -52,3 +55,17 @@ def test_a_program_used_again_is_kept_and_not_compiled_again():
     last = MLP([3, 4, 1], seed=0).fit(X, T, epochs=3, engine=engine)
     assert newest() is program  # the same compiled program ran
     np.testing.assert_array_equal(last.loss, first.loss)
+
+
+def test_a_size_bound_on_the_disk_cache_works_as_installed(tmp_path):
+    """``MLPLAB_JAX_CACHE_MAX_BYTES`` bounds JAX's on-disk cache, which then locks its entries
+    with ``filelock``: the ``jax`` extra installs it (without it every read of the cache
+    warned, and nothing was kept)."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "MLPLAB_JAX_CACHE": str(cache), "MLPLAB_JAX_CACHE_MAX_BYTES": "100000000"}
+    code = ("import mlplab; X, t = mlplab.load_dataset('xor'); "
+            "mlplab.MLP([3, 2, 1], seed=0).fit(X, t, epochs=3, engine='jax')")  # fmt: skip
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any(cache.iterdir()), "no compiled program kept on disk"
