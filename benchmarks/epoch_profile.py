@@ -49,6 +49,7 @@ import statistics
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 from epoch_speed import BATCH, LR, RATES, D, H, K, data
@@ -308,78 +309,71 @@ def network_for() -> MLP:
                dtype=np.float32)  # fmt: skip
 
 
-def xla_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
-    """The epoch's five products per batch (and the batch gather), alone, compiled."""
-    jax = load_jax()
-    jnp = jax.numpy
-    rng = np.random.default_rng(0)
-    W1 = jnp.asarray(rng.standard_normal((D, H), dtype=np.float32))
-    W2 = jnp.asarray(rng.standard_normal((H, K), dtype=np.float32))
-    Xd, Td = jnp.asarray(X), jnp.asarray(T)
-    order = jnp.asarray(rng.permutation(len(X))[: len(X) // BATCH * BATCH].reshape(-1, BATCH))
-
-    @jax.jit
+def _products_epoch(jax: Any, reduce: Callable = lambda g: g) -> Callable:
+    """``(W1, W2, X, T, order) -> (W1, W2)``: the epoch's five products per batch (and the
+    batch gather), each weight gradient passed through ``reduce`` before the step."""
     def products(W1, W2, Xd, Td, order):
         def one(carry, idx):
             W1, W2 = carry
             x, t = Xd[idx], Td[idx]
             h = x @ W1
             d = h @ W2 - t
-            dW2, dh = h.T @ d, d @ W2.T
-            dW1 = x.T @ dh
+            dW2, dh = reduce(h.T @ d), d @ W2.T
+            dW1 = reduce(x.T @ dh)
             return (W1 - 1e-6 * dW1, W2 - 1e-6 * dW2), None
 
         return jax.lax.scan(one, (W1, W2), order)[0]
 
+    return products
+
+
+def _timed_call(jax: Any, program: Callable, *args: Any) -> Callable[[], float]:
+    """A timer of ``program(*args)`` to its results, after one call that compiles it."""
     def run() -> float:
         start = time.perf_counter()
-        jax.block_until_ready(products(W1, W2, Xd, Td, order))
+        jax.block_until_ready(program(*args))
         return time.perf_counter() - start
 
     run()
     return run
+
+
+def _weights(jax: Any, rng: np.random.Generator) -> tuple:
+    jnp = jax.numpy
+    return (jnp.asarray(rng.standard_normal((D, H), dtype=np.float32)),
+            jnp.asarray(rng.standard_normal((H, K), dtype=np.float32)))  # fmt: skip
+
+
+def xla_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
+    """The epoch's five products per batch (and the batch gather), alone, compiled."""
+    jax = load_jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(0)
+    W1, W2 = _weights(jax, rng)
+    order = jnp.asarray(rng.permutation(len(X))[: len(X) // BATCH * BATCH].reshape(-1, BATCH))
+    program = jax.jit(_products_epoch(jax))
+    return _timed_call(jax, program, W1, W2, jnp.asarray(X), jnp.asarray(T), order)
 
 
 def xla_split_products(X: np.ndarray, T: np.ndarray) -> Callable[[], float]:
     """The same products with each batch's rows split over the CPU devices (``shard_map``):
     each device its share of the rows, the gradients summed over the devices (``psum``)."""
     jax = load_jax()
-    jnp = jax.numpy
     from jax.sharding import Mesh, NamedSharding
     from jax.sharding import PartitionSpec as P
 
     mesh = Mesh(np.array(jax.devices()), ("rows",))
     rng = np.random.default_rng(0)
-    W1 = jnp.asarray(rng.standard_normal((D, H), dtype=np.float32))
-    W2 = jnp.asarray(rng.standard_normal((H, K), dtype=np.float32))
+    W1, W2 = _weights(jax, rng)
     Xd = jax.device_put(X, NamedSharding(mesh, P()))  # every device holds all rows
     Td = jax.device_put(T, NamedSharding(mesh, P()))
     order = rng.permutation(len(X))[: len(X) // BATCH * BATCH].reshape(-1, BATCH)
     order = jax.device_put(order, NamedSharding(mesh, P(None, "rows")))
-
-    def products(W1, W2, Xd, Td, order):
-        def one(carry, idx):
-            W1, W2 = carry
-            x, t = Xd[idx], Td[idx]
-            h = x @ W1
-            d = h @ W2 - t
-            dW2, dh = jax.lax.psum(h.T @ d, "rows"), d @ W2.T
-            dW1 = jax.lax.psum(x.T @ dh, "rows")
-            return (W1 - 1e-6 * dW1, W2 - 1e-6 * dW2), None
-
-        return jax.lax.scan(one, (W1, W2), order)[0]
-
+    products = _products_epoch(jax, lambda g: jax.lax.psum(g, "rows"))
     specs = (P(), P(), P(), P(), P(None, "rows"))  # the batch indices split, the rest whole
     split = jax.jit(jax.shard_map(products, mesh=mesh, in_specs=specs, out_specs=(P(), P()),
                                   check_vma=False))  # fmt: skip
-
-    def run() -> float:
-        start = time.perf_counter()
-        jax.block_until_ready(split(W1, W2, Xd, Td, order))
-        return time.perf_counter() - start
-
-    run()
-    return run
+    return _timed_call(jax, split, W1, W2, Xd, Td, order)
 
 
 def split_products(X: np.ndarray, T: np.ndarray, repeats: int) -> None:
