@@ -193,3 +193,112 @@ def test_blocks_with_one_rate_and_with_changing_rates_train_alike(blocks):
     assert [stop - first for first, stop, _ in blocks] == [10, 10, 10, 10]
     assert_same(a, b)
     assert_same_weights(*nets)
+
+
+class BlockReader:
+    """Reads a block of epochs at once: ``(first, every epoch's loss)`` of each block told."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.told: list[tuple[int, np.ndarray]] = []
+        self.stop_after = stop_after
+
+    def on_block_end(self, first, logs):
+        self.told.append((first, logs.loss.copy()))
+        return self.stop_after is not None and len(self.told) >= self.stop_after
+
+
+@pytest.fixture
+def no_replay(monkeypatch):
+    """Counts the epochs replayed one by one to ``on_epoch_end`` readers."""
+    from mlplab.train.callbacks import CallbackList
+
+    replayed = []
+    epoch_end = CallbackList.epoch_end
+
+    def counted(self, epoch, logs):
+        replayed.append(epoch)
+        return epoch_end(self, epoch, logs)
+
+    monkeypatch.setattr(CallbackList, "epoch_end", counted)
+    return replayed
+
+
+def test_a_block_reader_gets_every_epoch_a_block_at_a_time_and_none_is_replayed(
+    short_record, blocks, no_replay
+):
+    X, t = XOR
+    readers = {"numpy": BlockReader(), "jax": BlockReader()}
+    histories = []
+    for engine, reader in readers.items():
+        net = MLP([3, 4, 1], seed=0, stack=4)
+        histories.append(net.fit(X, t, epochs=60, lr=0.5, engine=engine, callbacks=[reader]))
+    assert blocks == [(0, 60, 1)]  # every epoch back, in one block, to be read at once
+    assert no_replay == []  # and not told one by one
+    (first, losses), = readers["jax"].told
+    assert first == 0 and losses.shape == (60, 4)
+    numpy_losses = np.concatenate([loss for _, loss in readers["numpy"].told])
+    np.testing.assert_allclose(losses, numpy_losses, rtol=1e-9, atol=1e-9)
+    assert histories[0].loss.shape == (20, 4)  # the record still keeps every 3rd epoch
+    assert_same(*histories)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "jax"])
+def test_a_block_reader_stops_training_after_its_block(monkeypatch, engine):
+    from mlplab.engines import numpy as engine_numpy
+
+    monkeypatch.setattr(engine_jax, "MAX_BLOCK_VALUES", 25 * 4)  # blocks of 25 epochs
+    monkeypatch.setattr(engine_numpy, "MAX_BLOCK_VALUES", 25 * 4)
+    X, t = XOR
+    reader = BlockReader(stop_after=2)
+    net = MLP([3, 4, 1], seed=0, stack=4)
+    history = net.fit(X, t, epochs=100, lr=0.5, engine=engine, callbacks=[reader])
+    assert [first for first, _ in reader.told] == [0, 25]
+    assert history.epochs == 50 and history.loss.shape == (50, 4)
+    assert net.training_metadata["epochs"] == 50
+
+
+def test_a_callback_that_reads_no_epoch_is_not_told_of_each(short_record, blocks, no_replay):
+    from mlplab.train.callbacks import Callback
+
+    class AtTheEnd(Callback):  # Callback's on_epoch_end left as it is: a no-op
+        def on_train_end(self, history):
+            self.epochs = history.epochs
+
+    X, t = XOR
+    end = AtTheEnd()
+    MLP([3, 4, 1], seed=0, stack=4).fit(X, t, epochs=60, lr=0.5, engine="jax", callbacks=[end])
+    assert end.epochs == 60
+    assert blocks == [(0, 60, 3)]  # only the recorded epochs come back
+    assert no_replay == []
+
+
+@pytest.mark.parametrize("every", [1, 7])
+def test_solved_in_the_logs_is_the_epoch_the_outputs_show(monkeypatch, every):
+    """``SolvedInLogs`` (the compiled engine's, a block at a time, blocks starting between
+    watched epochs) and ``SolveWatch`` (the NumPy engine's outputs, epoch by epoch) find
+    the same first solving epoch of each network."""
+    from mlplab.experiments import stacks
+
+    monkeypatch.setattr(engine_jax, "MAX_BLOCK_VALUES", 45 * 30)  # blocks of 45 epochs
+    monkeypatch.setattr(stacks, "WATCHES", 600 // every)
+    X, t = XOR
+    outcomes = [stacks.train_stack(MLP([3, 2, 1], seed=3, stack=30), X, t, epochs=600,
+                                   lr=2.0, engine=engine)
+                for engine in ("numpy", "jax")]  # fmt: skip
+    numpy_run, jax_run = outcomes
+    assert jax_run.watch_every == numpy_run.watch_every == every
+    np.testing.assert_array_equal(jax_run.epochs_to_solve, numpy_run.epochs_to_solve)
+    solved_at = numpy_run.epochs_to_solve[numpy_run.solved]
+    assert len(set(solved_at.tolist())) > 3 and (~numpy_run.solved).any()  # a real spread
+    assert (solved_at % every == 0).all()
+
+
+@pytest.mark.parametrize("stack", [None, 4])
+def test_the_history_s_arrays_are_the_caller_s_to_write_on_both_engines(stack):
+    X, t = XOR
+    for engine in ("numpy", "jax"):
+        history = MLP([3, 4, 1], seed=0, stack=stack).fit(X, t, epochs=30, engine=engine,
+                                                           metrics=("accuracy",))  # fmt: skip
+        for values in (history.loss, history.accuracy):
+            assert values.flags.writeable, engine
+            values[0] = -1.0  # a user's own array: no error, nothing else changed

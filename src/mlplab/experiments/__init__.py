@@ -36,6 +36,7 @@ from mlplab.experiments.runs import (
     training_rows,
 )
 from mlplab.experiments.stacks import (
+    SolvedInLogs,
     SolveWatch,
     StackOutcome,
     check_memory,
@@ -62,6 +63,7 @@ __all__ = [
     "PreparedData",
     "RunFiles",
     "SolveWatch",
+    "SolvedInLogs",
     "StackOutcome",
     "SweepResult",
     "TrainConfig",

@@ -33,6 +33,7 @@ from mlplab.experiments.limits import stack_bytes
 from mlplab.experiments.stacks import StackOutcome, memory_limit, train_stack
 from mlplab.experiments.sweeps import AXES, check_cells, interrupted, make_cells
 from mlplab.nn.network import MLP
+from mlplab.train.history import History
 
 __all__ = [
     "CPU_BLOCK_NETS",
@@ -233,7 +234,8 @@ def train_grid(cells: list[Cell], *, max_memory: float | None = None,
     stacks = 0
     try:
         for plan in plan_groups(cells, X, t, max_memory):
-            outcomes = [_train_block(plan.config, plan.sizes, part, X, t, plan.masked)
+            outcomes = [_summary_only(_train_block(plan.config, plan.sizes, part, X, t,
+                                                   plan.masked))
                         for part in plan.blocks]  # fmt: skip
             stacks += len(outcomes)
             finish_group(cells, plan, outcomes, rows, records)
@@ -242,6 +244,15 @@ def train_grid(cells: list[Cell], *, max_memory: float | None = None,
     except KeyboardInterrupt:
         raise interrupted(cells, rows) from None
     return SweepResult(rows, records, stacks)  # type: ignore[arg-type]
+
+
+def _summary_only(outcome: StackOutcome) -> StackOutcome:
+    """``outcome`` without its history's per-epoch arrays (the grid reads only the history's
+    ``extra``), so that the next block's records reuse their memory instead of new pages."""
+    history = outcome.history
+    outcome.history = History(np.empty((0, *history.loss.shape[1:])), history.epochs,
+                              history.seconds, history.extra)  # fmt: skip
+    return outcome
 
 
 def _joined(parts: list[StackOutcome]) -> StackOutcome:

@@ -22,6 +22,7 @@ from mlplab.nn.targets import correct
 from mlplab.train.stack_record import MAX_LOSS_VALUES
 
 if TYPE_CHECKING:
+    from mlplab.engines.base import EpochLogs
     from mlplab.nn.network import MLP
     from mlplab.train.callbacks import Callback
     from mlplab.train.history import History
@@ -30,6 +31,7 @@ Array = np.ndarray
 
 __all__ = [
     "SolveWatch",
+    "SolvedInLogs",
     "StackOutcome",
     "check_memory",
     "estimate_bytes",
@@ -57,36 +59,48 @@ class SolveWatch:
     """A ``fit`` callback noting, per network, the first watched epoch at which it solved the task.
 
     Full batch, it looks at the outputs the epoch's loss was taken at (before that
-    epoch's update, so epoch ``j`` means after ``j`` updates): on the NumPy engine in the
-    network's last layer, and under a compiled engine (``from_logs``) through the epoch's
-    logged accuracy (a network has solved the task when it is 1). With mini-batches the
-    last output is one batch's, so it predicts every row ``X`` after the epoch instead,
-    and counts ``j + 1`` epochs; under a compiled engine (``after_update``) after epochs
-    ``every - 1, 2 * every - 1, ...``, where the engine's blocks end (``weights_every``).
-    It looks every ``every`` epochs.
+    epoch's update, so epoch ``j`` means after ``j`` updates) in the network's last layer
+    (the NumPy engine's). With mini-batches the last output is one batch's, so it predicts
+    every row ``X`` after the epoch instead, and counts ``j + 1`` epochs; under a compiled
+    engine (``after_update``) after epochs ``every - 1, 2 * every - 1, ...``, where the
+    engine's blocks end (``weights_every``). It looks every ``every`` epochs. (A compiled
+    engine's full batch: ``SolvedInLogs``.)
     """
 
     def __init__(
-        self, net: MLP, X: Array, t: Array, every: int, after_update: bool = False,
-        from_logs: bool = False,
-    ) -> None:  # fmt: skip
+        self, net: MLP, X: Array, t: Array, every: int, after_update: bool = False
+    ) -> None:
         self.net, self.X, self.t, self.every = net, X, t, every
         self.first = np.full(net.stack or 1, -1, dtype=np.int64)
-        self.after_update, self.from_logs = after_update, from_logs
+        self.after_update = after_update
         self.weights_every = every if after_update else None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if (epoch + self.after_update) % self.every:
-            return
-        if self.from_logs:  # accuracy 1: every row right (a non-finite loss never solves)
-            now = (np.asarray(logs["accuracy"]) == 1.0) & np.isfinite(logs["loss"])
-            self.first[now & (self.first < 0)] = epoch
             return
         y = None if self.after_update else self.net.outputs[-1]
         if y is None or y.shape[-2] != len(self.t):  # one batch's outputs: look at every row
             y, epoch = self.net.predict(self.X), epoch + 1
         now = solved(y, self.t) & (self.first < 0)
         self.first[now] = epoch
+
+
+class SolvedInLogs:
+    """``SolveWatch`` for a compiled engine's full batch, read from each epoch's logged
+    accuracy (a network has solved the task when it is 1 and its loss finite, at the
+    outputs before that epoch's update), a block of epochs at a time: no epoch is replayed
+    to Python one by one. It looks every ``every`` epochs, as ``SolveWatch`` does."""
+
+    def __init__(self, nets: int, every: int) -> None:
+        self.every = every
+        self.first = np.full(nets, -1, dtype=np.int64)
+
+    def on_block_end(self, first: int, logs: EpochLogs) -> None:
+        start = -first % self.every  # the block's first row looked at, then every every-th
+        looked = slice(start, None, self.every)
+        now = (logs.accuracy[looked] == 1.0) & np.isfinite(logs.loss[looked])  # (rows, K)
+        new = now.any(axis=0) & (self.first < 0)
+        self.first[new] = first + start + self.every * now.argmax(axis=0)[new]
 
 
 @dataclass
@@ -166,7 +180,8 @@ def train_stack(
         fit_options["metrics"] = ("accuracy",)
     after_update = compiled and not from_logs
     every = max(1, epochs // (WATCHES_COMPILED if after_update else WATCHES))
-    watch = SolveWatch(net, X, t, every, after_update, from_logs)
+    watch = (SolvedInLogs(net.stack, every) if from_logs
+             else SolveWatch(net, X, t, every, after_update))  # fmt: skip
     history = net.fit(X, t, epochs=epochs, lr=lr, callbacks=[*callbacks, watch], **fit_options)
     diverged = history.extra["diverged_at"] >= 0
     with np.errstate(invalid="ignore"):  # the diverged networks' outputs

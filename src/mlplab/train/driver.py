@@ -25,7 +25,7 @@ from mlplab.train.history import History
 from mlplab.train.job import TrainJob, prepare_job
 from mlplab.train.optimizers import Optimizer
 from mlplab.train.schedules import Schedule
-from mlplab.train.stack_record import StackRecord
+from mlplab.train.stack_record import StackRecord, filled
 from mlplab.train.stopping import EarlyStopping, restore_on_abort
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ def fit(
             ran = _run_epochs(runner, listeners, record, epochs)
     except Diverged as e:
         record.add(e.epoch - len(e.logs), e.logs)
+        if listeners.reads_blocks and len(e.logs):  # told of the epochs before, as each
+            listeners.block_end(e.epoch - len(e.logs), e.logs)  # epoch's readers were
         restored = _abort(net, listeners, e.epoch)
         kept = restored or kept_weights(net)
         raise _divergence_error(e, record, runner, time.perf_counter() - start, kept) from None
@@ -113,16 +115,20 @@ def _counted(after_epoch: Any, record: _Record) -> Any:
 
 
 def _run_epochs(runner: Any, listeners: CallbackList, record: _Record, epochs: int) -> int:
-    """Run blocks of epochs, the callbacks told after each epoch; the epochs run. With no
-    callback reading each epoch, only the epochs ``record`` keeps need come back."""
+    """Run blocks of epochs, the callbacks told after each epoch (or, reading blocks, after
+    each block); the epochs run. With no callback reading every epoch, only the epochs
+    ``record`` keeps need come back."""
     after_epoch = _counted(listeners.epoch_end, record) if listeners else None
     weights_every = listeners.weights_every
-    kept = 1 if after_epoch is not None else record.every  # the epochs that must come back
+    every_epoch = after_epoch is not None or listeners.reads_blocks
+    kept = 1 if every_epoch else record.every  # the epochs that must come back
     epoch = 0
     while epoch < epochs:
         count = runner.block(epochs - epoch, weights_every, kept)
         logs = runner.run(epoch, epoch + count, after_epoch, kept)
         record.add(epoch, logs)
+        if listeners.reads_blocks:
+            listeners.block_end(epoch, logs)
         epoch += len(logs)
         if listeners.stopped:
             break
@@ -190,7 +196,7 @@ class _Record:
         for name, values in logs.named:
             record = getattr(self, name)
             if record is not None:
-                record[first:stop] = values[kept]
+                setattr(self, name, filled(record, first, values[kept]))
 
     def history(self, ran: int, seconds: float, diverged_at: Any = None) -> History:
         rows = ran if self.stack is None else len(self.stack.kept())

@@ -22,7 +22,7 @@ import numpy as np
 
 Array = np.ndarray
 
-__all__ = ["MAX_LOSS_VALUES", "StackRecord", "kept_every"]
+__all__ = ["MAX_LOSS_VALUES", "StackRecord", "filled", "kept_every"]
 
 MAX_LOSS_VALUES = 2**22  # losses kept per fit at most: 32 MiB of float64
 
@@ -30,6 +30,18 @@ MAX_LOSS_VALUES = 2**22  # losses kept per fit at most: 32 MiB of float64
 def kept_every(stack: int, epochs: int, max_values: int = MAX_LOSS_VALUES) -> int:
     """The interval of the epochs a stack of ``stack`` networks keeps over ``epochs``."""
     return max(1, math.ceil(epochs * stack / max_values))
+
+
+def filled(record: Array, start: int, rows: Array) -> Array:
+    """``record`` with ``rows`` written from row ``start``: the ``rows`` array itself when
+    it is all of the record (one block of every epoch) and an array of its own that can be
+    written (the NumPy engine's logs), so that such a record is not copied into new memory,
+    whose pages cost more to touch than to fill."""
+    whole = start == 0 and rows.shape == record.shape and rows.dtype == record.dtype
+    if whole and rows.flags.c_contiguous and rows.flags.writeable:
+        return rows
+    record[start : start + len(rows)] = rows
+    return record
 
 
 class StackRecord:
@@ -50,7 +62,7 @@ class StackRecord:
     def keep_rows(self, row: int, losses: Array) -> None:
         """Store the losses of kept epochs ``row * every, (row + 1) * every, ...`` at once
         (rows in order: ``row`` is the next to fill)."""
-        self.loss[row : row + len(losses)] = losses
+        self.loss = filled(self.loss, row, losses)
         self._row = row + len(losses)
 
     def kept(self) -> Array:
