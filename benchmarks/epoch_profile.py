@@ -22,6 +22,9 @@ batches of the five products of forward and backward, gathered rows included), s
 is not products shows as the difference. ``--split``: those products on one device against
 each batch's rows split over the CPU devices (``shard_map``, the gradients summed by ``psum``).
 
+``--xla-products``: each of the epoch's matrix products of one batch, 469 times, in a
+compiled loop (XLA) against NumPy's BLAS in a Python loop, interleaved.
+
 ``--rows-split``: the whole epoch (its whole batches) as one compiled program written with the
 library's pieces (layers, objective, backward pass, the optimizer's rule), each batch's rows
 split over the CPU devices (the gradients, loss and row count summed by one ``psum`` a batch,
@@ -36,6 +39,7 @@ processes used meanwhile, and the medians of the quiet rounds are printed apart.
     python benchmarks/epoch_profile.py --updates
     python benchmarks/epoch_profile.py --orders
     python benchmarks/epoch_profile.py --split
+    python benchmarks/epoch_profile.py --xla-products [--repeats 7]
     python benchmarks/epoch_profile.py --rows-split [--optimizer sgd adam] [--repeats 7]
 """
 
@@ -302,6 +306,63 @@ def orders(repeats: int, calls: int = 100) -> None:
     for name, ts in times.items():
         m = statistics.median(ts)
         print(f"    {m * 1e6:6.0f} us  {2 * BATCH * D * H / m / 1e9:5.1f} GFLOP/s  {name}")
+
+
+def product_cases(jax: Any) -> dict[str, tuple[Callable, Callable, tuple]]:
+    """The epoch's matrix products of one batch, each as ``(NumPy's, XLA's, operands)``; and
+    ``dW2`` with its ``h.T`` made an array of its own first (an optimisation barrier)."""
+    rng = np.random.default_rng(0)
+    x, dh = (rng.standard_normal((BATCH, n), dtype=np.float32) for n in (D, H))
+    W1, W2 = (rng.standard_normal(shape, dtype=np.float32) for shape in ((D, H), (H, K)))
+    h, dy = (rng.standard_normal((BATCH, n), dtype=np.float32) for n in (H, K))
+    barrier = jax.lax.optimization_barrier
+    return {
+        "x @ W1": (np.dot, lambda a, b: a @ b, (x, W1)),
+        "x.T @ delta1 (dW1)": (lambda a, b: a.T @ b, lambda a, b: a.T @ b, (x, dh)),
+        "h @ W2": (np.dot, lambda a, b: a @ b, (h, W2)),
+        "h.T @ delta2 (dW2)": (lambda a, b: a.T @ b, lambda a, b: a.T @ b, (h, dy)),
+        "h.T made first, @ delta2": (lambda a, b: a.T @ b,
+                                     lambda a, b: barrier(a.T) @ b, (h, dy)),
+        "delta2 @ W2.T": (lambda a, b: a @ b.T, lambda a, b: a @ b.T, (dy, W2)),
+    }
+
+
+def each_product(repeats: int, calls: int = 469) -> None:
+    """Each of the epoch's products ``calls`` times (an epoch's batches): in one compiled loop
+    (XLA) and in a Python loop (NumPy's BLAS, its threads as ``OPENBLAS_NUM_THREADS`` says),
+    interleaved. XLA's loop carries its first operand (nudged by nothing each time) and adds
+    up every product's elements, so nothing is hoisted out of the loop or left uncomputed."""
+    jax = load_jax()
+    jnp = jax.numpy
+
+    def looped(product: Callable) -> Callable:
+        def body(i, carry):
+            a, b, total = carry
+            out = product(a, b)
+            s = out.sum()
+            return a.at[0, 0].add(s * 0), b, total + s
+
+        return jax.jit(lambda a, b: jax.lax.fori_loop(0, calls, body, (a, b, jnp.float32(0)))[2])
+
+    runs = {}
+    for name, (numpy_product, xla_product, operands) in product_cases(jax).items():
+        compiled, on_device = looped(xla_product), [jnp.asarray(a) for a in operands]
+        compiled(*on_device).block_until_ready()
+        runs[name] = (compiled, on_device, numpy_product, operands)
+    times: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in runs}
+    for _ in range(repeats):
+        for name, (compiled, on_device, numpy_product, operands) in runs.items():
+            start = time.perf_counter()
+            compiled(*on_device).block_until_ready()
+            times[name][0].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for _ in range(calls):
+                numpy_product(*operands)
+            times[name][1].append(time.perf_counter() - start)
+    print(f"each product {calls} times, median of {repeats}: XLA (compiled loop) and NumPy")
+    for name, (xla, blas) in times.items():
+        xla_ms, blas_ms = statistics.median(xla) * 1e3, statistics.median(blas) * 1e3
+        print(f"    {xla_ms:7.1f} ms  {blas_ms:7.1f} ms  {name}")
 
 
 def network_for() -> MLP:
@@ -572,6 +633,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--updates", action="store_true", help="the first layer's step, timed")
     p.add_argument("--orders", action="store_true", help="the products in each memory order")
     p.add_argument("--split", action="store_true", help="XLA's products, rows over the devices")
+    p.add_argument("--xla-products", action="store_true",
+                   help="each of the epoch's products in XLA against NumPy's BLAS")
     p.add_argument("--rows-split", action="store_true",
                    help="the epoch's batch rows over the devices, against the engine and PyTorch")
     args = p.parse_args(argv)
@@ -580,6 +643,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.orders:
         orders(max(args.repeats, 5))
+        return
+    if args.xla_products:
+        each_product(max(args.repeats, 7))
         return
     X, labels = data()
     if args.rows_split:

@@ -64,3 +64,14 @@ def test_the_rows_split_epoch_trains_what_one_device_trains(optimizer):
             np.testing.assert_allclose(got[name], want[name], rtol=1e-4, atol=1e-6)
     assert int(split[2]) == int(one[2]) == 4  # one step a batch
     np.testing.assert_allclose(split[3], one[3], rtol=1e-5)  # the batches' losses
+
+
+def test_each_product_xla_loops_over_is_numpys():
+    """``--xla-products`` times like with like: each of XLA's products (and dW2 with its
+    transpose made first) computes NumPy's product, to float32 rounding."""
+    jax = require("jax")
+    for name, (numpy_product, xla_product, operands) in epoch_profile.product_cases(jax).items():
+        want = numpy_product(*operands)
+        got = np.asarray(jax.jit(xla_product)(*operands))
+        assert got.shape == want.shape, name
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3, err_msg=name)
