@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlplab.engines.base import EpochLogs
     from mlplab.nn.network import MLP
     from mlplab.train.history import History
 
@@ -127,9 +126,9 @@ class CallbackList:
         self.stopped = stop
         return stop
 
-    def block_end(self, first: int, logs: EpochLogs) -> bool:
-        """Call every ``on_block_end`` with a block's epochs from ``first``; ``True`` if any
-        asked to stop."""
+    def block_end(self, first: int, logs: Any) -> bool:
+        """Call every ``on_block_end`` with a block's epochs from ``first`` (``logs``: the
+        engine's ``EpochLogs``); ``True`` if any asked to stop."""
         stop = False
         for on_block_end in self._block_end:
             stop = bool(on_block_end(first, logs)) or stop
