@@ -1,6 +1,9 @@
 """Small builders and checks shared by the tests."""
 
 import math
+import threading
+import time
+from typing import Any
 
 import numpy as np
 
@@ -73,3 +76,13 @@ def same_rows(a, b, path="row"):
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
     else:
         assert a == b, (path, a, b)
+
+
+def settle_cluster(cluster: Any, killer: threading.Thread, seconds: float = 60) -> None:
+    """Wait for a test's ``killer`` thread to end and the nanny's worker to be back, so that
+    closing the ``LocalCluster`` does not meet a worker process the nanny is still restarting
+    (distributed then fails its own shutdown: "can only join a started process")."""
+    killer.join(timeout=seconds)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(cluster.scheduler.workers) < 1:
+        time.sleep(0.05)

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 from conftest import require
+from helpers import settle_cluster
 
 from mlplab.cli import main
 from mlplab.experiments.blocks import run_ensemble_dask
@@ -66,7 +67,7 @@ def test_a_block_whose_worker_was_killed_once_is_retried_with_the_same_results()
         thread = threading.Thread(target=kill_once, daemon=True)
         thread.start()
         many = run_ensemble_dask(config, 16, cluster.scheduler_address, block_nets=8)
-        thread.join(timeout=60)
+        settle_cluster(cluster, thread)
     assert len(killed) == 1  # while block 1 trained: its result is the retry's
     one = run_ensemble(config, 16)
     for name in ("solved", "epochs_to_solve", "final_loss", "diverged"):
@@ -84,13 +85,15 @@ def test_blocks_whose_worker_is_killed_every_time_are_named_in_one_line(capsys) 
                 _wait_until_processing(cluster, seconds=1)
                 _kill_workers(cluster)
 
-        threading.Thread(target=killer, daemon=True).start()
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
         try:
             code = main(["ensemble", "--hidden", "2", "--epochs", "3000000", "--nets", "16",
                          "--block-nets", "8", "--engine", "numpy", "-q",
                          "--dask", cluster.scheduler_address])  # fmt: skip
         finally:
             done.set()
+            settle_cluster(cluster, thread)
     captured = capsys.readouterr()
     assert code == 1, captured.err
     assert "Traceback" not in captured.err

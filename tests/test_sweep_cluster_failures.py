@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from conftest import require
+from helpers import settle_cluster
 
 from mlplab.cli import main
 
@@ -66,6 +67,7 @@ def test_a_worker_killed_repeatedly_loses_only_its_cell(tmp_path: Path, capsys) 
                          "--out", str(out)])  # fmt: skip
         finally:
             done.set()
+            settle_cluster(cluster, thread)
     err = _lost_line(capsys, code)
     assert "its worker was killed (2 submissions)" in err
     assert f"the 1 finished are in {out}" in err
