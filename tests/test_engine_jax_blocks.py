@@ -302,3 +302,22 @@ def test_the_history_s_arrays_are_the_caller_s_to_write_on_both_engines(stack):
         for values in (history.loss, history.accuracy):
             assert values.flags.writeable, engine
             values[0] = -1.0  # a user's own array: no error, nothing else changed
+
+
+@pytest.mark.parametrize("stack", [None, 3])
+def test_a_block_reader_is_told_of_the_epochs_before_a_divergence_alike(stack):
+    """One network, and a stack all of whose networks diverge: the reader gets the epochs
+    before the error, as an epoch-by-epoch reader would, on both engines."""
+    X, t = XOR
+    told = {}
+    for engine in ("numpy", "jax"):
+        reader = BlockReader()
+        with pytest.raises(TrainingDivergedError) as caught:
+            MLP([3, 4, 1], activation="identity", output_activation="identity", bias=False,
+                seed=0, stack=stack).fit(X, t, epochs=100, lr=0.5, engine=engine,
+                                         callbacks=[reader])  # fmt: skip
+        assert [first for first, _ in reader.told] == [0]
+        told[engine] = reader.told[0][1]
+        assert len(told[engine]) == caught.value.epoch  # the epochs before the one that diverged
+    assert caught.value.epoch > 3
+    np.testing.assert_allclose(told["jax"], told["numpy"], rtol=1e-9, atol=1e-9)
