@@ -321,3 +321,28 @@ def test_a_block_reader_is_told_of_the_epochs_before_a_divergence_alike(stack):
         assert len(told[engine]) == caught.value.epoch  # the epochs before the one that diverged
     assert caught.value.epoch > 3
     np.testing.assert_allclose(told["jax"], told["numpy"], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("asked", [(), ("accuracy",)])
+def test_a_metric_a_callback_reads_is_in_its_logs_and_kept_only_if_the_fit_asked(asked):
+    X, t = XOR
+
+    class ReadsAccuracy(BlockReader):
+        metrics = ("accuracy",)
+
+        def on_block_end(self, first, logs):
+            self.told.append((first, logs.accuracy.copy()))
+
+    seen = {}
+    for engine in ("numpy", "jax"):
+        reader, epochs = ReadsAccuracy(), []
+        history = MLP([3, 4, 1], seed=0, stack=3).fit(
+            X, t, epochs=400, lr=2.0, engine=engine, metrics=asked,
+            callbacks=[reader, lambda e, logs, epochs=epochs: epochs.append(logs["accuracy"])],
+        )  # fmt: skip
+        (_, accuracy), = reader.told
+        assert accuracy.shape == (400, 3) and accuracy[-1].max() == 1.0
+        np.testing.assert_array_equal(np.array(epochs), accuracy)  # each epoch's reader too
+        assert (history.accuracy is not None) == bool(asked)
+        seen[engine] = accuracy
+    np.testing.assert_array_equal(seen["jax"], seen["numpy"])

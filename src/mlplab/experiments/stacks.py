@@ -91,6 +91,8 @@ class SolvedInLogs:
     outputs before that epoch's update), a block of epochs at a time: no epoch is replayed
     to Python one by one. It looks every ``every`` epochs, as ``SolveWatch`` does."""
 
+    metrics = ("accuracy",)  # computed for its logs, whether or not the History keeps it
+
     def __init__(self, nets: int, every: int) -> None:
         self.every = every
         self.first = np.full(nets, -1, dtype=np.int64)
@@ -176,8 +178,6 @@ def train_stack(
     compiled = getattr(engine, "name", engine) not in (None, "numpy")  # outputs not in layers
     batch = fit_options.get("batch_size")
     from_logs = compiled and (batch is None or batch >= len(X))  # full batch: the accuracy
-    if from_logs:
-        fit_options["metrics"] = ("accuracy",)
     after_update = compiled and not from_logs
     every = max(1, epochs // (WATCHES_COMPILED if after_update else WATCHES))
     watch = (SolvedInLogs(net.stack, every) if from_logs

@@ -18,7 +18,9 @@ callback cannot tell which engine ran. Replaying costs about a microsecond an ep
 one network, more for a stack's rows: a callback that can read the epochs together
 defines ``on_block_end`` instead, and is told once a block (``logs``: an ``EpochLogs``
 whose arrays hold every epoch of the block, ``first`` the first's number); returning True
-stops training after that block. A callback that reads the network's weights
+stops training after that block. A callback that reads a metric the fit was not asked to
+record names it (``metrics = ("accuracy",)``): the engine computes it for the logs, and the
+History keeps it only if the fit asked. A callback that reads the network's weights
 may say how often with ``weights_every = N``: blocks of epochs then end at multiples of
 ``N``, where the network's parameters are those of that epoch's end.
 """

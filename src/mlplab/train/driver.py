@@ -22,7 +22,7 @@ from mlplab.errors import ConfigError, TrainingDivergedError, kept_weights
 from mlplab.train.advice import fit_advice
 from mlplab.train.callbacks import Callback, CallbackList
 from mlplab.train.history import History
-from mlplab.train.job import TrainJob, prepare_job
+from mlplab.train.job import TrainJob, prepare_job, records_accuracy
 from mlplab.train.optimizers import Optimizer
 from mlplab.train.schedules import Schedule
 from mlplab.train.stack_record import StackRecord, filled
@@ -58,10 +58,12 @@ def fit(
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
     epochs = epoch_count(epochs)  # a whole number whose history fits in memory
+    kept_accuracy = records_accuracy(net, metrics)  # (metrics checked here)
+    read = tuple(m for c in callbacks for m in getattr(c, "metrics", ()))  # for their logs
     job = prepare_job(
         net, X, T, lr=lr, optimizer=optimizer, batch_size=batch_size, shuffle=shuffle,
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
-        standardize=standardize, sample_weight=sample_weight, metrics=metrics,
+        standardize=standardize, sample_weight=sample_weight, metrics=(*metrics, *read),
     )  # fmt: skip
     has_rows(job.X.shape[0])
     listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks,
@@ -69,7 +71,7 @@ def fit(
     if engine == "auto":  # the compiled engine where it wins (mlplab.engines.choose_engine)
         engine = choose_engine("auto", net.stack or 1, epochs, device)
     runner = get_engine(engine, device).start(job)
-    record = _Record(job, epochs)
+    record = _Record(job, epochs, kept_accuracy)
     start = time.perf_counter()
     listeners.train_begin(net)
     try:
@@ -170,15 +172,18 @@ class _Record:
     """Each epoch's loss and metrics as the run goes. A stack's are kept at the epochs its
     ``StackRecord`` keeps (every epoch, or every N-th on long runs), so memory stays bounded."""
 
-    def __init__(self, job: TrainJob, epochs: int) -> None:
+    def __init__(self, job: TrainJob, epochs: int, kept_accuracy: bool = True) -> None:
+        """``kept_accuracy``: the accuracy, where computed, is kept (not when only a callback
+        asked for it, to read in its logs)."""
         self.stack = None if job.net.stack is None else StackRecord(job.net.stack, epochs)
         self.every = every = 1 if self.stack is None else self.stack.every
         rows = len(range(0, epochs, every))
         shape = (rows,) if job.net.stack is None else (rows, job.net.stack)
         self.loss = np.empty(epochs) if self.stack is None else None  # a stack's: in StackRecord
-        self.accuracy = np.empty(shape) if job.labels is not None else None
+        accuracy, val_accuracy = kept_accuracy and job.labels is not None, job.val_labels
+        self.accuracy = np.empty(shape) if accuracy else None
         self.val_loss = np.empty(shape) if job.Xv is not None else None
-        self.val_accuracy = np.empty(shape) if job.val_labels is not None else None
+        self.val_accuracy = np.empty(shape) if accuracy and val_accuracy is not None else None
         self.seen = 0  # the epochs known to have run, for a run that ends early
 
     def add(self, first: int, logs: EpochLogs) -> None:

@@ -149,7 +149,7 @@ def _job(net: MLP, s: FitSettings, rng: np.random.Generator, train: tuple, val: 
          optimizer: Optimizer) -> TrainJob:  # fmt: skip
     X, T, weight = train
     Xv, Tv, val_weight = val
-    track_accuracy = net.loss.name in CLASSIFICATION_LOSSES or _wants_accuracy(s.metrics)
+    track_accuracy = records_accuracy(net, s.metrics)
     return TrainJob(
         net=net,
         X=X,
@@ -167,6 +167,12 @@ def _job(net: MLP, s: FitSettings, rng: np.random.Generator, train: tuple, val: 
         val_labels=predicted_class(Tv) if track_accuracy and Tv is not None else None,
     )
 FIT_METRICS = ("accuracy",)  # what fit(metrics=...) can record beside the loss
+
+
+def records_accuracy(net: MLP, metrics: Any) -> bool:
+    """Whether a fit of ``net`` with ``fit(metrics=...)`` computes the accuracy: for the
+    classification losses, or when asked."""
+    return net.loss.name in CLASSIFICATION_LOSSES or _wants_accuracy(metrics)
 
 
 def _wants_accuracy(metrics: Any) -> bool:
