@@ -58,12 +58,11 @@ def fit(
 ) -> History:
     """Train ``net`` by gradient descent on ``(X, T)``; see ``MLP.fit``."""
     epochs = epoch_count(epochs)  # a whole number whose history fits in memory
-    kept_accuracy = records_accuracy(net, metrics)  # (metrics checked here)
-    read = tuple(m for c in callbacks for m in getattr(c, "metrics", ()))  # for their logs
+    computed, kept_accuracy = _metrics(net, metrics, callbacks)
     job = prepare_job(
         net, X, T, lr=lr, optimizer=optimizer, batch_size=batch_size, shuffle=shuffle,
         validation=validation, schedule=schedule, weight_decay=weight_decay, seed=seed,
-        standardize=standardize, sample_weight=sample_weight, metrics=(*metrics, *read),
+        standardize=standardize, sample_weight=sample_weight, metrics=computed,
     )  # fmt: skip
     has_rows(job.X.shape[0])
     listeners = CallbackList([*_stopping_callbacks(job, early_stopping), *callbacks,
@@ -78,9 +77,7 @@ def fit(
         with runner:
             ran = _run_epochs(runner, listeners, record, epochs)
     except Diverged as e:
-        record.add(e.epoch - len(e.logs), e.logs)
-        if listeners.reads_blocks and len(e.logs):  # told of the epochs before, as each
-            listeners.block_end(e.epoch - len(e.logs), e.logs)  # epoch's readers were
+        _before_divergence(e, record, listeners)
         restored = _abort(net, listeners, e.epoch)
         kept = restored or kept_weights(net)
         raise _divergence_error(e, record, runner, time.perf_counter() - start, kept) from None
@@ -96,6 +93,24 @@ def fit(
         history.extra["compile_seconds"] = compiling
     listeners.train_end(history)
     return history
+
+
+def _metrics(net: MLP, metrics: Sequence[str],
+             callbacks: Sequence[Any]) -> tuple[tuple[str, ...], bool]:  # fmt: skip
+    """The metrics the engine computes (the fit's, and those its callbacks read in their logs)
+    and whether the History keeps the accuracy (only if the fit computes it of its own)."""
+    kept_accuracy = records_accuracy(net, metrics)  # (metrics checked here)
+    read = tuple(m for c in callbacks for m in getattr(c, "metrics", ()))
+    return (*metrics, *read), kept_accuracy
+
+
+def _before_divergence(e: Diverged, record: _Record, listeners: CallbackList) -> None:
+    """Record the epochs before a divergence, and tell the block readers of them (as each
+    epoch's readers were told)."""
+    first = e.epoch - len(e.logs)
+    record.add(first, e.logs)
+    if listeners.reads_blocks and len(e.logs):
+        listeners.block_end(first, e.logs)
 
 
 def _abort(net: MLP, listeners: CallbackList, ran: int) -> str:
