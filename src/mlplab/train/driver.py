@@ -100,8 +100,13 @@ def _metrics(net: MLP, metrics: Sequence[str],
     """The metrics the engine computes (the fit's, and those its callbacks read in their logs)
     and whether the History keeps the accuracy (only if the fit computes it of its own)."""
     kept_accuracy = records_accuracy(net, metrics)  # (metrics checked here)
-    read = tuple(m for c in callbacks for m in getattr(c, "metrics", ()))
-    return (*metrics, *read), kept_accuracy
+    read = [getattr(c, "metrics", ()) for c in callbacks]
+    return (*metrics, *(m for names in read for m in _names(names))), kept_accuracy
+
+
+def _names(metrics: Any) -> tuple[str, ...]:
+    """A callback's ``metrics``: a name, or names."""
+    return (metrics,) if isinstance(metrics, str) else tuple(metrics)
 
 
 def _before_divergence(e: Diverged, record: _Record, listeners: CallbackList) -> None:
