@@ -200,10 +200,10 @@ class _Record:
         rows = len(range(0, epochs, every))
         shape = (rows,) if job.net.stack is None else (rows, job.net.stack)
         self.loss = np.empty(epochs) if self.stack is None else None  # a stack's: in StackRecord
-        accuracy, val_accuracy = kept_accuracy and job.labels is not None, job.val_labels
+        accuracy = kept_accuracy and job.labels is not None
         self.accuracy = np.empty(shape) if accuracy else None
         self.val_loss = np.empty(shape) if job.Xv is not None else None
-        self.val_accuracy = np.empty(shape) if accuracy and val_accuracy is not None else None
+        self.val_accuracy = np.empty(shape) if accuracy and job.val_labels is not None else None
         self.seen = 0  # the epochs known to have run, for a run that ends early
 
     def add(self, first: int, logs: EpochLogs) -> None:
