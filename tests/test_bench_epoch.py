@@ -75,3 +75,50 @@ def test_each_product_xla_loops_over_is_numpys():
         got = np.asarray(jax.jit(xla_product)(*operands))
         assert got.shape == want.shape, name
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transpose_a", [False, True])
+def test_blas_through_xlas_ffi_computes_numpys_product(dtype, transpose_a):
+    """``xla_blas.py``'s BLAS handler, called by XLA inside a compiled program, computes
+    ``a @ b`` (or ``a.T @ b``) for operands of three different sizes, in their dtype."""
+    require("jax")
+    require("numba")
+    require("scipy")
+    import xla_blas
+
+    jax = xla_blas.load_jax()  # float64 on, as the engine has it
+
+    product = xla_blas.blas_product(jax)
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((6, 5) if transpose_a else (5, 6)).astype(dtype)
+    b = rng.standard_normal((6, 3)).astype(dtype)
+    got = np.asarray(jax.jit(lambda a, b: product(a, b, transpose_a))(a, b))
+    want = (a.T if transpose_a else a) @ b
+    assert got.dtype == dtype and got.shape == want.shape == (5, 3)
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_the_epoch_with_blas_products_trains_what_xlas_products_train():
+    """``xla_blas.py`` times like with like: the epoch with BLAS's products trains the
+    weights XLA's products train (to float32 rounding), and moves them."""
+    require("jax")
+    require("numba")
+    require("scipy")
+    import xla_blas
+
+    jax = xla_blas.load_jax()  # float64 on, as the engine has it
+
+    jnp = jax.numpy
+    rng = np.random.default_rng(8)
+    rows = 3 * xla_blas.BATCH
+    X = jnp.asarray(rng.standard_normal((rows, xla_blas.D), dtype=np.float32))
+    T = jnp.asarray(np.eye(xla_blas.K, dtype=np.float32)[rng.integers(0, xla_blas.K, rows)])
+    order = jnp.asarray(rng.permutation(rows).reshape(-1, xla_blas.BATCH))
+    shapes = ((xla_blas.D, xla_blas.H), (xla_blas.H,), (xla_blas.H, xla_blas.K), (xla_blas.K,))
+    params = tuple(jnp.asarray(rng.standard_normal(s, dtype=np.float32) * 0.05) for s in shapes)
+    with_blas = xla_blas.sgd_epoch(jax, X, T, order, xla_blas.blas_product(jax))(params)
+    with_xla = xla_blas.sgd_epoch(jax, X, T, order, None)(params)
+    for got, want, start in zip(with_blas, with_xla, params, strict=True):
+        assert not np.allclose(want, start)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
