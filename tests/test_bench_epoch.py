@@ -122,3 +122,18 @@ def test_the_epoch_with_blas_products_trains_what_xlas_products_train():
     for got, want, start in zip(with_blas, with_xla, params, strict=True):
         assert not np.allclose(want, start)
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_the_stand_in_fills_each_products_place_without_computing_it():
+    """``xla_blas.py``'s third program times the rest of the epoch: its stand-in returns an
+    array of each product's shape and dtype that is not the product."""
+    require("jax")
+    import xla_blas
+
+    jax = xla_blas.load_jax()
+    stand_in = xla_blas.stand_in_product(jax)
+    rng = np.random.default_rng(9)
+    a, b = rng.standard_normal((5, 6), np.float32), rng.standard_normal((6, 3), np.float32)
+    for got, want in ((stand_in(a, b), a @ b), (stand_in(a.T, b, True), a @ b)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert not np.allclose(got, want)
