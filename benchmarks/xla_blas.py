@@ -33,10 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from epoch_speed import BATCH, LR, D, H, K, data
 
 from mlplab.engines._jax_setup import load_jax
 
-N, D, H, K, BATCH, LR = 60000, 784, 256, 10, 128, 0.01
 FLOP_PER_BATCH = 2 * BATCH * (2 * D * H + 3 * H * K)  # the five products of one batch
 
 # XLA's typed FFI C API, read as 64-bit words (xla/ffi/api/c_api.h of jaxlib 0.10):
@@ -176,40 +176,39 @@ def _timed(jax: Any, program: Callable, params: tuple) -> tuple[float, float]:
     return wall, after.user - cpu.user + after.system - cpu.system
 
 
+XLA, BLAS, REST = "XLA's products", "BLAS through XLA's FFI", "the rest alone (no large product)"
+
+
 def epochs(repeats: int) -> None:
     jax = load_jax()
     jnp = jax.numpy
+    X, labels = data()
     rng = np.random.default_rng(0)
-    X = jnp.asarray(rng.standard_normal((N, D), dtype=np.float32))
-    T = jnp.asarray(np.eye(K, dtype=np.float32)[rng.integers(0, K, N)])
-    order = jnp.asarray(rng.permutation(N)[: N // BATCH * BATCH].reshape(-1, BATCH))
+    X, T = jnp.asarray(X), jnp.asarray(np.eye(K, dtype=np.float32)[labels])
+    order = jnp.asarray(rng.permutation(len(X))[: len(X) // BATCH * BATCH].reshape(-1, BATCH))
     params = tuple(jnp.asarray(a, dtype=jnp.float32) for a in (
         rng.standard_normal((D, H)) * np.sqrt(2 / D), np.zeros(H),
         rng.standard_normal((H, K)) * np.sqrt(2 / H), np.zeros(K)))  # fmt: skip
-    programs = {
-        "XLA's products": sgd_epoch(jax, X, T, order, None),
-        "BLAS through XLA's FFI": sgd_epoch(jax, X, T, order, blas_product(jax)),
-    }
-    rest = sgd_epoch(jax, X, T, order, stand_in_product(jax))
-    trained = [program(params) for program in programs.values()]
-    gap = max(float(jnp.abs(a - b).max()) for a, b in zip(*trained, strict=True))
-    jax.block_until_ready(rest(params))  # compiled before the clock
-    programs["the rest: the large products' place filled, no product"] = rest
+    products = {XLA: None, BLAS: blas_product(jax), REST: stand_in_product(jax)}
+    programs = {name: sgd_epoch(jax, X, T, order, p) for name, p in products.items()}
+    trained = {name: program(params) for name, program in programs.items()}  # compiled here
+    gap = max(float(jnp.abs(a - b).max()) for a, b in zip(trained[XLA], trained[BLAS], strict=True))
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in programs}
     for _ in range(repeats):
         for name, program in programs.items():
             times[name].append(_timed(jax, program, params))
     batches = order.shape[0]
     print(
-        f"one SGD epoch ({batches} batches of {BATCH}) as one compiled program, "
-        f"median of {repeats}; the two trained weights differ by at most {gap:.1e}:"
+        f"one SGD epoch ({batches} batches of {BATCH}) as one compiled program, median of "
+        f"{repeats}; XLA's and BLAS's trained weights differ by at most {gap:.1e}; the rest "
+        "alone fills the large products' place without computing them (an upper bound):"
     )
     print("    (GFLOP/s: the epoch's products over its whole wall time)")
     for name, runs in times.items():
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
-        rate = batches * FLOP_PER_BATCH / wall / 1e9 if programs[name] is not rest else 0.0
-        print(f"    {wall:6.3f} s wall  {cpu:6.3f} s CPU  {rate:5.1f} GFLOP/s  {name}")
+        rate = f"{batches * FLOP_PER_BATCH / wall / 1e9:5.1f} GFLOP/s" if name != REST else " " * 13
+        print(f"    {wall:6.3f} s wall  {cpu:6.3f} s CPU  {rate}  {name}")
 
 
 def blas_rates(repeats: int) -> None:
